@@ -1,0 +1,53 @@
+import type { Readable } from 'node:stream';
+import type { z } from 'zod';
+import type { CallRecord } from '../src/pipeline/call-record.js';
+
+/** Raw input handed to an adapter by a source. */
+export interface AdapterInput {
+  /** Shown in error locations: a file path, or `hook:<sourceId>`. */
+  name: string;
+  /** The bytes. Whole files and hook bodies arrive as a stream; tails as a stream of complete lines. */
+  stream: Readable;
+  /** First line number of this stream in the underlying file (tails resume mid-file). Default 1. */
+  firstLine?: number;
+  /** HTTP hooks: the request's content type and query (FreeSWITCH sends `?uuid=`). */
+  contentType?: string;
+  query?: Record<string, string>;
+}
+
+/**
+ * One item of a parse: a leg of a call (legs sharing `groupKey` are one call), or a located error.
+ * `skip` is for records the adapter recognises but that are not calls (CUCM CMR files, in-progress callbacks).
+ */
+export type ParseItem =
+  | { kind: 'leg'; groupKey: string; leg: CallRecord }
+  | { kind: 'error'; location: string; message: string }
+  | { kind: 'skip'; location: string; reason: string };
+
+export interface AdapterDefinition<S extends z.ZodType = z.ZodType> {
+  /** Registry id, e.g. `asterisk-csv`. */
+  id: string;
+  /** One line for `callbridge adapters` and the README table. */
+  summary: string;
+  /** Options for this adapter, every field `.describe()`d. */
+  configSchema: S;
+  /** A valid options object, shown in docs and used by tests. */
+  example: z.input<S>;
+  inputs: {
+    /** Glob-like patterns for drop folders, e.g. `*.csv`. */
+    filePatterns: string[];
+    /** Content types accepted on HTTP hooks. */
+    contentTypes: string[];
+    /** True when the format is line-oriented and can be tailed. */
+    tail: boolean;
+  };
+  /** Streaming parse: yields legs and located errors; never throws for bad content. */
+  parse(input: AdapterInput, options: z.infer<S>): AsyncIterable<ParseItem>;
+  /** Merge the legs of one call (in arrival order) into one record. */
+  merge(legs: CallRecord[]): CallRecord;
+}
+
+/** Helper that keeps the schema's type attached to the definition. */
+export function defineAdapter<S extends z.ZodType>(def: AdapterDefinition<S>): AdapterDefinition<S> {
+  return def;
+}

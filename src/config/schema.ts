@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { dstnyConfigSchema } from '../dstny/config.js';
+import { emulatorConfigSchema } from '../emulator/config.js';
+import { httpConfigSchema, recordingsConfigSchema, webhookConfigSchema } from '../http/config.js';
+import { ledgerConfigSchema } from '../ledger/config.js';
+import { normalizeConfigSchema } from '../pipeline/config.js';
+import { reconcileConfigSchema } from '../reconcile/config.js';
+import { sourceConfigSchema } from '../sources/config.js';
+import { submitConfigSchema } from '../submit/config.js';
+
+/** The whole configuration file. Each section is owned by the module that uses it. */
+export const configSchema = z
+  .object({
+    dataDir: z.string().default('./data').describe('Folder for the ledger, generated secrets and state.'),
+    log: z
+      .object({
+        level: z.enum(['error', 'warn', 'info', 'debug']).default('info').describe('Log level (env LOG_LEVEL).'),
+        format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto: pretty on a terminal, JSON otherwise.'),
+      })
+      .prefault({}),
+    dstny: dstnyConfigSchema,
+    submit: submitConfigSchema,
+    ledger: ledgerConfigSchema,
+    normalize: normalizeConfigSchema,
+    sources: z.array(sourceConfigSchema).default([]).describe('Where calls come from: drop folders, tails and HTTP hooks.'),
+    http: httpConfigSchema,
+    recordings: recordingsConfigSchema,
+    webhook: webhookConfigSchema,
+    reconcile: reconcileConfigSchema,
+    emulator: emulatorConfigSchema,
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,174 @@
+import type { ConversationPayload } from '../dstny/payload.js';
+
+/**
+ * Row states (DESIGN.md "Row states").
+ *
+ *   held ─┐
+ *         ▼
+ *   pending → submitting → submitted → confirmed
+ *               │    ▲         └────→ missing (→ pending once, if configured)
+ *               ▼    │
+ *             verify ┘   (a crash left it in flight: look it up before sending again)
+ *
+ * Side exits: skipped (a filter, with reason), rejected (invalid payload / no owner, re-runnable),
+ * failed (refused by the API or retries exhausted).
+ * `held`: waiting for something outside (the recording file is not there yet), re-normalized when due.
+ */
+export const rowStates = [
+  'held',
+  'pending',
+  'submitting',
+  'verify',
+  'submitted',
+  'confirmed',
+  'missing',
+  'skipped',
+  'rejected',
+  'failed',
+] as const;
+export type RowState = (typeof rowStates)[number];
+
+/** States that need no further work from the bridge. */
+export const terminalStates: readonly RowState[] = ['confirmed', 'skipped', 'rejected', 'failed', 'missing'];
+
+export interface LedgerRow {
+  externalId: string;
+  sourceId: string;
+  /** "FILE:LINE" or "hook:<source>", for messages. */
+  location: string | null;
+  state: RowState;
+  /** The CallRecord (JSON) the payload was built from; kept so a rejected row can be re-normalized. */
+  raw: unknown;
+  payload: ConversationPayload | null;
+  /** sha256 of the raw record: equal content = true duplicate. */
+  contentHash: string;
+  /** Why it is skipped/rejected/failed/missing, or the last retryable error. */
+  reason: string | null;
+  attempts: number;
+  /** Epoch ms when the row is due (pending/held/verify). */
+  nextAttemptAt: number;
+  conversationId: string | null;
+  resubmits: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  createdAt: number;
+  updatedAt: number;
+  submittedAt: number | null;
+  confirmedAt: number | null;
+}
+
+/** What a source puts: a normalized call, or one that normalization skipped/rejected/held. */
+export interface NewRow {
+  externalId: string;
+  sourceId: string;
+  location: string | null;
+  state: 'pending' | 'skipped' | 'rejected' | 'held';
+  raw: unknown;
+  payload: ConversationPayload | null;
+  reason?: string | null;
+  /** For held rows: when to look again (epoch ms). Default now. */
+  nextAttemptAt?: number;
+}
+
+/**
+ * Result per row of `put`:
+ * - `inserted`: new row.
+ * - `duplicate`: a row with this external id and the same content exists; nothing changed.
+ * - `updated`: same id, different content, and the old row was never sent (held/pending/skipped/rejected):
+ *   the newer content replaces it (a PBX re-sent a corrected CDR).
+ * - `conflict`: same id, different content, but the old row was already sent: kept as is, the new
+ *   content is dropped and reported (Dstny already has that call; it is never sent twice).
+ */
+export type PutOutcome = 'inserted' | 'duplicate' | 'updated' | 'conflict';
+export interface PutResult {
+  externalId: string;
+  outcome: PutOutcome;
+}
+
+/** A source's position (tail offset, imported file hash), committed atomically with its rows. */
+export interface Checkpoint {
+  key: string;
+  value: string;
+}
+
+export interface RowFilter {
+  states?: RowState[];
+  externalIds?: string[];
+  sourceId?: string;
+  /** Rows whose `submittedAt` (or `updatedAt` for other states) is before this (epoch ms). */
+  before?: number;
+  limit?: number;
+}
+
+export interface LedgerStats {
+  counts: Record<RowState, number>;
+  oldestDue: { externalId: string; nextAttemptAt: number; state: RowState } | null;
+  lastErrors: Array<{ externalId: string; state: RowState; reason: string; updatedAt: number }>;
+}
+
+/** A partly assembled call (legs waiting for their siblings), persisted so a restart loses none. */
+export interface StashedLeg {
+  sourceId: string;
+  groupKey: string;
+  leg: unknown;
+}
+
+/** Fields a state change may set; `attempts: 'increment'` adds one. */
+export interface RowPatch {
+  state?: RowState;
+  payload?: ConversationPayload | null;
+  raw?: unknown;
+  reason?: string | null;
+  attempts?: number | 'increment';
+  nextAttemptAt?: number;
+  conversationId?: string | null;
+  resubmits?: number | 'increment';
+  leaseOwner?: string | null;
+  leaseUntil?: number | null;
+  submittedAt?: number | null;
+  confirmedAt?: number | null;
+}
+
+/** Optimistic guard: the update applies only if the row is still in one of these states / leased by this owner. */
+export interface RowGuard {
+  states?: RowState[];
+  leaseOwner?: string;
+}
+
+/**
+ * The durable outbox. Async so that a server database can implement it for several replicas.
+ * Every implementation must pass test/ledger/conformance.ts.
+ */
+export interface Ledger {
+  /** Insert rows (and optionally advance checkpoints and drop stashed legs) in ONE transaction. */
+  put(rows: NewRow[], opts?: { checkpoints?: Checkpoint[]; unstash?: Array<{ sourceId: string; groupKey: string }> }): Promise<PutResult[]>;
+  get(externalId: string): Promise<LedgerRow | null>;
+  /** Rows matching the filter, oldest first. */
+  query(filter: RowFilter): Promise<LedgerRow[]>;
+  /**
+   * Atomically move up to `limit` due `pending` rows to `submitting` under a lease.
+   * A row whose lease has not expired is never handed to a second claimer.
+   */
+  claimDue(opts: { now: number; limit: number; owner: string; leaseMs: number }): Promise<LedgerRow[]>;
+  /** Apply a patch if the guard holds; returns false when the row moved on meanwhile. */
+  update(externalId: string, patch: RowPatch, guard?: RowGuard): Promise<boolean>;
+  /** `submitting` rows whose lease expired (their process died mid-request) become `verify`. Returns how many. */
+  recoverExpiredLeases(now: number): Promise<number>;
+  /** Move rows matching the filter back to `pending` (attempts reset). Returns the ids moved. */
+  requeue(filter: RowFilter, now: number): Promise<string[]>;
+  stats(): Promise<LedgerStats>;
+  /** Conversation id → external id, for the webhook receiver. */
+  findByConversationId(conversationId: string): Promise<LedgerRow | null>;
+
+  getCheckpoint(key: string): Promise<string | null>;
+  setCheckpoint(checkpoint: Checkpoint): Promise<void>;
+
+  /** Persist legs waiting for siblings (and optionally a checkpoint) in one transaction. */
+  stash(legs: StashedLeg[], opts?: { checkpoints?: Checkpoint[] }): Promise<void>;
+  /** Stashed groups of a source whose newest leg is older than `quietBefore` (epoch ms). */
+  quietGroups(sourceId: string, quietBefore: number): Promise<Array<{ groupKey: string; legs: unknown[] }>>;
+
+  /** Can the ledger take writes right now? (readiness) */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

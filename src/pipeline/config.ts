@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** Business rules that turn a CallRecord into the API body (DESIGN.md step 3). */
+export const normalizeConfigSchema = z
+  .object({
+    timezone: z.string().default('UTC').describe('IANA zone of PBX clocks (times without an offset), e.g. "Europe/Stockholm".'),
+    defaultCountry: z.string().length(2).default('SE').describe('ISO country for numbers without a country code (E.164 formatting).'),
+    internalNumbers: z
+      .array(z.string())
+      .default(['^\\d{2,5}$'])
+      .describe('Regular expressions: a number matching one is an internal extension.'),
+    trunkPatterns: z
+      .array(z.string())
+      .default([])
+      .describe('Regular expressions on channel/trunk names: a party on a matching channel is external.'),
+    participantChannel: z.enum(['left', 'right']).default('right').describe('Stereo channel of the participant (call_participant_channel).'),
+    minDurationSec: z.number().nonnegative().default(1).describe('Shorter calls are skipped with a reason.'),
+    skip: z
+      .object({
+        unanswered: z.boolean().default(true).describe('Skip calls nobody answered.'),
+        internal: z.boolean().default(true).describe('Skip internal-only calls (both parties internal).'),
+        external: z.boolean().default(true).describe('Skip external-only calls (no internal party).'),
+        noRecording: z.boolean().default(true).describe('Skip calls without a recording (the API requires one).'),
+      })
+      .prefault({}),
+    recordingWaitMinutes: z.number().nonnegative().default(30).describe('A local recording not there yet is re-tried this long, then rejected.'),
+    owners: z
+      .object({
+        map: z.record(z.string(), z.email()).default({}).describe('Extension → owner email.'),
+        csv: z.string().optional().describe('CSV file with columns extension,email[,name].'),
+        fromDstnyUsers: z.boolean().default(false).describe('Also map extensions via Dstny GET /api/v2/users (mobile_number).'),
+        refreshMinutes: z.number().positive().default(60).describe('How often the Dstny users directory is refreshed.'),
+      })
+      .prefault({}),
+    contactsCsv: z.string().optional().describe('CSV with number,first_name,last_name,company,email,external_id for participants.'),
+    outcomes: z
+      .record(z.string(), z.string())
+      .default({ answered: 'Answered', 'no-answer': 'No Answer', busy: 'Busy', failed: 'Failed' })
+      .describe('Normalized outcome → call_outcome text.'),
+    title: z.string().optional().describe('call_title template, e.g. "{direction} call {participant}". Unset: Dstny generates one.'),
+  })
+  .prefault({});
+export type NormalizeConfig = z.infer<typeof normalizeConfigSchema>;

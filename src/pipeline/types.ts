@@ -1,0 +1,46 @@
+import type { AdapterInput } from '../../adapters/types.js';
+import type { ConversationPayload } from '../dstny/payload.js';
+import type { Checkpoint } from '../ledger/ledger.js';
+import type { SourceConfig } from '../sources/config.js';
+import type { CallRecord } from './call-record.js';
+
+/** The outcome of normalizing one call: a body to send, or a visible reason why not (never silent). */
+export type NormalizeResult =
+  | { kind: 'payload'; payload: ConversationPayload }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'rejected'; reason: string }
+  /** Something outside is not ready (the recording file): look again at `retryAt` (epoch ms). */
+  | { kind: 'held'; reason: string; retryAt: number };
+
+export interface Normalizer {
+  normalize(call: CallRecord, source: Pick<SourceConfig, 'id' | 'timezone'>, now?: number): Promise<NormalizeResult>;
+}
+
+export interface IngestSummary {
+  /** External ids of the calls this input produced (what a hook answers with). */
+  ids: string[];
+  inserted: number;
+  duplicates: number;
+  updated: number;
+  conflicts: number;
+  skipped: number;
+  rejected: number;
+  held: number;
+  /** Legs stashed to wait for siblings (tails and hooks). */
+  stashed: number;
+  /** Located parse errors: "FILE:LINE" + reason. Parsing goes on after each. */
+  errors: Array<{ location: string; message: string }>;
+}
+
+/**
+ * Source → adapter → group → normalize → ledger. Sources call this and acknowledge only after it resolves
+ * (it resolves after the ledger commit). It rejects with LedgerUnavailableError when the ledger cannot take it.
+ */
+export interface Ingestor {
+  /** A whole input (a dropped file): legs grouped within the input, rows and checkpoints committed in batches. */
+  ingestWhole(source: SourceConfig, input: AdapterInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
+  /** Legs that may have siblings still to come (tails, hooks): stashed with the checkpoints, assembled by flushQuiet. */
+  ingestLegs(source: SourceConfig, input: AdapterInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
+  /** Assemble, normalize and put every stashed group of this source quiet for `source.groupQuietMs`. */
+  flushQuiet(source: SourceConfig, now?: number): Promise<IngestSummary>;
+}

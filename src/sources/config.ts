@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** Hook authentication, per source. Secrets are redacted from logs and status. */
+export const hookAuthSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }).describe('No authentication (only behind a trusted network).'),
+  z.object({ type: z.literal('bearer'), token: z.string().min(16).describe('Expected `Authorization: Bearer <token>`.') }),
+  z.object({
+    type: z.literal('basic'),
+    username: z.string().min(1),
+    password: z.string().min(8).describe('Expected HTTP basic auth password.'),
+  }),
+  z.object({
+    type: z.literal('hmac'),
+    secret: z.string().min(16).describe('HMAC-SHA256 key; the signature covers `<timestamp>.<raw body>`.'),
+    signatureHeader: z.string().default('x-callbridge-signature').describe('Header carrying `sha256=<hex>`.'),
+    timestampHeader: z.string().default('x-callbridge-timestamp').describe('Header carrying unix seconds.'),
+    toleranceSec: z.number().int().positive().default(300).describe('Requests older or newer than this are refused as replays.'),
+  }),
+]);
+
+const common = {
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lower-case letters, digits, - and _ (e.g. "asterisk-main")')
+    .describe('Unique source id; hooks are posted to /hooks/<id>.'),
+  adapter: z.string().describe('Adapter id (see `callbridge adapters`).'),
+  options: z.record(z.string(), z.unknown()).default({}).describe("The adapter's own options (validated by the adapter's schema)."),
+  timezone: z.string().optional().describe('IANA zone of the PBX clock for times without an offset; default normalize.timezone.'),
+  groupQuietMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(120_000)
+    .describe('Tails and hooks: a call is complete when no leg of it arrived for this long, ms.'),
+};
+
+export const sourceConfigSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('drop'),
+    ...common,
+    path: z.string().describe('Folder watched for CDR files; processed/ and failed/ are created inside it.'),
+    stableMs: z.number().int().nonnegative().default(2_000).describe('A file is complete when size and mtime did not change for this long, ms.'),
+    rescanMs: z.number().int().positive().default(10_000).describe('Periodic rescan, for network mounts where watch events are lost, ms.'),
+  }),
+  z.object({
+    type: z.literal('tail'),
+    ...common,
+    path: z.string().describe('Append-only CDR file to follow (e.g. /var/log/asterisk/cdr-csv/Master.csv).'),
+    pollMs: z.number().int().positive().default(1_000).describe('How often the file is checked for growth, rotation and truncation, ms.'),
+  }),
+  z.object({
+    type: z.literal('hook'),
+    ...common,
+    auth: hookAuthSchema.default({ type: 'none' }),
+    maxBodyBytes: z.number().int().positive().default(5 * 1024 * 1024).describe('Larger bodies get 413.'),
+  }),
+]);
+export type SourceConfig = z.infer<typeof sourceConfigSchema>;
+export type HookAuth = z.infer<typeof hookAuthSchema>;
