@@ -8,6 +8,12 @@ export const httpConfigSchema = z
       .url()
       .optional()
       .describe('How Dstny reaches this bridge (e.g. https://callbridge.example.com); needed for local recordings. Default http://<host>:<port>.'),
+    retryAfterSec: z
+      .number()
+      .int()
+      .positive()
+      .default(30)
+      .describe('Retry-After sent with 503 when the ledger cannot take a hook body, seconds.'),
   })
   .prefault({});
 

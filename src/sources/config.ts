@@ -34,6 +34,14 @@ const common = {
     .describe('Tails and hooks: a call is complete when no leg of it arrived for this long, ms.'),
 };
 
+/** Tails and hooks stash legs until their call is quiet; this is how often the quiet ones are assembled. */
+const flushEveryMs = z
+  .number()
+  .int()
+  .positive()
+  .default(5_000)
+  .describe('Tails and hooks: how often stashed legs are checked for calls quiet for groupQuietMs, ms.');
+
 export const sourceConfigSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('drop'),
@@ -47,12 +55,24 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
     ...common,
     path: z.string().describe('Append-only CDR file to follow (e.g. /var/log/asterisk/cdr-csv/Master.csv).'),
     pollMs: z.number().int().positive().default(1_000).describe('How often the file is checked for growth, rotation and truncation, ms.'),
+    startAt: z
+      .enum(['beginning', 'end'])
+      .default('beginning')
+      .describe('Where to start when there is no checkpoint yet: "beginning" imports the whole file, "end" only calls written from now on.'),
+    rotatedGraceMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(2_000)
+      .describe('After a rotation, the old file is read until it did not grow for this long (the PBX may still write to it briefly), ms.'),
+    flushEveryMs,
   }),
   z.object({
     type: z.literal('hook'),
     ...common,
     auth: hookAuthSchema.default({ type: 'none' }),
     maxBodyBytes: z.number().int().positive().default(5 * 1024 * 1024).describe('Larger bodies get 413.'),
+    flushEveryMs,
   }),
 ]);
 export type SourceConfig = z.infer<typeof sourceConfigSchema>;

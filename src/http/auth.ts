@@ -1,0 +1,100 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { HookAuth } from '../sources/config.js';
+
+/**
+ * Per-source authentication of PBX hooks. Every comparison is constant-time, and no answer or log line carries
+ * a secret or what the client sent: messages only say which part is missing or wrong.
+ */
+export type AuthResult =
+  | { ok: true }
+  | {
+      ok: false;
+      /** 401: no or wrong credentials. 403: the credentials are right but the request is refused (stale HMAC timestamp). */
+      status: 401 | 403;
+      message: string;
+      /** WWW-Authenticate value for 401 answers (bearer and basic). */
+      challenge?: string;
+    };
+
+export interface AuthRequest {
+  header(name: string): string | undefined;
+}
+
+const REALM = 'realm="callbridge"';
+
+/** HMAC covers the body, so it can only be checked after the body is read; bearer and basic are checked before. */
+export function authNeedsBody(auth: HookAuth): boolean {
+  return auth.type === 'hmac';
+}
+
+export function checkHookAuth(auth: HookAuth, req: AuthRequest, body: Buffer | null, nowMs: number = Date.now()): AuthResult {
+  switch (auth.type) {
+    case 'none':
+      return { ok: true };
+    case 'bearer':
+      return checkBearer(auth.token, req.header('authorization'));
+    case 'basic':
+      return checkBasic(auth.username, auth.password, req.header('authorization'));
+    case 'hmac':
+      return checkHmac(auth, req, body ?? Buffer.alloc(0), nowMs);
+  }
+}
+
+function checkBearer(token: string, header: string | undefined): AuthResult {
+  const challenge = `Bearer ${REALM}`;
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
+  if (!match?.[1]) return { ok: false, status: 401, message: 'missing bearer token (Authorization: Bearer <token>)', challenge };
+  if (!safeEqual(match[1], token)) return { ok: false, status: 401, message: 'the bearer token is not valid', challenge: `${challenge}, error="invalid_token"` };
+  return { ok: true };
+}
+
+function checkBasic(username: string, password: string, header: string | undefined): AuthResult {
+  const challenge = `Basic ${REALM}, charset="UTF-8"`;
+  const match = /^Basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i.exec(header ?? '');
+  if (!match?.[1]) return { ok: false, status: 401, message: 'missing basic authentication (Authorization: Basic ...)', challenge };
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon < 0 ? decoded : decoded.slice(0, colon);
+  const pass = colon < 0 ? '' : decoded.slice(colon + 1);
+  // Both compared every time (no short-circuit), so timing says nothing about which one was wrong.
+  const userOk = safeEqual(user, username);
+  const passOk = safeEqual(pass, password);
+  if (!(userOk && passOk)) return { ok: false, status: 401, message: 'the user name or password is not valid', challenge };
+  return { ok: true };
+}
+
+function checkHmac(auth: Extract<HookAuth, { type: 'hmac' }>, req: AuthRequest, body: Buffer, nowMs: number): AuthResult {
+  const sigHeader = req.header(auth.signatureHeader);
+  const tsHeader = req.header(auth.timestampHeader);
+  if (!sigHeader) return { ok: false, status: 401, message: `missing signature header ${auth.signatureHeader}` };
+  if (!tsHeader || !/^\d{1,12}$/.test(tsHeader.trim())) {
+    return { ok: false, status: 401, message: `missing or malformed timestamp header ${auth.timestampHeader} (unix seconds)` };
+  }
+  const timestamp = tsHeader.trim();
+  const given = sigHeader.trim().replace(/^sha256=/i, '').toLowerCase();
+  const expected = hmacSignature(auth.secret, timestamp, body);
+  if (!safeEqual(given, expected)) {
+    return { ok: false, status: 401, message: `the signature in ${auth.signatureHeader} does not match (HMAC-SHA256 of "<timestamp>.<body>")` };
+  }
+  const skewSec = Math.abs(nowMs / 1000 - Number(timestamp));
+  if (skewSec > auth.toleranceSec) {
+    return {
+      ok: false,
+      status: 403,
+      message: `the timestamp is ${Math.round(skewSec)} s away from the bridge's clock (allowed: ${auth.toleranceSec} s); refused as a possible replay`,
+    };
+  }
+  return { ok: true };
+}
+
+/** `hex(HMAC-SHA256(secret, "<timestamp>.<raw body>"))`, what a sender puts after `sha256=`. */
+export function hmacSignature(secret: string, timestamp: string, body: Buffer): string {
+  return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
+}
+
+/** Constant-time equality for strings of any length: compares fixed-size digests. */
+export function safeEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a, 'utf8').digest();
+  const db = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(da, db);
+}

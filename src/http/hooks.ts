@@ -1,0 +1,160 @@
+import { Readable } from 'node:stream';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { LedgerUnavailableError } from '../errors.js';
+import { type Logger, silentLogger } from '../log/logger.js';
+import type { IngestSummary, Ingestor } from '../pipeline/types.js';
+import type { SourceConfig } from '../sources/config.js';
+import { authNeedsBody, checkHookAuth, type AuthResult } from './auth.js';
+
+type HookSource = Extract<SourceConfig, { type: 'hook' }>;
+
+export interface HooksDeps {
+  sources: readonly SourceConfig[];
+  ingestor: Pick<Ingestor, 'ingestLegs'>;
+  logger?: Logger;
+  /** Retry-After of 503 answers, seconds. */
+  retryAfterSec?: number;
+  now?: () => number;
+}
+
+/** The 200 answer: the call ids of the body, after they are committed to the ledger. */
+export interface HookAccepted {
+  accepted: string[];
+  duplicates: number;
+  inserted: number;
+  updated: number;
+  conflicts: number;
+  stashed: number;
+  skipped: number;
+  rejected: number;
+  held: number;
+  /** Parts of the body that could not be read, when others could. */
+  errors?: IngestSummary['errors'];
+}
+
+/**
+ * `POST /hooks/:sourceId`: a PBX posts a CDR (JSON, XML, form fields); the raw body goes undecoded to the source's
+ * adapter, which decodes it. The answer comes only after the ledger commit:
+ * 200 with the ids (a repeated post of the same call is still 200: the ledger says duplicate),
+ * 400 when nothing in the body is a call, 401/403 for authentication, 404 for an unknown source,
+ * 413 for a body over the source's maxBodyBytes, 503 + Retry-After when the ledger cannot take it.
+ */
+export function createHooksRouter(deps: HooksDeps): Router {
+  const log = (deps.logger ?? silentLogger()).child({ component: 'hooks' });
+  const now = deps.now ?? Date.now;
+  const retryAfter = String(deps.retryAfterSec ?? 30);
+  const hooks = new Map<string, { source: HookSource; readBody: RequestHandler }>();
+  for (const source of deps.sources) {
+    if (source.type !== 'hook') continue;
+    hooks.set(source.id, { source, readBody: express.raw({ type: () => true, limit: source.maxBodyBytes }) });
+  }
+
+  const router = express.Router();
+  router.post('/hooks/:sourceId', async (req: Request<{ sourceId: string }>, res: Response) => {
+    const hook = hooks.get(req.params.sourceId);
+    if (!hook) {
+      res.status(404).json({ error: 'no hook source with this id' });
+      return;
+    }
+    const { source } = hook;
+    if (!authNeedsBody(source.auth) && refuse(res, checkHookAuth(source.auth, req, null, now()), source.id)) return;
+
+    const body = await readBody(hook.readBody, req, res);
+    if (body.kind === 'error') {
+      if (body.status === 413) {
+        log.warn(`refused a body over ${source.maxBodyBytes} bytes`, { source: source.id });
+        res.status(413).json({ error: `the body is larger than this source accepts (${source.maxBodyBytes} bytes)` });
+      } else {
+        res.status(body.status).json({ error: body.message });
+      }
+      return;
+    }
+    if (authNeedsBody(source.auth) && refuse(res, checkHookAuth(source.auth, req, body.data, now()), source.id)) return;
+    if (body.data.length === 0) {
+      res.status(400).json({ error: 'the body is empty; post the CDR as the request body' });
+      return;
+    }
+
+    let summary: IngestSummary;
+    try {
+      summary = await deps.ingestor.ingestLegs(source, {
+        name: `hook:${source.id}`,
+        stream: Readable.from([body.data], { objectMode: false }),
+        contentType: req.get('content-type'),
+        query: flattenQuery(req.query),
+      });
+    } catch (error) {
+      if (error instanceof LedgerUnavailableError) {
+        log.warn(`the ledger cannot take a post, answered 503: ${error.message}`, { source: source.id });
+        res.set('Retry-After', retryAfter).status(503).json({ error: 'the bridge cannot store calls right now; retry later' });
+      } else {
+        log.error('a hook post failed', { source: source.id, error });
+        res.status(500).json({ error: 'internal error; the call was not stored' });
+      }
+      return;
+    }
+
+    if (summary.ids.length === 0 && summary.errors.length > 0) {
+      log.warn(`a post had no readable call: ${summary.errors[0]?.message ?? ''}`, { source: source.id });
+      res.status(400).json({ error: 'no call could be read from the body', errors: summary.errors });
+      return;
+    }
+    const answer: HookAccepted = {
+      accepted: summary.ids,
+      duplicates: summary.duplicates,
+      inserted: summary.inserted,
+      updated: summary.updated,
+      conflicts: summary.conflicts,
+      stashed: summary.stashed,
+      skipped: summary.skipped,
+      rejected: summary.rejected,
+      held: summary.held,
+    };
+    if (summary.errors.length > 0) answer.errors = summary.errors;
+    log.info(`post accepted: ${summary.ids.length} call(s), ${summary.duplicates} duplicate(s)`, { source: source.id });
+    res.status(200).json(answer);
+  });
+  router.all('/hooks/:sourceId', (_req, res) => {
+    res.set('Allow', 'POST').status(405).json({ error: 'hooks take POST only' });
+  });
+  return router;
+
+  function refuse(res: Response, result: AuthResult, sourceId: string): boolean {
+    if (result.ok) return false;
+    if (result.challenge) res.set('WWW-Authenticate', result.challenge);
+    log.warn(`refused a post (${result.status}): ${result.message}`, { source: sourceId });
+    res.status(result.status).json({ error: result.message });
+    return true;
+  }
+}
+
+type BodyResult = { kind: 'ok'; data: Buffer } | { kind: 'error'; status: number; message: string };
+
+/** Run the source's raw-body parser (its size limit) and turn its errors into answers. */
+function readBody(parser: RequestHandler, req: Request, res: Response): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    void parser(req, res, (error?: unknown) => {
+      if (!error) {
+        const body: unknown = req.body;
+        resolve({ kind: 'ok', data: Buffer.isBuffer(body) ? body : Buffer.alloc(0) });
+        return;
+      }
+      const e = error as { status?: number; type?: string; expose?: boolean; message?: string };
+      if (e.type === 'entity.too.large' || e.status === 413) resolve({ kind: 'error', status: 413, message: 'body too large' });
+      else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+        resolve({ kind: 'error', status: e.status, message: e.expose && e.message ? e.message : 'the body could not be read' });
+      } else resolve({ kind: 'error', status: 400, message: 'the body could not be read' });
+    });
+  });
+}
+
+/** The adapters take one string per query key (FreeSWITCH's `?uuid=`); repeated keys keep the first. */
+function flattenQuery(query: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!query || typeof query !== 'object') return out;
+  for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
+    const v = Array.isArray(value) ? value[0] : value;
+    if (typeof v === 'string') out[key] = v;
+  }
+  return out;
+}

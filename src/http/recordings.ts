@@ -1,0 +1,158 @@
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import express, { type Request, type Response, type Router } from 'express';
+import { LedgerUnavailableError } from '../errors.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { type Logger, silentLogger } from '../log/logger.js';
+import { verifyRecordingToken } from './recording-token.js';
+
+export interface RecordingsDeps {
+  ledger: Pick<Ledger, 'get'>;
+  signingSecret: string;
+  /** recordings.roots: the only folders a recording may be served from. */
+  roots: readonly string[];
+  logger?: Logger;
+  now?: () => number;
+  retryAfterSec?: number;
+}
+
+/** Content types by extension: what Dstny (and a browser) needs to play the file. */
+const AUDIO_TYPES: Record<string, string> = {
+  '.wav': 'audio/wav',
+  '.wave': 'audio/wav',
+  '.mp3': 'audio/mpeg',
+  '.ogg': 'audio/ogg',
+  '.oga': 'audio/ogg',
+  '.opus': 'audio/ogg',
+  '.m4a': 'audio/mp4',
+  '.mp4': 'audio/mp4',
+  '.aac': 'audio/aac',
+  '.flac': 'audio/flac',
+  '.webm': 'audio/webm',
+  '.gsm': 'audio/x-gsm',
+  '.wma': 'audio/x-ms-wma',
+};
+
+export function audioContentType(file: string): string {
+  return AUDIO_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+export type ResolvedRecording = { kind: 'file'; file: string; size: number } | { kind: 'missing' } | { kind: 'outside' };
+
+/**
+ * Where a row's recording is, if it may be served: symlinks resolved (realpath), then required to be inside one of
+ * the roots (also resolved). A relative path is looked up under each root in turn.
+ */
+export async function resolveRecording(recordingPath: string, roots: readonly string[]): Promise<ResolvedRecording> {
+  const realRoots: string[] = [];
+  for (const root of roots) {
+    const r = await realpath(path.resolve(root)).catch(() => null);
+    if (r) realRoots.push(r);
+  }
+  const candidates = path.isAbsolute(recordingPath) ? [recordingPath] : realRoots.map((root) => path.join(root, recordingPath));
+  let sawOutside = false;
+  for (const candidate of candidates) {
+    const real = await realpath(candidate).catch(() => null);
+    if (!real) continue;
+    if (!realRoots.some((root) => isInside(root, real))) {
+      sawOutside = true;
+      continue;
+    }
+    const st = await stat(real).catch(() => null);
+    if (!st?.isFile()) continue;
+    return { kind: 'file', file: real, size: st.size };
+  }
+  return sawOutside ? { kind: 'outside' } : { kind: 'missing' };
+}
+
+function isInside(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== '' && !rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel);
+}
+
+/**
+ * `GET|HEAD /recordings/:token`: a local recording, for a valid signed token that names a ledger row. The file is the
+ * row's `raw.recording.path`, never anything from the request, and must lie inside `recordings.roots`.
+ *
+ * Answers never contain a path, and log lines name the call id only. A forged, malformed or expired token gets 403
+ * (the body says "expired" for the latter, so an administrator can tell a stale link from a bad one); an unknown row,
+ * a call without a local recording or a missing file gets 404; a path outside the roots 403.
+ * Range requests are served by express's sendFile (`send`): 206 with Content-Range, 416 when unsatisfiable.
+ */
+export function createRecordingsRouter(deps: RecordingsDeps): Router {
+  const log = (deps.logger ?? silentLogger()).child({ component: 'recordings' });
+  const now = deps.now ?? Date.now;
+  const router = express.Router();
+
+  router.get('/recordings/:token', async (req: Request<{ token: string }>, res: Response) => {
+    res.set('Cache-Control', 'private, no-store');
+    const check = verifyRecordingToken(req.params.token, deps.signingSecret, now());
+    if (!check.ok) {
+      res.status(403).json({ error: check.reason === 'expired' ? 'this recording link has expired' : 'invalid recording link' });
+      return;
+    }
+    const id = check.claim.id;
+    let raw: unknown;
+    try {
+      const row = await deps.ledger.get(id);
+      if (!row) {
+        res.status(404).json({ error: 'no such recording' });
+        return;
+      }
+      raw = row.raw;
+    } catch (error) {
+      if (error instanceof LedgerUnavailableError) {
+        res.set('Retry-After', String(deps.retryAfterSec ?? 30)).status(503).json({ error: 'the bridge cannot look up recordings right now; retry later' });
+        return;
+      }
+      throw error;
+    }
+    const recordingPath = localRecordingPath(raw);
+    if (!recordingPath) {
+      res.status(404).json({ error: 'this call has no local recording' });
+      return;
+    }
+    const found = await resolveRecording(recordingPath, deps.roots);
+    if (found.kind === 'outside') {
+      log.warn(`refused the recording of call ${id}: it is not inside recordings.roots`);
+      res.status(403).json({ error: 'this recording is not in a folder the bridge may serve' });
+      return;
+    }
+    if (found.kind === 'missing') {
+      log.warn(`the recording of call ${id} is not on disk`);
+      res.status(404).json({ error: 'the recording file is not there' });
+      return;
+    }
+    res.set('Content-Type', audioContentType(found.file));
+    res.set('X-Content-Type-Options', 'nosniff');
+    await new Promise<void>((resolve) => {
+      res.sendFile(found.file, { dotfiles: 'allow', acceptRanges: true, cacheControl: false, lastModified: true, etag: true }, (error?: Error) => {
+        resolve();
+        if (!error) return;
+        const e = error as Error & { status?: number; statusCode?: number; code?: string };
+        if (e.code === 'ECONNABORTED' || e.code === 'ECONNRESET' || res.headersSent) return;
+        const status = e.status ?? e.statusCode ?? 500;
+        if (status === 416) {
+          res.set('Content-Range', `bytes */${found.size}`).removeHeader('Content-Type');
+          res.status(416).json({ error: 'the requested range is not in the file' });
+        } else if (status === 404) {
+          res.status(404).json({ error: 'the recording file is not there' });
+        } else if (status === 412 || status === 304) {
+          res.status(status).end();
+        } else {
+          // send's messages carry the path: log the call id and the error code only.
+          log.error(`serving the recording of call ${id} failed (${e.code ?? status})`);
+          res.status(500).json({ error: 'the recording could not be read' });
+        }
+      });
+    });
+  });
+  return router;
+}
+
+/** `raw.recording.path` of a stored CallRecord, when it is a non-empty string. */
+function localRecordingPath(raw: unknown): string | null {
+  const recording = (raw as { recording?: { path?: unknown } } | null)?.recording;
+  const p = recording?.path;
+  return typeof p === 'string' && p.length > 0 ? p : null;
+}

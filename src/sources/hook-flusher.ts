@@ -1,0 +1,77 @@
+import { type Logger, silentLogger } from '../log/logger.js';
+import type { Ingestor } from '../pipeline/types.js';
+import type { SourceConfig } from './config.js';
+import { type SourceRunner, unrefTimer } from './runner.js';
+
+export type HookSource = Extract<SourceConfig, { type: 'hook' }>;
+
+/**
+ * The running part of a hook source. Posts are taken by the HTTP app (src/http/hooks.ts); their legs are stashed
+ * until the call is quiet, and this runner assembles the quiet ones every `flushEveryMs`.
+ */
+export class HookFlushRunner implements SourceRunner {
+  readonly kind = 'hook' as const;
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private stopping = false;
+  private _running = false;
+  private _lastProblem: string | null = null;
+
+  constructor(
+    readonly source: HookSource,
+    private readonly deps: { ingestor: Pick<Ingestor, 'flushQuiet'>; logger?: Logger; now?: () => number },
+  ) {
+    this.log = (deps.logger ?? silentLogger()).child({ component: 'hook', source: source.id });
+  }
+
+  get sourceId(): string {
+    return this.source.id;
+  }
+  get running(): boolean {
+    return this._running;
+  }
+  get lastProblem(): string | null {
+    return this._lastProblem;
+  }
+
+  async start(): Promise<void> {
+    if (this._running) return;
+    this.stopping = false;
+    this._running = true;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    while (this.flushing) await this.flushing;
+    this._running = false;
+  }
+
+  /** Assemble the quiet calls now. */
+  async flushNow(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    this.flushing = (async () => {
+      try {
+        await this.deps.ingestor.flushQuiet(this.source, (this.deps.now ?? Date.now)());
+        this._lastProblem = null;
+      } catch (error) {
+        const text = `assembling quiet calls failed, will retry: ${error instanceof Error ? error.message : String(error)}`;
+        if (text !== this._lastProblem) this.log.warn(text);
+        this._lastProblem = text;
+      }
+    })().finally(() => {
+      this.flushing = null;
+    });
+    await this.flushing;
+  }
+
+  private schedule(): void {
+    if (this.stopping) return;
+    this.timer = unrefTimer(() => {
+      void this.flushNow().finally(() => this.schedule());
+    }, this.source.flushEveryMs);
+  }
+}

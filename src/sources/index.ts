@@ -1,0 +1,37 @@
+import type { AdapterDefinition } from '../../adapters/types.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Logger } from '../log/logger.js';
+import type { Ingestor } from '../pipeline/types.js';
+import type { SourceConfig } from './config.js';
+import { DropFolderRunner } from './drop.js';
+import { HookFlushRunner } from './hook-flusher.js';
+import type { SourceRunner } from './runner.js';
+import { TailRunner } from './tail.js';
+
+export type { SourceRunner } from './runner.js';
+export { DropFolderRunner } from './drop.js';
+export { TailRunner } from './tail.js';
+export { HookFlushRunner } from './hook-flusher.js';
+
+export interface SourceDeps {
+  ingestor: Ingestor;
+  ledger: Ledger;
+  getAdapter: (id: string) => Pick<AdapterDefinition, 'id' | 'inputs'>;
+  logger?: Logger;
+  now?: () => number;
+}
+
+/** One runner per configured source. Hook sources get the runner that assembles their quiet calls. */
+export function createSourceRunners(sources: readonly SourceConfig[], deps: SourceDeps): SourceRunner[] {
+  return sources.map((source): SourceRunner => {
+    switch (source.type) {
+      case 'drop':
+        return new DropFolderRunner(source, deps);
+      case 'tail':
+        return new TailRunner(source, deps);
+      case 'hook':
+        return new HookFlushRunner(source, deps);
+    }
+  });
+}
+
