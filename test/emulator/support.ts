@@ -1,0 +1,101 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { documentedSample } from '../../src/dstny/payload.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** One request to the emulator over real HTTP; `token: null` sends no Authorization header. */
+export async function call(
+  emu: Pick<EmulatorHandle, 'url' | 'token'>,
+  method: string,
+  path: string,
+  opts: { body?: unknown; rawBody?: string; token?: string | null; signal?: AbortSignal } = {},
+): Promise<ApiAnswer> {
+  const headers: Record<string, string> = {};
+  const token = opts.token === undefined ? emu.token : opts.token;
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${emu.url}${path}`, { method, headers, body, signal: opts.signal });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** A loopback HTTP server with a handler; tracks what it received. */
+export interface TestServer {
+  url: string;
+  server: Server;
+  received: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string; at: number }>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string, n: number) => void,
+): Promise<TestServer> {
+  const received: TestServer['received'] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, at: Date.now() });
+      handler(req, res, body, received.length);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A recording server: 200 with a few bytes for paths ending .wav, 404 otherwise. */
+export function startRecordingServer(): Promise<TestServer> {
+  return startTestServer((req, res) => {
+    if (req.url?.endsWith('.wav')) {
+      res.writeHead(200, { 'content-type': 'audio/wav' });
+      res.end(Buffer.alloc(64));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+}
+
+/** A valid body: the documented sample plus a recording URL, with overrides. */
+export function payload(recordingBase: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...documentedSample, call_recording_url: `${recordingBase}/rec/${String(overrides.call_external_id ?? documentedSample.call_external_id)}.wav`, ...overrides };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Poll until `check` returns true, or fail after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
