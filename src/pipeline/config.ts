@@ -1,5 +1,18 @@
 import { z } from 'zod';
 
+/** Placeholders a `title` template may use (see src/pipeline/title.ts). */
+export const titlePlaceholders = [
+  'direction',
+  'participant',
+  'participant_name',
+  'participant_number',
+  'owner_name',
+  'owner_email',
+  'extension',
+  'external_id',
+  'outcome',
+] as const;
+
 /** Business rules that turn a CallRecord into the API body (DESIGN.md step 3). */
 export const normalizeConfigSchema = z
   .object({
@@ -24,20 +37,54 @@ export const normalizeConfigSchema = z
       })
       .prefault({}),
     recordingWaitMinutes: z.number().nonnegative().default(30).describe('A local recording not there yet is re-tried this long, then rejected.'),
+    recordingRetrySeconds: z
+      .number()
+      .positive()
+      .default(60)
+      .describe('While a local recording is not there yet, look again this often, seconds.'),
     owners: z
       .object({
         map: z.record(z.string(), z.email()).default({}).describe('Extension → owner email.'),
-        csv: z.string().optional().describe('CSV file with columns extension,email[,name].'),
+        csv: z
+          .string()
+          .optional()
+          .describe('CSV file with columns extension,email[,name] (a header line is allowed); relative to the config file.'),
         fromDstnyUsers: z.boolean().default(false).describe('Also map extensions via Dstny GET /api/v2/users (mobile_number).'),
         refreshMinutes: z.number().positive().default(60).describe('How often the Dstny users directory is refreshed.'),
       })
       .prefault({}),
-    contactsCsv: z.string().optional().describe('CSV with number,first_name,last_name,company,email,external_id for participants.'),
+    contactsCsv: z
+      .string()
+      .optional()
+      .describe('CSV with a header naming number,first_name,last_name,company,email,external_id for participants; relative to the config file.'),
     outcomes: z
       .record(z.string(), z.string())
       .default({ answered: 'Answered', 'no-answer': 'No Answer', busy: 'Busy', failed: 'Failed' })
       .describe('Normalized outcome → call_outcome text.'),
-    title: z.string().optional().describe('call_title template, e.g. "{direction} call {participant}". Unset: Dstny generates one.'),
+    title: z
+      .string()
+      .optional()
+      .refine((t) => t === undefined || unknownPlaceholders(t).length === 0, {
+        error: (issue) =>
+          `unknown placeholder ${unknownPlaceholders(String(issue.input))
+            .map((p) => `{${p}}`)
+            .join(', ')}; use ${titlePlaceholders.map((p) => `{${p}}`).join(', ')}`,
+      })
+      .describe('call_title template, e.g. "{direction} call {participant}". Unset: Dstny generates one.'),
+    groupWindowLegs: z
+      .number()
+      .int()
+      .positive()
+      .default(5_000)
+      .describe(
+        'Whole files: a call is complete when none of its legs appeared in the last N legs (or at the end of the file). Bounds memory; raise it when the legs of one call are further apart in the file.',
+      ),
+    ingestBatchSize: z.number().int().positive().default(500).describe('Rows written to the ledger per transaction.'),
   })
   .prefault({});
 export type NormalizeConfig = z.infer<typeof normalizeConfigSchema>;
+
+function unknownPlaceholders(template: string): string[] {
+  const known: readonly string[] = titlePlaceholders;
+  return [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1] ?? '').filter((name) => !known.includes(name));
+}

@@ -28,8 +28,10 @@ export interface IngestSummary {
   held: number;
   /** Legs stashed to wait for siblings (tails and hooks). */
   stashed: number;
-  /** Located parse errors: "FILE:LINE" + reason. Parsing goes on after each. */
+  /** Located parse errors: "FILE:LINE" + reason. Parsing goes on after each. Bounded: the first ones only. */
   errors: Array<{ location: string; message: string }>;
+  /** How many parse errors there were in all (`errors` keeps only the first ones). */
+  errorCount: number;
 }
 
 /**

@@ -1,0 +1,165 @@
+import { createReadStream } from 'node:fs';
+import { access, constants, stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import path from 'node:path';
+import { getAdapter } from '../../adapters/registry.js';
+import type { AdapterDefinition } from '../../adapters/types.js';
+import { loadConfig, validateConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { CallbridgeError } from '../errors.js';
+import { parseWhole } from '../pipeline/ingestor.js';
+import { createNormalizer, type CallNormalizer } from '../pipeline/normalizer.js';
+import type { NormalizeResult } from '../pipeline/types.js';
+import type { SourceConfig } from '../sources/config.js';
+
+/**
+ * Parse mode signs local-recording links with this when no recordings.signingSecret is configured, so that
+ * the output is stable (goldens). Such links are NOT valid on a running bridge (it has its own secret).
+ */
+export const PARSE_PLACEHOLDER_SECRET = 'callbridge-parse-mode-placeholder-secret-not-valid-on-a-bridge';
+
+export interface ParseOptions {
+  adapterId: string;
+  configFile?: string;
+  files: string[];
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Clock for held/waiting decisions; default now. */
+  now?: number;
+}
+
+/** One NDJSON line of `callbridge parse` (DESIGN.md "Command line contract"). */
+export type ParseLine =
+  | { payload: Record<string, unknown> }
+  | { error: string; source: string; state: 'rejected' | 'skipped' };
+
+/**
+ * `callbridge parse --adapter ID [--config FILE] FILE...`: parse and normalize without submitting, with no
+ * token and no network (owners from the configured map and CSV only). One NDJSON line per call on stdout.
+ * Exit code 0 when every input was read; 1 when a file could not be read; 2 for a usage or config problem.
+ */
+export async function runParse(opts: ParseOptions): Promise<number> {
+  const say = (text: string) => opts.stderr.write(`callbridge parse: ${text}\n`);
+  let adapter: AdapterDefinition;
+  let config: Config;
+  let normalizer: CallNormalizer;
+  try {
+    adapter = getAdapter(opts.adapterId);
+    config = opts.configFile ? loadConfig(opts.configFile).config : validateConfig({});
+    normalizer = createNormalizer(config.normalize, {
+      baseDir: opts.configFile ? path.dirname(path.resolve(opts.configFile)) : process.cwd(),
+      publicBaseUrl: config.http.publicBaseUrl ?? `http://127.0.0.1:${config.http.port}`,
+      signingSecret: config.recordings.signingSecret ?? PARSE_PLACEHOLDER_SECRET,
+      linkTtlHours: config.recordings.linkTtlHours,
+      // Links expire relative to the call's end, not to when parse ran: the same input gives the same output.
+      linkClock: 'call-end',
+      roots: config.recordings.roots,
+    });
+  } catch (error) {
+    if (error instanceof CallbridgeError) {
+      say(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  const source = pickSource(config, adapter);
+  if (typeof source === 'string') {
+    say(source);
+    return 2;
+  }
+  if (!opts.files.length) {
+    say('no input files given');
+    return 2;
+  }
+  if (!config.recordings.signingSecret) say('local recording links are signed with a placeholder secret (no recordings.signingSecret configured)');
+  if (config.normalize.owners.fromDstnyUsers) say('the Dstny users directory is not consulted in parse mode (no network): owners come from the map and CSV only');
+
+  const now = opts.now ?? Date.now();
+  const write = async (line: ParseLine) => {
+    if (!opts.stdout.write(`${JSON.stringify(line)}\n`)) await once(opts.stdout, 'drain');
+  };
+  let code = 0;
+  for (const file of opts.files) {
+    const readable = await checkReadable(file);
+    if (readable !== true) {
+      say(`cannot read ${file}: ${readable}`);
+      code = 1;
+      continue;
+    }
+    const stream = createReadStream(file);
+    try {
+      for await (const item of parseWhole(adapter, source, { name: file, stream }, config.normalize.groupWindowLegs)) {
+        if (item.kind === 'error') await write({ error: item.message, source: item.location, state: 'rejected' });
+        else if (item.kind === 'skip') await write({ error: item.reason, source: item.location, state: 'skipped' });
+        else await write(lineFor(await normalizeSafely(normalizer, item.call, source, now), item.call.location));
+      }
+    } catch (error) {
+      say(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+      code = 1;
+    } finally {
+      stream.destroy();
+    }
+  }
+  return code;
+}
+
+function lineFor(result: NormalizeResult, location: string): ParseLine {
+  switch (result.kind) {
+    case 'payload':
+      return { payload: result.payload };
+    case 'skipped':
+      return { error: result.reason, source: location, state: 'skipped' };
+    case 'rejected':
+      return { error: result.reason, source: location, state: 'rejected' };
+    case 'held':
+      // The bridge would wait and look again; parse mode does not wait, so it says why it would.
+      return { error: `${result.reason}; not sent in parse mode (the bridge would hold it)`, source: location, state: 'rejected' };
+  }
+}
+
+async function normalizeSafely(
+  normalizer: CallNormalizer,
+  call: Parameters<CallNormalizer['normalize']>[0],
+  source: SourceConfig,
+  now: number,
+): Promise<NormalizeResult> {
+  try {
+    return await normalizer.normalize(call, source, now);
+  } catch (error) {
+    return { kind: 'rejected', reason: `normalization failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** The config's first source using this adapter, or one with the adapter's defaults. */
+function pickSource(config: Config, adapter: AdapterDefinition): SourceConfig | string {
+  const configured = config.sources.find((s) => s.adapter === adapter.id);
+  if (configured) return configured;
+  const defaults = adapter.configSchema.safeParse({});
+  if (!defaults.success) {
+    return `adapter "${adapter.id}" needs options (for example ${JSON.stringify(adapter.example)}); give --config with a source using it`;
+  }
+  return {
+    type: 'drop',
+    id: adapter.id,
+    adapter: adapter.id,
+    options: defaults.data as Record<string, unknown>,
+    path: '.',
+    stableMs: 0,
+    rescanMs: 10_000,
+    groupQuietMs: 0,
+  };
+}
+
+async function checkReadable(file: string): Promise<true | string> {
+  try {
+    const s = await stat(file);
+    if (!s.isFile()) return 'not a regular file';
+    await access(file, constants.R_OK);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'no such file';
+    if (code === 'EACCES') return 'permission denied';
+    return (error as Error).message;
+  }
+}

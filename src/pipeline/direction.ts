@@ -1,0 +1,86 @@
+import type { CallRecord, Party } from './call-record.js';
+
+/**
+ * Which way a call went, and which party is ours (the owner) and which is theirs (the participant).
+ *
+ * The PBX's own word wins (`call.direction`). Otherwise each party is classified:
+ * a party on a trunk channel (trunkPatterns) is external whatever its number; a number matching
+ * internalNumbers is internal; any other number is external. internal → external is outgoing,
+ * external → internal incoming. Both internal or both external: skipped with a reason, unless the
+ * matching `skip` switch is off — then the caller's side is treated as ours (outgoing) for internal-only
+ * calls, and the callee's side (incoming) for external-only calls (a forwarded call through the PBX).
+ * When the PBX names the internal party (`ownerExtension`) and it is exactly one side's number, that side is ours.
+ */
+export interface DirectionRules {
+  internalNumbers: RegExp[];
+  trunkPatterns: RegExp[];
+  skipInternal: boolean;
+  skipExternal: boolean;
+}
+
+export type DirectionDecision =
+  | { kind: 'ok'; direction: 'incoming' | 'outgoing'; owner: Party; participant: Party; ownerExtension?: string | undefined }
+  | { kind: 'skip'; reason: string };
+
+export function compileDirectionRules(config: {
+  internalNumbers: string[];
+  trunkPatterns: string[];
+  skip: { internal: boolean; external: boolean };
+}): DirectionRules {
+  return {
+    internalNumbers: config.internalNumbers.map((p) => new RegExp(p)),
+    trunkPatterns: config.trunkPatterns.map((p) => new RegExp(p)),
+    skipInternal: config.skip.internal,
+    skipExternal: config.skip.external,
+  };
+}
+
+export type PartyKind = 'internal' | 'external';
+
+export function classifyParty(party: Party, rules: DirectionRules): PartyKind {
+  if (party.channel && rules.trunkPatterns.some((re) => re.test(party.channel as string))) return 'external';
+  const number = party.number?.trim();
+  if (number && rules.internalNumbers.some((re) => re.test(number))) return 'internal';
+  return 'external';
+}
+
+export function decideDirection(
+  call: Pick<CallRecord, 'direction' | 'from' | 'to' | 'ownerExtension'>,
+  rules: DirectionRules,
+): DirectionDecision {
+  const { from, to } = call;
+  let direction: 'incoming' | 'outgoing';
+  if (call.direction === 'incoming' || call.direction === 'outgoing') {
+    direction = call.direction;
+  } else if (call.direction === 'internal') {
+    if (rules.skipInternal) return { kind: 'skip', reason: 'internal call (the PBX says both parties are internal)' };
+    direction = 'outgoing';
+  } else if (call.ownerExtension && sameNumber(call.ownerExtension, from.number) !== sameNumber(call.ownerExtension, to.number)) {
+    // The PBX named our side: that settles it even when the other side looks internal too (a short number).
+    direction = sameNumber(call.ownerExtension, from.number) ? 'outgoing' : 'incoming';
+  } else {
+    const fromKind = classifyParty(from, rules);
+    const toKind = classifyParty(to, rules);
+    if (fromKind === 'internal' && toKind === 'external') direction = 'outgoing';
+    else if (fromKind === 'external' && toKind === 'internal') direction = 'incoming';
+    else if (fromKind === 'internal') {
+      if (rules.skipInternal) return { kind: 'skip', reason: `internal call (${describe(from)} → ${describe(to)})` };
+      direction = 'outgoing';
+    } else {
+      if (rules.skipExternal) return { kind: 'skip', reason: `external-only call, no internal party (${describe(from)} → ${describe(to)})` };
+      direction = 'incoming';
+    }
+  }
+  const owner = direction === 'outgoing' ? from : to;
+  const participant = direction === 'outgoing' ? to : from;
+  const ownerExtension = call.ownerExtension?.trim() || owner.number?.trim() || undefined;
+  return { kind: 'ok', direction, owner, participant, ownerExtension };
+}
+
+function sameNumber(a: string, b: string | undefined): boolean {
+  return b !== undefined && a.trim() === b.trim();
+}
+
+function describe(party: Party): string {
+  return party.number?.trim() || party.channel || 'unknown';
+}

@@ -1,0 +1,253 @@
+import type { AdapterDefinition, AdapterInput, ParseItem } from '../../adapters/types.js';
+import { getAdapter } from '../../adapters/registry.js';
+import { LedgerUnavailableError, ParseError } from '../errors.js';
+import type { Checkpoint, Ledger, NewRow, PutResult, StashedLeg } from '../ledger/ledger.js';
+import type { Logger } from '../log/logger.js';
+import type { SourceConfig } from '../sources/config.js';
+import { type CallRecord, callRecordSchema } from './call-record.js';
+import { assemble, groupLegs, type GroupedItem } from './grouper.js';
+import type { IngestSummary, Ingestor, NormalizeResult, Normalizer } from './types.js';
+
+export const MAX_LISTED_ERRORS = 100;
+
+export interface IngestorOptions {
+  ledger: Ledger;
+  normalizer: Normalizer;
+  /** normalize.groupWindowLegs */
+  windowLegs: number;
+  /** normalize.ingestBatchSize: rows per ledger transaction. */
+  batchSize: number;
+  logger?: Logger;
+  /** Adapter look-up; default the registry. */
+  adapterFor?: (id: string) => AdapterDefinition;
+  clock?: () => number;
+}
+
+export function emptySummary(): IngestSummary {
+  return { ids: [], inserted: 0, duplicates: 0, updated: 0, conflicts: 0, skipped: 0, rejected: 0, held: 0, stashed: 0, errors: [], errorCount: 0 };
+}
+
+/** Adapter → grouped calls for a whole input. A failure to read the input (not bad content) throws ParseError. */
+export async function* parseWhole(adapter: AdapterDefinition, source: Pick<SourceConfig, 'options'>, input: AdapterInput, windowLegs: number): AsyncGenerator<GroupedItem> {
+  yield* groupLegs(guardedParse(adapter, source, input), (legs) => adapter.merge(legs), { windowLegs });
+}
+
+/** The adapter's items; an adapter that throws (an I/O error, or a bug) stops the input with a located ParseError. */
+async function* guardedParse(adapter: AdapterDefinition, source: Pick<SourceConfig, 'options'>, input: AdapterInput): AsyncGenerator<ParseItem> {
+  try {
+    yield* adapter.parse(input, source.options);
+  } catch (error) {
+    if (error instanceof ParseError) throw error;
+    throw new ParseError(input.name, `reading stopped: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** A normalize result as the ledger row it becomes (the raw record is kept so it can be normalized again). */
+export function toRow(call: CallRecord, source: Pick<SourceConfig, 'id'>, result: NormalizeResult): NewRow {
+  const base = { externalId: call.externalId, sourceId: source.id, location: call.location, raw: call };
+  switch (result.kind) {
+    case 'payload':
+      return { ...base, state: 'pending', payload: result.payload };
+    case 'skipped':
+      return { ...base, state: 'skipped', payload: null, reason: result.reason };
+    case 'rejected':
+      return { ...base, state: 'rejected', payload: null, reason: result.reason };
+    case 'held':
+      return { ...base, state: 'held', payload: null, reason: result.reason, nextAttemptAt: result.retryAt };
+  }
+}
+
+/**
+ * Source → adapter → group → normalize → ledger (DESIGN.md steps 2–5), in batches of `batchSize` rows per
+ * transaction. A source's checkpoints travel with the LAST batch of its input, so a checkpoint never runs
+ * ahead of the rows it covers. Bad content becomes located errors in the summary; a ledger that cannot
+ * take the write rejects with LedgerUnavailableError (a hook then answers 503 and the PBX retries).
+ *
+ * Within one process, stashing legs and flushing quiet groups of the same source never interleave, so
+ * a leg stashed while its group is being flushed is not dropped with the group.
+ */
+export class PipelineIngestor implements Ingestor {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly opts: IngestorOptions) {}
+
+  async ingestWhole(source: SourceConfig, input: AdapterInput, opts: { checkpoints?: Checkpoint[] } = {}): Promise<IngestSummary> {
+    const adapter = this.adapter(source);
+    const summary = emptySummary();
+    const now = this.now();
+    let batch: NewRow[] = [];
+    for await (const item of parseWhole(adapter, source, input, this.opts.windowLegs)) {
+      if (item.kind === 'error') addError(summary, item.location, item.message);
+      else if (item.kind === 'skip') this.noteSkip(summary, source, item.location, item.reason);
+      else {
+        batch.push(await this.normalizeToRow(item.call, source, now));
+        if (batch.length >= this.opts.batchSize) {
+          await this.put(summary, batch);
+          batch = [];
+        }
+      }
+    }
+    await this.put(summary, batch, opts.checkpoints);
+    return summary;
+  }
+
+  async ingestLegs(source: SourceConfig, input: AdapterInput, opts: { checkpoints?: Checkpoint[] } = {}): Promise<IngestSummary> {
+    const adapter = this.adapter(source);
+    return this.exclusive(source.id, async () => {
+      const summary = emptySummary();
+      const ids = new Set<string>();
+      let batch: StashedLeg[] = [];
+      for await (const item of guardedParse(adapter, source, input)) {
+        if (item.kind === 'error') addError(summary, item.location, item.message);
+        else if (item.kind === 'skip') this.noteSkip(summary, source, item.location, item.reason);
+        else {
+          batch.push({ sourceId: source.id, groupKey: item.groupKey, leg: item.leg });
+          ids.add(item.leg.externalId);
+          if (batch.length >= this.opts.batchSize) {
+            await this.stash(summary, batch);
+            batch = [];
+          }
+        }
+      }
+      await this.stash(summary, batch, opts.checkpoints);
+      summary.ids = [...ids];
+      return summary;
+    });
+  }
+
+  async flushQuiet(source: SourceConfig, now = this.now()): Promise<IngestSummary> {
+    const adapter = this.adapter(source);
+    return this.exclusive(source.id, async () => {
+      const summary = emptySummary();
+      const groups = await this.ledgerCall(() => this.opts.ledger.quietGroups(source.id, now - source.groupQuietMs));
+      let rows: NewRow[] = [];
+      let keys: Array<{ sourceId: string; groupKey: string }> = [];
+      for (const group of groups) {
+        rows.push(await this.assembleStashed(summary, adapter, source, group.groupKey, group.legs, now));
+        keys.push({ sourceId: source.id, groupKey: group.groupKey });
+        if (rows.length >= this.opts.batchSize) {
+          await this.put(summary, rows, undefined, keys);
+          rows = [];
+          keys = [];
+        }
+      }
+      await this.put(summary, rows, undefined, keys);
+      return summary;
+    });
+  }
+
+  /** Stashed legs → one row. Legs that no longer fit the CallRecord contract are kept as a rejected row. */
+  private async assembleStashed(
+    summary: IngestSummary,
+    adapter: AdapterDefinition,
+    source: SourceConfig,
+    groupKey: string,
+    stored: unknown[],
+    now: number,
+  ): Promise<NewRow> {
+    const legs: CallRecord[] = [];
+    const problems: string[] = [];
+    for (const leg of stored) {
+      const parsed = callRecordSchema.safeParse(leg);
+      if (parsed.success) legs.push(parsed.data);
+      else problems.push(parsed.error.issues.map((i) => `${i.path.join('.') || '(leg)'}: ${i.message}`).join('; '));
+    }
+    const item = problems.length ? undefined : assemble(groupKey, legs, (l) => adapter.merge(l));
+    if (item?.kind === 'call') return this.normalizeToRow(item.call, source, now);
+    const location = legs[0]?.location ?? `${source.id}:${groupKey}`;
+    const reason = item?.kind === 'error' ? item.message : `stashed legs of call ${groupKey} are not valid call records: ${problems.join(' | ')}`;
+    addError(summary, location, reason);
+    return {
+      externalId: legs[0]?.externalId ?? `${source.id}:${groupKey}`,
+      sourceId: source.id,
+      location,
+      state: 'rejected',
+      raw: stored,
+      payload: null,
+      reason,
+    };
+  }
+
+  private async normalizeToRow(call: CallRecord, source: SourceConfig, now: number): Promise<NewRow> {
+    let result: NormalizeResult;
+    try {
+      result = await this.opts.normalizer.normalize(call, source, now);
+    } catch (error) {
+      // A bug must not lose the call: it is kept as rejected, re-runnable once fixed.
+      this.opts.logger?.error('normalization failed', { component: 'ingest', source: source.id, location: call.location, error });
+      result = { kind: 'rejected', reason: `normalization failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    return toRow(call, source, result);
+  }
+
+  private async put(
+    summary: IngestSummary,
+    rows: NewRow[],
+    checkpoints?: Checkpoint[],
+    unstash?: Array<{ sourceId: string; groupKey: string }>,
+  ): Promise<void> {
+    if (!rows.length && !checkpoints?.length && !unstash?.length) return;
+    const opts: { checkpoints?: Checkpoint[]; unstash?: Array<{ sourceId: string; groupKey: string }> } = {};
+    if (checkpoints?.length) opts.checkpoints = checkpoints;
+    if (unstash?.length) opts.unstash = unstash;
+    const results: PutResult[] = await this.ledgerCall(() => this.opts.ledger.put(rows, opts));
+    for (const row of rows) {
+      summary.ids.push(row.externalId);
+      if (row.state === 'skipped') summary.skipped += 1;
+      else if (row.state === 'rejected') summary.rejected += 1;
+      else if (row.state === 'held') summary.held += 1;
+    }
+    for (const r of results) {
+      if (r.outcome === 'inserted') summary.inserted += 1;
+      else if (r.outcome === 'duplicate') summary.duplicates += 1;
+      else if (r.outcome === 'updated') summary.updated += 1;
+      else summary.conflicts += 1;
+    }
+  }
+
+  private async stash(summary: IngestSummary, legs: StashedLeg[], checkpoints?: Checkpoint[]): Promise<void> {
+    if (!legs.length && !checkpoints?.length) return;
+    await this.ledgerCall(() => this.opts.ledger.stash(legs, checkpoints?.length ? { checkpoints } : {}));
+    summary.stashed += legs.length;
+  }
+
+  private async ledgerCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof LedgerUnavailableError) throw error;
+      throw new LedgerUnavailableError(`ledger cannot take the write: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
+  private noteSkip(summary: IngestSummary, source: SourceConfig, location: string, reason: string): void {
+    summary.skipped += 1;
+    this.opts.logger?.info(`skipped ${location}: ${reason}`, { component: 'ingest', source: source.id });
+  }
+
+  private adapter(source: SourceConfig): AdapterDefinition {
+    return (this.opts.adapterFor ?? getAdapter)(source.adapter);
+  }
+
+  private now(): number {
+    return (this.opts.clock ?? Date.now)();
+  }
+
+  /** Run `fn` after every earlier exclusive task of this source has settled. */
+  private async exclusive<T>(sourceId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(sourceId) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    this.locks.set(sourceId, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(sourceId) === settled) this.locks.delete(sourceId);
+    }
+  }
+}
+
+export function addError(summary: IngestSummary, location: string, message: string): void {
+  summary.errorCount += 1;
+  if (summary.errors.length < MAX_LISTED_ERRORS) summary.errors.push({ location, message });
+}

@@ -1,0 +1,59 @@
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+
+/**
+ * A number as E.164 when it is a valid full number (with `defaultCountry` for national formats);
+ * otherwise exactly as given (an extension, a short code, a number libphonenumber cannot place): we never
+ * invent digits. Text with no digit at all ("anonymous", "Restricted") is no number: undefined.
+ */
+export function toE164(value: string | undefined, defaultCountry: string): string | undefined {
+  const text = value?.trim();
+  if (!text || !/\d/.test(text)) return undefined;
+  const cleaned = text.replace(/^(?:tel|sips?):/i, '').replace(/@.*$/, '');
+  const parsed = parsePhoneNumberFromString(cleaned, { defaultCountry: defaultCountry.toUpperCase() as CountryCode, extract: false });
+  if (parsed?.isValid()) return parsed.number;
+  return text;
+}
+
+/** True when the text is a valid full phone number (not an extension). */
+export function isFullNumber(value: string | undefined, defaultCountry: string): boolean {
+  const e164 = toE164(value, defaultCountry);
+  return e164 !== undefined && e164.startsWith('+') && e164 !== value?.trim();
+}
+
+const NO_NAME = /^(unknown|anonymous|anonym|restricted|private|private number|unavailable|withheld|blocked|no caller ?id|not available|n\/a|none|null|undefined|wireless caller|caller|okänd|dolt nummer|hemligt nummer)$/i;
+
+export interface SplitName {
+  first?: string;
+  last?: string;
+}
+
+/**
+ * Caller-id name → first/last name.
+ * "Last, First" is reversed; "First Rest Of Name" keeps the first word as first name and the rest as
+ * last name (so "Anna van der Berg" keeps "van der Berg" together); one word is a first name.
+ * Placeholders ("Unknown", "anonymous"...), names without a letter (a number shown as name) and a trailing
+ * "<1234>" are not names.
+ */
+export function splitCallerName(raw: string | undefined): SplitName {
+  if (!raw) return {};
+  let name = raw
+    .replace(/<[^>]*>\s*$/, '')
+    .trim()
+    .replace(/^["'“”]+|["'“”]+$/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (!name || !/\p{L}/u.test(name) || NO_NAME.test(name)) return {};
+  // A SIP URI or an email is an address, not a name.
+  if (/^(sips?|tel):/i.test(name) || /^[^\s@]+@[^\s@]+$/.test(name)) return {};
+  const comma = name.indexOf(',');
+  if (comma > 0) {
+    const last = name.slice(0, comma).trim();
+    const first = name.slice(comma + 1).trim();
+    name = `${first} ${last}`.trim();
+    if (first && last) return { first, last };
+  }
+  const words = name.split(' ');
+  const first = words[0] as string;
+  const rest = words.slice(1).join(' ');
+  return rest ? { first, last: rest } : { first };
+}
