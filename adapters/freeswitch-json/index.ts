@@ -1,19 +1,121 @@
-import { z } from 'zod';
-import { defineAdapter } from '../types.js';
+import type { CallRecord } from '../../src/pipeline/call-record.js';
+import {
+  arrayElementLines,
+  formatBytes,
+  isHook,
+  locate,
+  parseJsonLocated,
+  readAllBounded,
+  readLines,
+} from '../generic/input.js';
+import { mergeLegs } from '../generic/merge-legs.js';
+import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
+import { JSON_CONTENT_TYPES, unwrapCdrBody } from './body.js';
+import { fromJsonCdr } from './document.js';
+import { extractLeg, type FsRaw } from './extract-leg.js';
+import { type FreeswitchOptions, freeswitchOptionsSchema } from './options.js';
 
-// Placeholder until the adapter lands: it parses nothing and says so.
+/**
+ * FreeSWITCH mod_json_cdr: one JSON document per channel (leg), posted to a hook (raw JSON, `cdr=`
+ * URL-encoded or base64) or written as `<uuid>.cdr.json` files; NDJSON files (one CDR per line) too.
+ */
 export default defineAdapter({
   id: 'freeswitch-json',
-  summary: '(not implemented yet)',
-  configSchema: z.object({}),
-  example: {},
-  inputs: { filePatterns: [], contentTypes: [], tail: false },
-  async *parse(input) {
-    yield { kind: 'error', location: input.name, message: 'adapter freeswitch-json is not implemented yet' };
+  summary: 'FreeSWITCH mod_json_cdr documents (hook posts or files, NDJSON too); A and B legs become one call',
+  configSchema: freeswitchOptionsSchema,
+  example: {
+    decodeValues: true,
+    directionVariable: 'call_direction',
+    recording: { variables: ['${record_path}/${record_name}', 'recording_url'], pathMap: [{ from: '/var/lib/freeswitch/recordings', to: '/mnt/fs-recordings' }] },
   },
-  merge(legs) {
-    const first = legs[0];
-    if (!first) throw new Error('merge of zero legs');
-    return first;
+  inputs: {
+    filePatterns: ['*.cdr.json', '*.json', '*.ndjson', '*.jsonl', '*.form'],
+    contentTypes: JSON_CONTENT_TYPES,
+    tail: true,
   },
+  parse: parseFreeswitchJson,
+  merge: mergeFreeswitchLegs,
 });
+
+export function mergeFreeswitchLegs(legs: CallRecord[]): CallRecord {
+  return mergeLegs(legs, (leg) => (leg.raw as Partial<FsRaw> | undefined)?.leg === 'A');
+}
+
+async function* parseFreeswitchJson(input: AdapterInput, options: FreeswitchOptions): AsyncGenerator<ParseItem> {
+  const max = options.maxDocumentBytes;
+  if (isHook(input)) {
+    const body = await readAllBounded(input.stream, max);
+    if (!body.ok) {
+      yield { kind: 'error', location: locate(input), message: `body larger than ${formatBytes(max)} (maxDocumentBytes): refused` };
+      return;
+    }
+    yield* documentItems(body.text, input, options, input.firstLine ?? 1);
+    return;
+  }
+
+  // Files: one pretty-printed document, or NDJSON. The first non-empty line decides: a line that is a
+  // whole JSON object by itself starts NDJSON (one CDR per line, each bounded and located on its own).
+  let mode: 'undecided' | 'ndjson' | 'whole' = 'undecided';
+  const lines: string[] = [];
+  let wholeBytes = 0;
+  let wholeStart = input.firstLine ?? 1;
+  for await (const item of readLines(input.stream, max, input.firstLine ?? 1)) {
+    if (mode === 'whole') {
+      if (item.overflow || (wholeBytes += Buffer.byteLength(item.text) + 1) > max) {
+        yield { kind: 'error', location: locate(input, wholeStart), message: `document larger than ${formatBytes(max)} (maxDocumentBytes): refused` };
+        return;
+      }
+      lines.push(item.text);
+      continue;
+    }
+    if (item.overflow) {
+      yield { kind: 'error', location: locate(input, item.lineNo), message: `line longer than ${formatBytes(max)} (maxDocumentBytes): skipped` };
+      mode = 'ndjson';
+      continue;
+    }
+    if (item.text.trim() === '') continue;
+    if (mode === 'undecided') {
+      const text = item.text.trim();
+      if (!(text.startsWith('{') && text.endsWith('}') && parseJsonLocated(text).ok)) {
+        mode = 'whole';
+        wholeStart = item.lineNo;
+        wholeBytes = Buffer.byteLength(item.text) + 1;
+        lines.push(item.text);
+        continue;
+      }
+      mode = 'ndjson';
+    }
+    yield* documentItems(item.text, input, options, item.lineNo);
+  }
+  if (mode === 'whole') yield* documentItems(lines.join('\n'), input, options, wholeStart);
+}
+
+/** One body / file / NDJSON line → its legs (a JSON array of CDRs is accepted too) or one located error. */
+function* documentItems(body: string, input: AdapterInput, options: FreeswitchOptions, firstLine: number): Generator<ParseItem> {
+  const unwrapped = unwrapCdrBody(body, input.contentType, JSON_CONTENT_TYPES);
+  if (!unwrapped.ok) {
+    yield { kind: 'error', location: locate(input, firstLine), message: unwrapped.message };
+    return;
+  }
+  if (unwrapped.text.trim() === '') {
+    yield { kind: 'error', location: locate(input, firstLine), message: 'empty body: no CDR' };
+    return;
+  }
+  const parsed = parseJsonLocated(unwrapped.text);
+  if (!parsed.ok) {
+    yield { kind: 'error', location: locate(input, firstLine + parsed.line - 1), message: parsed.message };
+    return;
+  }
+  const documents = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
+  const starts = Array.isArray(parsed.value) ? arrayElementLines(unwrapped.text) : [];
+  for (const [i, value] of documents.entries()) {
+    const location = locate(input, firstLine + (starts[i] ?? 1) - 1);
+    const doc = fromJsonCdr(value, options.decodeValues);
+    if (typeof doc === 'string') {
+      yield { kind: 'error', location, message: doc };
+      continue;
+    }
+    const result = extractLeg(doc, options, { location, queryUuid: input.query?.uuid, original: value });
+    yield result.ok ? { kind: 'leg', groupKey: result.groupKey, leg: result.leg } : { kind: 'error', location, message: result.message };
+  }
+}

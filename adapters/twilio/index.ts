@@ -1,19 +1,138 @@
-import { z } from 'zod';
-import { defineAdapter } from '../types.js';
+import type { CallRecord } from '../../src/pipeline/call-record.js';
+import {
+  arrayElementLines,
+  formatBytes,
+  isHook,
+  isPlainObject,
+  locate,
+  mediaType,
+  parseJsonLocated,
+  readAllBounded,
+  readLines,
+} from '../generic/input.js';
+import { mergeLegs } from '../generic/merge-legs.js';
+import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
+import { callbackToItem, type TwilioRaw } from './callback.js';
+import { type TwilioOptions, twilioOptionsSchema } from './options.js';
 
-// Placeholder until the adapter lands: it parses nothing and says so.
+const FORM = 'application/x-www-form-urlencoded';
+const JSON_TYPE = 'application/json';
+
+/**
+ * Twilio Programmable Voice status callbacks and recording status callbacks, as Twilio posts them
+ * (form-encoded) or saved to files (one form body per line, a JSON object, a JSON array or NDJSON).
+ */
 export default defineAdapter({
   id: 'twilio',
-  summary: '(not implemented yet)',
-  configSchema: z.object({}),
-  example: {},
-  inputs: { filePatterns: [], contentTypes: [], tail: false },
-  async *parse(input) {
-    yield { kind: 'error', location: input.name, message: 'adapter twilio is not implemented yet' };
+  summary: 'Twilio Voice status and recording status callbacks (form posts or saved as files); one call per CallSid',
+  configSchema: twilioOptionsSchema,
+  example: { recordingExtension: 'mp3', ownerRule: 'own-numbers', ownNumbers: ['+46850001000', 'client:alice'] },
+  inputs: {
+    filePatterns: ['*.form', '*.json', '*.ndjson', '*.jsonl'],
+    contentTypes: [FORM, JSON_TYPE],
+    tail: false,
   },
-  merge(legs) {
-    const first = legs[0];
-    if (!first) throw new Error('merge of zero legs');
-    return first;
-  },
+  parse: parseTwilio,
+  merge: mergeTwilioLegs,
 });
+
+/** The root is the call's own status callback (not a child call's, not the recording's). */
+export function mergeTwilioLegs(legs: CallRecord[]): CallRecord {
+  return mergeLegs(legs, (leg) => {
+    const raw = leg.raw as Partial<TwilioRaw> | undefined;
+    return raw?.callback === 'status' && raw.params?.CallSid === leg.externalId;
+  });
+}
+
+async function* parseTwilio(input: AdapterInput, options: TwilioOptions): AsyncGenerator<ParseItem> {
+  const max = options.maxDocumentBytes;
+  if (isHook(input)) {
+    const type = mediaType(input.contentType);
+    if (type !== FORM && type !== JSON_TYPE) {
+      yield { kind: 'error', location: locate(input), message: `unsupported content type "${type}"; expected ${FORM} or ${JSON_TYPE}` };
+      return;
+    }
+    const body = await readAllBounded(input.stream, max);
+    if (!body.ok) {
+      yield { kind: 'error', location: locate(input), message: `body larger than ${formatBytes(max)} (maxDocumentBytes): refused` };
+      return;
+    }
+    yield* type === FORM ? formItems(body.text, locate(input), options) : jsonItems(body.text, input, input.firstLine ?? 1, options);
+    return;
+  }
+
+  // Files: each non-empty line is a form body or a JSON object, unless the file is one JSON document
+  // spread over lines (pretty-printed object or array), which the first line tells.
+  let mode: 'undecided' | 'lines' | 'whole' = 'undecided';
+  const lines: string[] = [];
+  let wholeStart = input.firstLine ?? 1;
+  let wholeBytes = 0;
+  for await (const item of readLines(input.stream, max, input.firstLine ?? 1)) {
+    if (mode === 'whole') {
+      if (item.overflow || (wholeBytes += Buffer.byteLength(item.text) + 1) > max) {
+        yield { kind: 'error', location: locate(input, wholeStart), message: `document larger than ${formatBytes(max)} (maxDocumentBytes): refused` };
+        return;
+      }
+      lines.push(item.text);
+      continue;
+    }
+    if (item.overflow) {
+      yield { kind: 'error', location: locate(input, item.lineNo), message: `line longer than ${formatBytes(max)} (maxDocumentBytes): skipped` };
+      mode = 'lines';
+      continue;
+    }
+    const text = item.text.trim();
+    if (text === '') continue;
+    if (mode === 'undecided') {
+      const opensJson = text.startsWith('{') || text.startsWith('[');
+      if (opensJson && !(text.startsWith('{') && parseJsonLocated(text).ok)) {
+        mode = 'whole';
+        wholeStart = item.lineNo;
+        wholeBytes = Buffer.byteLength(item.text) + 1;
+        lines.push(item.text);
+        continue;
+      }
+      mode = 'lines';
+    }
+    if (text.startsWith('{') || text.startsWith('[')) yield* jsonItems(text, input, item.lineNo, options);
+    else yield* formItems(text, locate(input, item.lineNo), options);
+  }
+  if (mode === 'whole') yield* jsonItems(lines.join('\n'), input, wholeStart, options);
+}
+
+function* formItems(body: string, location: string, options: TwilioOptions): Generator<ParseItem> {
+  const text = body.trim();
+  if (!text) {
+    yield { kind: 'error', location, message: 'empty body: no callback parameters' };
+    return;
+  }
+  if (!/^[^=&\s]+=/.test(text) || /[\u0000-\u0008\u000e-\u001f]/.test(text)) {
+    yield { kind: 'error', location, message: 'not a form-encoded callback (expected Name=value&Name=value…)' };
+    return;
+  }
+  const params: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(text)) if (!(name in params)) params[name] = value;
+  yield callbackToItem(params, location, options);
+}
+
+function* jsonItems(text: string, input: AdapterInput, firstLine: number, options: TwilioOptions): Generator<ParseItem> {
+  const parsed = parseJsonLocated(text);
+  if (!parsed.ok) {
+    yield { kind: 'error', location: locate(input, firstLine + parsed.line - 1), message: parsed.message };
+    return;
+  }
+  const values = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
+  const starts = Array.isArray(parsed.value) ? arrayElementLines(text) : [];
+  for (const [i, value] of values.entries()) {
+    const location = locate(input, firstLine + (starts[i] ?? 1) - 1);
+    if (!isPlainObject(value)) {
+      yield { kind: 'error', location, message: `callback ${i + 1}: expected a JSON object of callback parameters` };
+      continue;
+    }
+    const params: Record<string, string> = {};
+    for (const [name, v] of Object.entries(value)) {
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') params[name] = String(v);
+    }
+    yield callbackToItem(params, location, options);
+  }
+}

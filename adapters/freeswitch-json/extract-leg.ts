@@ -1,0 +1,184 @@
+import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import type { FsCallflow, FsDocument, FsProfile } from './document.js';
+import { outcomeOf } from './hangup-causes.js';
+import type { FreeswitchExtractOptions } from './options.js';
+import { findRecording, fsTrue } from './recording.js';
+
+/** What `raw` holds for a FreeSWITCH leg: which leg it was, its own uuid, and the document as parsed. */
+export interface FsRaw {
+  leg: 'A' | 'B';
+  uuid: string;
+  cdr: unknown;
+}
+
+export type ExtractResult = { ok: true; groupKey: string; leg: CallRecord } | { ok: false; message: string };
+
+export interface ExtractContext {
+  location: string;
+  /** `?uuid=` of the hook request (mod_json_cdr / mod_xml_cdr add it; `a_` marks an A leg with prefix-a-leg). */
+  queryUuid?: string | undefined;
+  /** The document as parsed, kept in `raw`. */
+  original: unknown;
+}
+
+/** Caller-id names that FreeSWITCH fills in by itself and that name nobody. */
+const PLACEHOLDER_NAMES = new Set(['outbound call', 'unknown', 'anonymous', 'unavailable']);
+
+/**
+ * One FreeSWITCH CDR → one leg of a call.
+ *
+ * Grouping: every leg of a call gets the A leg's uuid as groupKey. A B leg names its A leg in
+ * `originating_leg_uuid` (set by originate on the new channel) or in its `originator` caller profile
+ * (what mod_json_cdr/mod_xml_cdr themselves test to tell a B leg); the inbound half of a loopback pair
+ * names the real A leg in `other_loopback_from_uuid`. `bridge_uuid` and `signal_bond` are NOT used:
+ * FreeSWITCH sets them on both legs, each pointing at the other, so they cannot say which one is A.
+ */
+export function extractLeg(doc: FsDocument, opts: FreeswitchExtractOptions, ctx: ExtractContext): ExtractResult {
+  const v = (name: string): string | undefined => {
+    const value = doc.variables.get(name.toLowerCase())?.trim();
+    return value ? value : undefined;
+  };
+  const newest: FsCallflow | undefined = doc.callflows[0];
+  const oldest: FsCallflow | undefined = doc.callflows[doc.callflows.length - 1];
+  const field = (profile: FsProfile | undefined, name: string): string | undefined => {
+    const value = profile?.[name]?.trim();
+    return value ? value : undefined;
+  };
+
+  const queryUuid = ctx.queryUuid?.trim().replace(/^a_/, '') || undefined;
+  const uuid = v('uuid') ?? field(newest?.profile, 'uuid') ?? queryUuid;
+  if (!uuid) return { ok: false, message: 'no uuid: variables.uuid is missing' };
+  if (queryUuid && queryUuid !== uuid) {
+    return { ok: false, message: `the request's ?uuid=${queryUuid} is not the CDR's uuid ${uuid}` };
+  }
+
+  const originator = doc.callflows.map((c) => c.originators[0]).find((p) => p !== undefined);
+  const aLeg = v('originating_leg_uuid') ?? field(originator, 'uuid') ?? v('other_loopback_from_uuid');
+  const isB = aLeg !== undefined && aLeg !== uuid;
+  const groupKey = isB ? aLeg : uuid;
+
+  // Times: *_uepoch (microseconds) when present, else *_epoch, else the profile times (microseconds).
+  const startMs = epochMs(v('start_uepoch'), v('start_epoch')) ?? usecMs(oldest?.times.created_time);
+  if (startMs === undefined) return { ok: false, message: 'no start time: start_epoch / start_uepoch are missing' };
+  const answerMs = epochMs(v('answer_uepoch'), v('answer_epoch')) ?? usecMs(newest?.times.answered_time);
+  const endMs = epochMs(v('end_uepoch'), v('end_epoch')) ?? usecMs(newest?.times.hangup_time);
+  const durationSec = seconds(v('duration')) ?? (endMs !== undefined ? Math.max(0, Math.round((endMs - startMs) / 1000)) : undefined);
+  const billsec = seconds(v('billsec'));
+  const answered = answerMs !== undefined || (billsec ?? 0) > 0;
+  let talkSec = billsec;
+  if (talkSec === undefined && !answered) talkSec = 0;
+  else if (talkSec === undefined && answerMs !== undefined && endMs !== undefined) talkSec = Math.max(0, Math.round((endMs - answerMs) / 1000));
+
+  const { from, to } = isB ? bLegParties(v, field, newest, originator) : aLegParties(doc, v, field, newest, oldest);
+
+  // Business direction only from a variable that states it; the switch's `direction` is per channel.
+  const stated = v(opts.directionVariable);
+  const direction = stated !== undefined ? (opts.directionValues[stated] ?? opts.directionValues[stated.toLowerCase()]) : undefined;
+
+  // Directory users: the caller authenticated as one (user_name), the callee was dialed as one (user/…).
+  const callerUser = v('user_name') ?? (fsTrue(v('sip_authorized')) ? v('sip_auth_username') : undefined);
+  const calleeUser = v('dialed_user');
+  let ownerExtension: string | undefined;
+  let impliedDirection: CallRecord['direction'];
+  if (direction === 'outgoing') ownerExtension = callerUser;
+  else if (direction === 'incoming') ownerExtension = calleeUser;
+  else if (callerUser && calleeUser && callerUser !== calleeUser) impliedDirection = 'internal';
+  else ownerExtension = callerUser ?? calleeUser;
+
+  const cause = v('hangup_cause') ?? v('originate_disposition');
+  const leg: CallRecord = {
+    externalId: groupKey,
+    location: ctx.location,
+    startTime: iso(startMs),
+    from,
+    to,
+    outcome: outcomeOf(answered, cause, opts.outcomes),
+    legs: 1,
+    raw: { leg: isB ? 'B' : 'A', uuid, cdr: ctx.original } satisfies FsRaw,
+  };
+  if (answerMs !== undefined) leg.answerTime = iso(answerMs);
+  if (endMs !== undefined) leg.endTime = iso(endMs);
+  if (durationSec !== undefined) leg.durationSec = durationSec;
+  if (talkSec !== undefined) leg.talkSec = talkSec;
+  if (direction ?? impliedDirection) leg.direction = direction ?? impliedDirection;
+  if (ownerExtension) leg.ownerExtension = ownerExtension;
+  if (cause) leg.disposition = cause;
+
+  const recording = findRecording(doc, v, opts.recording);
+  const stereo = fsTrue(v('record_stereo'));
+  if (recording || stereo !== undefined) {
+    leg.recording = {};
+    if (recording?.url) leg.recording.url = recording.url;
+    if (recording?.path) leg.recording.path = recording.path;
+    if (stereo !== undefined) leg.recording.stereo = stereo;
+  }
+  return { ok: true, groupKey, leg };
+}
+
+type Lookup = (name: string) => string | undefined;
+type FieldOf = (profile: FsProfile | undefined, name: string) => string | undefined;
+
+/**
+ * A leg: the caller as the call arrived (the oldest caller profile, before any transfer), and the party
+ * it was bridged to (the last originatee), else the user or number it dialed.
+ */
+function aLegParties(doc: FsDocument, v: Lookup, field: FieldOf, newest?: FsCallflow, oldest?: FsCallflow): { from: Party; to: Party } {
+  const caller = oldest?.profile ?? newest?.profile;
+  const bridged = doc.callflows.map((c) => c.originatees[c.originatees.length - 1]).find((p) => p !== undefined);
+  const fromNumber =
+    field(caller, 'caller_id_number') ?? v('caller_id_number') ?? v('origination_caller_id_number') ?? v('sip_from_user');
+  const from = party(
+    fromNumber,
+    field(caller, 'caller_id_name') ?? v('caller_id_name') ?? v('origination_caller_id_name') ?? v('sip_from_display'),
+    field(caller, 'chan_name') ?? v('channel_name'),
+  );
+  const toNumber =
+    field(bridged, 'destination_number') ??
+    v('dialed_user') ??
+    field(caller, 'destination_number') ??
+    v('destination_number') ??
+    v('sip_req_user') ??
+    v('sip_to_user');
+  const to = party(toNumber, v('callee_id_name') ?? v('last_sent_callee_id_name'), field(bridged, 'chan_name') ?? v('bridge_channel'));
+  return { from, to };
+}
+
+/** B leg: the caller is its originator (the A leg's caller profile); the callee is this channel itself. */
+function bLegParties(v: Lookup, field: FieldOf, newest?: FsCallflow, originator?: FsProfile): { from: Party; to: Party } {
+  const own = newest?.profile;
+  const from = party(
+    field(originator, 'caller_id_number') ?? field(own, 'caller_id_number') ?? v('caller_id_number') ?? v('origination_caller_id_number'),
+    field(originator, 'caller_id_name') ?? field(own, 'caller_id_name') ?? v('caller_id_name') ?? v('origination_caller_id_name'),
+    field(originator, 'chan_name'),
+  );
+  const to = party(
+    field(own, 'destination_number') ?? v('dialed_user') ?? v('callee_id_number') ?? v('sip_req_user') ?? v('sip_to_user'),
+    v('callee_id_name'),
+    field(own, 'chan_name') ?? v('channel_name'),
+  );
+  return { from, to };
+}
+
+function party(number: string | undefined, name: string | undefined, channel: string | undefined): Party {
+  const p: Party = {};
+  if (number) p.number = number;
+  if (name && name !== number && !PLACEHOLDER_NAMES.has(name.toLowerCase())) p.name = name;
+  if (channel) p.channel = channel;
+  return p;
+}
+
+function epochMs(uepoch: string | undefined, epoch: string | undefined): number | undefined {
+  return usecMs(uepoch) ?? (epoch && /^\d+$/.test(epoch) && Number(epoch) > 0 ? Number(epoch) * 1000 : undefined);
+}
+
+function usecMs(usec: string | undefined): number | undefined {
+  return usec && /^\d+$/.test(usec) && Number(usec) > 0 ? Math.floor(Number(usec) / 1000) : undefined;
+}
+
+function seconds(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

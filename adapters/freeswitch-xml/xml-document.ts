@@ -1,0 +1,120 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import {
+  asList,
+  type FsCallflow,
+  type FsDocument,
+  profileIndex,
+  scalarFields,
+  sortNewestFirst,
+  variablesMap,
+} from '../freeswitch-json/document.js';
+import { isPlainObject, lineAt, shorten } from '../generic/input.js';
+
+export type XmlResult = { ok: true; doc: FsDocument; original: unknown } | { ok: false; line: number; message: string };
+
+const ATTR = '@_';
+
+/**
+ * Entities are never expanded, whatever the document says: `processEntities: false` keeps the parser from
+ * reading a DTD at all, and a document that declares one is refused before parsing (billion laughs,
+ * external entities). The five predefined entities and character references, which cannot expand or
+ * reach outside, are decoded by `unescapeXml` below.
+ */
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: ATTR,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: false,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  trimValues: true,
+  isArray: (name) => ['callflow', 'application', 'originator_caller_profile', 'originatee_caller_profile'].includes(name),
+});
+
+const FORBIDDEN = /<!(DOCTYPE|ENTITY)/i;
+
+export function parseXmlCdr(text: string): XmlResult {
+  const forbidden = FORBIDDEN.exec(text);
+  if (forbidden) {
+    return {
+      ok: false,
+      line: lineAt(text, forbidden.index),
+      message: `XML with a <!${forbidden[1]?.toUpperCase()}> declaration is refused: DTDs and entities are never processed`,
+    };
+  }
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) return { ok: false, line: valid.err.line, message: `invalid XML: ${shorten(valid.err.msg)}` };
+
+  let tree: unknown;
+  try {
+    tree = parser.parse(text);
+  } catch (error) {
+    return { ok: false, line: 1, message: `invalid XML: ${shorten((error as Error).message)}` };
+  }
+  const root = isPlainObject(tree) ? tree : {};
+  const cdr = root.cdr;
+  if (!isPlainObject(cdr)) {
+    const name = Object.keys(root)[0];
+    return { ok: false, line: 1, message: `not a mod_xml_cdr document: the root element is ${name ? `<${name}>` : 'missing'}, not <cdr>` };
+  }
+  const doc = fromXmlCdr(unescapeTree(cdr) as Record<string, unknown>);
+  return typeof doc === 'string' ? { ok: false, line: 1, message: doc } : { ok: true, doc, original: cdr };
+}
+
+/**
+ * mod_xml_cdr's tree → FsDocument. Unlike JSON, XML variable values are ALWAYS URL-encoded
+ * (switch_ivr_set_xml_chan_var encodes every value), so they are always decoded; caller profiles are not.
+ */
+function fromXmlCdr(cdr: Record<string, unknown>): FsDocument | string {
+  if (!isPlainObject(cdr.variables)) return 'not a mod_xml_cdr document: no <variables> element';
+  const channelData = isPlainObject(cdr.channel_data) ? cdr.channel_data : {};
+  const callflows = asList(cdr.callflow)
+    .filter(isPlainObject)
+    .map((cf): FsCallflow => {
+      const cp = isPlainObject(cf.caller_profile) ? cf.caller_profile : {};
+      const originator = isPlainObject(cp.originator) ? cp.originator : {};
+      const originatee = isPlainObject(cp.originatee) ? cp.originatee : {};
+      const index = profileIndex(typeof cf[`${ATTR}profile_index`] === 'string' ? (cf[`${ATTR}profile_index`] as string) : undefined);
+      return {
+        ...(index !== undefined ? { profileIndex: index } : {}),
+        profile: scalarFields(cp),
+        originators: asList(originator.originator_caller_profile).map(scalarFields),
+        originatees: asList(originatee.originatee_caller_profile).map(scalarFields),
+        times: scalarFields(cf.times),
+      };
+    });
+  const appLog = isPlainObject(cdr.app_log) ? cdr.app_log : {};
+  const applications = asList(appLog.application)
+    .filter(isPlainObject)
+    .map((a) => ({ name: String(a[`${ATTR}app_name`] ?? ''), data: String(a[`${ATTR}app_data`] ?? '') }));
+  const direction = typeof channelData.direction === 'string' ? channelData.direction : undefined;
+  return {
+    variables: variablesMap(cdr.variables, true),
+    ...(direction ? { channelDirection: direction } : {}),
+    callflows: sortNewestFirst(callflows),
+    applications,
+  };
+}
+
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** The five predefined entities and character references; anything else is left as written. */
+export function unescapeXml(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ref: string) => {
+    if (ref.startsWith('#')) {
+      const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return PREDEFINED[ref] ?? whole;
+  });
+}
+
+function unescapeTree(value: unknown): unknown {
+  if (typeof value === 'string') return unescapeXml(value);
+  if (Array.isArray(value)) return value.map(unescapeTree);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unescapeTree(v)]));
+  return value;
+}
