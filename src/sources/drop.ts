@@ -26,8 +26,6 @@ export interface DropDeps {
 
 export const PROCESSED_DIR = 'processed';
 export const FAILED_DIR = 'failed';
-/** At most this many bad lines are written to an .error.txt; the rest are counted. */
-const MAX_ERROR_LINES = 10_000;
 
 /** The checkpoint that says "this exact content was imported": survives renames and re-drops of the same file. */
 export function importedKey(sourceId: string, sha256: string): string {
@@ -323,7 +321,7 @@ export class DropFolderRunner implements SourceRunner {
       return { kind: 'left', reason: 'it changed while it was read' };
     }
 
-    if (summary.ids.length === 0 && summary.errors.length > 0) return this.fail(file, summary.errors);
+    if (summary.ids.length === 0 && summary.errors.length > 0) return this.fail(file, summary.errors, summary.errorCount);
 
     await this.deps.ledger.setCheckpoint({
       key,
@@ -333,8 +331,8 @@ export class DropFolderRunner implements SourceRunner {
     let errorFile: string | null = null;
     if (summary.errors.length > 0) {
       errorFile = `${movedTo}.error.txt`;
-      await writeFile(errorFile, errorReport(file, this.source, summary.errors, summary.ids.length, this.now()));
-      this.log.warn(`${name}: ${summary.ids.length} call(s) imported, ${summary.errors.length} bad line(s) listed in processed/${path.relative(path.join(this.source.path, PROCESSED_DIR), errorFile)}`);
+      await writeFile(errorFile, errorReport(file, this.source, summary.errors, summary.errorCount, summary.ids.length, this.now()));
+      this.log.warn(`${name}: ${summary.ids.length} call(s) imported, ${summary.errorCount} bad part(s) listed in processed/${path.relative(path.join(this.source.path, PROCESSED_DIR), errorFile)}`);
     } else {
       this.log.info(`${name}: ${summary.ids.length} call(s) imported (${summary.inserted} new, ${summary.duplicates} already known)`);
     }
@@ -345,10 +343,10 @@ export class DropFolderRunner implements SourceRunner {
     return path.join(this.source.path, PROCESSED_DIR, localDate(this.now()));
   }
 
-  private async fail(file: string, errors: IngestSummary['errors']): Promise<DropOutcome> {
+  private async fail(file: string, errors: IngestSummary['errors'], errorCount = errors.length): Promise<DropOutcome> {
     const movedTo = await moveNoClobber(file, path.join(this.source.path, FAILED_DIR));
     const errorFile = `${movedTo}.error.txt`;
-    await writeFile(errorFile, errorReport(file, this.source, errors, 0, this.now()));
+    await writeFile(errorFile, errorReport(file, this.source, errors, errorCount, 0, this.now()));
     const first = errors[0];
     this.log.error(`${path.basename(file)} could not be imported (${first ? first.message : 'no calls'}); moved to failed/ with ${path.basename(errorFile)}`);
     return { kind: 'failed', movedTo, errorFile };
@@ -386,6 +384,7 @@ export function errorReport(
   file: string,
   source: Pick<SourceConfig, 'id' | 'adapter'>,
   errors: IngestSummary['errors'],
+  errorCount: number,
   imported: number,
   now: number,
 ): string {
@@ -393,11 +392,12 @@ export function errorReport(
     `callbridge, source "${source.id}" (adapter ${source.adapter}), ${new Date(now).toISOString()}`,
     `file: ${file}`,
     imported > 0
-      ? `${imported} call(s) were imported; the ${errors.length} line(s) below were not. Fix them and drop only those calls again.`
+      ? `${imported} call(s) were imported; ${errorCount} part(s) of the file could not be read. Fix them and drop only those calls again.`
       : `Nothing was imported from this file. Fix it and drop it again.`,
     '',
   ];
-  const lines = errors.slice(0, MAX_ERROR_LINES).map((e) => `${e.location}: ${e.message}`);
-  if (errors.length > MAX_ERROR_LINES) lines.push(`... and ${errors.length - MAX_ERROR_LINES} more`);
+  const lines = errors.map((e) => `${e.location}: ${e.message}`);
+  // The ingestor keeps only the first errors of a file; say how many more there were.
+  if (errorCount > errors.length) lines.push(`... and ${errorCount - errors.length} more`);
   return `${[...head, ...lines].join('\n')}\n`;
 }

@@ -360,11 +360,16 @@ export class TailRunner implements SourceRunner {
       const lines = countLines(chunk);
       const next: Cursor = { ...cursor, offset: cursor.offset + chunk.length, line: cursor.line + lines };
       await refreshFingerprint(next);
-      await this.deps.ingestor.ingestLegs(
+      const summary = await this.deps.ingestor.ingestLegs(
         this.source,
         { name: cursor.name, stream: Readable.from([chunk], { objectMode: false }), firstLine: cursor.line },
         { checkpoints: [{ key: this.key, value: JSON.stringify(toCheckpoint(next)) }] },
       );
+      // A tail has no .error.txt: bad lines are logged by FILE:LINE (the good ones are in the ledger).
+      for (const e of summary.errors) this.log.warn(`${e.location}: ${e.message}`);
+      if (summary.errorCount > summary.errors.length) {
+        this.log.warn(`... and ${summary.errorCount - summary.errors.length} more bad line(s) between lines ${cursor.line} and ${next.line - 1}`);
+      }
       cursor.offset = next.offset;
       cursor.line = next.line;
       cursor.fpLen = next.fpLen;
