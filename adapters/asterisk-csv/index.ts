@@ -1,19 +1,217 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { defineAdapter } from '../types.js';
+import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import { defineAdapter, type ParseItem } from '../types.js';
+import { ALL_COLUMNS, autoLayout, REQUIRED_COLUMNS, type AsteriskColumn } from './columns.js';
+import { readCsvLines } from './guarded-csv.js';
+import { mergeLegs } from './merge-legs.js';
+import { DATE_PLACEHOLDERS, recordingFromValue, renderRecording, templateProblem, type Recording } from './recording-template.js';
+import { dateParts, parseSeconds, wallClockToIso } from './times.js';
 
-// Placeholder until the adapter lands: it parses nothing and says so.
+const TEMPLATE_NAMES: ReadonlySet<string> = new Set([...ALL_COLUMNS, ...DATE_PLACEHOLDERS]);
+
+/** PJSIP/201-0000001a, SIP/201-…, IAX2/201-…, Local/201@from-queue-…;1 → 201 */
+export const DEFAULT_EXTENSION_FROM_CHANNEL = '^(?:PJSIP|SIP|IAX2|DAHDI|Local)/(\\d{2,6})(?:[-@;/]|$)';
+
+export const asteriskCsvOptionsSchema = z.strictObject({
+  columns: z
+    .union([z.literal('auto'), z.array(z.enum(ALL_COLUMNS)).min(1)])
+    .default('auto')
+    .describe(
+      'Column layout of Master.csv. "auto": the cdr_csv order (accountcode … amaflags, 16 columns) plus the optional columns cdr.conf enables, told apart by count: 17 = +uniqueid (or +userfield), 18 = +uniqueid,userfield, 19 = +peeraccount,linkedid,sequence, 20 = +uniqueid (or userfield) and those three, 21 = all. Or list the column names in file order.',
+    )
+    .refine((c) => c === 'auto' || new Set(c).size === c.length, 'a column is listed twice')
+    .refine(
+      (c) => c === 'auto' || REQUIRED_COLUMNS.every((r) => c.includes(r)),
+      `the layout must contain ${REQUIRED_COLUMNS.join(', ')}`,
+    ),
+  usegmtime: z
+    .boolean()
+    .default(false)
+    .describe('cdr.conf [csv] usegmtime=yes: the times are UTC. They are then passed on with "Z" and the source time zone is not applied.'),
+  userfieldIsRecording: z
+    .boolean()
+    .default(false)
+    .describe('The userfield column holds the recording (e.g. Set(CDR(userfield)=${MIXMONITOR_FILENAME})): an http(s) URL or a file path.'),
+  recordingDir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Folder that a relative userfield recording path is relative to, e.g. /var/spool/asterisk/monitor.'),
+  recordingTemplate: z
+    .string()
+    .optional()
+    .describe(
+      'Recording location when userfield has none: an http(s) URL or a path with placeholders {uniqueid} {linkedid} (uniqueid when absent) {src} {dst} {accountcode} {userfield} … (any column) and {yyyy} {mm} {dd} {hh} {mi} {ss} (the start time as written).',
+    )
+    .superRefine((t, ctx) => {
+      const problem = t === undefined ? undefined : templateProblem(t, TEMPLATE_NAMES);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  extensionFromChannel: z
+    .string()
+    .nullable()
+    .default(DEFAULT_EXTENSION_FROM_CHANNEL)
+    .describe(
+      'Regular expression on channel/dstchannel whose first group is the extension of a phone; that extension is the party number (dst is often a queue, ring group or DID). null: always use src/dst.',
+    )
+    .superRefine((re, ctx) => {
+      if (re === null) return;
+      try {
+        if (!/\((?!\?)/.test(re)) ctx.addIssue({ code: 'custom', message: 'the expression needs a capture group for the extension' });
+        new RegExp(re);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+      }
+    }),
+  maxLineBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024)
+    .describe('A longer line is reported as an error and skipped (cdr_csv itself writes at most 1 KB per line).'),
+});
+export type AsteriskCsvOptions = z.infer<typeof asteriskCsvOptionsSchema>;
+
+type Row = Partial<Record<AsteriskColumn, string>>;
+type RowResult = { ok: true; groupKey: string; leg: CallRecord } | { ok: false; message: string };
+
+const OUTCOMES: Record<string, CallRecord['outcome']> = {
+  ANSWERED: 'answered',
+  'NO ANSWER': 'no-answer',
+  NOANSWER: 'no-answer',
+  BUSY: 'busy',
+  FAILED: 'failed',
+  CONGESTION: 'failed',
+};
+
+/** `"Alice Smith" <100>` → name + number; `Alice <100>`, `<100>` and a bare name also occur. */
+export function parseCallerId(clid: string): { name?: string; number?: string } {
+  const m = /^\s*(?:"((?:[^"\\]|\\.)*)"|([^<]*?))\s*(?:<([^>]*)>)?\s*$/.exec(clid);
+  if (!m) return { name: clid.trim() || undefined };
+  const name = (m[1] ?? m[2] ?? '').replace(/\\(.)/g, '$1').trim();
+  const number = (m[3] ?? '').trim();
+  return { ...(name ? { name } : {}), ...(number ? { number } : {}) };
+}
+
+function party(number: string | undefined, name: string | undefined, channel: string | undefined): Party {
+  const p: Party = {};
+  if (number) p.number = number;
+  if (name && name !== number) p.name = name;
+  if (channel) p.channel = channel;
+  return p;
+}
+
+function time(row: Row, column: 'start' | 'answer' | 'end', gmt: boolean): { value?: string; problem?: string } {
+  const text = row[column] ?? '';
+  if (text === '') return {};
+  const iso = wallClockToIso(text);
+  if (!iso) return { problem: `${column}: "${text}" is not a time (expected YYYY-MM-DD HH:MM:SS)` };
+  return { value: gmt ? `${iso}Z` : iso };
+}
+
+export function rowToLeg(row: Row, fields: readonly string[], location: string, options: AsteriskCsvOptions, extension?: RegExp): RowResult {
+  const start = time(row, 'start', options.usegmtime);
+  const answer = time(row, 'answer', options.usegmtime);
+  const end = time(row, 'end', options.usegmtime);
+  const problem = start.problem ?? answer.problem ?? end.problem;
+  if (problem) return { ok: false, message: problem };
+  if (!start.value) return { ok: false, message: 'start: empty; a call needs a start time' };
+  const numbers: Partial<Record<'duration' | 'billsec', number>> = {};
+  for (const column of ['duration', 'billsec'] as const) {
+    const text = row[column];
+    if (text === undefined || text === '') continue;
+    const value = parseSeconds(text);
+    if (value === undefined) return { ok: false, message: `${column}: "${text}" is not a whole number of seconds` };
+    numbers[column] = value;
+  }
+
+  const uniqueid = row.uniqueid || undefined;
+  const linkedid = row.linkedid || undefined;
+  const groupKey = linkedid ?? uniqueid ?? `row-${createHash('sha1').update(fields.join('\u0001')).digest('hex').slice(0, 20)}`;
+  const disposition = (row.disposition ?? '').trim();
+  const outcome = OUTCOMES[disposition.toUpperCase()] ?? 'unknown';
+  const caller = parseCallerId(row.clid ?? '');
+  const fromExtension = extensionOf(row.channel, extension);
+  const toExtension = extensionOf(row.dstchannel, extension);
+
+  const leg: CallRecord = {
+    externalId: groupKey,
+    location,
+    startTime: start.value,
+    from: party(fromExtension ?? (row.src || caller.number), caller.name, row.channel),
+    to: party(toExtension ?? row.dst, undefined, row.dstchannel),
+    outcome,
+    legs: 1,
+    raw: row,
+  };
+  if (answer.value && outcome === 'answered') leg.answerTime = answer.value;
+  if (end.value) leg.endTime = end.value;
+  if (numbers.duration !== undefined) leg.durationSec = numbers.duration;
+  if (numbers.billsec !== undefined) leg.talkSec = numbers.billsec;
+  if (disposition) leg.disposition = disposition;
+  const recording = recordingOf(row, start.value, options);
+  if (recording) leg.recording = recording;
+  return { ok: true, groupKey, leg };
+}
+
+function extensionOf(channel: string | undefined, extension?: RegExp): string | undefined {
+  if (!channel || !extension) return undefined;
+  return extension.exec(channel)?.[1] || undefined;
+}
+
+function recordingOf(row: Row, start: string, options: AsteriskCsvOptions): Recording | undefined {
+  if (options.userfieldIsRecording && row.userfield) {
+    const fromUserfield = recordingFromValue(row.userfield, options.recordingDir);
+    if (fromUserfield) return fromUserfield;
+  }
+  if (!options.recordingTemplate) return undefined;
+  return renderRecording(options.recordingTemplate, {
+    ...row,
+    linkedid: row.linkedid || row.uniqueid,
+    ...dateParts(start),
+  });
+}
+
+function columnCountMessage(fields: readonly string[], options: AsteriskCsvOptions): string {
+  const expected = options.columns === 'auto' ? '16 to 21 (cdr_csv layout)' : String(options.columns.length);
+  const hint = fields.length === 1 && /[;\t|]/.test(fields[0] ?? '') ? '; the line has no commas (wrong delimiter?)' : '';
+  return `expected ${expected} columns, got ${fields.length}${hint}`;
+}
+
 export default defineAdapter({
   id: 'asterisk-csv',
-  summary: '(not implemented yet)',
-  configSchema: z.object({}),
-  example: {},
-  inputs: { filePatterns: [], contentTypes: [], tail: false },
-  async *parse(input) {
-    yield { kind: 'error', location: input.name, message: 'adapter asterisk-csv is not implemented yet' };
+  summary: 'Asterisk cdr_csv Master.csv (no header, fixed columns); legs grouped by linkedid, else uniqueid.',
+  configSchema: asteriskCsvOptionsSchema,
+  example: {
+    columns: 'auto',
+    userfieldIsRecording: true,
+    recordingDir: '/var/spool/asterisk/monitor',
+    recordingTemplate: 'https://pbx.example.com/recordings/{yyyy}/{mm}/{dd}/{uniqueid}.wav',
   },
-  merge(legs) {
-    const first = legs[0];
-    if (!first) throw new Error('merge of zero legs');
-    return first;
+  inputs: { filePatterns: ['Master.csv', '*.csv'], contentTypes: ['text/csv'], tail: true },
+  async *parse(input, options): AsyncGenerator<ParseItem> {
+    const extension = options.extensionFromChannel ? new RegExp(options.extensionFromChannel) : undefined;
+    for await (const item of readCsvLines(input, { delimiter: ',', maxLineBytes: options.maxLineBytes })) {
+      const location = `${input.name}:${item.line}`;
+      if (item.kind === 'bad') {
+        yield { kind: 'error', location, message: item.message };
+        continue;
+      }
+      const layout = options.columns === 'auto' ? autoLayout(item.fields) : options.columns;
+      if (!layout || layout.length !== item.fields.length) {
+        yield { kind: 'error', location, message: columnCountMessage(item.fields, options) };
+        continue;
+      }
+      const row: Row = {};
+      layout.forEach((column, i) => {
+        row[column] = item.fields[i] ?? '';
+      });
+      const result = rowToLeg(row, item.fields, location, options, extension);
+      if (result.ok) yield { kind: 'leg', groupKey: result.groupKey, leg: result.leg };
+      else yield { kind: 'error', location, message: result.message };
+    }
   },
+  merge: mergeLegs,
 });
