@@ -1,0 +1,58 @@
+import { isPlainObject } from './input.js';
+
+export type Row = Record<string, unknown>;
+
+export type FieldValue = { ok: true; value: string | undefined } | { ok: false; message: string };
+
+export interface CompiledRef {
+  /** As configured, for messages. */
+  text: string;
+  /** The source fields it reads (one, or each `{name}` of a template). */
+  sources: string[];
+  read(row: Row): FieldValue;
+}
+
+/**
+ * A field reference from the mapping: a plain name reads that field; text with `{name}` placeholders is a
+ * template, whose value exists only when every field it names has a value (a half-filled path is no path).
+ */
+export function compileRef(text: string): CompiledRef {
+  if (!text.includes('{')) {
+    return { text, sources: [text], read: (row) => scalarAt(row, text) };
+  }
+  const parts = text.split(/(\{[^}]*\})/).filter((p) => p !== '');
+  const sources = parts.filter((p) => p.startsWith('{')).map((p) => p.slice(1, -1).trim());
+  return {
+    text,
+    sources,
+    read(row) {
+      let out = '';
+      for (const part of parts) {
+        if (!part.startsWith('{')) {
+          out += part;
+          continue;
+        }
+        const got = scalarAt(row, part.slice(1, -1).trim());
+        if (!got.ok) return got;
+        if (got.value === undefined) return { ok: true, value: undefined };
+        out += got.value;
+      }
+      return { ok: true, value: out };
+    },
+  };
+}
+
+/**
+ * The value of a field as text: `a.b` is a key of its own when the record has one (CSV headers may
+ * contain dots), otherwise a path into nested JSON. Empty text and null are "no value".
+ */
+export function scalarAt(row: Row, name: string): FieldValue {
+  let value: unknown = Object.hasOwn(row, name) ? row[name] : undefined;
+  if (value === undefined && name.includes('.')) {
+    value = name.split('.').reduce<unknown>((node, key) => (isPlainObject(node) && Object.hasOwn(node, key) ? node[key] : undefined), row);
+  }
+  if (value === undefined || value === null) return { ok: true, value: undefined };
+  if (typeof value === 'string') return { ok: true, value: value.trim() === '' ? undefined : value.trim() };
+  if (typeof value === 'number' || typeof value === 'boolean') return { ok: true, value: String(value) };
+  return { ok: false, message: `field "${name}" holds ${Array.isArray(value) ? 'a list' : 'an object'}, not a value` };
+}
