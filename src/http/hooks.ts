@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
-import { LedgerUnavailableError } from '../errors.js';
+import { LedgerUnavailableError, ParseError } from '../errors.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type { IngestSummary, Ingestor } from '../pipeline/types.js';
 import type { SourceConfig } from '../sources/config.js';
@@ -84,7 +84,11 @@ export function createHooksRouter(deps: HooksDeps): Router {
         query: flattenQuery(req.query),
       });
     } catch (error) {
-      if (error instanceof LedgerUnavailableError) {
+      if (error instanceof ParseError) {
+        // The adapter could not read the body at all (not one bad call among others).
+        log.warn(`a post could not be read: ${error.message}`, { source: source.id });
+        res.status(400).json({ error: error.message });
+      } else if (error instanceof LedgerUnavailableError) {
         log.warn(`the ledger cannot take a post, answered 503: ${error.message}`, { source: source.id });
         res.set('Retry-After', retryAfter).status(503).json({ error: 'the bridge cannot store calls right now; retry later' });
       } else {

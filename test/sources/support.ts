@@ -3,7 +3,10 @@ import { z } from 'zod';
 import { defineAdapter, type AdapterDefinition } from '../../adapters/types.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { getAdapter } from '../../adapters/registry.js';
+import { normalizeConfigSchema, type NormalizeConfig } from '../../src/pipeline/config.js';
 import { PipelineIngestor } from '../../src/pipeline/ingestor.js';
+import { createNormalizer } from '../../src/pipeline/normalizer.js';
 import type { Normalizer } from '../../src/pipeline/types.js';
 
 /** Test-only line adapter: each line "id" (or "bad ...") → one leg; for mechanics until the real adapters land. */
@@ -44,6 +47,28 @@ export async function openLedger(dir: string): Promise<Ledger> {
 export function pipeline(ledger: Ledger, adapter: AdapterDefinition = lineAdapter as unknown as AdapterDefinition) {
   const ingestor = new PipelineIngestor({ ledger, normalizer: skipAll, windowLegs: 5000, batchSize: 500, adapterFor: () => adapter });
   return { ingestor, getAdapter: () => adapter };
+}
+
+export interface RealPipelineOptions {
+  normalize?: Partial<NormalizeConfig> & Record<string, unknown>;
+  roots?: string[];
+  signingSecret?: string;
+  publicBaseUrl?: string;
+}
+
+/** The real thing: registry adapters, the configured normalizer, the pipeline ingestor. */
+export function realPipeline(ledger: Ledger, opts: RealPipelineOptions = {}) {
+  const config = normalizeConfigSchema.parse(opts.normalize ?? {});
+  const normalizer = createNormalizer(config, {
+    baseDir: process.cwd(),
+    publicBaseUrl: opts.publicBaseUrl ?? 'http://127.0.0.1:8080',
+    signingSecret: opts.signingSecret ?? 'test-signing-secret-0123456789',
+    linkTtlHours: 72,
+    linkClock: 'now',
+    roots: opts.roots ?? [],
+  });
+  const ingestor = new PipelineIngestor({ ledger, normalizer, windowLegs: config.groupWindowLegs, batchSize: 500 });
+  return { ingestor, getAdapter, normalizer };
 }
 
 /** Rows in the ledger, all states. */
