@@ -170,7 +170,7 @@ export interface NormalizerFromConfigOptions {
   signingSecret: string;
   linkTtlHours: number;
   linkClock: RecordingRules['linkClock'];
-  roots: string[];
+  roots: readonly string[];
   /** Dstny users (`listUsers`); leave out for no network (parse mode). Used only when owners.fromDstnyUsers. */
   fetchUsers?: () => Promise<unknown[]>;
   onDirectoryError?: (error: unknown) => void;
@@ -196,7 +196,8 @@ export function createNormalizer(config: NormalizeConfig, opts: NormalizerFromCo
       signingSecret: opts.signingSecret,
       linkTtlHours: opts.linkTtlHours,
       linkClock: opts.linkClock,
-      roots: opts.roots.map(resolve),
+      // Resolved as the recordings server resolves them (from the working directory), not from the config file.
+      roots: opts.roots,
     },
   };
   if (config.contactsCsv) {

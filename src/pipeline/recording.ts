@@ -1,9 +1,7 @@
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { recordingUrl } from '../http/recording-token.js';
+import { resolveRecording as locateServedRecording } from '../http/recordings.js';
 import type { CallRecord } from './call-record.js';
-import { readChannelCount } from './stereo.js';
+import { UnknownAudioFormatError, readChannelCount } from './stereo.js';
 
 export interface RecordingRules {
   /** Base of the bridge's public URL (http.publicBaseUrl). */
@@ -15,28 +13,24 @@ export interface RecordingRules {
    * `call-end` (parse mode and goldens: the same input always gives the same link).
    */
   linkClock: 'now' | 'call-end';
-  /** recordings.roots: a local file outside these folders would be refused by the server, so it is refused here. Empty: any. */
-  roots: string[];
+  /** recordings.roots: the only folders the bridge serves recordings from. */
+  roots: readonly string[];
   waitMinutes: number;
   retrySeconds: number;
   skipNoRecording: boolean;
 }
 
+export type LocatedRecording = { kind: 'file'; file: string; size: number } | { kind: 'missing' } | { kind: 'outside' };
+
 export interface RecordingIo {
-  /** Size of a regular file, or undefined when there is none. */
-  fileSize(file: string): Promise<number | undefined>;
+  /** Where the bridge's recordings server would find this path (the same rules, so a link we make is a link it serves). */
+  locate(recordingPath: string, roots: readonly string[]): Promise<LocatedRecording>;
+  /** Throws UnknownAudioFormatError (give up) or anything else (look again later). */
   channelCount(file: string): Promise<number | undefined>;
 }
 
 export const fsRecordingIo: RecordingIo = {
-  async fileSize(file) {
-    try {
-      const s = await stat(file);
-      return s.isFile() ? s.size : undefined;
-    } catch {
-      return undefined;
-    }
-  },
+  locate: locateServedRecording,
   channelCount: readChannelCount,
 };
 
@@ -50,9 +44,10 @@ export type RecordingDecision =
 
 /**
  * Where Dstny fetches the recording. A remote http(s) URL passes through (stereo as the PBX says);
- * a local file becomes a signed link naming the call (never the path) and its header tells stereo.
- * A local file that is not there yet (PBXs finish writing after the CDR) is held until `waitMinutes`
- * after the call's end, then rejected.
+ * a local file becomes a signed link naming the call (never the path), served by src/http/recordings.ts
+ * from `recording.path` — so it must be inside recordings.roots (a relative path is looked up under each
+ * root) — and its own header tells stereo. A local file that is not there yet (PBXs finish writing after
+ * the CDR) is held until `waitMinutes` after the call's end, then rejected.
  */
 export async function resolveRecording(
   call: Pick<CallRecord, 'externalId' | 'recording'>,
@@ -63,18 +58,15 @@ export async function resolveRecording(
 ): Promise<RecordingDecision> {
   const rec = call.recording;
   const url = rec?.url?.trim();
-  let local = rec?.path?.trim();
-  if (url && /^file:/i.test(url)) local ??= safeFileUrlPath(url);
-  else if (url) {
-    if (!/^https?:\/\//i.test(url)) return { kind: 'rejected', reason: `recording URL is not http(s): ${truncate(url)}` };
+  if (url) {
+    if (!/^https?:\/\/[^\s/]/i.test(url)) return { kind: 'rejected', reason: `recording URL is not an http(s) URL: ${truncate(url)}` };
     return { kind: 'ok', url, stereo: rec?.stereo === true };
   }
+  const local = rec?.path?.trim();
   if (!local) return rules.skipNoRecording ? { kind: 'skip', reason: 'no recording' } : { kind: 'none' };
 
-  // Messages name the path as the PBX wrote it; the file is looked up at its absolute path.
-  const file = path.resolve(local);
-  if (rules.roots.length && !rules.roots.some((root) => isInside(file, path.resolve(root)))) {
-    return { kind: 'rejected', reason: `recording ${local} is outside recordings.roots (${rules.roots.join(', ')})` };
+  if (!rules.roots.length) {
+    return { kind: 'rejected', reason: `recording ${local} is a local file, but recordings.roots names no folder the bridge may serve it from` };
   }
   const deadline = endMs + rules.waitMinutes * 60_000;
   const notYet = (held: string, rejected: string): RecordingDecision =>
@@ -86,14 +78,16 @@ export async function resolveRecording(
         }
       : { kind: 'rejected', reason: `recording ${local} ${rejected} ${formatMinutes(rules.waitMinutes)} after the call ended` };
 
-  const size = await io.fileSize(file);
-  if (size === undefined) return notYet('is not there yet', 'is still not there');
-  if (size === 0) return notYet('is empty so far', 'is still empty');
+  const found = await io.locate(local, rules.roots);
+  if (found.kind === 'outside') return { kind: 'rejected', reason: `recording ${local} is outside recordings.roots (${rules.roots.join(', ')})` };
+  if (found.kind === 'missing') return notYet('is not there yet', 'is still not there');
+  if (found.size === 0) return notYet('is empty so far', 'is still empty');
   let channels: number | undefined;
   try {
-    channels = await io.channelCount(file);
+    channels = await io.channelCount(found.file);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
+    if (error instanceof UnknownAudioFormatError) return { kind: 'rejected', reason: `recording ${local} is not audio the bridge can read: ${why}` };
     return notYet(`is not readable audio yet (${why})`, `is still not readable audio (${why})`);
   }
   const issuedAt = rules.linkClock === 'call-end' ? endMs : now;
@@ -103,19 +97,6 @@ export async function resolveRecording(
     // The file's header is the truth; the PBX's claim only counts when the header does not say.
     stereo: channels !== undefined ? channels >= 2 : rec?.stereo === true,
   };
-}
-
-function safeFileUrlPath(url: string): string | undefined {
-  try {
-    return fileURLToPath(url);
-  } catch {
-    return undefined;
-  }
-}
-
-function isInside(file: string, root: string): boolean {
-  const rel = path.relative(root, file);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 function formatMinutes(minutes: number): string {

@@ -1,0 +1,111 @@
+import { describe, expect, it } from '@jest/globals';
+import { TimeError, candidateInstants, decideDuration, formatUtc, resolveCallTimes } from '../../src/pipeline/times.js';
+
+const utc = (value: string, zone: string) => candidateInstants(value, zone).map(formatUtc);
+
+describe('candidateInstants: PBX wall-clock time → UTC', () => {
+  it.each([
+    // [input, zone, expected UTC instants]
+    ['2024-06-01T12:00:00', 'Europe/Stockholm', ['2024-06-01T10:00:00Z']], // summer time, +02:00
+    ['2024-01-15T12:00:00', 'Europe/Stockholm', ['2024-01-15T11:00:00Z']], // winter time, +01:00
+    ['2024-06-01 12:00:00', 'Europe/Stockholm', ['2024-06-01T10:00:00Z']], // the space form many PBXs write
+    ['2024-06-01T12:00:00', 'America/New_York', ['2024-06-01T16:00:00Z']],
+    ['2024-01-15T12:00:00', 'America/New_York', ['2024-01-15T17:00:00Z']],
+    ['2024-06-01T12:00:00', 'UTC', ['2024-06-01T12:00:00Z']],
+    // An offset or Z makes the time absolute: the zone does not apply.
+    ['2024-06-01T12:00:00Z', 'America/New_York', ['2024-06-01T12:00:00Z']],
+    ['2024-06-01T12:00:00+02:00', 'America/New_York', ['2024-06-01T10:00:00Z']],
+    ['2024-06-01T12:00:00-0500', 'Europe/Stockholm', ['2024-06-01T17:00:00Z']],
+    ['2024-06-01T12:00:00.250Z', 'UTC', ['2024-06-01T12:00:00.250Z']],
+    // Summer time starts (the clock jumps 02:00 → 03:00): 02:30 does not exist; read with the offset before the jump.
+    ['2024-03-31T02:30:00', 'Europe/Stockholm', ['2024-03-31T01:30:00Z']],
+    ['2024-03-10T02:30:00', 'America/New_York', ['2024-03-10T07:30:00Z']],
+    // Just around the gap: unambiguous.
+    ['2024-03-31T01:59:59', 'Europe/Stockholm', ['2024-03-31T00:59:59Z']],
+    ['2024-03-31T03:00:00', 'Europe/Stockholm', ['2024-03-31T01:00:00Z']],
+    // Summer time ends (03:00 → 02:00): 02:30 happens twice; both instants, earliest first.
+    ['2024-10-27T02:30:00', 'Europe/Stockholm', ['2024-10-27T00:30:00Z', '2024-10-27T01:30:00Z']],
+    ['2024-11-03T01:30:00', 'America/New_York', ['2024-11-03T05:30:00Z', '2024-11-03T06:30:00Z']],
+  ])('%s in %s', (input, zone, expected) => {
+    expect(utc(input, zone)).toEqual(expected);
+  });
+
+  it.each([
+    ['not a time', 'UTC', /invalid time "not a time"/],
+    ['2024-13-01T10:00:00', 'UTC', /invalid time/],
+    ['2024-02-30 10:00:00', 'Europe/Stockholm', /invalid time/],
+    ['2024-06-01T12:00:00', 'Mars/Olympus', /unknown time zone "Mars\/Olympus"/],
+  ])('refuses %s (%s)', (input, zone, message) => {
+    expect(() => candidateInstants(input, zone)).toThrow(TimeError);
+    expect(() => candidateInstants(input, zone)).toThrow(message);
+  });
+});
+
+describe('resolveCallTimes: a call across the end of summer time', () => {
+  it.each([
+    // Ambiguous start, nothing else to go on: the first occurrence (summer time).
+    [{ startTime: '2024-10-27T02:30:00' }, { start: '2024-10-27T00:30:00Z' }],
+    // Start 02:50 (summer), end 02:10 after the clock went back: the end is the second 02:10.
+    [
+      { startTime: '2024-10-27T02:50:00', endTime: '2024-10-27T02:10:00' },
+      { start: '2024-10-27T00:50:00Z', end: '2024-10-27T01:10:00Z' },
+    ],
+    // Both in the repeated hour and 10 minutes long: the duration picks the end 10 minutes after the start.
+    [
+      { startTime: '2024-10-27T02:10:00', endTime: '2024-10-27T02:20:00', durationSec: 600 },
+      { start: '2024-10-27T00:10:00Z', end: '2024-10-27T00:20:00Z' },
+    ],
+    // Same wall-clock times but 70 minutes long: the end is the second 02:20.
+    [
+      { startTime: '2024-10-27T02:10:00', endTime: '2024-10-27T02:20:00', durationSec: 4200 },
+      { start: '2024-10-27T00:10:00Z', end: '2024-10-27T01:20:00Z' },
+    ],
+    // New York: 01:50 EDT → 01:05 EST.
+    [
+      { startTime: '2024-11-03T01:50:00', answerTime: '2024-11-03T01:55:00', endTime: '2024-11-03T01:05:00' },
+      { start: '2024-11-03T05:50:00Z', answer: '2024-11-03T05:55:00Z', end: '2024-11-03T06:05:00Z' },
+    ],
+    // A call over the spring gap: 01:55 → 03:05 is 10 minutes.
+    [
+      { startTime: '2024-03-31T01:55:00', endTime: '2024-03-31T03:05:00' },
+      { start: '2024-03-31T00:55:00Z', end: '2024-03-31T01:05:00Z' },
+    ],
+  ])('%j', (input, expected) => {
+    const zone = input.startTime.startsWith('2024-11') ? 'America/New_York' : 'Europe/Stockholm';
+    const times = resolveCallTimes(input, zone);
+    const out: Record<string, string> = { start: formatUtc(times.start) };
+    if (times.answer) out.answer = formatUtc(times.answer);
+    if (times.end) out.end = formatUtc(times.end);
+    expect(out).toEqual(expected);
+  });
+
+  it('names the field of a bad time', () => {
+    expect(() => resolveCallTimes({ startTime: '2024-06-01T10:00:00', endTime: 'yesterday' }, 'UTC')).toThrow(/^endTime: invalid time "yesterday"/);
+  });
+});
+
+describe('decideDuration', () => {
+  const times = (start: string, end?: string, answer?: string) => resolveCallTimes({ startTime: start, endTime: end, answerTime: answer }, 'UTC');
+  const rules = { skipUnanswered: true, minDurationSec: 1 };
+
+  it.each([
+    ['answered: talk time (billsec), not ring time', { outcome: 'answered', talkSec: 112, durationSec: 120 }, times('2024-01-01T10:00:00', '2024-01-01T10:02:00'), rules, { kind: 'ok', seconds: 112, answered: true }],
+    ['answered without billsec: end − start', { outcome: 'answered' }, times('2024-01-01T10:00:00', '2024-01-01T10:02:00'), rules, { kind: 'ok', seconds: 120, answered: true }],
+    ['answered, no end: the PBX duration', { outcome: 'answered', durationSec: 42 }, times('2024-01-01T10:00:00'), rules, { kind: 'ok', seconds: 42, answered: true }],
+    ['unknown outcome with talk time counts as answered', { outcome: 'unknown', talkSec: 30 }, times('2024-01-01T10:00:00', '2024-01-01T10:01:00'), rules, { kind: 'ok', seconds: 30, answered: true }],
+    ['unknown outcome with an answer time counts as answered', { outcome: 'unknown' }, times('2024-01-01T10:00:00', '2024-01-01T10:01:00', '2024-01-01T10:00:10'), rules, { kind: 'ok', seconds: 60, answered: true }],
+    ['no answer is skipped', { outcome: 'no-answer', talkSec: 0 }, times('2024-01-01T10:00:00', '2024-01-01T10:00:20'), rules, { kind: 'skip', reason: 'unanswered call (no-answer)' }],
+    ['busy is skipped', { outcome: 'busy' }, times('2024-01-01T10:00:00', '2024-01-01T10:00:02'), rules, { kind: 'skip', reason: 'unanswered call (busy)' }],
+    ['unknown with nothing answered is skipped', { outcome: 'unknown', talkSec: 0 }, times('2024-01-01T10:00:00', '2024-01-01T10:00:20'), rules, { kind: 'skip', reason: 'unanswered call' }],
+    ['unanswered kept when the filter is off: end − start', { outcome: 'no-answer' }, times('2024-01-01T10:00:00', '2024-01-01T10:00:20'), { ...rules, skipUnanswered: false }, { kind: 'ok', seconds: 20, answered: false }],
+    ['zero-length answered call', { outcome: 'answered', talkSec: 0 }, times('2024-01-01T10:00:00', '2024-01-01T10:00:00'), rules, { kind: 'skip', reason: 'zero-length call' }],
+    ['zero-length even with minDurationSec 0', { outcome: 'answered', talkSec: 0 }, times('2024-01-01T10:00:00'), { ...rules, minDurationSec: 0 }, { kind: 'skip', reason: 'zero-length call' }],
+    ['shorter than the minimum', { outcome: 'answered', talkSec: 4 }, times('2024-01-01T10:00:00', '2024-01-01T10:00:09'), { ...rules, minDurationSec: 5 }, { kind: 'skip', reason: 'call shorter than minDurationSec (4 s < 5 s)' }],
+    ['exactly the minimum', { outcome: 'answered', talkSec: 5 }, times('2024-01-01T10:00:00', '2024-01-01T10:00:09'), { ...rules, minDurationSec: 5 }, { kind: 'ok', seconds: 5, answered: true }],
+    ['fractional seconds round', { outcome: 'answered', talkSec: 12.6 }, times('2024-01-01T10:00:00'), rules, { kind: 'ok', seconds: 13, answered: true }],
+    ['end before start', { outcome: 'answered' }, times('2024-01-01T10:00:00', '2024-01-01T09:59:00'), rules, { kind: 'skip', reason: 'end time is before start time (-60 s)' }],
+    ['no way to know the length', { outcome: 'answered' }, times('2024-01-01T10:00:00'), rules, { kind: 'skip', reason: 'no end time and no duration: cannot tell how long the call was' }],
+  ])('%s', (_name, call, t, r, expected) => {
+    expect(decideDuration(call, t, r)).toEqual(expected);
+  });
+});
