@@ -91,7 +91,7 @@ class AppearanceScheduler {
   }
 }
 
-/** Start the Dstny API emulator (a test double) on host:port (default 127.0.0.1, a free port). */
+/** Start the Dstny API emulator (a test double, and its log says so) on host:port (default 127.0.0.1, a free port). */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
   const { logger = silentLogger(), seed = defaultSeed, ...input } = options;
   const config = emulatorConfigSchema.parse(input);
@@ -122,6 +122,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
+  logger.warn(`Dstny API emulator listening on ${url}/api/v2 — a TEST DOUBLE, not the real Dstny API; nothing sent here reaches Dstny`, {
+    component: 'emulator',
+  });
   let closing: Promise<void> | null = null;
   return {
     url,
@@ -148,7 +151,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 }
 
 /**
- * `callbridge emulator --port N`: start it and say loudly what it is. A generated token is printed to
+ * `callbridge emulator --port N`: start it (it says loudly what it is). A generated token is printed to
  * stdout once (it is the emulator's own throwaway credential, and nothing can use the emulator without it).
  */
 export async function runEmulator(
@@ -156,9 +159,6 @@ export async function runEmulator(
 ): Promise<EmulatorHandle> {
   const { stdout = process.stdout, logger = silentLogger(), ...rest } = options;
   const handle = await startEmulator({ ...rest, logger });
-  logger.warn(`Dstny API emulator listening on ${handle.url}/api/v2 — a TEST DOUBLE, not the real Dstny API; nothing sent here reaches Dstny`, {
-    component: 'emulator',
-  });
   if (options.token === undefined) {
     stdout.write(`DSTNY_BASE_URL=${handle.url}\nDSTNY_API_TOKEN=${handle.token}\n`);
   }
