@@ -35,6 +35,10 @@ export const reconcileLookupSchema = z
       .describe('If a list answer holds this many conversations it may be truncated: rows not found in it are searched one by one (search=<external id>). 0 = lists are complete.'),
     maxSearchesPerRun: z.number().int().nonnegative().default(50).describe('Per-row searches (truncated lists) per run at most; the rest wait for the next run.'),
   })
+  .refine((l) => l.idField !== '' || l.externalIdField !== '', {
+    message: 'idField and externalIdField are both empty: a listed conversation could never be matched',
+    path: ['idField'],
+  })
   .prefault({});
 
 export const reconcileConfigSchema = z

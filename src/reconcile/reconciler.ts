@@ -112,11 +112,8 @@ export class Reconciler {
     this.api = deps.api;
     this.config = deps.config;
     this.schedule = deps.schedule ?? ((fn) => fn());
-    this.logger = deps.logger ?? silentLogger();
+    this.logger = (deps.logger ?? silentLogger()).child({ component: 'reconcile' });
     this.isFatal = deps.isFatal ?? (() => false);
-    if (this.config.lookup.mode === 'list' && !this.config.lookup.idField && !this.config.lookup.externalIdField) {
-      throw new Error('reconcile.lookup: idField and externalIdField are both empty; a listed conversation could never be matched');
-    }
     if (!this.config.lookup.externalIdField) {
       this.logger.warn(
         'reconcile.lookup.externalIdField is empty: calls left in flight by a crash cannot be looked up and will be re-sent after verifyWaitMinutes (a duplicate is possible)',

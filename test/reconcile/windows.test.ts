@@ -62,5 +62,8 @@ describe('reconcile config', () => {
     const bad = reconcileConfigSchema.safeParse({ schedule: 'every five minutes' });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['schedule']);
+    const blind = reconcileConfigSchema.safeParse({ lookup: { idField: '', externalIdField: '' } });
+    expect(blind.success).toBe(false);
+    expect(blind.error?.issues[0]?.path).toEqual(['lookup', 'idField']);
   });
 });
