@@ -45,7 +45,19 @@ export function parseXmlCdr(text: string): XmlResult {
     };
   }
   const valid = XMLValidator.validate(text);
-  if (valid !== true) return { ok: false, line: valid.err.line, message: `invalid XML: ${shorten(valid.err.msg)}` };
+  if (valid !== true) {
+    // The validator reports elements left open at the end (a truncated file) at line 1; say it plainly, at the end.
+    const open = /^Invalid '\[(.*)\]' found\.$/s.exec(valid.err.msg)?.[1] ?? /^Unclosed tag '([^']*)'/.exec(valid.err.msg)?.[1];
+    if (open !== undefined) {
+      const names = [...open.matchAll(/"([^"]+)"|^([^"\s,]+)$/g)].map((m) => m[1] ?? m[2]);
+      return {
+        ok: false,
+        line: lineAt(text, text.trimEnd().length),
+        message: `invalid XML: the document ends inside <${names[names.length - 1] ?? '?'}> (unclosed: ${names.join(', ')}); truncated?`,
+      };
+    }
+    return { ok: false, line: valid.err.line, message: `invalid XML: ${shorten(valid.err.msg)}` };
+  }
 
   let tree: unknown;
   try {

@@ -14,6 +14,7 @@ import {
   parseJsonLocated,
   readAllBounded,
   readLines,
+  shorten,
 } from './input.js';
 import { mergeLegs } from './merge-legs.js';
 import { type GenericOptions, genericOptionsSchema } from './options.js';
@@ -144,10 +145,12 @@ function headerProblem(columns: string[], mapping: CompiledMapping, delimiter: s
   const known = new Set(columns);
   const missing = mappedSources(mapping).filter((s) => !known.has(s.source));
   if (!missing.length) return undefined;
-  const list = missing.map((s) => `${s.option} reads column "${s.source}"`).join('; ');
-  const shown = columns.slice(0, 12).join(delimiter) + (columns.length > 12 ? delimiter + '…' : '');
-  const hint = columns.length === 1 && /[,;\t|]/.test(columns[0] ?? '') ? ` (one column only: is csv.delimiter "${delimiter}" right?)` : '';
-  return `${list}, not in the header: ${shown}${hint}`;
+  const list = missing.map((s) => `"${s.source}" (${s.option})`).join(', ');
+  if (columns.length === 1 && /[,;\t|]/.test(columns[0] ?? '')) {
+    return `the header has one column only, "${shorten(columns[0] ?? '', 80)}": is csv.delimiter "${delimiter}" right? Columns not found: ${list}`;
+  }
+  const shown = columns.slice(0, 15).join(delimiter) + (columns.length > 15 ? `${delimiter}…` : '');
+  return `columns not in the header: ${list}; the header is: ${shorten(shown, 300)}`;
 }
 
 async function* parseNdjson(input: AdapterInput, options: GenericOptions, mapping: CompiledMapping): AsyncGenerator<ParseItem> {

@@ -56,10 +56,17 @@ export function mergeLegs(legs: CallRecord[], isRoot?: (leg: CallRecord) => bool
   return merged;
 }
 
+/**
+ * The root's party, completed only from legs that name the same party (same number): the losing phone of
+ * a ring group must not lend its name to the one that answered.
+ */
 function mergeParty(parties: Party[]): Party {
+  const number = parties.find((p) => p.number)?.number;
+  const same = parties.filter((p) => !p.number || p.number === number);
   const out: Party = {};
-  for (const key of ['number', 'name', 'channel', 'email'] as const) {
-    const value = parties.find((p) => p[key])?.[key];
+  if (number) out.number = number;
+  for (const key of ['name', 'channel', 'email'] as const) {
+    const value = same.find((p) => p[key])?.[key];
     if (value) out[key] = value;
   }
   return out;

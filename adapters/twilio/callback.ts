@@ -59,7 +59,9 @@ export function callbackToItem(params: Record<string, string>, location: string,
   const from = party(p('From') ?? p('Caller'), p('CallerName'));
   const to = party(p('To') ?? p('Called'), undefined);
   const twilioDirection = p('Direction');
-  const direction = twilioDirection !== undefined ? options.directionValues[twilioDirection] : undefined;
+  const ours = ourSide(from, to, options);
+  // Twilio's Direction is its own leg's: a browser (client:) call is "inbound" to Twilio but outgoing for us.
+  const direction = ours === 'from' ? 'outgoing' : ours === 'to' ? 'incoming' : twilioDirection !== undefined ? options.directionValues[twilioDirection] : undefined;
 
   const leg: CallRecord = {
     externalId: groupKey,
@@ -77,7 +79,7 @@ export function callbackToItem(params: Record<string, string>, location: string,
   };
   if (outcome === 'answered') leg.answerTime = leg.startTime;
   if (direction) leg.direction = direction;
-  const owner = ownerOf(from, to, direction, options);
+  const owner = ours === 'from' ? from.number : ours === 'to' ? to.number : options.ownerRule === 'direction' ? byDirection(from, to, direction) : undefined;
   if (owner) leg.ownerExtension = owner;
   // A call created with Record=true reports its recording on the status callback too.
   const url = recordingUrl(p('RecordingUrl'), options);
@@ -169,14 +171,26 @@ export function party(value: string | undefined, name: string | undefined): Part
   return out;
 }
 
-function ownerOf(from: Party, to: Party, direction: 'incoming' | 'outgoing' | undefined, options: TwilioOptions): string | undefined {
+/**
+ * Which party is ours, when the data says so: with ownerRule "own-numbers", the one party whose number is
+ * listed; with "direction", a Twilio Client identity (`client:…`) placing a call. Neither or both: unknown.
+ */
+function ourSide(from: Party, to: Party, options: TwilioOptions): 'from' | 'to' | undefined {
+  let fromOurs: boolean;
+  let toOurs: boolean;
   if (options.ownerRule === 'own-numbers') {
     const own = new Set(options.ownNumbers.map(comparable));
-    const fromOurs = from.number !== undefined && own.has(comparable(from.number));
-    const toOurs = to.number !== undefined && own.has(comparable(to.number));
-    if (fromOurs && toOurs) return direction === 'incoming' ? to.number : direction === 'outgoing' ? from.number : undefined;
-    return fromOurs ? from.number : toOurs ? to.number : undefined;
+    fromOurs = from.number !== undefined && own.has(comparable(from.number));
+    toOurs = to.number !== undefined && own.has(comparable(to.number));
+  } else {
+    fromOurs = /^client:/i.test(from.number ?? '');
+    toOurs = false;
   }
+  if (fromOurs === toOurs) return undefined;
+  return fromOurs ? 'from' : 'to';
+}
+
+function byDirection(from: Party, to: Party, direction: CallRecord['direction']): string | undefined {
   if (direction === 'incoming') return to.number;
   if (direction === 'outgoing') return from.number;
   return undefined;
