@@ -155,15 +155,10 @@ export function rowToLeg(row: Row, fields: readonly string[], location: string, 
   if (ownerExtension) leg.ownerExtension = ownerExtension;
   const disposition = [reason, row['reason-changed']?.trim()].filter(Boolean).join('/');
   if (disposition) leg.disposition = disposition;
-  if (options.recordingTemplate) {
-    leg.recording = renderRecording(options.recordingTemplate, {
-      ...row,
-      owner: ownerExtension,
-      from: from.number,
-      to: to.number,
-      ...dateParts(startTime),
-    });
-  }
+  const recording = options.recordingTemplate
+    ? renderRecording(options.recordingTemplate, { ...row, owner: ownerExtension, from: from.number, to: to.number, ...dateParts(startTime) })
+    : undefined;
+  if (recording) leg.recording = recording;
   return { ok: true, groupKey, leg };
 }
 

@@ -30,18 +30,20 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 // NUL never appears in a CDR, so a marker cannot be mistaken for data a PBX wrote.
 const MARK = '\u0000callbridge-guard:';
 const LONG = `${MARK}long:`;
-const QUOTING = `${MARK}quoting`;
+const UNCLOSED = `${MARK}unclosed`;
+const AFTER_QUOTE = `${MARK}after-quote:`;
 
 /**
- * True when `line` (no line break) is complete CSV on its own: every quoted field closes, and after a closing
- * quote comes a delimiter or the end. A quote inside an unquoted field is taken literally (csv-parse runs
- * with `relax_quotes`), so only quoting that would spill into the next line or garble the split is refused.
+ * Why `line` (no line break) is not complete CSV on its own, or undefined when it is: every quoted field must
+ * close, and after a closing quote must come a delimiter or the end. A quote inside an unquoted field is taken
+ * literally (csv-parse runs with `relax_quotes`), so only quoting that would spill into the next line or garble
+ * the split is refused. Returns `unclosed`, or the byte found after a closing quote.
  */
-export function isSelfContainedCsvLine(line: Uint8Array, delimiter: number): boolean {
+export function csvLineProblem(line: Uint8Array, delimiter: number): { kind: 'unclosed' } | { kind: 'after-quote'; byte: number } | undefined {
   // 0 field start, 1 unquoted field, 2 inside quotes, 3 just after a quote inside quotes (close or escape)
   let state = 0;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i];
+    const c = line[i] as number;
     switch (state) {
       case 0:
         state = c === QUOTE ? 2 : c === delimiter ? 0 : 1;
@@ -55,10 +57,10 @@ export function isSelfContainedCsvLine(line: Uint8Array, delimiter: number): boo
       default:
         if (c === QUOTE) state = 2;
         else if (c === delimiter) state = 0;
-        else return false;
+        else return { kind: 'after-quote', byte: c };
     }
   }
-  return state !== 2;
+  return state === 2 ? { kind: 'unclosed' } : undefined;
 }
 
 /** Splits bytes into lines, normalises CRLF to LF, drops a leading UTF-8 BOM, and replaces unusable lines by markers. */
@@ -138,20 +140,27 @@ export class LineGuard extends Transform {
       out.push(Buffer.from(`${LONG}${line.length}\n`));
       return;
     }
-    if (line.includes(QUOTE) && !isSelfContainedCsvLine(line, this.delimiter)) {
-      out.push(Buffer.from(`${QUOTING}\n`));
+    const problem = line.includes(QUOTE) ? csvLineProblem(line, this.delimiter) : undefined;
+    if (problem) {
+      out.push(Buffer.from(`${problem.kind === 'unclosed' ? UNCLOSED : `${AFTER_QUOTE}${problem.byte}`}\n`));
       return;
     }
     out.push(line, Buffer.from('\n'));
   }
 }
 
-function markerMessage(field: string, maxLineBytes: number): string | undefined {
+function markerMessage(field: string, options: CsvReadOptions): string | undefined {
   if (!field.startsWith(MARK)) return undefined;
   if (field.startsWith(LONG)) {
-    return `line is ${field.slice(LONG.length)} bytes, longer than the limit of ${maxLineBytes} bytes (maxLineBytes); skipped`;
+    return `line is ${field.slice(LONG.length)} bytes, longer than the limit of ${options.maxLineBytes} bytes (maxLineBytes); skipped`;
   }
-  return 'unbalanced or misplaced double quotes: the line is not a complete CSV record; skipped';
+  if (field.startsWith(AFTER_QUOTE)) {
+    const byte = Number(field.slice(AFTER_QUOTE.length));
+    const shown = byte >= 0x20 && byte < 0x7f ? JSON.stringify(String.fromCharCode(byte)) : `byte 0x${byte.toString(16).padStart(2, '0')}`;
+    const hint = /[;\t|]/.test(String.fromCharCode(byte)) ? ' (wrong delimiter?)' : '';
+    return `a quoted field is followed by ${shown} instead of the delimiter ${JSON.stringify(options.delimiter)}${hint}; line skipped`;
+  }
+  return 'a quoted field is never closed (unbalanced double quotes, or a truncated line); line skipped';
 }
 
 /**
@@ -186,7 +195,7 @@ export async function* readCsvLines(input: AdapterInput, options: CsvReadOptions
       if (record.length === 1) {
         const only = record[0] ?? '';
         if (only === '') continue;
-        const message = markerMessage(only, options.maxLineBytes);
+        const message = markerMessage(only, options);
         if (message) {
           yield { kind: 'bad', line, message };
           continue;

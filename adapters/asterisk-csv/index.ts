@@ -86,12 +86,15 @@ const OUTCOMES: Record<string, CallRecord['outcome']> = {
   CONGESTION: 'failed',
 };
 
-/** `"Alice Smith" <100>` → name + number; `Alice <100>`, `<100>` and a bare name also occur. */
+/**
+ * `"Alice Smith" <100>` → name + number; `Alice <100>`, `<100>` and a bare name also occur. Asterisk does not
+ * escape quotes inside the name (`"Karin "KS" Svensson" <0731112233>`), so the outermost quotes delimit it.
+ */
 export function parseCallerId(clid: string): { name?: string; number?: string } {
-  const m = /^\s*(?:"((?:[^"\\]|\\.)*)"|([^<]*?))\s*(?:<([^>]*)>)?\s*$/.exec(clid);
-  if (!m) return { name: clid.trim() || undefined };
-  const name = (m[1] ?? m[2] ?? '').replace(/\\(.)/g, '$1').trim();
-  const number = (m[3] ?? '').trim();
+  const m = /^(.*?)<([^<>]*)>\s*$/.exec(clid);
+  let name = (m ? (m[1] ?? '') : clid).trim();
+  const number = (m?.[2] ?? '').trim();
+  if (name.length >= 2 && name.startsWith('"') && name.endsWith('"')) name = name.slice(1, -1).replace(/\\"/g, '"').trim();
   return { ...(name ? { name } : {}), ...(number ? { number } : {}) };
 }
 

@@ -49,14 +49,18 @@ export function recordingFromValue(value: string, baseDir?: string): Recording |
 /**
  * Fills a template. Values come from call data (caller numbers are chosen by whoever calls), so each is made
  * safe for where it lands: URL-encoded in a URL, and in a path stripped of separators, control characters and
- * `..`, so that no value can leave the folder the template names.
+ * `..`, so that no value can leave the folder the template names. A placeholder without a value gives no
+ * recording (undefined) rather than a location that points at the wrong file.
  */
-export function renderRecording(template: string, values: Readonly<Record<string, string | undefined>>): Recording {
+export function renderRecording(template: string, values: Readonly<Record<string, string | undefined>>): Recording | undefined {
   const url = isUrl(template);
+  let complete = true;
   const filled = template.replace(PLACEHOLDER, (_, name: string) => {
-    const value = values[name] ?? '';
+    const value = values[name]?.trim() ?? '';
+    if (!value) complete = false;
     return url ? encodeURIComponent(value) : safePathPart(value);
   });
+  if (!complete) return undefined;
   return url ? { url: filled } : { path: filled };
 }
 

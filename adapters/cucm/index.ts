@@ -181,7 +181,8 @@ export function rowToLeg(header: Header, fields: readonly string[], location: st
     leg.durationSec = Math.max(0, disconnect - origination);
   }
   if (duration !== undefined) leg.talkSec = duration;
-  if (template) leg.recording = renderRecording(template, { ...row, ...dateParts(startTime) });
+  const recording = template ? renderRecording(template, { ...row, ...dateParts(startTime) }) : undefined;
+  if (recording) leg.recording = recording;
   return { kind: 'leg', groupKey, leg };
 }
 
