@@ -130,7 +130,8 @@ export class WebhookDispatcher {
     const delay = this.opts.retryDelaysMs[attempt];
     if (delay === undefined || this.closed) {
       this.opts.counts.gaveUp += 1;
-      this.opts.logger.warn('emulator: webhook delivery gave up', { url: target.url, conversationId: rec.id, attempts: attempt + 1 });
+      // Only the origin: a v2 receiver's path carries its secret.
+      this.opts.logger.warn('emulator: webhook delivery gave up', { to: new URL(target.url).origin, conversationId: rec.id, attempts: attempt + 1 });
       return;
     }
     const t = setTimeout(() => {
