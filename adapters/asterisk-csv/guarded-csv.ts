@@ -152,15 +152,15 @@ export class LineGuard extends Transform {
 function markerMessage(field: string, options: CsvReadOptions): string | undefined {
   if (!field.startsWith(MARK)) return undefined;
   if (field.startsWith(LONG)) {
-    return `line is ${field.slice(LONG.length)} bytes, longer than the limit of ${options.maxLineBytes} bytes (maxLineBytes); skipped`;
+    return `line is ${field.slice(LONG.length)} bytes, longer than the limit of ${options.maxLineBytes} bytes (maxLineBytes)`;
   }
   if (field.startsWith(AFTER_QUOTE)) {
     const byte = Number(field.slice(AFTER_QUOTE.length));
     const shown = byte >= 0x20 && byte < 0x7f ? JSON.stringify(String.fromCharCode(byte)) : `byte 0x${byte.toString(16).padStart(2, '0')}`;
     const hint = /[;\t|]/.test(String.fromCharCode(byte)) ? ' (wrong delimiter?)' : '';
-    return `a quoted field is followed by ${shown} instead of the delimiter ${JSON.stringify(options.delimiter)}${hint}; line skipped`;
+    return `a quoted field is followed by ${shown} instead of the delimiter ${JSON.stringify(options.delimiter)}${hint}`;
   }
-  return 'a quoted field is never closed (unbalanced double quotes, or a truncated line); line skipped';
+  return 'a quoted field is never closed (unbalanced double quotes, or a truncated line)';
 }
 
 /**

@@ -204,7 +204,7 @@ export default defineAdapter({
     for await (const item of readCsvLines(input, { delimiter: ',', maxLineBytes: options.maxLineBytes })) {
       const location = `${input.name}:${item.line}`;
       if (item.kind === 'bad') {
-        yield { kind: 'error', location, message: header ? item.message : `header line unreadable: ${item.message}; the file is not read further` };
+        yield { kind: 'error', location, message: header ? item.message : `not a CUCM CDR header: ${item.message}; the file is not read further` };
         if (!header) return;
         continue;
       }
