@@ -1,0 +1,350 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+import adapter, { asteriskCsvOptionsSchema, parseCallerId } from '../../adapters/asterisk-csv/index.js';
+import { mergeLegs } from '../../adapters/asterisk-csv/merge-legs.js';
+import { renderRecording } from '../../adapters/asterisk-csv/recording-template.js';
+import type { ParseItem } from '../../adapters/types.js';
+import type { CallRecord } from '../../src/pipeline/call-record.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/asterisk-csv/', import.meta.url));
+
+/** The fixture folder's adapter options (test/fixtures/asterisk-csv/callbridge.yaml). */
+const FIXTURE_OPTIONS = {
+  columns: 'auto',
+  userfieldIsRecording: true,
+  recordingTemplate: 'https://recordings.example.se/asterisk/{yyyy}/{mm}/{dd}/{linkedid}.wav',
+} as const;
+
+interface Parsed {
+  items: ParseItem[];
+  calls: CallRecord[];
+  errors: Array<{ location: string; message: string }>;
+}
+
+async function collect(stream: Readable, name: string, options: object = FIXTURE_OPTIONS, firstLine?: number): Promise<Parsed> {
+  const items: ParseItem[] = [];
+  const input = firstLine === undefined ? { name, stream } : { name, stream, firstLine };
+  for await (const item of adapter.parse(input, asteriskCsvOptionsSchema.parse(options))) items.push(item);
+  const groups = new Map<string, CallRecord[]>();
+  for (const item of items) if (item.kind === 'leg') groups.set(item.groupKey, [...(groups.get(item.groupKey) ?? []), item.leg]);
+  return {
+    items,
+    calls: [...groups.values()].map((legs) => adapter.merge(legs)),
+    errors: items.flatMap((i) => (i.kind === 'error' ? [{ location: i.location, message: i.message }] : [])),
+  };
+}
+
+const fixture = (file: string, options?: object) => collect(createReadStream(FIXTURES + file), file, options);
+const text = (body: string | Buffer, options?: object, firstLine?: number, name = 'Master.csv') =>
+  collect(Readable.from([Buffer.from(body)]), name, options, firstLine);
+
+/** One cdr_csv row as Asterisk writes it: strings quoted (quotes doubled), numbers bare, an empty answer time bare. */
+function row(values: Partial<Record<string, string | number>>, layout: 16 | 18 | 21 = 21): string {
+  const v = { accountcode: '', src: '0701234567', dst: '201', dcontext: 'from-trunk', clid: '', channel: 'PJSIP/telia-00000001',
+    dstchannel: 'PJSIP/201-00000002', lastapp: 'Dial', lastdata: 'PJSIP/201,30', start: '2024-05-02 10:00:00', answer: '2024-05-02 10:00:05',
+    end: '2024-05-02 10:01:05', duration: 65, billsec: 60, disposition: 'ANSWERED', amaflags: 'DOCUMENTATION', uniqueid: '1714636800.1',
+    userfield: '', peeraccount: '', linkedid: '1714636800.1', sequence: 1, ...values };
+  const q = (s: string | number | undefined) => `"${String(s ?? '').replace(/"/g, '""')}"`;
+  const cells = [q(v.accountcode), q(v.src), q(v.dst), q(v.dcontext), q(v.clid), q(v.channel), q(v.dstchannel), q(v.lastapp), q(v.lastdata),
+    q(v.start), v.answer ? q(v.answer) : '', q(v.end), String(v.duration), String(v.billsec), q(v.disposition), q(v.amaflags)];
+  if (layout >= 18) cells.push(q(v.uniqueid), q(v.userfield));
+  if (layout === 21) cells.push(q(v.peeraccount), q(v.linkedid), String(v.sequence));
+  return cells.join(',');
+}
+
+describe('asterisk-csv: fixtures', () => {
+  it('an incoming call answered by an extension: wall-clock times, caller id, the extension from dstchannel, userfield recording', async () => {
+    const { calls, errors } = await fixture('incoming-answered.csv');
+    expect(errors).toEqual([]);
+    expect(calls).toHaveLength(1);
+    const call = calls[0] as CallRecord;
+    expect(call).toMatchObject({
+      externalId: '1714634043.1187',
+      location: 'incoming-answered.csv:1',
+      startTime: '2024-05-02T09:14:03',
+      answerTime: '2024-05-02T09:14:09',
+      endTime: '2024-05-02T09:21:47',
+      durationSec: 464,
+      talkSec: 458,
+      from: { number: '0701234567', name: 'Lars Berg', channel: 'PJSIP/telia-00000a3f' },
+      // dst is the DID 46812345600; the phone that rang is PJSIP/201
+      to: { number: '201', channel: 'PJSIP/201-00000a40' },
+      outcome: 'answered',
+      disposition: 'ANSWERED',
+      recording: { url: 'https://recordings.example.se/mixmonitor/2024/05/02/in-46812345600-0701234567-1714634043.1187.wav' },
+      legs: 1,
+    });
+    expect(call.direction).toBeUndefined();
+    expect(call.ownerExtension).toBeUndefined();
+    expect(call.raw).toEqual([expect.objectContaining({ uniqueid: '1714634043.1187', dst: '46812345600', sequence: '4412' })]);
+  });
+
+  it('the 18-column layout (uniqueid + userfield): the template recording uses uniqueid for {linkedid}', async () => {
+    const { calls, errors } = await fixture('outgoing-18-columns.csv');
+    expect(errors).toEqual([]);
+    expect(calls).toEqual([
+      expect.objectContaining({
+        externalId: '1714636961.1203',
+        from: { number: '202', name: 'Björn Ek', channel: 'PJSIP/202-00000a51' },
+        to: { number: '0812345678', channel: 'PJSIP/telia-00000a52' },
+        recording: { url: 'https://recordings.example.se/asterisk/2024/05/02/1714636961.1203.wav' },
+        talkSec: 257,
+      }),
+    ]);
+  });
+
+  it('queue legs (ring-all, one busy, one no answer, one answered) become one call with the answering agent', async () => {
+    const { calls } = await fixture('queue-ring-all.csv');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({
+      externalId: '1714642200.1301',
+      legs: 4,
+      startTime: '2024-05-02T11:30:02',
+      answerTime: '2024-05-02T11:30:20',
+      endTime: '2024-05-02T11:36:51',
+      from: { number: '0733445566', name: 'Nilsson Bygg AB' },
+      to: { number: '203', channel: 'Local/203@from-queue-0000203;1' },
+      outcome: 'answered',
+      talkSec: 391,
+      recording: { url: 'https://recordings.example.se/asterisk/2024/05/02/1714642200.1301.wav' },
+    });
+    expect((calls[0]?.raw as unknown[]).length).toBe(4);
+    expect(calls[0]?.durationSec).toBeUndefined(); // wall-clock span: normalization computes it in the PBX zone
+  });
+
+  it('a blind transfer: the party the caller ended up with, talk time summed over the caller\'s legs', async () => {
+    const { calls } = await fixture('blind-transfer.csv');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({
+      legs: 2,
+      startTime: '2024-05-02T13:05:10',
+      answerTime: '2024-05-02T13:05:14',
+      endTime: '2024-05-02T13:14:40',
+      from: { number: '0709988776' },
+      to: { number: '204' },
+      talkSec: 38 + 522,
+      outcome: 'answered',
+    });
+  });
+
+  it('an attended transfer: the consultation leg does not replace the customer as the other party', async () => {
+    const { calls } = await fixture('attended-transfer.csv');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({
+      externalId: '1714652400.1510',
+      legs: 3,
+      from: { number: '202', name: 'Björn Ek' },
+      to: { number: '0317654321', channel: 'PJSIP/telia-00000d02' },
+      endTime: '2024-05-02T14:31:45',
+    });
+  });
+
+  it('forward on busy: the busy leg and the colleague who answered are one answered call', async () => {
+    const { calls } = await fixture('forward-on-busy.csv');
+    expect(calls).toEqual([expect.objectContaining({ legs: 2, to: { number: '206', channel: 'PJSIP/206-00000e03' }, outcome: 'answered', disposition: 'ANSWERED' })]);
+  });
+
+  it('a forward to a mobile through the trunk keeps the outside number as the other party', async () => {
+    const { calls } = await fixture('forward-to-mobile.csv');
+    expect(calls).toEqual([expect.objectContaining({ from: expect.objectContaining({ number: '0702223344' }), to: { number: '204', channel: 'PJSIP/telia-00000f02' } })]);
+  });
+
+  it('dispositions map to outcomes; unanswered calls have no answer time', async () => {
+    const { calls } = await fixture('unanswered.csv');
+    expect(calls.map((c) => [c.disposition, c.outcome, c.answerTime, c.talkSec])).toEqual([
+      ['NO ANSWER', 'no-answer', undefined, 0],
+      ['BUSY', 'busy', undefined, 0],
+      ['FAILED', 'failed', undefined, 0],
+      ['CONGESTION', 'failed', undefined, 0],
+    ]);
+  });
+
+  it('a BOM, CRLF line endings, commas and doubled quotes inside quoted fields', async () => {
+    const { calls, errors } = await fixture('quoting-crlf-bom.csv');
+    expect(errors).toEqual([]);
+    expect(calls).toHaveLength(1);
+    const call = calls[0] as CallRecord;
+    expect(call.location).toBe('quoting-crlf-bom.csv:1');
+    expect(call.from).toEqual({ number: '0731112233', name: 'Svensson, Karin "KS"', channel: 'PJSIP/telia-00001201' });
+    expect(call.raw).toEqual([
+      expect.objectContaining({ accountcode: 'sales,nordic', lastdata: 'PJSIP/201,30,tTr,M(whisper^"VIP, priority")', sequence: '9201' }),
+    ]);
+    expect(call.endTime).toBe('2024-05-03T11:19:58'); // no stray \r
+  });
+
+  it('the 16-column default layout (no uniqueid) gets a stable id from the row; 17 columns carry uniqueid', async () => {
+    const first = await fixture('legacy-16-and-17-columns.csv');
+    const again = await fixture('legacy-16-and-17-columns.csv');
+    expect(first.errors).toEqual([]);
+    const [legacy, withUniqueid] = first.calls as [CallRecord, CallRecord];
+    expect(legacy.externalId).toMatch(/^row-[0-9a-f]{20}$/);
+    expect(legacy.externalId).toBe(again.calls[0]?.externalId);
+    expect(legacy.recording).toBeUndefined(); // the template needs {linkedid}/{uniqueid}, which this layout lacks
+    expect(legacy.to).toEqual({ number: '0812345678', channel: 'SIP/telia-00002002' });
+    expect(withUniqueid.externalId).toBe('1714730400.2001');
+    expect(withUniqueid.recording).toEqual({ url: 'https://recordings.example.se/asterisk/2024/05/03/1714730400.2001.wav' });
+  });
+
+  it('times across the start of summer time stay as the PBX wrote them (the zone is applied later)', async () => {
+    const { calls } = await fixture('dst-spring-forward.csv');
+    expect(calls[0]).toMatchObject({ startTime: '2024-03-31T01:58:00', endTime: '2024-03-31T03:02:00', durationSec: 240, talkSec: 230 });
+  });
+
+  it('bad lines are located errors and parsing goes on', async () => {
+    const { calls, errors } = await fixture('bad-lines.csv');
+    expect(errors).toEqual([
+      { location: 'bad-lines.csv:2', message: 'expected 16 to 21 (cdr_csv layout) columns, got 8' },
+      { location: 'bad-lines.csv:3', message: 'start: "03/05/2024 15:05" is not a time (expected YYYY-MM-DD HH:MM:SS)' },
+      { location: 'bad-lines.csv:4', message: 'duration: "sixty" is not a whole number of seconds' },
+      { location: 'bad-lines.csv:5', message: 'a quoted field is followed by "A" instead of the delimiter ","' },
+      { location: 'bad-lines.csv:6', message: 'a quoted field is followed by ";" instead of the delimiter "," (wrong delimiter?)' },
+      { location: 'bad-lines.csv:7', message: 'expected 16 to 21 (cdr_csv layout) columns, got 2' },
+      { location: 'bad-lines.csv:9', message: 'a quoted field is never closed (unbalanced double quotes, or a truncated line)' },
+    ]);
+    expect(calls.map((c) => c.location)).toEqual(['bad-lines.csv:1', 'bad-lines.csv:8']);
+  });
+
+  it('every fixture options block in callbridge.yaml is valid for the adapter', () => {
+    expect(() => asteriskCsvOptionsSchema.parse(FIXTURE_OPTIONS)).not.toThrow();
+    expect(() => asteriskCsvOptionsSchema.parse(adapter.example)).not.toThrow();
+  });
+});
+
+describe('asterisk-csv: streaming and hostile input', () => {
+  it('honours input.firstLine for tails that resume mid-file', async () => {
+    const { calls, errors } = await text(`${row({})}\nnot,a,cdr\n${row({ uniqueid: '1714636900.2', linkedid: '1714636900.2' })}\n`, FIXTURE_OPTIONS, 1001);
+    expect(calls.map((c) => c.location)).toEqual(['Master.csv:1001', 'Master.csv:1003']);
+    expect(errors).toEqual([{ location: 'Master.csv:1002', message: 'expected 16 to 21 (cdr_csv layout) columns, got 3' }]);
+  });
+
+  it('a 10 MB field is one error line, and the next line is still read', async () => {
+    const huge = row({ lastdata: 'x'.repeat(10 * 1024 * 1024) });
+    const { calls, errors } = await text(`${row({})}\n${huge}\n${row({ uniqueid: '1714636900.2', linkedid: '1714636900.2' })}\n`);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.location).toBe('Master.csv:2');
+    expect(errors[0]?.message).toMatch(/^line is \d+ bytes, longer than the limit of 65536 bytes \(maxLineBytes\)$/);
+    expect(calls.map((c) => c.externalId)).toEqual(['1714636800.1', '1714636900.2']);
+  });
+
+  it('gives the same result whatever the chunk boundaries (one byte at a time, across CRLF and quotes)', async () => {
+    const body = `\uFEFF${row({ clid: '"Ek, Björn" <202>' })}\r\n"broken\r\n${row({ uniqueid: '1714636900.2', linkedid: '1714636900.2' })}`;
+    const whole = await text(body);
+    const bytes = Buffer.from(body);
+    const trickle = await collect(Readable.from([...bytes].map((b) => Buffer.from([b]))), 'Master.csv');
+    expect(trickle.items).toEqual(whole.items);
+    expect(whole.calls).toHaveLength(2);
+    expect(whole.calls[0]?.from.name).toBe('Ek, Björn');
+    expect(whole.errors).toEqual([{ location: 'Master.csv:2', message: 'a quoted field is never closed (unbalanced double quotes, or a truncated line)' }]);
+  });
+
+  it('binary garbage gives errors, never a crash or a call', async () => {
+    const garbage = Buffer.alloc(200_000);
+    for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 7919 + 13) % 256;
+    const { calls, errors } = await text(garbage);
+    expect(calls).toEqual([]);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e.location).toMatch(/^Master\.csv:\d+$/);
+  });
+
+  it('a stream that fails while reading rejects (an I/O problem is not bad content)', async () => {
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.from(`${row({})}\n`));
+        this.destroy(new Error('EIO: disk went away'));
+      },
+    });
+    await expect(collect(failing, 'Master.csv')).rejects.toThrow('EIO: disk went away');
+  });
+
+  it('usegmtime: times carry Z', async () => {
+    const { calls } = await text(`${row({})}\n`, { ...FIXTURE_OPTIONS, usegmtime: true });
+    expect(calls[0]).toMatchObject({ startTime: '2024-05-02T10:00:00Z', answerTime: '2024-05-02T10:00:05Z', endTime: '2024-05-02T10:01:05Z' });
+  });
+
+  it('an explicit column layout refuses rows of another width', async () => {
+    const columns = ['accountcode', 'src', 'dst', 'dcontext', 'clid', 'channel', 'dstchannel', 'lastapp', 'lastdata', 'start', 'answer', 'end', 'duration', 'billsec', 'disposition', 'amaflags', 'uniqueid', 'userfield'];
+    const { calls, errors } = await text(`${row({}, 18)}\n${row({}, 21)}\n`, { columns });
+    expect(calls).toHaveLength(1);
+    expect(errors).toEqual([{ location: 'Master.csv:2', message: 'expected 18 columns, got 21' }]);
+  });
+
+  it('extensionFromChannel null keeps dst (here the DID) as the called number', async () => {
+    const { calls } = await text(`${row({ dst: '46812345600' })}\n`, { extensionFromChannel: null });
+    expect(calls[0]?.to.number).toBe('46812345600');
+  });
+
+  it('userfield paths: relative ones are resolved against recordingDir; a template fills in when userfield is empty', async () => {
+    const options = { userfieldIsRecording: true, recordingDir: '/var/spool/asterisk/monitor', recordingTemplate: '/srv/rec/{yyyy}/{mm}/{dd}/{uniqueid}-{src}.wav' };
+    const { calls } = await text(
+      [
+        row({ userfield: '2024/05/02/out-201.wav' }),
+        row({ userfield: '/mnt/rec/abs.wav', uniqueid: '1714636800.2', linkedid: '1714636800.2' }),
+        row({ userfield: '', uniqueid: '1714636800.3', linkedid: '1714636800.3', src: '../../etc/passwd' }),
+      ].join('\n'),
+      options,
+    );
+    expect(calls.map((c) => c.recording)).toEqual([
+      { path: '/var/spool/asterisk/monitor/2024/05/02/out-201.wav' },
+      { path: '/mnt/rec/abs.wav' },
+      // a caller-chosen value cannot climb out of the template's folder
+      { path: '/srv/rec/2024/05/02/1714636800.3-____etc_passwd.wav' },
+    ]);
+  });
+});
+
+describe('asterisk-csv: options', () => {
+  it('refuses an unknown template placeholder, naming it and the allowed ones', () => {
+    const result = asteriskCsvOptionsSchema.safeParse({ recordingTemplate: '/rec/{callid}.wav' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toMatch(/^unknown placeholder "\{callid\}"; use one of .*\{uniqueid\}.*\{yyyy\}/);
+  });
+
+  it('refuses an extension pattern without a capture group, or one that is not a regular expression', () => {
+    expect(asteriskCsvOptionsSchema.safeParse({ extensionFromChannel: '^PJSIP/\\d+' }).error?.issues[0]?.message).toBe(
+      'the expression needs a capture group for the extension',
+    );
+    expect(asteriskCsvOptionsSchema.safeParse({ extensionFromChannel: '^(PJSIP' }).error?.issues[0]?.message).toMatch(/^not a valid regular expression/);
+  });
+
+  it('refuses a layout without start/src/dst/disposition and unknown option names', () => {
+    expect(asteriskCsvOptionsSchema.safeParse({ columns: ['src', 'dst', 'start'] }).success).toBe(false);
+    expect(asteriskCsvOptionsSchema.safeParse({ userFieldIsRecording: true }).success).toBe(false);
+  });
+
+  it('every option has a description', () => {
+    for (const [name, field] of Object.entries(asteriskCsvOptionsSchema.shape)) expect([name, field.description?.length ?? 0]).not.toEqual([name, 0]);
+  });
+});
+
+describe('asterisk-csv: caller id, templates and merge', () => {
+  it('splits caller ids as Asterisk writes them', () => {
+    expect(parseCallerId('"Alice Smith" <100>')).toEqual({ name: 'Alice Smith', number: '100' });
+    expect(parseCallerId('Alice <100>')).toEqual({ name: 'Alice', number: '100' });
+    expect(parseCallerId('<0701234567>')).toEqual({ number: '0701234567' });
+    expect(parseCallerId('"" <0701234567>')).toEqual({ number: '0701234567' });
+    expect(parseCallerId('Anonymous')).toEqual({ name: 'Anonymous' });
+    expect(parseCallerId('')).toEqual({});
+  });
+
+  it('URL templates encode values; a placeholder without a value gives no recording', () => {
+    expect(renderRecording('https://r.example/{src}/{uniqueid}.wav', { src: '+46 70/1', uniqueid: '1.2' })).toEqual({ url: 'https://r.example/%2B46%2070%2F1/1.2.wav' });
+    expect(renderRecording('https://r.example/{uniqueid}.wav', { uniqueid: '' })).toBeUndefined();
+  });
+
+  it('merging one leg lists its raw fields; merging merged calls flattens legs and raw', async () => {
+    const { items } = await text([row({ sequence: 1 }), row({ sequence: 2, dstchannel: 'PJSIP/202-3', answer: '', billsec: 0, disposition: 'NO ANSWER' }), row({ sequence: 3 })].join('\n'));
+    const legs = items.flatMap((i) => (i.kind === 'leg' ? [i.leg] : []));
+    expect(legs).toHaveLength(3);
+    const one = mergeLegs([legs[0] as CallRecord]);
+    expect(one.legs).toBe(1);
+    expect(one.raw).toEqual([legs[0]?.raw]);
+    const stepwise = mergeLegs([mergeLegs([legs[0] as CallRecord, legs[1] as CallRecord]), legs[2] as CallRecord]);
+    const atOnce = mergeLegs(legs);
+    expect(stepwise.legs).toBe(3);
+    expect(stepwise.raw).toEqual(atOnce.raw);
+    expect(atOnce.outcome).toBe('answered');
+    expect(() => mergeLegs([])).toThrow(RangeError);
+  });
+});
