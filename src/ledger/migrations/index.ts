@@ -1,0 +1,61 @@
+/**
+ * Numbered migrations, applied in order inside one transaction each; `PRAGMA user_version` records the last.
+ * Never edit a released migration: add the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE calls (
+        external_id     TEXT PRIMARY KEY,
+        source_id       TEXT NOT NULL,
+        location        TEXT,
+        state           TEXT NOT NULL,
+        raw             TEXT NOT NULL,
+        payload         TEXT,
+        content_hash    TEXT NOT NULL,
+        reason          TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        conversation_id TEXT,
+        resubmits       INTEGER NOT NULL DEFAULT 0,
+        lease_owner     TEXT,
+        lease_until     INTEGER,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        submitted_at    INTEGER,
+        confirmed_at    INTEGER
+      );
+      CREATE INDEX calls_state_due ON calls (state, next_attempt_at);
+      CREATE INDEX calls_conversation ON calls (conversation_id) WHERE conversation_id IS NOT NULL;
+      CREATE INDEX calls_updated ON calls (updated_at);
+
+      CREATE TABLE checkpoints (
+        key        TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE stash (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        source_id  TEXT NOT NULL,
+        group_key  TEXT NOT NULL,
+        leg        TEXT NOT NULL,
+        arrived_at INTEGER NOT NULL
+      );
+      CREATE INDEX stash_group ON stash (source_id, group_key);
+
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];

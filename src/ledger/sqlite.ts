@@ -1,0 +1,365 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { ConversationPayload } from '../dstny/payload.js';
+import { LedgerUnavailableError } from '../errors.js';
+import type {
+  Checkpoint,
+  Ledger,
+  LedgerRow,
+  LedgerStats,
+  NewRow,
+  PutResult,
+  RowFilter,
+  RowGuard,
+  RowPatch,
+  RowState,
+  StashedLeg,
+} from './ledger.js';
+import { rowStates } from './ledger.js';
+import { migrations } from './migrations/index.js';
+
+/** States whose content may still be replaced by a newer version of the same call (never sent). */
+const REPLACEABLE: readonly RowState[] = ['held', 'pending', 'skipped', 'rejected'];
+
+interface CallRowDb {
+  external_id: string;
+  source_id: string;
+  location: string | null;
+  state: RowState;
+  raw: string;
+  payload: string | null;
+  content_hash: string;
+  reason: string | null;
+  attempts: number;
+  next_attempt_at: number;
+  conversation_id: string | null;
+  resubmits: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+  submitted_at: number | null;
+  confirmed_at: number | null;
+}
+
+function toRow(r: CallRowDb): LedgerRow {
+  return {
+    externalId: r.external_id,
+    sourceId: r.source_id,
+    location: r.location,
+    state: r.state,
+    raw: JSON.parse(r.raw) as unknown,
+    payload: r.payload === null ? null : (JSON.parse(r.payload) as ConversationPayload),
+    contentHash: r.content_hash,
+    reason: r.reason,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    conversationId: r.conversation_id,
+    resubmits: r.resubmits,
+    leaseOwner: r.lease_owner,
+    leaseUntil: r.lease_until,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    submittedAt: r.submitted_at,
+    confirmedAt: r.confirmed_at,
+  };
+}
+
+/**
+ * The content of a call for duplicate detection: the raw record without where it was read from,
+ * so the same CDR re-imported from another file (or line) is a duplicate, not a change.
+ */
+export function contentHash(raw: unknown): string {
+  const content = raw && typeof raw === 'object' && !Array.isArray(raw) ? { ...(raw as Record<string, unknown>), location: undefined } : raw;
+  return createHash('sha256').update(JSON.stringify(content) ?? 'null').digest('hex');
+}
+
+const PATCH_COLUMNS: Record<Exclude<keyof RowPatch, 'attempts' | 'resubmits'>, string> = {
+  state: 'state',
+  payload: 'payload',
+  raw: 'raw',
+  reason: 'reason',
+  nextAttemptAt: 'next_attempt_at',
+  conversationId: 'conversation_id',
+  leaseOwner: 'lease_owner',
+  leaseUntil: 'lease_until',
+  submittedAt: 'submitted_at',
+  confirmedAt: 'confirmed_at',
+};
+
+/** Every SQLite failure (disk full, locked, closed) becomes LedgerUnavailableError: callers must not acknowledge. */
+function guarded<A extends unknown[], R>(this: void, isOpen: () => boolean, fn: (...args: A) => R): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    if (!isOpen()) throw new LedgerUnavailableError('ledger is closed');
+    try {
+      return fn(...args);
+    } catch (error) {
+      if (error instanceof Database.SqliteError) throw new LedgerUnavailableError(`ledger unavailable: ${error.message}`, { cause: error });
+      throw error;
+    }
+  };
+}
+
+export class SqliteLedger implements Ledger {
+  private readonly db: Database.Database;
+  private readonly stmts;
+  private readonly isOpen = () => this.db.open;
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL is durable across process crashes in WAL mode (a power loss may lose the last commit only).
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+    const db = this.db;
+    this.stmts = {
+      insert: db.prepare(
+        `INSERT INTO calls (external_id, source_id, location, state, raw, payload, content_hash, reason, next_attempt_at, created_at, updated_at)
+         VALUES (@externalId, @sourceId, @location, @state, @raw, @payload, @hash, @reason, @nextAttemptAt, @now, @now)
+         ON CONFLICT (external_id) DO NOTHING`,
+      ),
+      existing: db.prepare<[string], { state: RowState; content_hash: string }>('SELECT state, content_hash FROM calls WHERE external_id = ?'),
+      replace: db.prepare(
+        `UPDATE calls SET source_id = @sourceId, location = @location, state = @state, raw = @raw, payload = @payload,
+           content_hash = @hash, reason = @reason, next_attempt_at = @nextAttemptAt, updated_at = @now
+         WHERE external_id = @externalId`,
+      ),
+      get: db.prepare<[string], CallRowDb>('SELECT * FROM calls WHERE external_id = ?'),
+      byConversation: db.prepare<[string], CallRowDb>('SELECT * FROM calls WHERE conversation_id = ? LIMIT 1'),
+      claim: db.prepare<[string, number, number, number, number], CallRowDb>(
+        `UPDATE calls SET state = 'submitting', lease_owner = ?, lease_until = ?, updated_at = ?
+         WHERE external_id IN (
+           SELECT external_id FROM calls WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
+         )
+         RETURNING *`,
+      ),
+      recover: db.prepare(
+        `UPDATE calls SET state = 'verify', lease_owner = NULL, lease_until = NULL, next_attempt_at = @now, updated_at = @now,
+           reason = 'in flight when its process stopped: look it up before sending again'
+         WHERE state = 'submitting' AND lease_until < @now`,
+      ),
+      counts: db.prepare<[], { state: RowState; n: number }>('SELECT state, COUNT(*) AS n FROM calls GROUP BY state'),
+      oldestDue: db.prepare<[], { external_id: string; next_attempt_at: number; state: RowState }>(
+        `SELECT external_id, next_attempt_at, state FROM calls WHERE state IN ('pending', 'held', 'verify')
+         ORDER BY next_attempt_at LIMIT 1`,
+      ),
+      lastErrors: db.prepare<[], { external_id: string; state: RowState; reason: string; updated_at: number }>(
+        `SELECT external_id, state, reason, updated_at FROM calls
+         WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'verify')
+         ORDER BY updated_at DESC LIMIT 10`,
+      ),
+      getCheckpoint: db.prepare<[string], { value: string }>('SELECT value FROM checkpoints WHERE key = ?'),
+      setCheckpoint: db.prepare(
+        `INSERT INTO checkpoints (key, value, updated_at) VALUES (@key, @value, @now)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      ),
+      stash: db.prepare('INSERT INTO stash (source_id, group_key, leg, arrived_at) VALUES (?, ?, ?, ?)'),
+      unstash: db.prepare('DELETE FROM stash WHERE source_id = ? AND group_key = ?'),
+      quiet: db.prepare<[string, number], { group_key: string }>(
+        'SELECT group_key FROM stash WHERE source_id = ? GROUP BY group_key HAVING MAX(arrived_at) < ? ORDER BY MIN(seq)',
+      ),
+      groupLegs: db.prepare<[string, string], { leg: string }>('SELECT leg FROM stash WHERE source_id = ? AND group_key = ? ORDER BY seq'),
+      ping: db.prepare(`INSERT INTO meta (key, value) VALUES ('ping', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+    };
+  }
+
+  private readonly putTx = (rows: NewRow[], checkpoints: Checkpoint[], unstash: Array<{ sourceId: string; groupKey: string }>) => {
+    const now = Date.now();
+    const results: PutResult[] = [];
+    const tx = this.db.transaction(() => {
+      for (const row of rows) {
+        const params = {
+          externalId: row.externalId,
+          sourceId: row.sourceId,
+          location: row.location,
+          state: row.state,
+          raw: JSON.stringify(row.raw ?? null),
+          payload: row.payload === null ? null : JSON.stringify(row.payload),
+          hash: contentHash(row.raw),
+          reason: row.reason ?? null,
+          nextAttemptAt: row.nextAttemptAt ?? now,
+          now,
+        };
+        if (this.stmts.insert.run(params).changes === 1) {
+          results.push({ externalId: row.externalId, outcome: 'inserted' });
+          continue;
+        }
+        const existing = this.stmts.existing.get(row.externalId);
+        if (!existing || existing.content_hash === params.hash) {
+          results.push({ externalId: row.externalId, outcome: 'duplicate' });
+        } else if (REPLACEABLE.includes(existing.state)) {
+          this.stmts.replace.run(params);
+          results.push({ externalId: row.externalId, outcome: 'updated' });
+        } else {
+          results.push({ externalId: row.externalId, outcome: 'conflict' });
+        }
+      }
+      for (const c of checkpoints) this.stmts.setCheckpoint.run({ key: c.key, value: c.value, now });
+      for (const u of unstash) this.stmts.unstash.run(u.sourceId, u.groupKey);
+    });
+    tx.immediate();
+    return results;
+  };
+
+  put = guarded(this.isOpen, (rows: NewRow[], opts?: { checkpoints?: Checkpoint[]; unstash?: Array<{ sourceId: string; groupKey: string }> }) =>
+    this.putTx(rows, opts?.checkpoints ?? [], opts?.unstash ?? []),
+  );
+
+  get = guarded(this.isOpen, (externalId: string): LedgerRow | null => {
+    const r = this.stmts.get.get(externalId);
+    return r ? toRow(r) : null;
+  });
+
+  findByConversationId = guarded(this.isOpen, (conversationId: string): LedgerRow | null => {
+    const r = this.stmts.byConversation.get(conversationId);
+    return r ? toRow(r) : null;
+  });
+
+  query = guarded(this.isOpen, (filter: RowFilter): LedgerRow[] => {
+    const { where, params } = buildWhere(filter);
+    const limit = filter.limit ?? -1;
+    const rows = this.db
+      .prepare<unknown[], CallRowDb>(`SELECT * FROM calls ${where} ORDER BY COALESCE(submitted_at, updated_at), external_id LIMIT ${Math.trunc(limit)}`)
+      .all(...params);
+    return rows.map(toRow);
+  });
+
+  claimDue = guarded(this.isOpen, (opts: { now: number; limit: number; owner: string; leaseMs: number }): LedgerRow[] => {
+    const rows = this.stmts.claim.all(opts.owner, opts.now + opts.leaseMs, opts.now, opts.now, opts.limit);
+    return rows.map(toRow).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+  });
+
+  update = guarded(this.isOpen, (externalId: string, patch: RowPatch, guard?: RowGuard): boolean => {
+    const sets: string[] = ['updated_at = ?'];
+    const params: unknown[] = [Date.now()];
+    for (const [key, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof typeof PATCH_COLUMNS, string]>) {
+      if (!(key in patch)) continue;
+      const value = patch[key];
+      sets.push(`${column} = ?`);
+      params.push(key === 'payload' || key === 'raw' ? (value === null ? null : JSON.stringify(value)) : (value ?? null));
+    }
+    for (const key of ['attempts', 'resubmits'] as const) {
+      const value = patch[key];
+      if (value === undefined) continue;
+      if (value === 'increment') sets.push(`${key} = ${key} + 1`);
+      else {
+        sets.push(`${key} = ?`);
+        params.push(value);
+      }
+    }
+    let where = 'external_id = ?';
+    params.push(externalId);
+    if (guard?.states?.length) {
+      where += ` AND state IN (${guard.states.map(() => '?').join(', ')})`;
+      params.push(...guard.states);
+    }
+    if (guard?.leaseOwner !== undefined) {
+      where += ' AND lease_owner = ?';
+      params.push(guard.leaseOwner);
+    }
+    return this.db.prepare(`UPDATE calls SET ${sets.join(', ')} WHERE ${where}`).run(...params).changes === 1;
+  });
+
+  recoverExpiredLeases = guarded(this.isOpen, (now: number): number => this.stmts.recover.run({ now }).changes);
+
+  requeue = guarded(this.isOpen, (filter: RowFilter, now: number): string[] => {
+    const { where, params } = buildWhere(filter);
+    // Only rows with a payload can be sent; rows without one must be re-normalized first (callbridge retry does that).
+    const cond = `${where ? `${where} AND` : 'WHERE'} payload IS NOT NULL AND state NOT IN ('submitting', 'submitted', 'confirmed')`;
+    const rows = this.db
+      .prepare<unknown[], { external_id: string }>(
+        `UPDATE calls SET state = 'pending', attempts = 0, next_attempt_at = ?, reason = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
+         ${cond} RETURNING external_id`,
+      )
+      .all(now, now, ...params);
+    return rows.map((r) => r.external_id);
+  });
+
+  stats = guarded(this.isOpen, (): LedgerStats => {
+    const counts = Object.fromEntries(rowStates.map((s) => [s, 0])) as Record<RowState, number>;
+    for (const { state, n } of this.stmts.counts.all()) counts[state] = n;
+    const due = this.stmts.oldestDue.get();
+    return {
+      counts,
+      oldestDue: due ? { externalId: due.external_id, nextAttemptAt: due.next_attempt_at, state: due.state } : null,
+      lastErrors: this.stmts.lastErrors.all().map((e) => ({ externalId: e.external_id, state: e.state, reason: e.reason, updatedAt: e.updated_at })),
+    };
+  });
+
+  getCheckpoint = guarded(this.isOpen, (key: string): string | null => this.stmts.getCheckpoint.get(key)?.value ?? null);
+
+  setCheckpoint = guarded(this.isOpen, (c: Checkpoint): void => {
+    this.stmts.setCheckpoint.run({ key: c.key, value: c.value, now: Date.now() });
+  });
+
+  stash = guarded(this.isOpen, (legs: StashedLeg[], opts?: { checkpoints?: Checkpoint[] }): void => {
+    const now = Date.now();
+    this.db
+      .transaction(() => {
+        for (const l of legs) this.stmts.stash.run(l.sourceId, l.groupKey, JSON.stringify(l.leg), now);
+        for (const c of opts?.checkpoints ?? []) this.stmts.setCheckpoint.run({ key: c.key, value: c.value, now });
+      })
+      .immediate();
+  });
+
+  quietGroups = guarded(this.isOpen, (sourceId: string, quietBefore: number): Array<{ groupKey: string; legs: unknown[] }> =>
+    this.stmts.quiet.all(sourceId, quietBefore).map(({ group_key }) => ({
+      groupKey: group_key,
+      legs: this.stmts.groupLegs.all(sourceId, group_key).map((l) => JSON.parse(l.leg) as unknown),
+    })),
+  );
+
+  ping = guarded(this.isOpen, (): void => {
+    this.stmts.ping.run(String(Date.now()));
+  });
+
+  close = async (): Promise<void> => {
+    if (this.db.open) this.db.close();
+  };
+}
+
+function buildWhere(filter: RowFilter): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (filter.states?.length) {
+    clauses.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
+    params.push(...filter.states);
+  }
+  if (filter.externalIds?.length) {
+    clauses.push(`external_id IN (${filter.externalIds.map(() => '?').join(', ')})`);
+    params.push(...filter.externalIds);
+  }
+  if (filter.sourceId !== undefined) {
+    clauses.push('source_id = ?');
+    params.push(filter.sourceId);
+  }
+  if (filter.before !== undefined) {
+    clauses.push('COALESCE(submitted_at, updated_at) < ?');
+    params.push(filter.before);
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+}
+
+export async function openSqliteLedger(file: string): Promise<SqliteLedger> {
+  try {
+    return new SqliteLedger(file);
+  } catch (error) {
+    throw new LedgerUnavailableError(`cannot open ledger ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}

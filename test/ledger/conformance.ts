@@ -1,0 +1,192 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { LedgerUnavailableError } from '../../src/errors.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import { pendingRow } from '../support/rows.js';
+
+/**
+ * The behaviour every Ledger implementation must have. `open` returns a ledger on the same storage each
+ * time it is called within one test (so close + open = a restart); `destroy` drops the storage.
+ */
+export interface LedgerHarness {
+  open(): Promise<Ledger>;
+  destroy(): Promise<void>;
+}
+
+export function runLedgerConformance(name: string, makeHarness: () => Promise<LedgerHarness>): void {
+  describe(`Ledger conformance: ${name}`, () => {
+    let h: LedgerHarness;
+    let ledger: Ledger;
+    const open: Ledger[] = [];
+    const openLedger = async () => {
+      const l = await h.open();
+      open.push(l);
+      return l;
+    };
+
+    beforeEach(async () => {
+      h = await makeHarness();
+      ledger = await openLedger();
+    });
+    afterEach(async () => {
+      for (const l of open.splice(0)) await l.close();
+      await h.destroy();
+    });
+
+    it('stores a row with its raw record, payload and state, and finds it by id', async () => {
+      const results = await ledger.put([pendingRow('c1')]);
+      expect(results).toEqual([{ externalId: 'c1', outcome: 'inserted' }]);
+      const row = await ledger.get('c1');
+      expect(row).toMatchObject({
+        externalId: 'c1',
+        sourceId: 'test',
+        state: 'pending',
+        attempts: 0,
+        raw: { externalId: 'c1', note: 'raw record' },
+        conversationId: null,
+      });
+      expect(row?.payload?.call_external_id).toBe('c1');
+      expect(await ledger.get('nope')).toBeNull();
+    });
+
+    it('keeps rows across close and reopen', async () => {
+      await ledger.put([pendingRow('a'), pendingRow('b', { state: 'rejected', payload: null, reason: 'no owner for extension 1003' })]);
+      await ledger.close();
+      const reopened = await openLedger();
+      expect((await reopened.get('a'))?.state).toBe('pending');
+      expect(await reopened.get('b')).toMatchObject({ state: 'rejected', reason: 'no owner for extension 1003' });
+    });
+
+    it('refuses a duplicate: same id and content is reported and changes nothing', async () => {
+      await ledger.put([pendingRow('d1')]);
+      await ledger.update('d1', { attempts: 3 });
+      const again = await ledger.put([pendingRow('d1', { location: 'other-file.csv:9' })]);
+      expect(again).toEqual([{ externalId: 'd1', outcome: 'duplicate' }]);
+      expect((await ledger.get('d1'))?.attempts).toBe(3);
+      expect((await ledger.get('d1'))?.location).toBe('test.csv:d1');
+    });
+
+    it('replaces a never-sent row with newer content, but never one that was sent', async () => {
+      await ledger.put([pendingRow('u1'), pendingRow('u2')]);
+      await ledger.update('u2', { state: 'submitted', conversationId: 'conv-u2', submittedAt: Date.now() });
+      const changed = { raw: { externalId: 'x', note: 'corrected CDR' } };
+      const results = await ledger.put([pendingRow('u1', changed), pendingRow('u2', changed)]);
+      expect(results).toEqual([
+        { externalId: 'u1', outcome: 'updated' },
+        { externalId: 'u2', outcome: 'conflict' },
+      ]);
+      expect((await ledger.get('u1'))?.raw).toEqual(changed.raw);
+      expect(await ledger.get('u2')).toMatchObject({ state: 'submitted', conversationId: 'conv-u2', raw: { note: 'raw record' } });
+    });
+
+    it('hands due pending rows to one claimer under a lease, and never the same row to a second', async () => {
+      const now = Date.now();
+      await ledger.put([pendingRow('p1'), pendingRow('p2'), pendingRow('later', { nextAttemptAt: now + 60_000 })]);
+      const first = await ledger.claimDue({ now, limit: 10, owner: 'A', leaseMs: 1000 });
+      expect(first.map((r) => r.externalId).sort()).toEqual(['p1', 'p2']);
+      expect(first.every((r) => r.state === 'submitting' && r.leaseOwner === 'A')).toBe(true);
+      expect(await ledger.claimDue({ now, limit: 10, owner: 'B', leaseMs: 1000 })).toEqual([]);
+      expect(await ledger.claimDue({ now: now + 60_000, limit: 10, owner: 'B', leaseMs: 1000 })).toEqual([
+        expect.objectContaining({ externalId: 'later', leaseOwner: 'B' }),
+      ]);
+    });
+
+    it('respects the claim limit, oldest due first', async () => {
+      const now = Date.now();
+      await ledger.put([pendingRow('n3', { nextAttemptAt: now - 1 }), pendingRow('n1', { nextAttemptAt: now - 3 }), pendingRow('n2', { nextAttemptAt: now - 2 })]);
+      const got = await ledger.claimDue({ now, limit: 2, owner: 'A', leaseMs: 1000 });
+      expect(got.map((r) => r.externalId)).toEqual(['n1', 'n2']);
+    });
+
+    it('turns rows whose lease expired (their process died mid-request) into verify, not pending', async () => {
+      const now = Date.now();
+      await ledger.put([pendingRow('l1'), pendingRow('l2')]);
+      await ledger.claimDue({ now, limit: 1, owner: 'dead', leaseMs: 100 });
+      expect(await ledger.recoverExpiredLeases(now + 50)).toBe(0);
+      expect(await ledger.recoverExpiredLeases(now + 101)).toBe(1);
+      const rows = await ledger.query({ states: ['verify'] });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.leaseOwner).toBeNull();
+      expect((await ledger.claimDue({ now: now + 200, limit: 10, owner: 'B', leaseMs: 100 })).map((r) => r.externalId)).toEqual(['l2']);
+    });
+
+    it('applies an update only while its guard holds', async () => {
+      await ledger.put([pendingRow('g1')]);
+      const [claimed] = await ledger.claimDue({ now: Date.now(), limit: 1, owner: 'A', leaseMs: 1000 });
+      expect(claimed?.externalId).toBe('g1');
+      expect(await ledger.update('g1', { state: 'submitted' }, { leaseOwner: 'B' })).toBe(false);
+      expect(await ledger.update('g1', { state: 'submitted', conversationId: 'conv-1', attempts: 'increment', leaseOwner: null }, { leaseOwner: 'A', states: ['submitting'] })).toBe(true);
+      expect(await ledger.get('g1')).toMatchObject({ state: 'submitted', conversationId: 'conv-1', attempts: 1, leaseOwner: null });
+      expect(await ledger.update('g1', { state: 'confirmed' }, { states: ['pending'] })).toBe(false);
+      expect((await ledger.findByConversationId('conv-1'))?.externalId).toBe('g1');
+      expect(await ledger.findByConversationId('conv-unknown')).toBeNull();
+    });
+
+    it('requeues failed rows with a payload, resetting attempts, and leaves rows without one', async () => {
+      await ledger.put([pendingRow('f1'), pendingRow('r1', { state: 'rejected', payload: null, reason: 'no owner for extension 1003' })]);
+      await ledger.update('f1', { state: 'failed', attempts: 8, reason: 'HTTP 422: call_recording_url must answer 200' });
+      const moved = await ledger.requeue({ states: ['failed', 'rejected'] }, Date.now());
+      expect(moved).toEqual(['f1']);
+      expect(await ledger.get('f1')).toMatchObject({ state: 'pending', attempts: 0, reason: null });
+      expect((await ledger.get('r1'))?.state).toBe('rejected');
+    });
+
+    it('reports counts per state, the oldest due row and the last errors', async () => {
+      const now = Date.now();
+      await ledger.put([
+        pendingRow('s1', { nextAttemptAt: now - 5000 }),
+        pendingRow('s2'),
+        pendingRow('s3', { state: 'skipped', payload: null, reason: 'unanswered' }),
+        pendingRow('s4', { state: 'rejected', payload: null, reason: 'no owner for extension 1003' }),
+      ]);
+      const stats = await ledger.stats();
+      expect(stats.counts).toMatchObject({ pending: 2, skipped: 1, rejected: 1, confirmed: 0 });
+      expect(stats.oldestDue).toMatchObject({ externalId: 's1', state: 'pending' });
+      expect(stats.lastErrors).toEqual([expect.objectContaining({ externalId: 's4', reason: 'no owner for extension 1003' })]);
+    });
+
+    it('commits checkpoints together with rows, and keeps them across a restart', async () => {
+      await ledger.put([pendingRow('k1')], { checkpoints: [{ key: 'tail:main', value: '{"offset":120}' }] });
+      expect(await ledger.getCheckpoint('tail:main')).toBe('{"offset":120}');
+      await ledger.setCheckpoint({ key: 'tail:main', value: '{"offset":240}' });
+      await ledger.close();
+      const reopened = await openLedger();
+      expect(await reopened.getCheckpoint('tail:main')).toBe('{"offset":240}');
+      expect(await reopened.getCheckpoint('unknown')).toBeNull();
+    });
+
+    it('keeps stashed legs until their group is quiet, then hands the group over and drops it with the put', async () => {
+      await ledger.stash([
+        { sourceId: 'hooks', groupKey: 'call-1', leg: { leg: 'A' } },
+        { sourceId: 'hooks', groupKey: 'call-2', leg: { leg: 'A' } },
+      ], { checkpoints: [{ key: 'c', value: '1' }] });
+      await ledger.stash([{ sourceId: 'hooks', groupKey: 'call-1', leg: { leg: 'B' } }]);
+      await ledger.stash([{ sourceId: 'other', groupKey: 'call-1', leg: { leg: 'X' } }]);
+      expect(await ledger.quietGroups('hooks', Date.now() - 60_000)).toEqual([]);
+      const quiet = await ledger.quietGroups('hooks', Date.now() + 1);
+      expect(quiet).toEqual([
+        { groupKey: 'call-1', legs: [{ leg: 'A' }, { leg: 'B' }] },
+        { groupKey: 'call-2', legs: [{ leg: 'A' }] },
+      ]);
+      await ledger.put([pendingRow('call-1')], { unstash: [{ sourceId: 'hooks', groupKey: 'call-1' }] });
+      expect((await ledger.quietGroups('hooks', Date.now() + 1)).map((g) => g.groupKey)).toEqual(['call-2']);
+      expect(await ledger.quietGroups('other', Date.now() + 1)).toHaveLength(1);
+      expect(await ledger.getCheckpoint('c')).toBe('1');
+    });
+
+    it('queries by state, id and age', async () => {
+      await ledger.put([pendingRow('q1'), pendingRow('q2'), pendingRow('q3')]);
+      await ledger.update('q2', { state: 'submitted', submittedAt: 1000 });
+      await ledger.update('q3', { state: 'submitted', submittedAt: Date.now() + 10_000 });
+      expect((await ledger.query({ states: ['submitted'], before: Date.now() })).map((r) => r.externalId)).toEqual(['q2']);
+      expect((await ledger.query({ externalIds: ['q1', 'q3'] })).map((r) => r.externalId).sort()).toEqual(['q1', 'q3']);
+      expect(await ledger.query({ states: ['pending'], limit: 1 })).toHaveLength(1);
+    });
+
+    it('refuses writes after close with LedgerUnavailableError, and ping says so', async () => {
+      await ledger.ping();
+      await ledger.close();
+      await expect(ledger.put([pendingRow('z')])).rejects.toBeInstanceOf(LedgerUnavailableError);
+      await expect(ledger.ping()).rejects.toBeInstanceOf(LedgerUnavailableError);
+    });
+  });
+}
