@@ -1,0 +1,264 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from '@jest/globals';
+import { parse as parseYaml } from 'yaml';
+import adapter from '../../adapters/twilio/index.js';
+import type { AdapterInput, ParseItem } from '../../adapters/types.js';
+import type { CallRecord } from '../../src/pipeline/call-record.js';
+
+const DIR = path.resolve('test/fixtures/twilio');
+const fixtureOptions = adapter.configSchema.parse(
+  (parseYaml(readFileSync(path.join(DIR, 'callbridge.yaml'), 'utf8')) as { sources: Array<{ options: unknown }> }).sources[0]?.options,
+);
+const defaults = adapter.configSchema.parse({});
+type Options = typeof defaults;
+
+async function items(input: AdapterInput, options: Options = fixtureOptions): Promise<ParseItem[]> {
+  const out: ParseItem[] = [];
+  for await (const item of adapter.parse(input, options)) out.push(item);
+  return out;
+}
+
+function file(name: string): AdapterInput {
+  return { name: path.join(DIR, name), stream: createReadStream(path.join(DIR, name)) };
+}
+
+function hook(body: string, contentType = 'application/x-www-form-urlencoded'): AdapterInput {
+  return { name: 'hook:twilio', stream: Readable.from([Buffer.from(body)]), contentType };
+}
+
+function calls(list: ParseItem[]): Map<string, CallRecord> {
+  const groups = new Map<string, CallRecord[]>();
+  for (const item of list) {
+    if (item.kind === 'leg') groups.set(item.groupKey, [...(groups.get(item.groupKey) ?? []), item.leg]);
+  }
+  return new Map([...groups].map(([key, legs]) => [key, adapter.merge(legs)]));
+}
+
+function only<T>(values: Iterable<T>): T {
+  const list = [...values];
+  expect(list).toHaveLength(1);
+  return list[0] as T;
+}
+
+const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
+const COMPLETED = {
+  AccountSid: 'AC0123456789abcdef0123456789abcdef',
+  CallSid: 'CA0123456789abcdef0123456789abcdef',
+  CallStatus: 'completed',
+  CallDuration: '60',
+  Direction: 'inbound',
+  From: '+46701234567',
+  To: '+46850001000',
+  Timestamp: 'Tue, 05 Mar 2024 09:30:27 +0000',
+};
+const RECORDING_URL = 'https://api.twilio.com/2010-04-01/Accounts/AC7d3f0b9e2c4a6815d0e2b4c6a8f01357/Recordings/';
+
+describe('twilio: a status callback and a recording callback for the same CallSid', () => {
+  it('become one incoming call: times from Timestamp − CallDuration, the dual-channel recording as stereo, our number as owner', async () => {
+    const list = await items(file('inbound-with-recording.form'));
+    expect(list.map((i) => i.kind)).toEqual(['leg', 'leg']);
+    const call = only(calls(list).values());
+    expect(call.externalId).toBe('CA2f9d4b61e08c37a5f1b2d3e4c5a6b7d8');
+    expect(call.legs).toBe(2);
+    expect(call.startTime).toBe('2024-03-05T09:27:20Z');
+    expect(call.answerTime).toBe('2024-03-05T09:27:20Z');
+    expect(call.endTime).toBe('2024-03-05T09:30:27Z');
+    expect(call.durationSec).toBe(187);
+    expect(call.talkSec).toBe(187);
+    expect(call.from).toEqual({ number: '+46701234567', name: 'Karin Nyberg' });
+    expect(call.to).toEqual({ number: '+46850001000' });
+    expect(call.direction).toBe('incoming');
+    expect(call.ownerExtension).toBe('+46850001000');
+    expect(call.outcome).toBe('answered');
+    expect(call.recording).toEqual({ url: `${RECORDING_URL}RE8b1c4e7a0d3f6925b8e1c4a7d0f3b6e9.mp3`, stereo: true });
+    expect(call.location).toBe(`${path.join(DIR, 'inbound-with-recording.form')}:1`);
+    expect((call.raw as Array<{ callback: string }>).map((r) => r.callback)).toEqual(['status', 'recording']);
+  });
+
+  it('an outbound-api call with a mono recording (recording callback first): outgoing, owned by the calling line', async () => {
+    const call = only(calls(await items(file('outbound-api-recorded.ndjson'))).values());
+    expect(call.externalId).toBe('CA5e0a7c29d4b61f83e2a5c8b1d4e7f0a3');
+    expect(call.direction).toBe('outgoing');
+    expect(call.from).toEqual({ number: '+46850001001' });
+    expect(call.to).toEqual({ number: '+46731234567' });
+    expect(call.ownerExtension).toBe('+46850001001');
+    expect(call.location).toBe(`${path.join(DIR, 'outbound-api-recorded.ndjson')}:2`);
+    expect(call.recording).toEqual({ url: `${RECORDING_URL}RE3d6f9c2b5e8a1d4c7f0b3e6a9d2c5f8b.mp3`, stereo: false });
+    expect(call.startTime).toBe('2024-03-05T10:10:36Z');
+    expect(call.endTime).toBe('2024-03-05T10:15:48Z');
+  });
+
+  it('appends the configured extension to RecordingUrl, or keeps it as sent', async () => {
+    const recording = form({ CallSid: 'CA1', RecordingSid: 'RE1', RecordingStatus: 'completed', RecordingUrl: `${RECORDING_URL}RE1`, RecordingStartTime: 'Tue, 05 Mar 2024 09:27:26 +0000', RecordingDuration: '5', RecordingChannels: '2' });
+    const url = async (recordingExtension: 'mp3' | 'wav' | 'none') => {
+      const [item] = await items(hook(recording), { ...defaults, recordingExtension });
+      return item?.kind === 'leg' ? item.leg.recording?.url : item;
+    };
+    expect(await url('mp3')).toBe(`${RECORDING_URL}RE1.mp3`);
+    expect(await url('wav')).toBe(`${RECORDING_URL}RE1.wav`);
+    expect(await url('none')).toBe(`${RECORDING_URL}RE1`);
+  });
+});
+
+describe('twilio: direction and owner', () => {
+  it('a browser call (client:anna) is outgoing even though Twilio calls it inbound; its <Dial> child is a call of its own by default', async () => {
+    const all = calls(await items(file('client-call-with-child.form')));
+    expect([...all.keys()].sort()).toEqual(['CA9c2e5a8d1f4b7e0a3c6f9b2e5d8a1c4f', 'CAb4e7a0d3c6f9b2e5a8d1c4f7a0e3b6d9']);
+    const parent = all.get('CA9c2e5a8d1f4b7e0a3c6f9b2e5d8a1c4f') as CallRecord;
+    expect(parent.direction).toBe('outgoing');
+    expect(parent.ownerExtension).toBe('client:anna');
+    expect(parent.from).toEqual({ number: 'client:anna', channel: 'client:anna' });
+    expect(parent.recording?.stereo).toBe(true);
+    const child = all.get('CAb4e7a0d3c6f9b2e5a8d1c4f7a0e3b6d9') as CallRecord;
+    expect(child.direction).toBe('outgoing');
+    expect(child.recording).toBeUndefined();
+  });
+
+  it('with groupChildCalls the child joins its parent, which stays the root', async () => {
+    const call = only(calls(await items(file('client-call-with-child.form'), { ...fixtureOptions, groupChildCalls: true })).values());
+    expect(call.externalId).toBe('CA9c2e5a8d1f4b7e0a3c6f9b2e5d8a1c4f');
+    expect(call.legs).toBe(3);
+    expect(call.from.number).toBe('client:anna');
+    expect(call.to.number).toBe('+46709998877');
+    expect(call.ownerExtension).toBe('client:anna');
+    expect(call.durationSec).toBe(104);
+  });
+
+  it('ownerRule "direction": To for inbound, From for outbound-api and outbound-dial; the client: rule still applies', async () => {
+    const leg = async (params: Record<string, string>) => {
+      const [item] = await items(hook(form({ ...COMPLETED, ...params })), defaults);
+      if (item?.kind !== 'leg') throw new Error(JSON.stringify(item));
+      return item.leg;
+    };
+    expect(await leg({})).toMatchObject({ direction: 'incoming', ownerExtension: '+46850001000' });
+    expect(await leg({ Direction: 'outbound-api', From: '+46850001001', To: '+46731234567' })).toMatchObject({ direction: 'outgoing', ownerExtension: '+46850001001' });
+    expect(await leg({ Direction: 'outbound-dial', From: '+46850001001', To: '+46731234567' })).toMatchObject({ direction: 'outgoing', ownerExtension: '+46850001001' });
+    expect(await leg({ Direction: 'inbound', From: 'client:bo', To: '+46731234567' })).toMatchObject({ direction: 'outgoing', ownerExtension: 'client:bo' });
+    const unknown = await leg({ Direction: 'something-new' });
+    expect(unknown.direction).toBeUndefined();
+    expect(unknown.ownerExtension).toBeUndefined();
+  });
+
+  it('ownerRule "own-numbers": the listed party is ours, however the number is written; none listed = no owner', async () => {
+    const options = { ...defaults, ownerRule: 'own-numbers' as const, ownNumbers: ['+46 8 500 010 00'] };
+    const [ours] = await items(hook(form({ ...COMPLETED, Direction: 'outbound-dial' })), options);
+    expect(ours).toMatchObject({ kind: 'leg', leg: { direction: 'incoming', ownerExtension: '+46850001000' } });
+    const [theirs] = await items(hook(form({ ...COMPLETED, To: '+46899999999' })), options);
+    if (theirs?.kind !== 'leg') throw new Error(JSON.stringify(theirs));
+    expect(theirs.leg.direction).toBe('incoming');
+    expect(theirs.leg.ownerExtension).toBeUndefined();
+  });
+
+  it('a SIP party: the user part is the number, the URI the channel', async () => {
+    const [item] = await items(hook(form({ ...COMPLETED, From: 'sip:%2B46701234567@pbx.example.sip.twilio.com;transport=tls' })), defaults);
+    expect(item).toMatchObject({ kind: 'leg', leg: { from: { number: '+46701234567', channel: 'sip:%2B46701234567@pbx.example.sip.twilio.com;transport=tls' } } });
+  });
+
+  it('keeps the offset of a non-UTC RFC 2822 Timestamp', async () => {
+    const [item] = await items(hook(form({ ...COMPLETED, Timestamp: 'Tue, 05 Mar 2024 10:30:27 +0100' })), defaults);
+    expect(item).toMatchObject({ kind: 'leg', leg: { startTime: '2024-03-05T10:29:27+01:00', endTime: '2024-03-05T10:30:27+01:00' } });
+  });
+});
+
+describe('twilio: outcomes and skipped callbacks', () => {
+  it('maps the final CallStatus values; unanswered calls have no duration', async () => {
+    const outcome = async (CallStatus: string) => {
+      const [item] = await items(hook(form({ ...COMPLETED, CallStatus, CallDuration: '0' })), defaults);
+      return item?.kind === 'leg' ? [item.leg.outcome, item.leg.durationSec, item.leg.answerTime] : item;
+    };
+    expect(await outcome('busy')).toEqual(['busy', 0, undefined]);
+    expect(await outcome('no-answer')).toEqual(['no-answer', 0, undefined]);
+    expect(await outcome('canceled')).toEqual(['no-answer', 0, undefined]);
+    expect(await outcome('failed')).toEqual(['failed', 0, undefined]);
+  });
+
+  it('the no-answer and busy fixtures (form and JSON file)', async () => {
+    expect(only(calls(await items(file('no-answer.form'))).values())).toMatchObject({ outcome: 'no-answer', disposition: 'no-answer', startTime: '2024-03-05T14:41:05Z' });
+    expect(only(calls(await items(file('busy.json'))).values())).toMatchObject({ outcome: 'busy', direction: 'outgoing', to: { number: '+4631123456' } });
+  });
+
+  it('progress callbacks (initiated, ringing, in-progress) are skipped, each with its reason', async () => {
+    const list = await items(file('progress-callbacks.form'));
+    expect(list).toEqual(
+      ['initiated', 'ringing', 'in-progress'].map((status, i) => ({
+        kind: 'skip',
+        location: `${path.join(DIR, 'progress-callbacks.form')}:${i + 1}`,
+        reason: `call CA1b4e7d0a3f6c9b2e5d8a1f4c7e0b3d6a not finished yet (CallStatus=${status}); the final status callback carries the call`,
+      })),
+    );
+  });
+
+  it('an in-progress recording callback is skipped with the reason; so is an absent recording', async () => {
+    expect(await items(file('recording-in-progress.form'))).toEqual([
+      {
+        kind: 'skip',
+        location: `${path.join(DIR, 'recording-in-progress.form')}:1`,
+        reason: 'recording REc5f8b1e4a7d0c3f6b9e2a5d8c1f4b7e0 still in progress (RecordingStatus=in-progress); the completed callback carries the file',
+      },
+    ]);
+    expect(await items(file('recording-absent.form'))).toEqual([
+      {
+        kind: 'skip',
+        location: `${path.join(DIR, 'recording-absent.form')}:1`,
+        reason: 'recording RE0b3e6a9d2f5c8b1e4a7d0f3c6b9e2a5d absent (RecordingStatus=absent, ErrorCode 16102): no file for this call',
+      },
+    ]);
+  });
+});
+
+describe('twilio: hook posts and bad input', () => {
+  it('reads one form-encoded post, located by the hook name; JSON posts too', async () => {
+    const [formItem] = await items(hook(form(COMPLETED)));
+    expect(formItem).toMatchObject({ kind: 'leg', groupKey: COMPLETED.CallSid, leg: { location: 'hook:twilio' } });
+    const [jsonItem] = await items(hook(JSON.stringify(COMPLETED), 'application/json; charset=utf-8'));
+    expect(jsonItem).toMatchObject({ kind: 'leg', groupKey: COMPLETED.CallSid });
+  });
+
+  it('names the field at fault: no CallSid, a bad Timestamp, a bad CallDuration, a missing RecordingUrl', async () => {
+    expect(await items(file('missing-callsid.form'))).toEqual([
+      { kind: 'error', location: `${path.join(DIR, 'missing-callsid.form')}:1`, message: 'no CallSid: not a Twilio voice callback' },
+    ]);
+    const message = async (params: Record<string, string>) => {
+      const [item] = await items(hook(form(params)));
+      return item?.kind === 'error' ? item.message : JSON.stringify(item);
+    };
+    expect(await message({ ...COMPLETED, Timestamp: 'yesterday' })).toBe('Timestamp: "yesterday" is not an RFC 2822 date with a zone');
+    expect(await message({ ...COMPLETED, Timestamp: '' })).toBe('Timestamp: missing (an RFC 2822 date is required)');
+    expect(await message({ ...COMPLETED, CallDuration: 'ten' })).toBe('CallDuration: "ten" is not a number of seconds');
+    expect(await message({ CallSid: 'CA1', RecordingSid: 'RE1', RecordingStatus: 'completed', RecordingStartTime: 'Tue, 05 Mar 2024 09:27:26 +0000' })).toBe(
+      'RecordingUrl: missing or not an http(s) URL',
+    );
+    expect(await message({ ...COMPLETED, CallStatus: 'exploded' })).toBe('unknown CallStatus "exploded"');
+  });
+
+  it('refuses an unknown content type and an oversized body', async () => {
+    expect(await items(hook(form(COMPLETED), 'text/plain'))).toEqual([
+      { kind: 'error', location: 'hook:twilio', message: 'unsupported content type "text/plain"; expected application/x-www-form-urlencoded or application/json' },
+    ]);
+    expect(await items(hook(`${form(COMPLETED)}&Junk=${'x'.repeat(10 * 1024 * 1024)}`))).toEqual([
+      { kind: 'error', location: 'hook:twilio', message: 'body larger than 256.0 KiB (maxDocumentBytes): refused' },
+    ]);
+  });
+
+  it('a file with binary garbage, a 10 MB line and a good callback: errors located per line, the good one read', async () => {
+    const garbage = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37 + 1) % 256).filter((b) => b !== 10));
+    const text = Buffer.concat([garbage, Buffer.from(`\nCallSid=CA9&Junk=${'x'.repeat(10 * 1024 * 1024)}\n${form(COMPLETED)}\n`)]);
+    const list = await items({ name: 'mixed.form', stream: Readable.from([text]) });
+    expect(list.map((i) => [i.kind, i.kind === 'leg' ? i.leg.location : i.location])).toEqual([
+      ['error', 'mixed.form:1'],
+      ['error', 'mixed.form:2'],
+      ['leg', 'mixed.form:3'],
+    ]);
+  });
+});
+
+describe('twilio: definition', () => {
+  it('its example is valid; own-numbers without numbers is refused naming ownNumbers', () => {
+    expect(adapter.configSchema.safeParse(adapter.example).success).toBe(true);
+    const bad = adapter.configSchema.safeParse({ ownerRule: 'own-numbers' });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['ownNumbers', 'ownerRule "own-numbers" needs at least one number in ownNumbers']]);
+  });
+});
