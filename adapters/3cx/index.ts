@@ -19,11 +19,9 @@ export const threeCxOptionsSchema = z.strictObject({
     .array(z.string().min(1))
     .min(1)
     .default([...DEFAULT_FIELDS])
-    .describe(
-      `The CDR output fields in the order configured in 3CX (no header in the file). Default: the 27-field template of v16, also v18/v20's: ${DEFAULT_FIELDS.join(', ')}. "time_start" and "time-start" are the same; "${UNUSED}" ignores a column.`,
-    )
-    .transform((names) => names.map(canonicalFieldName))
-    .superRefine((names, ctx) => {
+    .superRefine((given, ctx) => {
+      // kept as written (no transform, so the schema stays plain data for docs); parse canonicalises the same way
+      const names = given.map(canonicalFieldName);
       names.forEach((name, i) => {
         if (name !== UNUSED && !KNOWN.has(name)) {
           ctx.addIssue({ code: 'custom', path: [i], message: `unknown 3CX CDR field "${name}"; known: ${KNOWN_FIELDS.join(', ')}, or "${UNUSED}"` });
@@ -35,7 +33,10 @@ export const threeCxOptionsSchema = z.strictObject({
       if (!names.includes('callid') && !names.includes('historyid')) {
         ctx.addIssue({ code: 'custom', message: 'the fields must include callid or historyid (the call id)' });
       }
-    }),
+    })
+    .describe(
+      `The CDR output fields in the order configured in 3CX (no header in the file). Default: the 27-field template of v16, also v18/v20's: ${DEFAULT_FIELDS.join(', ')}. "time_start" and "time-start" are the same; "${UNUSED}" ignores a column.`,
+    ),
   groupBy: z
     .enum(['callid', 'historyid'])
     .default('callid')
@@ -174,7 +175,7 @@ export default defineAdapter({
   },
   inputs: { filePatterns: ['cdr*.log', '*.csv', '*.log'], contentTypes: ['text/csv', 'text/plain'], tail: true },
   async *parse(input, options): AsyncGenerator<ParseItem> {
-    const names = options.fields;
+    const names = options.fields.map(canonicalFieldName);
     for await (const item of readCsvLines(input, { delimiter: options.delimiter, maxLineBytes: options.maxLineBytes })) {
       const location = `${input.name}:${item.line}`;
       if (item.kind === 'bad') {
