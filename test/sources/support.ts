@@ -1,56 +1,19 @@
 import path from 'node:path';
-import { z } from 'zod';
-import { defineAdapter, type AdapterDefinition } from '../../adapters/types.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { getAdapter } from '../../adapters/registry.js';
-import { normalizeConfigSchema, type NormalizeConfig } from '../../src/pipeline/config.js';
+import type { z } from 'zod';
+import { normalizeConfigSchema } from '../../src/pipeline/config.js';
 import { PipelineIngestor } from '../../src/pipeline/ingestor.js';
 import { createNormalizer } from '../../src/pipeline/normalizer.js';
-import type { Normalizer } from '../../src/pipeline/types.js';
-
-/** Test-only line adapter: each line "id" (or "bad ...") → one leg; for mechanics until the real adapters land. */
-export const lineAdapter = defineAdapter({
-  id: 'test-lines',
-  summary: 'one call per line (tests)',
-  configSchema: z.object({}),
-  example: {},
-  inputs: { filePatterns: ['*.csv'], contentTypes: ['text/plain'], tail: true },
-  async *parse(input) {
-    let line = input.firstLine ?? 1;
-    let rest = '';
-    for await (const chunk of input.stream) {
-      rest += String(chunk);
-      const parts = rest.split('\n');
-      rest = parts.pop() ?? '';
-      for (const text of parts) {
-        const location = `${input.name}:${line++}`;
-        const id = text.trim();
-        if (!id) continue;
-        if (id.startsWith('bad')) yield { kind: 'error' as const, location, message: 'not a call' };
-        else yield { kind: 'leg' as const, groupKey: id, leg: { externalId: id, location, startTime: '2024-01-01T00:00:00Z', from: {}, to: {}, outcome: 'answered' as const, legs: 1, raw: { text } } };
-      }
-    }
-    if (rest.trim()) yield { kind: 'error' as const, location: `${input.name}:${line}`, message: 'last line has no newline' };
-  },
-  merge(legs) {
-    return legs[0]!;
-  },
-});
-
-const skipAll: Normalizer = { normalize: async () => ({ kind: 'skipped', reason: 'test' }) };
 
 export async function openLedger(dir: string): Promise<Ledger> {
   return openSqliteLedger(path.join(dir, 'ledger.sqlite'));
 }
 
-export function pipeline(ledger: Ledger, adapter: AdapterDefinition = lineAdapter as unknown as AdapterDefinition) {
-  const ingestor = new PipelineIngestor({ ledger, normalizer: skipAll, windowLegs: 5000, batchSize: 500, adapterFor: () => adapter });
-  return { ingestor, getAdapter: () => adapter };
-}
-
 export interface RealPipelineOptions {
-  normalize?: Partial<NormalizeConfig> & Record<string, unknown>;
+  /** The `normalize:` section as written in a config file (defaults filled in). */
+  normalize?: z.input<typeof normalizeConfigSchema>;
   roots?: string[];
   signingSecret?: string;
   publicBaseUrl?: string;
@@ -70,6 +33,29 @@ export function realPipeline(ledger: Ledger, opts: RealPipelineOptions = {}) {
   const ingestor = new PipelineIngestor({ ledger, normalizer, windowLegs: config.groupWindowLegs, batchSize: 500 });
   return { ingestor, getAdapter, normalizer };
 }
+
+/**
+ * One Asterisk cdr_csv line (Master.csv with uniqueid and userfield enabled: 18 columns), call `i`:
+ * extension 1001 calls an outside number; the recording URL is in userfield; uniqueid `1704189600.<i>` is the call id.
+ */
+export function asteriskLine(i: number): string {
+  const start = new Date(Date.UTC(2024, 0, 2, 8, 0, 0) + i * 7_000);
+  const fmt = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
+  const answer = new Date(start.getTime() + 5_000);
+  const end = new Date(start.getTime() + 65_000);
+  const fields = [
+    '', '1001', `+4687${String(100000 + (i % 900000)).padStart(6, '0')}`, 'from-internal', '"Alice Andersson" <1001>',
+    `PJSIP/1001-${i.toString(16).padStart(8, '0')}`, `PJSIP/trunk-${i.toString(16).padStart(8, '0')}`, 'Dial', 'PJSIP/trunk',
+    fmt(start), fmt(answer), fmt(end), '65', '60', 'ANSWERED', 'DOCUMENTATION', asteriskId(i), `https://pbx.example.com/rec/${i}.wav`,
+  ];
+  return `${fields.map((f, n) => (n === 12 || n === 13 ? f : `"${f.replace(/"/g, '""')}"`)).join(',')}\n`;
+}
+export const asteriskId = (i: number) => `1704189600.${i}`;
+export const asteriskLines = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => asteriskLine(from + k)).join('');
+
+/** Asterisk source options and normalize rules under which the generated calls become pending rows. */
+export const asteriskOptions = { userfieldIsRecording: true };
+export const asteriskNormalize = { timezone: 'Europe/Stockholm', owners: { map: { '1001': 'alice@example.com' } } };
 
 /** Rows in the ledger, all states. */
 export async function rowCount(ledger: Ledger): Promise<number> {
