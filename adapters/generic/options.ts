@@ -23,24 +23,25 @@ function balanced(text: string): boolean {
 }
 
 const ref = (what: string) => fieldRef.describe(what);
+const optionalRef = (what: string) => fieldRef.optional().describe(what);
 
 export const genericFieldsSchema = z.strictObject({
   externalId: ref('Required. Field with the call\'s unique id (becomes call_external_id).'),
   startTime: ref('Required. Field with the start time (see `time`).'),
-  answerTime: ref('Answer time (see `time`).').optional(),
-  endTime: ref('End time (see `time`).').optional(),
-  durationSec: ref('Whole call length: seconds (or ms, see durationUnit), or H:MM:SS.').optional(),
-  talkSec: ref('Answered length: seconds (or ms), or H:MM:SS. > 0 means answered when there is no outcome map.').optional(),
-  fromNumber: ref('Caller number or extension.').optional(),
-  fromName: ref('Caller-id name.').optional(),
-  fromChannel: ref('Caller channel / trunk name (used by normalize.trunkPatterns).').optional(),
-  toNumber: ref('Callee number or extension.').optional(),
-  toName: ref('Callee name.').optional(),
-  toChannel: ref('Callee channel / trunk name.').optional(),
-  ownerExtension: ref('The internal party\'s extension, when the data says which one is ours.').optional(),
-  recording: ref('Recording: an http(s) URL, or a path on this host. A template builds one: "/rec/{date}/{call_id}.wav".').optional(),
-  recordingStereo: ref('Stereo flag or channel count; a value in stereoValues means stereo.').optional(),
-  disposition: ref('The PBX\'s own disposition / status text (kept, and mapped by `outcome`).').optional(),
+  answerTime: optionalRef('Answer time (see `time`).'),
+  endTime: optionalRef('End time (see `time`).'),
+  durationSec: optionalRef('Whole call length: seconds (or ms, see durationUnit), or H:MM:SS.'),
+  talkSec: optionalRef('Answered length: seconds (or ms), or H:MM:SS. > 0 means answered when there is no outcome map.'),
+  fromNumber: optionalRef('Caller number or extension.'),
+  fromName: optionalRef('Caller-id name.'),
+  fromChannel: optionalRef('Caller channel / trunk name (used by normalize.trunkPatterns).'),
+  toNumber: optionalRef('Callee number or extension.'),
+  toName: optionalRef('Callee name.'),
+  toChannel: optionalRef('Callee channel / trunk name.'),
+  ownerExtension: optionalRef('The internal party\'s extension, when the data says which one is ours.'),
+  recording: optionalRef('Recording: an http(s) URL, or a path on this host. A template builds one: "/rec/{date}/{call_id}.wav".'),
+  recordingStereo: optionalRef('Stereo flag or channel count; a value in stereoValues means stereo.'),
+  disposition: optionalRef('The PBX\'s own disposition / status text (kept, and mapped by `outcome`).'),
 });
 
 export const genericOptionsSchema = z

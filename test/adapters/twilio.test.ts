@@ -257,6 +257,8 @@ describe('twilio: hook posts and bad input', () => {
 describe('twilio: definition', () => {
   it('its example is valid; own-numbers without numbers is refused naming ownNumbers', () => {
     expect(adapter.configSchema.safeParse(adapter.example).success).toBe(true);
+    const shape = (adapter.configSchema as unknown as { shape: Record<string, { description?: string }> }).shape;
+    for (const [key, field] of Object.entries(shape)) expect([key, field.description]).toEqual([key, expect.any(String)]);
     const bad = adapter.configSchema.safeParse({ ownerRule: 'own-numbers' });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['ownNumbers', 'ownerRule "own-numbers" needs at least one number in ownNumbers']]);
