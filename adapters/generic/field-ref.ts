@@ -16,7 +16,7 @@ export interface CompiledRef {
  * A field reference from the mapping: a plain name reads that field; text with `{name}` placeholders is a
  * template, whose value exists only when every field it names has a value (a half-filled path is no path).
  */
-export function compileRef(text: string): CompiledRef {
+export function compileRef(text: string, escape: (value: string) => string = (v) => v): CompiledRef {
   if (!text.includes('{')) {
     return { text, sources: [text], read: (row) => scalarAt(row, text) };
   }
@@ -35,7 +35,7 @@ export function compileRef(text: string): CompiledRef {
         const got = scalarAt(row, part.slice(1, -1).trim());
         if (!got.ok) return got;
         if (got.value === undefined) return { ok: true, value: undefined };
-        out += got.value;
+        out += escape(got.value);
       }
       return { ok: true, value: out };
     },
@@ -55,4 +55,15 @@ export function scalarAt(row: Row, name: string): FieldValue {
   if (typeof value === 'string') return { ok: true, value: value.trim() === '' ? undefined : value.trim() };
   if (typeof value === 'number' || typeof value === 'boolean') return { ok: true, value: String(value) };
   return { ok: false, message: `field "${name}" holds ${Array.isArray(value) ? 'a list' : 'an object'}, not a value` };
+}
+
+/**
+ * What a value may contribute to a recording location built by a template. Template values are call data
+ * (a caller-id number is chosen by whoever calls): in a URL each is URL-encoded, in a path it loses `/`, `\`,
+ * control characters and `..`, so that it can name a file but never another folder. A recording mapped from
+ * one field (no template) is the PBX's own value and is used as written.
+ */
+export function recordingEscape(template: string): (value: string) => string {
+  if (/^https?:\/\//i.test(template.trim())) return encodeURIComponent;
+  return (value) => value.replace(/[/\\\u0000-\u001f\u007f]/g, '').replace(/\.{2,}/g, '');
 }

@@ -1,5 +1,5 @@
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
-import { type CompiledRef, compileRef, type Row } from './field-ref.js';
+import { type CompiledRef, compileRef, recordingEscape, type Row } from './field-ref.js';
 import type { GenericFields, GenericOptions } from './options.js';
 import { compileTimeParser, parseDuration, type TimeResult } from './times.js';
 
@@ -20,7 +20,7 @@ export interface CompiledMapping {
 export function compileMapping(options: GenericOptions): CompiledMapping {
   const fields: CompiledMapping['fields'] = {};
   for (const [name, text] of Object.entries(options.fields) as Array<[FieldName, string | undefined]>) {
-    if (text) fields[name] = compileRef(text);
+    if (text) fields[name] = name === 'recording' ? compileRef(text, recordingEscape(text)) : compileRef(text);
   }
   const m: CompiledMapping = {
     fields,

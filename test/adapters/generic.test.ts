@@ -216,6 +216,14 @@ describe('generic: durations, stereo, templates, outcome fallback, grouping', ()
     expect((await leg({ u: 'https://r.example.com/x.mp3' }, { fields: { recording: 'u' } })).leg.recording).toEqual({ url: 'https://r.example.com/x.mp3' });
   });
 
+  it('template values cannot leave the recording folder or reshape the URL; a single mapped field is used as written', async () => {
+    const inFolder = { recording: '/rec/{day}/{file}.wav' };
+    expect((await leg({ day: '05', file: '../../etc/passwd' }, { fields: inFolder })).leg.recording).toEqual({ path: '/rec/05/etcpasswd.wav' });
+    const url = { recording: 'https://rec.example.com/{file}' };
+    expect((await leg({ file: 'a b/../c?x=1' }, { fields: url })).leg.recording).toEqual({ url: 'https://rec.example.com/a%20b%2F..%2Fc%3Fx%3D1' });
+    expect((await leg({ f: '/var/spool/pbx/2024/a.wav' }, { fields: { recording: 'f' } })).leg.recording).toEqual({ path: '/var/spool/pbx/2024/a.wav' });
+  });
+
   it('groupKey: legs sharing it are one call; an empty one leaves the row a call of its own', async () => {
     expect((await leg({ link: 'L-1' }, { groupKey: 'link' })).groupKey).toBe('L-1');
     expect((await leg({ link: '' }, { groupKey: 'link' })).groupKey).toBe('r-1');
