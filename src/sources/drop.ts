@@ -1,4 +1,4 @@
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, type ReadStream, type Stats } from 'node:fs';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
@@ -82,6 +82,8 @@ export class DropFolderRunner implements SourceRunner {
   private soonTimer: NodeJS.Timeout | null = null;
   private soonAt = Infinity;
   private ticking: Promise<void> | null = null;
+  /** The file being imported, so stop() can cut it short (what was committed stays; the rest is read next time). */
+  private reading: { stream: ReadStream; aborted: boolean } | null = null;
   private tickAgain = false;
   private stopping = false;
   private _running = false;
@@ -134,9 +136,16 @@ export class DropFolderRunner implements SourceRunner {
     this.soon(0);
   }
 
-  /** Stops watching and waits for the file in progress (it is finished, or left in place for the next start). */
+  /**
+   * Stops watching. A file being imported is cut short and left in place: the calls already committed come back as
+   * duplicates at the next start, the rest are imported then (a large file must not hold up a shutdown).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.reading) {
+      this.reading.aborted = true;
+      this.reading.stream.destroy(new Error('callbridge is stopping'));
+    }
     if (this.rescanTimer) clearTimeout(this.rescanTimer);
     if (this.soonTimer) clearTimeout(this.soonTimer);
     this.rescanTimer = this.soonTimer = null;
@@ -304,12 +313,21 @@ export class DropFolderRunner implements SourceRunner {
     }
 
     let summary: IngestSummary;
+    const stream = createReadStream(file);
+    const reading = { stream, aborted: false };
+    this.reading = reading;
     try {
-      summary = await this.deps.ingestor.ingestWhole(this.source, { name: file, stream: createReadStream(file) });
+      summary = await this.deps.ingestor.ingestWhole(this.source, { name: file, stream });
     } catch (error) {
+      if (reading.aborted) return { kind: 'left', reason: 'stopped while it was being read; it is read again at the next start' };
       if (error instanceof LedgerUnavailableError) throw error;
       return this.fail(file, [{ location: file, message: `cannot import the file: ${describeError(error)}` }]);
+    } finally {
+      this.reading = null;
+      stream.destroy();
     }
+    // Stopped mid-file, the parse may have ended quietly with part of the file: never count that as done.
+    if (reading.aborted) return { kind: 'left', reason: 'stopped while it was being read; it is read again at the next start' };
 
     const after = await stat(file).catch(() => null);
     if (!after || !sameFile(after, before)) {

@@ -154,4 +154,25 @@ describe('drop folder', () => {
     expect(await rowCount(ledger)).toBe(N);
     for (const i of [0, partial, N - 1]) expect(await ledger.get(asteriskId(i))).not.toBeNull();
   }, 120_000);
+
+  it('stop() in the middle of a large file returns without finishing it and leaves it for the next start', async () => {
+    const file = path.join(inbox, 'big.csv');
+    const N = 5_000;
+    await writeFile(file, lines(0, N));
+    const first = start({ stableMs: 0 }, undefined, 50);
+    await first.start();
+    await waitFor('first rows committed', async () => (await rowCount(ledger)) > 0, 30_000, 1);
+    await first.stop();
+    const atStop = await rowCount(ledger);
+    expect(atStop).toBeLessThan(N);
+    expect(existsSync(file)).toBe(true);
+    expect(existsSync(path.join(inbox, 'failed'))).toBe(false);
+    await sleep(200);
+    expect(await rowCount(ledger)).toBe(atStop); // nothing runs on after stop()
+
+    const second = start({ stableMs: 0 }, undefined, 50);
+    await second.start();
+    await waitFor('big.csv processed', () => existsSync(processed('big.csv')), 100_000);
+    expect(await rowCount(ledger)).toBe(N);
+  }, 120_000);
 });
