@@ -1,15 +1,16 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { validateConfig } from '../../src/config/load.js';
 import { createHttpApp, type RunningHttpServer, startHttpServer } from '../../src/http/app.js';
 import { signRecordingToken } from '../../src/http/recording-token.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { createLogger } from '../../src/log/logger.js';
 import { pendingRow } from '../support/rows.js';
 import { tempDir } from '../support/tmp.js';
-import { openLedger } from '../sources/support.js';
+import { asteriskId, asteriskLine, asteriskNormalize, openLedger, realPipeline } from '../sources/support.js';
 
 const SECRET = 'recording-signing-secret-0123456789';
 
@@ -183,5 +184,49 @@ describe('GET /recordings/:token', () => {
     expect(seen.length).toBeGreaterThan(20);
     const all = [...seen, ...logLines].join('\n');
     for (const secretPath of [tmp.dir, root, 'outside.wav', 'deleted.wav', 'link-out.wav']) expect(all).not.toContain(secretPath);
+  });
+});
+
+describe('a local recording, from a CDR line to the link Dstny fetches', () => {
+  it('the link the normalizer puts in the payload is served by the bridge, byte for byte', async () => {
+    const tmp = tempDir('callbridge-rec-e2e-');
+    try {
+      const root = path.join(tmp.dir, 'monitor');
+      mkdirSync(root);
+      const audio = wav(8_000);
+      const file = path.join(root, 'out-1001-20240102.wav');
+      writeFileSync(file, audio);
+      const ledger = await openLedger(tmp.dir);
+      const app = createHttpApp({
+        sources: [],
+        ingestor: { ingestLegs: () => Promise.reject(new Error('unused')) },
+        ledger,
+        recordings: { signingSecret: SECRET, roots: [root] },
+        readiness: {},
+      });
+      const server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
+      try {
+        const { ingestor } = realPipeline(ledger, { normalize: asteriskNormalize, roots: [root], signingSecret: SECRET, publicBaseUrl: server.url });
+        const [source] = validateConfig({
+          sources: [{ type: 'drop', id: 'pbx', adapter: 'asterisk-csv', path: tmp.dir, options: { userfieldIsRecording: true } }],
+        }).sources;
+        const summary = await ingestor.ingestWhole(source!, { name: 'Master.csv', stream: Readable.from([asteriskLine(7, file)], { objectMode: false }) });
+        expect(summary.inserted).toBe(1);
+        const row = await ledger.get(asteriskId(7));
+        expect(row?.state).toBe('pending');
+        const url = row!.payload!.call_recording_url;
+        expect(url.startsWith(`${server.url}/recordings/`)).toBe(true);
+        expect(url).not.toContain('monitor');
+        const res = await fetch(url);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toBe('audio/wav');
+        expect(Buffer.from(await res.arrayBuffer()).equals(audio)).toBe(true);
+      } finally {
+        await server.close(100);
+        await ledger.close();
+      }
+    } finally {
+      tmp.cleanup();
+    }
   });
 });

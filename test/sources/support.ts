@@ -36,9 +36,10 @@ export function realPipeline(ledger: Ledger, opts: RealPipelineOptions = {}) {
 
 /**
  * One Asterisk cdr_csv line (Master.csv with uniqueid and userfield enabled: 18 columns), call `i`:
- * extension 1001 calls an outside number; the recording URL is in userfield; uniqueid `1704189600.<i>` is the call id.
+ * extension 1001 calls an outside number; the recording (a URL by default, or a path) is in userfield;
+ * uniqueid `1704189600.<i>` is the call id.
  */
-export function asteriskLine(i: number): string {
+export function asteriskLine(i: number, recording = `https://pbx.example.com/rec/${i}.wav`): string {
   const start = new Date(Date.UTC(2024, 0, 2, 8, 0, 0) + i * 7_000);
   const fmt = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
   const answer = new Date(start.getTime() + 5_000);
@@ -46,7 +47,7 @@ export function asteriskLine(i: number): string {
   const fields = [
     '', '1001', `+4687${String(100000 + (i % 900000)).padStart(6, '0')}`, 'from-internal', '"Alice Andersson" <1001>',
     `PJSIP/1001-${i.toString(16).padStart(8, '0')}`, `PJSIP/trunk-${i.toString(16).padStart(8, '0')}`, 'Dial', 'PJSIP/trunk',
-    fmt(start), fmt(answer), fmt(end), '65', '60', 'ANSWERED', 'DOCUMENTATION', asteriskId(i), `https://pbx.example.com/rec/${i}.wav`,
+    fmt(start), fmt(answer), fmt(end), '65', '60', 'ANSWERED', 'DOCUMENTATION', asteriskId(i), recording,
   ];
   return `${fields.map((f, n) => (n === 12 || n === 13 ? f : `"${f.replace(/"/g, '""')}"`)).join(',')}\n`;
 }
