@@ -9,7 +9,9 @@ import { clearSecretsForTests, registerSecret } from '../../src/log/redact.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { SourceConfig } from '../../src/sources/config.js';
 import { tempDir } from '../support/tmp.js';
-import { openLedger, realPipeline, rowCount } from '../sources/support.js';
+import { getAdapter } from '../../adapters/registry.js';
+import { createSourceRunners } from '../../src/sources/index.js';
+import { openLedger, realPipeline, rowCount, waitFor } from '../sources/support.js';
 
 const BEARER = 'bearer-token-0123456789abcdef';
 const PASSWORD = 'basic-password-9876';
@@ -36,6 +38,7 @@ describe('POST /hooks/:sourceId', () => {
   let ledger: Ledger;
   let server: RunningHttpServer;
   let flush: (id: string) => Promise<unknown>;
+  let ingestorForRunners: ReturnType<typeof realPipeline>['ingestor'];
   const logLines: string[] = [];
   const bodies: string[] = [];
 
@@ -52,6 +55,7 @@ describe('POST /hooks/:sourceId', () => {
     ledger = await openLedger(tmp.dir);
     const { ingestor } = realPipeline(ledger);
     flush = (id) => ingestor.flushQuiet(byId(id), Date.now() + 1_000);
+    ingestorForRunners = ingestor;
     const logStream = new PassThrough();
     logStream.on('data', (c: Buffer) => logLines.push(c.toString()));
     const app = createHttpApp({
@@ -184,6 +188,25 @@ describe('POST /hooks/:sourceId', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('17');
     ledger = await openLedger(tmp.dir); // for afterEach
+  });
+
+  it("the hook source's runner assembles quiet calls on its own", async () => {
+    const [runner] = createSourceRunners([{ ...byId('fs-open'), flushEveryMs: 50 } as SourceConfig], {
+      ingestor: ingestorForRunners,
+      ledger,
+      getAdapter,
+    });
+    expect(runner!.kind).toBe('hook');
+    await runner!.start();
+    try {
+      expect(runner!.running).toBe(true);
+      const res = await post('fs-open', formBody);
+      const id = (res.json.accepted as string[])[0]!;
+      await waitFor('the call assembled', async () => (await ledger.get(id)) !== null, 10_000);
+    } finally {
+      await runner!.stop();
+    }
+    expect(runner!.running).toBe(false);
   });
 
   it('no answer and no log line carries a secret', () => {
