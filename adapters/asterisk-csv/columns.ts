@@ -35,27 +35,24 @@ export const REQUIRED_COLUMNS: readonly AsteriskColumn[] = ['src', 'dst', 'start
 // Asterisk uniqueids are `<epoch>.<seq>`, optionally prefixed with the system name (`pbx1-1712345678.42`).
 const UNIQUEID = /^(?:[\w.-]+-)?\d{9,}\.\d+$/;
 
+// Built once: the layout is looked up for every line.
+const LAYOUTS: Readonly<Record<string, readonly AsteriskColumn[]>> = {
+  16: BASE_COLUMNS,
+  '17u': [...BASE_COLUMNS, 'uniqueid'],
+  '17f': [...BASE_COLUMNS, 'userfield'],
+  18: [...BASE_COLUMNS, 'uniqueid', 'userfield'],
+  19: [...BASE_COLUMNS, ...NEW_CDR_COLUMNS],
+  '20u': [...BASE_COLUMNS, 'uniqueid', ...NEW_CDR_COLUMNS],
+  '20f': [...BASE_COLUMNS, 'userfield', ...NEW_CDR_COLUMNS],
+  21: [...BASE_COLUMNS, 'uniqueid', 'userfield', ...NEW_CDR_COLUMNS],
+};
+
 /**
  * The layout of one row in `auto` mode, from its column count (16 to 21). With 17 or 20 columns only one of
  * uniqueid/userfield is on; the value decides: a uniqueid looks like `1712345678.42`.
  */
 export function autoLayout(fields: readonly string[]): readonly AsteriskColumn[] | undefined {
   const n = fields.length;
-  const oneOf = (value: string | undefined): AsteriskColumn => (UNIQUEID.test(value ?? '') ? 'uniqueid' : 'userfield');
-  switch (n) {
-    case 16:
-      return BASE_COLUMNS;
-    case 17:
-      return [...BASE_COLUMNS, oneOf(fields[16])];
-    case 18:
-      return [...BASE_COLUMNS, 'uniqueid', 'userfield'];
-    case 19:
-      return [...BASE_COLUMNS, ...NEW_CDR_COLUMNS];
-    case 20:
-      return [...BASE_COLUMNS, oneOf(fields[16]), ...NEW_CDR_COLUMNS];
-    case 21:
-      return [...BASE_COLUMNS, 'uniqueid', 'userfield', ...NEW_CDR_COLUMNS];
-    default:
-      return undefined;
-  }
+  if (n === 17 || n === 20) return LAYOUTS[`${n}${UNIQUEID.test(fields[16] ?? '') ? 'u' : 'f'}`];
+  return LAYOUTS[n];
 }

@@ -5,7 +5,7 @@ import { defineAdapter, type ParseItem } from '../types.js';
 import { ALL_COLUMNS, autoLayout, REQUIRED_COLUMNS, type AsteriskColumn } from './columns.js';
 import { readCsvLines } from './guarded-csv.js';
 import { mergeLegs } from './merge-legs.js';
-import { DATE_PLACEHOLDERS, recordingFromValue, renderRecording, templateProblem, type Recording } from './recording-template.js';
+import { compileTemplate, DATE_PLACEHOLDERS, recordingFromValue, templateProblem, type Recording } from './recording-template.js';
 import { dateParts, parseSeconds, wallClockToIso } from './times.js';
 
 const TEMPLATE_NAMES: ReadonlySet<string> = new Set([...ALL_COLUMNS, ...DATE_PLACEHOLDERS]);
@@ -91,9 +91,15 @@ const OUTCOMES: Record<string, CallRecord['outcome']> = {
  * escape quotes inside the name (`"Karin "KS" Svensson" <0731112233>`), so the outermost quotes delimit it.
  */
 export function parseCallerId(clid: string): { name?: string; number?: string } {
-  const m = /^(.*?)<([^<>]*)>\s*$/.exec(clid);
-  let name = (m ? (m[1] ?? '') : clid).trim();
-  const number = (m?.[2] ?? '').trim();
+  let name = clid;
+  let number = '';
+  const open = clid.lastIndexOf('<');
+  const close = clid.lastIndexOf('>');
+  if (open >= 0 && close > open && clid.slice(close + 1).trim() === '') {
+    name = clid.slice(0, open);
+    number = clid.slice(open + 1, close).trim();
+  }
+  name = name.trim();
   if (name.length >= 2 && name.startsWith('"') && name.endsWith('"')) name = name.slice(1, -1).replace(/\\"/g, '"').trim();
   return { ...(name ? { name } : {}), ...(number ? { number } : {}) };
 }
@@ -114,7 +120,14 @@ function time(row: Row, column: 'start' | 'answer' | 'end', gmt: boolean): { val
   return { value: gmt ? `${iso}Z` : iso };
 }
 
-export function rowToLeg(row: Row, fields: readonly string[], location: string, options: AsteriskCsvOptions, extension?: RegExp): RowResult {
+export function rowToLeg(
+  row: Row,
+  fields: readonly string[],
+  location: string,
+  options: AsteriskCsvOptions,
+  extension?: RegExp,
+  template?: RenderTemplate,
+): RowResult {
   const start = time(row, 'start', options.usegmtime);
   const answer = time(row, 'answer', options.usegmtime);
   const end = time(row, 'end', options.usegmtime);
@@ -154,7 +167,7 @@ export function rowToLeg(row: Row, fields: readonly string[], location: string, 
   if (numbers.duration !== undefined) leg.durationSec = numbers.duration;
   if (numbers.billsec !== undefined) leg.talkSec = numbers.billsec;
   if (disposition) leg.disposition = disposition;
-  const recording = recordingOf(row, start.value, options);
+  const recording = recordingOf(row, start.value, options, template);
   if (recording) leg.recording = recording;
   return { ok: true, groupKey, leg };
 }
@@ -164,16 +177,20 @@ function extensionOf(channel: string | undefined, extension?: RegExp): string | 
   return extension.exec(channel)?.[1] || undefined;
 }
 
-function recordingOf(row: Row, start: string, options: AsteriskCsvOptions): Recording | undefined {
+type RenderTemplate = ReturnType<typeof compileTemplate>;
+
+function recordingOf(row: Row, start: string, options: AsteriskCsvOptions, template: RenderTemplate | undefined): Recording | undefined {
   if (options.userfieldIsRecording && row.userfield) {
     const fromUserfield = recordingFromValue(row.userfield, options.recordingDir);
     if (fromUserfield) return fromUserfield;
   }
-  if (!options.recordingTemplate) return undefined;
-  return renderRecording(options.recordingTemplate, {
-    ...row,
-    linkedid: row.linkedid || row.uniqueid,
-    ...dateParts(start),
+  if (!template) return undefined;
+  let parts: ReturnType<typeof dateParts> | undefined;
+  return template((name) => {
+    if (name === 'linkedid') return row.linkedid || row.uniqueid;
+    if (name in row) return row[name as AsteriskColumn];
+    parts ??= dateParts(start);
+    return parts[name as keyof typeof parts];
   });
 }
 
@@ -196,6 +213,7 @@ export default defineAdapter({
   inputs: { filePatterns: ['Master.csv', '*.csv'], contentTypes: ['text/csv'], tail: true },
   async *parse(input, options): AsyncGenerator<ParseItem> {
     const extension = options.extensionFromChannel ? new RegExp(options.extensionFromChannel) : undefined;
+    const template = options.recordingTemplate ? compileTemplate(options.recordingTemplate) : undefined;
     for await (const item of readCsvLines(input, { delimiter: ',', maxLineBytes: options.maxLineBytes })) {
       const location = `${input.name}:${item.line}`;
       if (item.kind === 'bad') {
@@ -211,7 +229,7 @@ export default defineAdapter({
       layout.forEach((column, i) => {
         row[column] = item.fields[i] ?? '';
       });
-      const result = rowToLeg(row, item.fields, location, options, extension);
+      const result = rowToLeg(row, item.fields, location, options, extension, template);
       if (result.ok) yield { kind: 'leg', groupKey: result.groupKey, leg: result.leg };
       else yield { kind: 'error', location, message: result.message };
     }

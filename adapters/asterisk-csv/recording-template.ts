@@ -46,22 +46,41 @@ export function recordingFromValue(value: string, baseDir?: string): Recording |
   return { path: baseDir && !path.isAbsolute(text) ? path.join(baseDir, text) : text };
 }
 
+/** A value source for a template: a record of values, or a function (no per-call object building on hot paths). */
+export type TemplateValues = Readonly<Record<string, string | undefined>> | ((name: string) => string | undefined);
+
 /**
  * Fills a template. Values come from call data (caller numbers are chosen by whoever calls), so each is made
  * safe for where it lands: URL-encoded in a URL, and in a path stripped of separators, control characters and
  * `..`, so that no value can leave the folder the template names. A placeholder without a value gives no
  * recording (undefined) rather than a location that points at the wrong file.
  */
-export function renderRecording(template: string, values: Readonly<Record<string, string | undefined>>): Recording | undefined {
+export function renderRecording(template: string, values: TemplateValues): Recording | undefined {
+  return compileTemplate(template)(values);
+}
+
+/** Splits a template once, for rendering it per row. */
+export function compileTemplate(template: string): (values: TemplateValues) => Recording | undefined {
   const url = isUrl(template);
-  let complete = true;
-  const filled = template.replace(PLACEHOLDER, (_, name: string) => {
-    const value = values[name]?.trim() ?? '';
-    if (!value) complete = false;
-    return url ? encodeURIComponent(value) : safePathPart(value);
-  });
-  if (!complete) return undefined;
-  return url ? { url: filled } : { path: filled };
+  const literals: string[] = [];
+  const names: string[] = [];
+  let last = 0;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    literals.push(template.slice(last, m.index));
+    names.push(m[1] ?? '');
+    last = (m.index ?? 0) + m[0].length;
+  }
+  literals.push(template.slice(last));
+  return (values) => {
+    const lookup = typeof values === 'function' ? values : (name: string) => values[name];
+    let out = literals[0] as string;
+    for (let i = 0; i < names.length; i++) {
+      const value = lookup(names[i] as string)?.trim();
+      if (!value) return undefined;
+      out += (url ? encodeURIComponent(value) : safePathPart(value)) + (literals[i + 1] as string);
+    }
+    return url ? { url: out } : { path: out };
+  };
 }
 
 function safePathPart(value: string): string {

@@ -14,10 +14,12 @@ export function wallClockToIso(text: string): string | undefined {
   return `${y}-${mo}-${d}T${h}:${mi}:${s}`;
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function isRealDate(y: number, mo: number, d: number): boolean {
   if (mo < 1 || mo > 12 || d < 1) return false;
-  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-  return d <= days;
+  const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= (DAYS[mo - 1] as number) + (leap ? 1 : 0);
 }
 
 /** Unix seconds (UTC) → `2016-01-14T12:29:50Z`. */
