@@ -321,7 +321,7 @@ export class DropFolderRunner implements SourceRunner {
     } catch (error) {
       if (reading.aborted) return { kind: 'left', reason: 'stopped while it was being read; it is read again at the next start' };
       if (error instanceof LedgerUnavailableError) throw error;
-      return this.fail(file, [{ location: file, message: `cannot import the file: ${describeError(error)}` }]);
+      return this.fail(file, [{ location: file, message: `cannot import the file: ${describeError(error)}` }], 1, null);
     } finally {
       this.reading = null;
       stream.destroy();
@@ -361,10 +361,10 @@ export class DropFolderRunner implements SourceRunner {
     return path.join(this.source.path, PROCESSED_DIR, localDate(this.now()));
   }
 
-  private async fail(file: string, errors: IngestSummary['errors'], errorCount = errors.length): Promise<DropOutcome> {
+  private async fail(file: string, errors: IngestSummary['errors'], errorCount = errors.length, imported: number | null = 0): Promise<DropOutcome> {
     const movedTo = await moveNoClobber(file, path.join(this.source.path, FAILED_DIR));
     const errorFile = `${movedTo}.error.txt`;
-    await writeFile(errorFile, errorReport(file, this.source, errors, errorCount, 0, this.now()));
+    await writeFile(errorFile, errorReport(file, this.source, errors, errorCount, imported, this.now()));
     const first = errors[0];
     this.log.error(`${path.basename(file)} could not be imported (${first ? first.message : 'no calls'}); moved to failed/ with ${path.basename(errorFile)}`);
     return { kind: 'failed', movedTo, errorFile };
@@ -403,15 +403,18 @@ export function errorReport(
   source: Pick<SourceConfig, 'id' | 'adapter'>,
   errors: IngestSummary['errors'],
   errorCount: number,
-  imported: number,
+  /** Calls imported, or null when reading stopped part-way (some may have been committed). */
+  imported: number | null,
   now: number,
 ): string {
   const head = [
     `callbridge, source "${source.id}" (adapter ${source.adapter}), ${new Date(now).toISOString()}`,
     `file: ${file}`,
-    imported > 0
-      ? `${imported} call(s) were imported; ${errorCount} part(s) of the file could not be read. Fix them and drop only those calls again.`
-      : `Nothing was imported from this file. Fix it and drop it again.`,
+    imported === null
+      ? 'The file could not be read to its end. Calls read before the problem may be in the ledger already; fix the file and drop it again (calls already there are recognised, never sent twice).'
+      : imported > 0
+        ? `${imported} call(s) were imported; ${errorCount} part(s) of the file could not be read. Fix them and drop only those calls again.`
+        : 'Nothing was imported from this file. Fix it and drop it again.',
     '',
   ];
   const lines = errors.map((e) => `${e.location}: ${e.message}`);
