@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
 import { readCsvLines } from '../asterisk-csv/guarded-csv.js';
 import { mergeLegs } from '../asterisk-csv/merge-legs.js';
-import { DATE_PLACEHOLDERS, renderRecording, templateProblem } from '../asterisk-csv/recording-template.js';
+import { compileTemplate, DATE_PLACEHOLDERS, templateProblem } from '../asterisk-csv/recording-template.js';
 import { dateParts, secondsBetweenAbsolute } from '../asterisk-csv/times.js';
 import { defineAdapter, type ParseItem } from '../types.js';
 import { canonicalFieldName, DEFAULT_FIELDS, KNOWN_FIELDS, UNUSED, type KnownField } from './fields.js';
@@ -99,7 +99,9 @@ function partyFrom(row: Row, prefix: 'from' | 'to' | 'final'): CxParty {
   };
 }
 
-export function rowToLeg(row: Row, fields: readonly string[], location: string, options: ThreeCxOptions): RowResult {
+type RenderTemplate = ReturnType<typeof compileTemplate>;
+
+export function rowToLeg(row: Row, fields: readonly string[], location: string, options: ThreeCxOptions, template?: RenderTemplate): RowResult {
   const times: Partial<Record<'time-start' | 'time-answered' | 'time-end', string>> = {};
   for (const name of ['time-start', 'time-answered', 'time-end'] as const) {
     const text = (row[name] ?? '').trim();
@@ -156,9 +158,7 @@ export function rowToLeg(row: Row, fields: readonly string[], location: string, 
   if (ownerExtension) leg.ownerExtension = ownerExtension;
   const disposition = [reason, row['reason-changed']?.trim()].filter(Boolean).join('/');
   if (disposition) leg.disposition = disposition;
-  const recording = options.recordingTemplate
-    ? renderRecording(options.recordingTemplate, { ...row, owner: ownerExtension, from: from.number, to: to.number, ...dateParts(startTime) })
-    : undefined;
+  const recording = template?.({ ...row, owner: ownerExtension, from: from.number, to: to.number, ...dateParts(startTime) });
   if (recording) leg.recording = recording;
   return { ok: true, groupKey, leg };
 }
@@ -176,6 +176,7 @@ export default defineAdapter({
   inputs: { filePatterns: ['cdr*.log', '*.csv', '*.log'], contentTypes: ['text/csv', 'text/plain'], tail: true },
   async *parse(input, options): AsyncGenerator<ParseItem> {
     const names = options.fields.map(canonicalFieldName);
+    const template = options.recordingTemplate ? compileTemplate(options.recordingTemplate) : undefined;
     for await (const item of readCsvLines(input, { delimiter: options.delimiter, maxLineBytes: options.maxLineBytes })) {
       const location = `${input.name}:${item.line}`;
       if (item.kind === 'bad') {
@@ -191,7 +192,7 @@ export default defineAdapter({
       names.forEach((name, i) => {
         if (name !== UNUSED) row[name as KnownField] = item.fields[i] ?? '';
       });
-      const result = rowToLeg(row, item.fields, location, options);
+      const result = rowToLeg(row, item.fields, location, options, template);
       if (result.ok) yield { kind: 'leg', groupKey: result.groupKey, leg: result.leg };
       else yield { kind: 'error', location, message: result.message };
     }

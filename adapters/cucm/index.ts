@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
 import { readCsvLines } from '../asterisk-csv/guarded-csv.js';
 import { mergeLegs } from '../asterisk-csv/merge-legs.js';
-import { DATE_PLACEHOLDERS, renderRecording, templateProblem } from '../asterisk-csv/recording-template.js';
+import { compileTemplate, DATE_PLACEHOLDERS, templateProblem } from '../asterisk-csv/recording-template.js';
 import { dateParts, epochSecondsToIso } from '../asterisk-csv/times.js';
 import { defineAdapter, type ParseItem } from '../types.js';
 import { cucmOutcome } from './causes.js';
@@ -122,7 +122,16 @@ function party(number: string | undefined, channel: string | undefined): Party {
   return p;
 }
 
-export function rowToLeg(header: Header, fields: readonly string[], location: string, options: CucmOptions, skip: RegExp[], template: string | undefined): RowResult {
+type RenderTemplate = ReturnType<typeof compileTemplate>;
+
+export function rowToLeg(
+  header: Header,
+  fields: readonly string[],
+  location: string,
+  options: CucmOptions,
+  skip: RegExp[],
+  template: RenderTemplate | undefined,
+): RowResult {
   const get = (name: string): string => header.get(fields, name);
   const recordType = get('cdrRecordType');
   if (recordType === '2') return { kind: 'skip', reason: 'CMR record (cdrRecordType 2): voice-quality data, not a call' };
@@ -181,7 +190,8 @@ export function rowToLeg(header: Header, fields: readonly string[], location: st
     leg.durationSec = Math.max(0, disconnect - origination);
   }
   if (duration !== undefined) leg.talkSec = duration;
-  const recording = template ? renderRecording(template, { ...row, ...dateParts(startTime) }) : undefined;
+  const parts = dateParts(startTime);
+  const recording = template?.((name) => (header.has(name) ? get(name) : parts[name as keyof typeof parts]));
   if (recording) leg.recording = recording;
   return { kind: 'leg', groupKey, leg };
 }
@@ -200,7 +210,7 @@ export default defineAdapter({
     const skip = options.skipDevices.map((re) => new RegExp(re));
     let header: Header | undefined;
     let typesLineSeen = false;
-    let template = options.recordingTemplate;
+    let template = options.recordingTemplate ? compileTemplate(options.recordingTemplate) : undefined;
     for await (const item of readCsvLines(input, { delimiter: ',', maxLineBytes: options.maxLineBytes })) {
       const location = `${input.name}:${item.line}`;
       if (item.kind === 'bad') {
@@ -221,8 +231,8 @@ export default defineAdapter({
           return;
         }
         header = candidate;
-        if (template) {
-          const problem = templateProblem(template, new Set([...header.names, ...DATE_PLACEHOLDERS]));
+        if (options.recordingTemplate) {
+          const problem = templateProblem(options.recordingTemplate, new Set([...header.names, ...DATE_PLACEHOLDERS]));
           if (problem) {
             yield { kind: 'error', location, message: `recordingTemplate: ${problem} (not a column of this file); calls get no recording` };
             template = undefined;
