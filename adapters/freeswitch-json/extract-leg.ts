@@ -104,7 +104,7 @@ export function extractLeg(doc: FsDocument, opts: FreeswitchExtractOptions, ctx:
   if (ownerExtension) leg.ownerExtension = ownerExtension;
   if (cause) leg.disposition = cause;
 
-  const recording = findRecording(doc, v, opts.recording);
+  const recording = findRecording(doc, v, opts.recording, answered);
   const stereo = fsTrue(v('record_stereo'));
   if (recording || stereo !== undefined) {
     leg.recording = {};

@@ -15,7 +15,12 @@ type Lookup = (name: string) => string | undefined;
  * enabled, the file a recording application was started with. A value that still holds an unexpanded
  * `${...}` is not a file name and is passed over.
  */
-export function findRecording(doc: FsDocument, v: Lookup, opts: FreeswitchExtractOptions['recording']): FoundRecording | undefined {
+export function findRecording(
+  doc: FsDocument,
+  v: Lookup,
+  opts: FreeswitchExtractOptions['recording'],
+  answered: boolean,
+): FoundRecording | undefined {
   for (const entry of opts.variables) {
     const value = entry.includes('${') ? expandTemplate(entry, v) : v(entry);
     const found = classify(value, opts.pathMap, `variable ${entry}`);
@@ -30,6 +35,8 @@ export function findRecording(doc: FsDocument, v: Lookup, opts: FreeswitchExtrac
   }
   const hooks = [...doc.variables.keys()]
     .filter((name) => /^(execute_on_(answer|pre_answer|media|originate)|api_on_answer)(_\d+)?$/.test(name))
+    // An on-answer hook of a leg nobody answered never ran: there is no file to wait for.
+    .filter((name) => answered || !/_on_answer/.test(name))
     .sort();
   for (const name of hooks) {
     const value = doc.variables.get(name) ?? '';

@@ -181,6 +181,8 @@ describe('freeswitch-json: outcomes', () => {
     expect(call.talkSec).toBe(0);
     expect(call.durationSec).toBe(22);
     expect(call.to.number).toBe('1003');
+    // its execute_on_answer=record_session never ran: no recording to wait for
+    expect(call.recording).toBeUndefined();
   });
 
   it('a busy outbound call is busy', async () => {
@@ -260,7 +262,7 @@ describe('freeswitch-json: direction, owner, grouping rules', () => {
 
 describe('freeswitch-json: recording variables', () => {
   const recording = async (variables: Record<string, string>, options: Options = defaults, applications?: unknown[]) => {
-    const doc = JSON.parse(cdr({ ...BASE, ...variables })) as Record<string, unknown>;
+    const doc = JSON.parse(cdr({ ...BASE, answer_epoch: '1709630050', ...variables })) as Record<string, unknown>;
     if (applications) doc.app_log = { applications };
     const [item] = await items(hook(JSON.stringify(doc), 'application/json'), options);
     if (item?.kind !== 'leg') throw new Error(`expected a leg, got ${JSON.stringify(item)}`);
@@ -282,6 +284,8 @@ describe('freeswitch-json: recording variables', () => {
   it('reads record_session from execute_on_answer (space or ::) and app_log, unless fromApplications is off', async () => {
     expect(await recording({ execute_on_answer: 'record_session /rec/a.wav' })).toEqual({ path: '/rec/a.wav' });
     expect(await recording({ execute_on_answer_1: 'record_session::/rec/b.wav +3600' })).toEqual({ path: '/rec/b.wav' });
+    expect(await recording({ execute_on_answer: 'record_session /rec/a.wav', answer_epoch: '0' })).toBeUndefined();
+    expect(await recording({ execute_on_pre_answer: 'record_session /rec/p.wav', answer_epoch: '0' })).toEqual({ path: '/rec/p.wav' });
     expect(await recording({}, defaults, [{ app_name: 'record_session', app_data: '{record_min_sec=2}/rec/c.wav' }])).toEqual({ path: '/rec/c.wav' });
     const off = { ...defaults, recording: { ...defaults.recording, fromApplications: false } };
     expect(await recording({ execute_on_answer: 'record_session /rec/a.wav' }, off)).toBeUndefined();
