@@ -47,9 +47,9 @@ export function mergeTwilioLegs(legs: CallRecord[]): CallRecord {
 async function* parseTwilio(input: AdapterInput, options: TwilioOptions): AsyncGenerator<ParseItem> {
   const max = options.maxDocumentBytes;
   if (isHook(input)) {
-    const type = mediaType(input.contentType);
-    if (type !== FORM && type !== JSON_TYPE) {
-      yield { kind: 'error', location: locate(input), message: `unsupported content type "${type}"; expected ${FORM} or ${JSON_TYPE}` };
+    const declared = mediaType(input.contentType);
+    if (declared !== undefined && declared !== FORM && declared !== JSON_TYPE) {
+      yield { kind: 'error', location: locate(input), message: `unsupported content type "${declared}"; expected ${FORM} or ${JSON_TYPE}` };
       return;
     }
     const body = await readAllBounded(input.stream, max);
@@ -57,6 +57,8 @@ async function* parseTwilio(input: AdapterInput, options: TwilioOptions): AsyncG
       yield { kind: 'error', location: locate(input), message: `body larger than ${formatBytes(max)} (maxDocumentBytes): refused` };
       return;
     }
+    // No content type at all: a JSON body opens with { or [, anything else is read as a form.
+    const type = declared ?? (/^\s*[[{]/.test(body.text) ? JSON_TYPE : FORM);
     yield* type === FORM ? formItems(body.text, locate(input), options) : jsonItems(body.text, input, input.firstLine ?? 1, options);
     return;
   }

@@ -214,6 +214,11 @@ describe('twilio: hook posts and bad input', () => {
     expect(formItem).toMatchObject({ kind: 'leg', groupKey: COMPLETED.CallSid, leg: { location: 'hook:twilio' } });
     const [jsonItem] = await items(hook(JSON.stringify(COMPLETED), 'application/json; charset=utf-8'));
     expect(jsonItem).toMatchObject({ kind: 'leg', groupKey: COMPLETED.CallSid });
+    // a proxy that drops the header: the body says what it is
+    for (const body of [form(COMPLETED), JSON.stringify(COMPLETED)]) {
+      const [sniffed] = await items(hook(body, ''));
+      expect(sniffed).toMatchObject({ kind: 'leg', groupKey: COMPLETED.CallSid, leg: { location: 'hook:twilio' } });
+    }
   });
 
   it('names the field at fault: no CallSid, a bad Timestamp, a bad CallDuration, a missing RecordingUrl', async () => {
