@@ -51,6 +51,8 @@ export interface LedgerRow {
   resubmits: number;
   leaseOwner: string | null;
   leaseUntil: number | null;
+  /** When the current lease holder started the HTTP request (null: claimed but not sent yet). */
+  sendingAt: number | null;
   createdAt: number;
   updatedAt: number;
   submittedAt: number | null;
@@ -125,6 +127,7 @@ export interface RowPatch {
   resubmits?: number | 'increment';
   leaseOwner?: string | null;
   leaseUntil?: number | null;
+  sendingAt?: number | null;
   submittedAt?: number | null;
   confirmedAt?: number | null;
 }
@@ -152,11 +155,18 @@ export interface Ledger {
   claimDue(opts: { now: number; limit: number; owner: string; leaseMs: number }): Promise<LedgerRow[]>;
   /** Apply a patch if the guard holds; returns false when the row moved on meanwhile. */
   update(externalId: string, patch: RowPatch, guard?: RowGuard): Promise<boolean>;
-  /** `submitting` rows whose lease expired (their process died mid-request) become `verify`. Returns how many. */
+  /** Extend the leases `owner` holds on these rows (a heartbeat while they wait in the queue). Returns how many. */
+  renewLeases(owner: string, externalIds: string[], leaseUntil: number): Promise<number>;
+  /**
+   * `submitting` rows whose lease expired (their process died): those whose request had started become `verify`
+   * (they may exist in Dstny), those only queued go back to `pending`. Returns how many became `verify`.
+   */
   recoverExpiredLeases(now: number): Promise<number>;
   /** Move rows matching the filter back to `pending` (attempts reset). Returns the ids moved. */
   requeue(filter: RowFilter, now: number): Promise<string[]>;
   stats(): Promise<LedgerStats>;
+  /** How many rows were submitted (created in Dstny) since `since` (epoch ms): the daily quota. */
+  countSubmittedSince(since: number): Promise<number>;
   /** Conversation id → external id, for the webhook receiver. */
   findByConversationId(conversationId: string): Promise<LedgerRow | null>;
 

@@ -38,6 +38,7 @@ interface CallRowDb {
   resubmits: number;
   lease_owner: string | null;
   lease_until: number | null;
+  sending_at: number | null;
   created_at: number;
   updated_at: number;
   submitted_at: number | null;
@@ -60,6 +61,7 @@ function toRow(r: CallRowDb): LedgerRow {
     resubmits: r.resubmits,
     leaseOwner: r.lease_owner,
     leaseUntil: r.lease_until,
+    sendingAt: r.sending_at,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     submittedAt: r.submitted_at,
@@ -85,6 +87,7 @@ const PATCH_COLUMNS: Record<Exclude<keyof RowPatch, 'attempts' | 'resubmits'>, s
   conversationId: 'conversation_id',
   leaseOwner: 'lease_owner',
   leaseUntil: 'lease_until',
+  sendingAt: 'sending_at',
   submittedAt: 'submitted_at',
   confirmedAt: 'confirmed_at',
 };
@@ -132,16 +135,20 @@ export class SqliteLedger implements Ledger {
       get: db.prepare<[string], CallRowDb>('SELECT * FROM calls WHERE external_id = ?'),
       byConversation: db.prepare<[string], CallRowDb>('SELECT * FROM calls WHERE conversation_id = ? LIMIT 1'),
       claim: db.prepare<[string, number, number, number, number], CallRowDb>(
-        `UPDATE calls SET state = 'submitting', lease_owner = ?, lease_until = ?, updated_at = ?
+        `UPDATE calls SET state = 'submitting', lease_owner = ?, lease_until = ?, sending_at = NULL, updated_at = ?
          WHERE external_id IN (
            SELECT external_id FROM calls WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
          )
          RETURNING *`,
       ),
-      recover: db.prepare(
-        `UPDATE calls SET state = 'verify', lease_owner = NULL, lease_until = NULL, next_attempt_at = @now, updated_at = @now,
+      recoverQueued: db.prepare(
+        `UPDATE calls SET state = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = @now, updated_at = @now
+         WHERE state = 'submitting' AND lease_until < @now AND sending_at IS NULL`,
+      ),
+      recoverSent: db.prepare(
+        `UPDATE calls SET state = 'verify', lease_owner = NULL, lease_until = NULL, sending_at = NULL, next_attempt_at = @now, updated_at = @now,
            reason = 'in flight when its process stopped: look it up before sending again'
-         WHERE state = 'submitting' AND lease_until < @now`,
+         WHERE state = 'submitting' AND lease_until < @now AND sending_at IS NOT NULL`,
       ),
       counts: db.prepare<[], { state: RowState; n: number }>('SELECT state, COUNT(*) AS n FROM calls GROUP BY state'),
       oldestDue: db.prepare<[], { external_id: string; next_attempt_at: number; state: RowState }>(
@@ -153,6 +160,7 @@ export class SqliteLedger implements Ledger {
          WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'verify')
          ORDER BY updated_at DESC LIMIT 10`,
       ),
+      submittedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE submitted_at >= ?'),
       getCheckpoint: db.prepare<[string], { value: string }>('SELECT value FROM checkpoints WHERE key = ?'),
       setCheckpoint: db.prepare(
         `INSERT INTO checkpoints (key, value, updated_at) VALUES (@key, @value, @now)
@@ -265,7 +273,24 @@ export class SqliteLedger implements Ledger {
     return this.db.prepare(`UPDATE calls SET ${sets.join(', ')} WHERE ${where}`).run(...params).changes === 1;
   });
 
-  recoverExpiredLeases = guarded(this.isOpen, (now: number): number => this.stmts.recover.run({ now }).changes);
+  renewLeases = guarded(this.isOpen, (owner: string, externalIds: string[], leaseUntil: number): number => {
+    let renewed = 0;
+    // Chunks keep the statement under SQLite's variable limit.
+    for (let i = 0; i < externalIds.length; i += 500) {
+      const ids = externalIds.slice(i, i + 500);
+      renewed += this.db
+        .prepare(`UPDATE calls SET lease_until = ? WHERE state = 'submitting' AND lease_owner = ? AND external_id IN (${ids.map(() => '?').join(', ')})`)
+        .run(leaseUntil, owner, ...ids).changes;
+    }
+    return renewed;
+  });
+
+  recoverExpiredLeases = guarded(this.isOpen, (now: number): number =>
+    this.db.transaction(() => {
+      this.stmts.recoverQueued.run({ now });
+      return this.stmts.recoverSent.run({ now }).changes;
+    }).immediate(),
+  );
 
   requeue = guarded(this.isOpen, (filter: RowFilter, now: number): string[] => {
     const { where, params } = buildWhere(filter);
@@ -290,6 +315,8 @@ export class SqliteLedger implements Ledger {
       lastErrors: this.stmts.lastErrors.all().map((e) => ({ externalId: e.external_id, state: e.state, reason: e.reason, updatedAt: e.updated_at })),
     };
   });
+
+  countSubmittedSince = guarded(this.isOpen, (since: number): number => this.stmts.submittedSince.get(since)?.n ?? 0);
 
   getCheckpoint = guarded(this.isOpen, (key: string): string | null => this.stmts.getCheckpoint.get(key)?.value ?? null);
 

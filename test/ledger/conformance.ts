@@ -80,7 +80,7 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
 
     it('hands due pending rows to one claimer under a lease, and never the same row to a second', async () => {
       const now = Date.now();
-      await ledger.put([pendingRow('p1'), pendingRow('p2'), pendingRow('later', { nextAttemptAt: now + 60_000 })]);
+      await ledger.put([pendingRow('p1', { nextAttemptAt: now }), pendingRow('p2', { nextAttemptAt: now }), pendingRow('later', { nextAttemptAt: now + 60_000 })]);
       const first = await ledger.claimDue({ now, limit: 10, owner: 'A', leaseMs: 1000 });
       expect(first.map((r) => r.externalId).sort()).toEqual(['p1', 'p2']);
       expect(first.every((r) => r.state === 'submitting' && r.leaseOwner === 'A')).toBe(true);
@@ -97,16 +97,30 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       expect(got.map((r) => r.externalId)).toEqual(['n1', 'n2']);
     });
 
-    it('turns rows whose lease expired (their process died mid-request) into verify, not pending', async () => {
+    it('turns rows whose lease expired mid-request into verify, and rows only queued back into pending', async () => {
       const now = Date.now();
-      await ledger.put([pendingRow('l1'), pendingRow('l2')]);
-      await ledger.claimDue({ now, limit: 1, owner: 'dead', leaseMs: 100 });
+      await ledger.put([pendingRow('l1', { nextAttemptAt: now - 2 }), pendingRow('l2', { nextAttemptAt: now - 1 }), pendingRow('l3', { nextAttemptAt: now })]);
+      await ledger.claimDue({ now, limit: 2, owner: 'dead', leaseMs: 100 });
+      await ledger.update('l1', { sendingAt: now }, { leaseOwner: 'dead' });
       expect(await ledger.recoverExpiredLeases(now + 50)).toBe(0);
       expect(await ledger.recoverExpiredLeases(now + 101)).toBe(1);
-      const rows = await ledger.query({ states: ['verify'] });
-      expect(rows).toHaveLength(1);
-      expect(rows[0]?.leaseOwner).toBeNull();
-      expect((await ledger.claimDue({ now: now + 200, limit: 10, owner: 'B', leaseMs: 100 })).map((r) => r.externalId)).toEqual(['l2']);
+      expect(await ledger.get('l1')).toMatchObject({ state: 'verify', leaseOwner: null, sendingAt: null });
+      expect(await ledger.get('l2')).toMatchObject({ state: 'pending', leaseOwner: null });
+      const next = await ledger.claimDue({ now: now + 200, limit: 10, owner: 'B', leaseMs: 100 });
+      expect(next.map((r) => r.externalId).sort()).toEqual(['l2', 'l3']);
+    });
+
+    it('renews only the leases its owner holds, so a live holder is never recovered', async () => {
+      await ledger.put([pendingRow('h1'), pendingRow('h2')]);
+      const now = Date.now();
+      const [a] = await ledger.claimDue({ now, limit: 1, owner: 'A', leaseMs: 100 });
+      const [b] = await ledger.claimDue({ now, limit: 1, owner: 'B', leaseMs: 100 });
+      await ledger.update(a!.externalId, { sendingAt: now }, { leaseOwner: 'A' });
+      await ledger.update(b!.externalId, { sendingAt: now }, { leaseOwner: 'B' });
+      expect(await ledger.renewLeases('A', ['h1', 'h2'], now + 10_000)).toBe(1);
+      expect(await ledger.recoverExpiredLeases(now + 200)).toBe(1);
+      expect(await ledger.get(a!.externalId)).toMatchObject({ state: 'submitting', leaseOwner: 'A' });
+      expect(await ledger.get(b!.externalId)).toMatchObject({ state: 'verify', leaseOwner: null });
     });
 
     it('applies an update only while its guard holds', async () => {
@@ -142,6 +156,14 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       expect(stats.counts).toMatchObject({ pending: 2, skipped: 1, rejected: 1, confirmed: 0 });
       expect(stats.oldestDue).toMatchObject({ externalId: 's1', state: 'pending' });
       expect(stats.lastErrors).toEqual([expect.objectContaining({ externalId: 's4', reason: 'no owner for extension 1003' })]);
+    });
+
+    it('counts rows submitted since a moment (the daily quota)', async () => {
+      await ledger.put([pendingRow('m1'), pendingRow('m2'), pendingRow('m3')]);
+      await ledger.update('m1', { state: 'submitted', submittedAt: 1_000 });
+      await ledger.update('m2', { state: 'confirmed', submittedAt: 5_000 });
+      expect(await ledger.countSubmittedSince(2_000)).toBe(1);
+      expect(await ledger.countSubmittedSince(0)).toBe(2);
     });
 
     it('commits checkpoints together with rows, and keeps them across a restart', async () => {

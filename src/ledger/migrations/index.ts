@@ -58,4 +58,11 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'sending-at',
+    // When the request of a leased row really started: a dead process's row that was only queued is safe to
+    // send again; one whose request had started may already exist in Dstny and must be looked up first.
+    sql: `ALTER TABLE calls ADD COLUMN sending_at INTEGER;`,
+  },
 ];

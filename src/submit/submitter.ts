@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import type { DstnyClient } from '../dstny/client.js';
+import { AuthError, PermanentApiError, RateLimitedError, RetryableApiError } from '../dstny/errors.js';
+import type { Ledger, LedgerRow } from '../ledger/ledger.js';
+import type { Logger } from '../log/logger.js';
+import { backoffDelay, startOfUtcDay } from './backoff.js';
+import type { SubmitConfig } from './config.js';
+import type { ApiScheduler } from './scheduler.js';
+
+export type SubmitterState = 'running' | 'paused' | 'halted' | 'quota' | 'stopped';
+
+export interface SubmitterStatus {
+  state: SubmitterState;
+  /** Why submission is halted (auth) or held (quota); never contains the token. */
+  reason: string | null;
+  pausedUntil: number | null;
+  queued: number;
+  inFlight: number;
+  sent: number;
+}
+
+export interface SubmitterDeps {
+  ledger: Ledger;
+  client: Pick<DstnyClient, 'createConversation'>;
+  scheduler: ApiScheduler;
+  config: SubmitConfig;
+  logger: Logger;
+  /** Lease owner id; unique per process. */
+  owner?: string;
+  random?: () => number;
+}
+
+/**
+ * Moves due rows from the ledger into the shared rate-limited queue, posts them, and records each outcome
+ * (DESIGN.md step 6). Every outcome is written to the ledger under the row's lease, so a row can never be
+ * sent by two processes at once, and a crash leaves it `submitting` → `verify`, never silently re-sent.
+ */
+export class Submitter {
+  readonly owner: string;
+  private readonly cfg: SubmitConfig;
+  private readonly log: Logger;
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private pumping: Promise<number> | null = null;
+  /** Rows claimed and queued but not started; released (handed back to the ledger) on pause, halt and stop. */
+  private readonly queued = new Map<string, LedgerRow>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightIds = new Set<string>();
+  private stopped = true;
+  private renewedAt = 0;
+  private haltReason: string | null = null;
+  private probeDue = false;
+  private quotaUntil = 0;
+  private sent = 0;
+
+  constructor(private readonly deps: SubmitterDeps) {
+    this.owner = deps.owner ?? `callbridge-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.cfg = deps.config;
+    this.log = deps.logger.child({ component: 'submit' });
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.pumpTimer = setInterval(() => void this.pump(), this.cfg.pumpIntervalMs);
+    void this.pump();
+  }
+
+  status(now = Date.now()): SubmitterStatus {
+    const pausedUntil = this.deps.scheduler.pausedUntilMs(now);
+    let state: SubmitterState = 'running';
+    if (this.stopped) state = 'stopped';
+    else if (this.haltReason) state = 'halted';
+    else if (this.quotaUntil > now) state = 'quota';
+    else if (pausedUntil) state = 'paused';
+    const reason = state === 'halted' ? this.haltReason : state === 'quota' ? `daily quota of ${this.cfg.dailyQuota} conversations reached; resuming at ${new Date(this.quotaUntil).toISOString()}` : null;
+    return { state, reason, pausedUntil, queued: this.queued.size, inFlight: this.inFlight.size, sent: this.sent };
+  }
+
+  /** One pump: recover dead leases, then claim as many due rows as the queue can start soon. Returns rows queued. */
+  pump(now = Date.now()): Promise<number> {
+    // One pump at a time: a slow ledger must not make two pumps claim on top of each other.
+    this.pumping ??= this.pumpUnlocked(now).finally(() => {
+      this.pumping = null;
+    });
+    return this.pumping;
+  }
+
+  private async pumpUnlocked(now: number): Promise<number> {
+    if (this.stopped) return 0;
+    try {
+      await this.heartbeat(now);
+      const recovered = await this.deps.ledger.recoverExpiredLeases(now);
+      if (recovered) this.log.warn(`${recovered} request(s) were in flight when their process stopped; they will be looked up before being sent again`);
+      if (this.deps.scheduler.pausedUntilMs(now)) return 0;
+      let room = this.capacity() - this.queued.size - this.inFlight.size;
+      if (this.haltReason) {
+        if (!this.probeDue || this.inFlight.size > 0) return 0;
+        room = 1; // the probe: one real submission tells whether the token works again
+        this.probeDue = false;
+      }
+      room = Math.min(room, await this.quotaLeft(now));
+      if (room <= 0) return 0;
+      const rows = await this.deps.ledger.claimDue({ now, limit: room, owner: this.owner, leaseMs: this.cfg.leaseMs });
+      for (const row of rows) this.enqueue(row);
+      return rows.length;
+    } catch (error) {
+      this.log.error('pump failed; will try again', { error });
+      return 0;
+    }
+  }
+
+  /** Keep the leases of every row this process holds alive, so no other process (or our own recovery) takes them. */
+  private async heartbeat(now: number): Promise<void> {
+    if (now - this.renewedAt < this.cfg.leaseMs / 3) return;
+    this.renewedAt = now;
+    const held = [...this.queued.keys(), ...this.inFlightIds];
+    if (held.length) await this.deps.ledger.renewLeases(this.owner, held, now + this.cfg.leaseMs);
+  }
+
+  /** Enough queued work to keep the rate busy for about two windows, no more (leases stay short). */
+  private capacity(): number {
+    return Math.max(this.cfg.concurrency, Math.ceil(this.cfg.rateLimit.perSecond * 2)) + this.cfg.concurrency;
+  }
+
+  private async quotaLeft(now: number): Promise<number> {
+    if (this.cfg.dailyQuota === 0) return Number.POSITIVE_INFINITY;
+    if (this.quotaUntil > now) return 0;
+    const dayStart = startOfUtcDay(now);
+    const used = (await this.deps.ledger.countSubmittedSince(dayStart)) + this.queued.size + this.inFlight.size;
+    const left = this.cfg.dailyQuota - used;
+    if (left <= 0 && this.queued.size + this.inFlight.size === 0) {
+      this.quotaUntil = dayStart + 86_400_000;
+      this.log.warn(`daily quota of ${this.cfg.dailyQuota} conversations reached: holding submissions (nothing is failed) until ${new Date(this.quotaUntil).toISOString()}`);
+    }
+    return Math.max(0, left);
+  }
+
+  private enqueue(row: LedgerRow): void {
+    this.queued.set(row.externalId, row);
+    this.deps.scheduler
+      .schedule(async () => {
+        // Released (pause, halt, stop) while waiting: the ledger already has it back.
+        if (!this.queued.delete(row.externalId)) return;
+        const task = this.send(row);
+        this.inFlight.add(task);
+        this.inFlightIds.add(row.externalId);
+        try {
+          await task;
+        } finally {
+          this.inFlight.delete(task);
+          this.inFlightIds.delete(row.externalId);
+        }
+      })
+      .catch(() => {
+        // Outcomes, 429 included, are recorded inside send(); the scheduler rethrows the 429 after pausing.
+      });
+  }
+
+  private async send(row: LedgerRow): Promise<void> {
+    const { ledger } = this.deps;
+    const lease = { leaseOwner: this.owner, states: ['submitting' as const] };
+    const started = Date.now();
+    // Renew the lease and mark the request as started: from here a crash means "look it up", not "send again".
+    if (!(await ledger.update(row.externalId, { leaseUntil: started + this.cfg.leaseMs, sendingAt: started }, lease))) {
+      this.log.warn(`row ${row.externalId} lost its lease while queued; not sending it`);
+      return;
+    }
+    if (!row.payload) {
+      await ledger.update(row.externalId, { state: 'rejected', reason: 'no payload to send', leaseOwner: null, leaseUntil: null }, lease);
+      return;
+    }
+    const done = { leaseOwner: null, leaseUntil: null, sendingAt: null };
+    try {
+      const { conversationId } = await this.deps.client.createConversation(row.payload);
+      const now = Date.now();
+      await ledger.update(
+        row.externalId,
+        {
+          state: 'submitted',
+          conversationId,
+          submittedAt: now,
+          attempts: 'increment',
+          reason: conversationId ? null : 'Dstny answered without a conversation_id; the reconciler will look it up',
+          ...done,
+        },
+        lease,
+      );
+      this.sent++;
+      if (this.haltReason) this.resume();
+    } catch (error) {
+      const now = Date.now();
+      if (error instanceof RateLimitedError) {
+        // The scheduler has paused every task; this row goes back without burning an attempt.
+        await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now + error.retryAfterMs, ...done }, lease);
+        this.log.warn(`Dstny rate limit (429): pausing all submissions for ${Math.ceil(error.retryAfterMs / 1000)} s`);
+        await this.releaseQueued(now + error.retryAfterMs);
+      } else if (error instanceof AuthError) {
+        await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now, ...done }, lease);
+        this.halt(error.message);
+        await this.releaseQueued(now);
+      } else if (error instanceof PermanentApiError) {
+        await ledger.update(row.externalId, { state: 'failed', reason: error.apiMessage, attempts: 'increment', ...done }, lease);
+        this.log.error(`call ${row.externalId} (${row.location ?? row.sourceId}) refused by Dstny: ${error.apiMessage}`);
+      } else {
+        await this.retryLater(row, error, now);
+      }
+    }
+  }
+
+  private async retryLater(row: LedgerRow, error: unknown, now: number): Promise<void> {
+    const lease = { leaseOwner: this.owner, states: ['submitting' as const] };
+    const reason = error instanceof Error ? error.message : String(error);
+    const attempts = row.attempts + 1;
+    const done = { leaseOwner: null, leaseUntil: null, sendingAt: null, attempts: 'increment' as const };
+    if (!(error instanceof RetryableApiError)) this.log.error(`unexpected error submitting ${row.externalId}`, { error });
+    if (error instanceof RetryableApiError && error.maybeDelivered) {
+      // The request may have reached Dstny: sending again could create the call twice. Look it up first.
+      await this.deps.ledger.update(row.externalId, { state: 'verify', reason: `${reason} (may have been delivered: will be looked up before sending again)`, nextAttemptAt: now, ...done }, lease);
+      this.log.warn(`call ${row.externalId}: ${reason}; it may have been delivered, so it will be looked up before it is sent again`);
+      return;
+    }
+    if (attempts >= this.cfg.maxAttempts) {
+      await this.deps.ledger.update(row.externalId, { state: 'failed', reason: `gave up after ${attempts} attempts: ${reason}`, ...done }, lease);
+      this.log.error(`call ${row.externalId} failed after ${attempts} attempts: ${reason}`);
+      return;
+    }
+    const wait = Math.max(backoffDelay(attempts, this.cfg.backoff, this.deps.random), error instanceof RetryableApiError ? (error.delayMs ?? 0) : 0);
+    await this.deps.ledger.update(row.externalId, { state: 'pending', reason, nextAttemptAt: now + wait, ...done }, lease);
+    this.log.warn(`call ${row.externalId}: ${reason}; retry ${attempts}/${this.cfg.maxAttempts - 1} in ${Math.ceil(wait / 1000)} s`);
+  }
+
+  /** Hand every queued, not-started row back to the ledger (due at `dueAt`). */
+  private async releaseQueued(dueAt: number): Promise<void> {
+    const rows = [...this.queued.keys()];
+    this.queued.clear();
+    for (const id of rows) {
+      await this.deps.ledger.update(
+        id,
+        { state: 'pending', nextAttemptAt: dueAt, leaseOwner: null, leaseUntil: null, sendingAt: null },
+        { leaseOwner: this.owner, states: ['submitting'] },
+      );
+    }
+  }
+
+  private halt(reason: string): void {
+    if (this.haltReason) {
+      this.log.error(`the API token is still refused: ${reason}; next probe in ${Math.round(this.cfg.authProbeIntervalMs / 1000)} s`);
+      return;
+    }
+    this.haltReason = reason;
+    this.log.error(
+      `SUBMISSION STOPPED: ${reason}. No calls are sent (none are failed or lost) until a request succeeds again; one probe every ${Math.round(this.cfg.authProbeIntervalMs / 1000)} s.`,
+    );
+    this.probeTimer = setInterval(() => {
+      this.probeDue = true;
+      void this.pump();
+    }, this.cfg.authProbeIntervalMs);
+  }
+
+  private resume(): void {
+    this.log.info('the API token works again: submission resumed');
+    this.haltReason = null;
+    this.probeDue = false;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+  }
+
+  /**
+   * Stop taking work, hand queued rows back, let in-flight requests finish within shutdownTimeoutMs.
+   * A request still running after that keeps its lease and becomes `verify` later: nothing is lost or re-sent blindly.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.pumpTimer) clearInterval(this.pumpTimer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.pumpTimer = this.probeTimer = null;
+    await this.pumping;
+    await this.releaseQueued(Date.now());
+    if (this.inFlight.size) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        Promise.allSettled([...this.inFlight]).then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), this.cfg.shutdownTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) this.log.warn(`${this.inFlight.size} request(s) still in flight at shutdown; they will be looked up before being sent again`);
+    }
+  }
+
+  /** Resolves when nothing is due, queued or in flight (tests, benchmarks, `callbridge start --once`). */
+  async idle(pollMs = 50): Promise<void> {
+    for (;;) {
+      await this.pump();
+      if (this.queued.size === 0 && this.inFlight.size === 0) {
+        const due = (await this.deps.ledger.stats()).oldestDue;
+        if (!due || due.state !== 'pending' || due.nextAttemptAt > Date.now() || this.haltReason || this.stopped) return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+}
