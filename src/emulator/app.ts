@@ -128,7 +128,7 @@ export function createEmulatorApp(deps: EmulatorAppDeps): express.Express {
 
   api.use(async (req, res, next) => {
     const route = classify(req.method, req.path);
-    state.countRequest(route);
+    state.countRequest(route, req.method, req.originalUrl);
     if (!authorized(req)) {
       state.countResponse('unauthorized');
       res.setHeader('www-authenticate', 'Bearer');
@@ -317,6 +317,9 @@ export function createEmulatorApp(deps: EmulatorAppDeps): express.Express {
   admin.delete('/webhooks', (_req, res) => {
     deps.webhooks.clear();
     res.status(204).end();
+  });
+  admin.get('/requests', (_req, res) => {
+    res.json(state.requestLog);
   });
   admin.get('/deliveries', (_req, res) => {
     res.json(deps.webhooks.deliveries);

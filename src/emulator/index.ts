@@ -2,4 +2,4 @@ export { type EmulatorConfig, type EmulatorConfigInput, type EmulatorFaults, typ
 export { listedConversation } from './conversations.js';
 export { defaultSeed, type Seed } from './seed.js';
 export { type EmulatorHandle, type EmulatorOptions, runEmulator, startEmulator } from './server.js';
-export type { EmulatorState, EmulatorStatsSnapshot } from './state.js';
+export type { EmulatorState, EmulatorStatsSnapshot, LoggedRequest } from './state.js';

@@ -40,6 +40,15 @@ export interface EmulatorStatsSnapshot {
 }
 
 const PER_SECOND_WINDOW = 3_600;
+const REQUEST_LOG_LIMIT = 2_000;
+
+/** One /api/v2 request as it arrived (path with its query), for tests that check what a client asked. */
+export interface LoggedRequest {
+  at: number;
+  method: string;
+  url: string;
+  route: ApiRoute;
+}
 
 /** Everything the emulator received and did, for tests and benchmarks; plus the live fault settings. */
 export class EmulatorState {
@@ -64,6 +73,8 @@ export class EmulatorState {
   private firstCreateAt: number | null = null;
   private lastCreateAt: number | null = null;
   readonly webhookCounts = { attempts: 0, delivered: 0, failed: 0, gaveUp: 0 };
+  /** The last requests (at most 2,000), oldest first. */
+  readonly requestLog: LoggedRequest[] = [];
   readonly limiter: RateLimiter;
   faults: EmulatorFaults;
 
@@ -91,8 +102,10 @@ export class EmulatorState {
     return { ...this.faults };
   }
 
-  countRequest(route: ApiRoute): void {
+  countRequest(route: ApiRoute, method = '', url = ''): void {
     const now = this.now();
+    this.requestLog.push({ at: now, method, url, route });
+    if (this.requestLog.length > REQUEST_LOG_LIMIT) this.requestLog.shift();
     this.requestsTotal += 1;
     this.byRoute[route] += 1;
     this.firstAt ??= now;
@@ -195,6 +208,7 @@ export class EmulatorState {
     this.conversations.clear();
     this.byExternalId.clear();
     this.perSecond.clear();
+    this.requestLog.length = 0;
     this.requestsTotal = 0;
     for (const r of apiRoutes) this.byRoute[r] = 0;
     for (const k of Object.keys(this.responseCounts) as ResponseKind[]) this.responseCounts[k] = 0;

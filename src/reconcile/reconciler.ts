@@ -1,11 +1,12 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { AuthError } from '../dstny/errors.js';
 import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type { ReconcileConfig } from './config.js';
 import { type DateWindow, dateWindows, fieldAt } from './windows.js';
 
 /**
- * The part of the Dstny client the reconciler needs (src/dstny/client.ts satisfies it):
+ * The part of the Dstny client the reconciler needs (src/dstny/client.ts's DstnyClient satisfies it):
  * `listConversations` is GET api/v2/conversations with array params sent as `name[]=v`;
  * `getByPath` is a GET whose 404 answers null.
  */
@@ -23,7 +24,7 @@ export interface ReconcilerDeps {
   config: ReconcileConfig;
   schedule?: Schedule;
   logger?: Logger;
-  /** Errors after which the run stops at once and says so (the client's AuthError). */
+  /** Errors that deserve a loud log (default: the client's AuthError). Every API error stops the run. */
   isFatal?: (error: unknown) => boolean;
 }
 
@@ -113,7 +114,7 @@ export class Reconciler {
     this.config = deps.config;
     this.schedule = deps.schedule ?? ((fn) => fn());
     this.logger = (deps.logger ?? silentLogger()).child({ component: 'reconcile' });
-    this.isFatal = deps.isFatal ?? (() => false);
+    this.isFatal = deps.isFatal ?? ((error) => error instanceof AuthError);
     if (!this.config.lookup.externalIdField) {
       this.logger.warn(
         'reconcile.lookup.externalIdField is empty: calls left in flight by a crash cannot be looked up and will be re-sent after verifyWaitMinutes (a duplicate is possible)',

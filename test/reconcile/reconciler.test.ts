@@ -3,7 +3,7 @@ import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js'
 import { type ReconcileConfig, reconcileConfigSchema } from '../../src/reconcile/config.js';
 import { Reconciler, type Schedule } from '../../src/reconcile/reconciler.js';
 import { startRecordingServer, type TestServer, waitFor } from '../emulator/support.js';
-import { callPayload, fetchLookup, putPending, submitDue, type TempLedger, tempLedger } from './support.js';
+import { callPayload, clientFor, putPending, submitDue, type TempLedger, tempLedger } from './support.js';
 
 const MIN = 60_000;
 let recordings: TestServer;
@@ -25,11 +25,14 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-function reconciler(overrides: Record<string, unknown> = {}, schedule?: Schedule) {
+function reconciler(overrides: Record<string, unknown> = {}, schedule?: Schedule, token?: string) {
   const config: ReconcileConfig = reconcileConfigSchema.parse({ graceMinutes: 5, deadlineMinutes: 120, verifyWaitMinutes: 30, ...overrides });
-  const api = fetchLookup(emu);
-  return { rec: new Reconciler({ ledger: t.ledger, api, config, schedule }), api };
+  return { rec: new Reconciler({ ledger: t.ledger, api: clientFor(emu, token), config, schedule }) };
 }
+
+/** What the reconciler asked the emulator: request paths with their (decoded) queries. */
+const asked = (route: 'list' | 'get') =>
+  emu.state.requestLog.filter((r) => r.route === route).map((r) => decodeURIComponent(r.url));
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
@@ -75,7 +78,7 @@ describe('reconciler: submitted rows', () => {
     await submit(march, '2025-03-01T12:00:00Z', Date.now() - 10 * MIN);
     const listsBefore = emu.state.stats().requests.byRoute.list;
     let scheduled = 0;
-    const { rec, api } = reconciler({}, (fn) => {
+    const { rec } = reconciler({}, (fn) => {
       scheduled += 1;
       return fn();
     });
@@ -86,9 +89,9 @@ describe('reconciler: submitted rows', () => {
     expect(stats.requests.byRoute.get).toBe(0);
     // Every API call went through the shared limiter.
     expect(scheduled).toBe(2);
-    expect(api.calls.map((c) => decodeURIComponent(c)).sort()).toEqual([
-      'api/v2/conversations?global_start=2025-02-28&global_end=2025-03-02&recording_types[]=call',
-      'api/v2/conversations?global_start=2025-04-16&global_end=2025-04-19&recording_types[]=call',
+    expect(asked('list').sort()).toEqual([
+      '/api/v2/conversations?global_start=2025-02-28&global_end=2025-03-02&recording_types[]=call',
+      '/api/v2/conversations?global_start=2025-04-16&global_end=2025-04-19&recording_types[]=call',
     ]);
     expect((await t.ledger.stats()).counts.confirmed).toBe(190);
     // Reconciler calls per confirmed call: the benchmark goal is <= 0.05.
@@ -160,6 +163,15 @@ describe('reconciler: submitted rows', () => {
     expect(await rec.runOnce()).toMatchObject({ confirmed: 6, apiCalls: 2 });
   });
 
+  it('stops at a refused token without judging any row', async () => {
+    await submit(ids('auth', 2), '2025-04-17T08:00:00Z', Date.now() - 121 * MIN);
+    await submit(ids('auth-may', 2), '2025-05-20T08:00:00Z', Date.now() - 121 * MIN);
+    const { rec } = reconciler({}, undefined, 'a-wrong-token-123');
+    expect(await rec.runOnce()).toMatchObject({ checked: 4, missing: 0, confirmed: 0, inconclusive: 4, apiCalls: 1 });
+    expect(emu.state.stats().responses.unauthorized).toBe(1);
+    expect((await t.ledger.stats()).counts.submitted).toBe(4);
+  });
+
   it('handles a truncating list by searching the rows it did not see, one by one', async () => {
     const calls = ids('trunc', 8);
     await submit(calls, '2025-04-17T08:00:00Z', Date.now() - 10 * MIN);
@@ -168,6 +180,7 @@ describe('reconciler: submitted rows', () => {
     const summary = await rec.runOnce();
     expect(summary).toMatchObject({ confirmed: 8, missing: 0, apiCalls: 1 + 3 });
     expect(emu.state.stats().requests.byRoute.list).toBe(4);
+    expect(asked('list').filter((u) => u.includes('search=trunc-'))).toHaveLength(3);
   });
 
   it('finds rows by external id alone when listed conversations carry no usable id', async () => {
@@ -193,27 +206,26 @@ describe('reconciler: submitted rows', () => {
     await submit(ids('per', 3), '2025-04-17T08:00:00Z', Date.now() - 10 * MIN);
     emu.setFaults({ dropRate: 1 });
     await submit(['per-dropped'], '2025-04-17T08:00:00Z', Date.now() - 10 * MIN);
-    const { rec, api } = reconciler({ lookup: { mode: 'perId', perIdPath: 'api/v2/conversations/{id}' } });
+    const { rec } = reconciler({ lookup: { mode: 'perId', perIdPath: 'api/v2/conversations/{id}' } });
     expect(await rec.runOnce()).toMatchObject({ checked: 4, confirmed: 3, apiCalls: 4 });
     expect(emu.state.stats().requests.byRoute).toMatchObject({ get: 4, list: 0 });
-    expect(api.calls.every((c) => /^api\/v2\/conversations\/[0-9a-f-]{36}$/.test(c))).toBe(true);
+    expect(asked('get')).toHaveLength(4);
+    expect(asked('get').every((c) => /^\/api\/v2\/conversations\/[0-9a-f-]{36}$/.test(c))).toBe(true);
     expect((await t.ledger.get('per-dropped'))!.state).toBe('submitted');
   });
 });
 
 describe('reconciler: rows left in flight by a crash (verify)', () => {
-  /** A row claimed and sent, whose process died before recording the answer; its lease has expired. */
+  /** A row claimed and being sent, whose process died before recording the answer; its lease has expired. */
   async function crashInFlight(externalId: string, reachedDstny: boolean) {
     await putPending(t.ledger, [callPayload(externalId, '2025-04-17T08:00:00Z', recordings.url)]);
     const [row] = await t.ledger.claimDue({ now: Date.now() + 1, limit: 1, owner: 'dead-process', leaseMs: 1 });
     expect(row?.externalId).toBe(externalId);
+    // The submitter records that the request is starting (a row only queued would simply go back to pending).
+    expect(await t.ledger.update(externalId, { sendingAt: Date.now() }, { states: ['submitting'], leaseOwner: 'dead-process' })).toBe(true);
     if (reachedDstny) {
-      const res = await fetch(`${emu.url}/api/v2/conversations`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${emu.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(row!.payload),
-      });
-      expect(res.status).toBe(200);
+      const { conversationId } = await clientFor(emu).createConversation(row!.payload!);
+      expect(conversationId).toEqual(expect.any(String));
     }
     await new Promise((r) => setTimeout(r, 5));
     expect(await t.ledger.recoverExpiredLeases(Date.now())).toBe(1);
