@@ -1,4 +1,5 @@
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import { shorten } from '../generic/input.js';
 import type { FsCallflow, FsDocument, FsProfile } from './document.js';
 import { outcomeOf } from './hangup-causes.js';
 import type { FreeswitchExtractOptions } from './options.js';
@@ -49,7 +50,7 @@ export function extractLeg(doc: FsDocument, opts: FreeswitchExtractOptions, ctx:
   const uuid = v('uuid') ?? field(newest?.profile, 'uuid') ?? queryUuid;
   if (!uuid) return { ok: false, message: 'no uuid: variables.uuid is missing' };
   if (queryUuid && queryUuid !== uuid) {
-    return { ok: false, message: `the request's ?uuid=${queryUuid} is not the CDR's uuid ${uuid}` };
+    return { ok: false, message: `the request's ?uuid=${shorten(queryUuid, 64)} is not the CDR's uuid ${shorten(uuid, 64)}` };
   }
 
   const originator = doc.callflows.map((c) => c.originators[0]).find((p) => p !== undefined);

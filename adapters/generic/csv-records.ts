@@ -81,7 +81,7 @@ function scanQuotes(line: string, open: boolean, recordStart: boolean, quote: st
 
 function parseFrame(text: string, line: number, delimiter: string, quote: string): CsvItem {
   try {
-    const rows = parse(text, { delimiter, quote, relax_quotes: true, relax_column_count: true, skip_empty_lines: false }) as string[][];
+    const rows = parse(text, { delimiter, quote, record_delimiter: '\n', relax_quotes: true, relax_column_count: true, skip_empty_lines: false }) as string[][];
     const fields = rows[0];
     if (rows.length !== 1 || !fields) return { line, error: `invalid CSV: expected one record, found ${rows.length}` };
     return { line, fields };

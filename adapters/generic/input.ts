@@ -133,9 +133,13 @@ export function parseJsonLocated(text: string): { ok: true; value: unknown } | {
   }
 }
 
-/** Keeps messages that quote input short: an error line must not carry a 10 MB field back out. */
+/**
+ * Makes quoted input fit in a one-line error message: short (an error must not carry a 10 MB field back
+ * out), on one line, and without control characters (binary garbage must not reach a terminal or a log raw).
+ */
 export function shorten(text: string, max = 200): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
+  return cut.replace(/[\t\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '\uFFFD');
 }
 
 export function formatBytes(bytes: number): string {

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { shorten } from './input.js';
 import type { GenericOptions } from './options.js';
 
 export type TimeResult = { ok: true; iso: string } | { ok: false; message: string };
@@ -65,5 +66,5 @@ export function parseDuration(value: string, unit: GenericOptions['durationUnit'
 }
 
 function clip(text: string): string {
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  return shorten(text, 60);
 }

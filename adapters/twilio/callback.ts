@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import { shorten } from '../generic/input.js';
 import type { ParseItem } from '../types.js';
 import type { TwilioOptions } from './options.js';
 
@@ -44,15 +45,15 @@ export function callbackToItem(params: Record<string, string>, location: string,
   const status = p('CallStatus')?.toLowerCase();
   if (!status) return { kind: 'error', location, message: 'no CallStatus and no RecordingStatus: not a status or recording callback' };
   if (PROGRESS_STATUS.has(status)) {
-    return { kind: 'skip', location, reason: `call ${callSid} not finished yet (CallStatus=${status}); the final status callback carries the call` };
+    return { kind: 'skip', location, reason: `call ${shorten(callSid, 64)} not finished yet (CallStatus=${status}); the final status callback carries the call` };
   }
   const outcome = FINAL_STATUS[status];
-  if (!outcome) return { kind: 'error', location, message: `unknown CallStatus "${status}"` };
+  if (!outcome) return { kind: 'error', location, message: `unknown CallStatus "${shorten(status, 60)}"` };
 
   const end = rfc2822(p('Timestamp'));
   if (!end.ok) return { kind: 'error', location, message: `Timestamp: ${end.message}` };
   const callDuration = wholeSeconds(p('CallDuration'));
-  if (callDuration === null) return { kind: 'error', location, message: `CallDuration: "${p('CallDuration')}" is not a number of seconds` };
+  if (callDuration === null) return { kind: 'error', location, message: `CallDuration: "${shorten(p('CallDuration') ?? '', 60)}" is not a number of seconds` };
   const talk = outcome === 'answered' ? (callDuration ?? 0) : 0;
   const start = end.dt.minus({ seconds: talk });
 
@@ -96,22 +97,22 @@ interface RecordingContext {
 function recordingItem(p: (name: string) => string | undefined, params: Record<string, string>, ctx: RecordingContext): ParseItem {
   const { location, options } = ctx;
   const status = p('RecordingStatus')?.toLowerCase() ?? 'completed';
-  const sid = p('RecordingSid') ?? 'recording';
+  const sid = shorten(p('RecordingSid') ?? 'recording', 64);
   if (status === 'in-progress') {
     return { kind: 'skip', location, reason: `recording ${sid} still in progress (RecordingStatus=in-progress); the completed callback carries the file` };
   }
   if (status === 'absent' || status === 'failed') {
     const code = p('ErrorCode');
-    return { kind: 'skip', location, reason: `recording ${sid} ${status} (RecordingStatus=${status}${code ? `, ErrorCode ${code}` : ''}): no file for this call` };
+    return { kind: 'skip', location, reason: `recording ${sid} ${status} (RecordingStatus=${status}${code ? `, ErrorCode ${shorten(code, 16)}` : ''}): no file for this call` };
   }
-  if (status !== 'completed') return { kind: 'error', location, message: `unknown RecordingStatus "${status}"` };
+  if (status !== 'completed') return { kind: 'error', location, message: `unknown RecordingStatus "${shorten(status, 60)}"` };
 
   const url = recordingUrl(p('RecordingUrl'), options);
   if (!url) return { kind: 'error', location, message: 'RecordingUrl: missing or not an http(s) URL' };
   const start = rfc2822(p('RecordingStartTime'));
   if (!start.ok) return { kind: 'error', location, message: `RecordingStartTime: ${start.message}` };
   const duration = wholeSeconds(p('RecordingDuration'));
-  if (duration === null) return { kind: 'error', location, message: `RecordingDuration: "${p('RecordingDuration')}" is not a number of seconds` };
+  if (duration === null) return { kind: 'error', location, message: `RecordingDuration: "${shorten(p('RecordingDuration') ?? '', 60)}" is not a number of seconds` };
 
   const leg: CallRecord = {
     externalId: ctx.groupKey,
@@ -210,7 +211,7 @@ function rfc2822(value: string | undefined): Parsed {
   let dt = DateTime.fromRFC2822(value, { setZone: true });
   if (!dt.isValid) dt = DateTime.fromISO(value, { setZone: true });
   if (!dt.isValid || !/(?:[+-]\d{2}:?\d{2}|Z|GMT|UT|UTC)\s*$/i.test(value)) {
-    return { ok: false, message: `"${value.slice(0, 60)}" is not an RFC 2822 date with a zone` };
+    return { ok: false, message: `"${shorten(value, 60)}" is not an RFC 2822 date with a zone` };
   }
   return { ok: true, dt };
 }

@@ -260,6 +260,8 @@ describe('generic: hostile CSV input', () => {
     const list = await items(text('garbage.csv', garbage), csvOptions);
     expect(list.length).toBeGreaterThanOrEqual(1);
     expect(list.every((i) => i.kind === 'error' && /^garbage\.csv:\d+$/.test(i.location))).toBe(true);
+    // quoted input reaches messages without control characters (terminals, log lines)
+    expect(list.every((i) => i.kind === 'error' && !/[\u0000-\u001f\u007f]/.test(i.message))).toBe(true);
   });
 
   it('a BOM and CRLF line ends are read as a plain header', async () => {
