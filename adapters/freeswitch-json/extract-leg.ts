@@ -1,5 +1,5 @@
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
-import { shorten } from '../generic/input.js';
+import { own, shorten } from '../generic/input.js';
 import type { FsCallflow, FsDocument, FsProfile } from './document.js';
 import { outcomeOf } from './hangup-causes.js';
 import type { FreeswitchExtractOptions } from './options.js';
@@ -74,7 +74,7 @@ export function extractLeg(doc: FsDocument, opts: FreeswitchExtractOptions, ctx:
 
   // Business direction only from a variable that states it; the switch's `direction` is per channel.
   const stated = v(opts.directionVariable);
-  const direction = stated !== undefined ? (opts.directionValues[stated] ?? opts.directionValues[stated.toLowerCase()]) : undefined;
+  const direction = stated !== undefined ? (own(opts.directionValues, stated) ?? own(opts.directionValues, stated.toLowerCase())) : undefined;
 
   // Directory users: the caller authenticated as one (user_name), the callee was dialed as one (user/…).
   const callerUser = v('user_name') ?? (fsTrue(v('sip_authorized')) ? v('sip_auth_username') : undefined);

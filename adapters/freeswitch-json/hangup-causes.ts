@@ -1,4 +1,5 @@
 import type { CallRecord } from '../../src/pipeline/call-record.js';
+import { own } from '../generic/input.js';
 
 type Outcome = CallRecord['outcome'];
 
@@ -57,5 +58,5 @@ export function outcomeOf(answered: boolean, cause: string | undefined, override
   if (answered) return 'answered';
   if (!cause) return 'unknown';
   const key = cause.trim().toUpperCase();
-  return overrides[key] ?? overrides[cause] ?? DEFAULT_HANGUP_OUTCOMES[key] ?? 'unknown';
+  return own(overrides, key) ?? own(overrides, cause) ?? own(DEFAULT_HANGUP_OUTCOMES, key) ?? 'unknown';
 }

@@ -186,3 +186,8 @@ export function arrayElementLines(text: string): number[] {
   }
   return lines;
 }
+
+/** `record[key]` for the record's own keys only: a value such as "constructor" must not reach Object.prototype. */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
-import { shorten } from '../generic/input.js';
+import { own, shorten } from '../generic/input.js';
 import type { ParseItem } from '../types.js';
 import type { TwilioOptions } from './options.js';
 
@@ -47,7 +47,7 @@ export function callbackToItem(params: Record<string, string>, location: string,
   if (PROGRESS_STATUS.has(status)) {
     return { kind: 'skip', location, reason: `call ${shorten(callSid, 64)} not finished yet (CallStatus=${status}); the final status callback carries the call` };
   }
-  const outcome = FINAL_STATUS[status];
+  const outcome = own(FINAL_STATUS, status);
   if (!outcome) return { kind: 'error', location, message: `unknown CallStatus "${shorten(status, 60)}"` };
 
   const end = rfc2822(p('Timestamp'));
@@ -62,7 +62,7 @@ export function callbackToItem(params: Record<string, string>, location: string,
   const twilioDirection = p('Direction');
   const ours = ourSide(from, to, options);
   // Twilio's Direction is its own leg's: a browser (client:) call is "inbound" to Twilio but outgoing for us.
-  const direction = ours === 'from' ? 'outgoing' : ours === 'to' ? 'incoming' : twilioDirection !== undefined ? options.directionValues[twilioDirection] : undefined;
+  const direction = ours === 'from' ? 'outgoing' : ours === 'to' ? 'incoming' : twilioDirection !== undefined ? own(options.directionValues, twilioDirection) : undefined;
 
   const leg: CallRecord = {
     externalId: groupKey,

@@ -113,7 +113,7 @@ function* formItems(body: string, location: string, options: TwilioOptions): Gen
     return;
   }
   const params: Record<string, string> = {};
-  for (const [name, value] of new URLSearchParams(text)) if (!(name in params)) params[name] = value;
+  for (const [name, value] of new URLSearchParams(text)) if (!Object.hasOwn(params, name)) params[name] = value;
   yield callbackToItem(params, location, options);
 }
 

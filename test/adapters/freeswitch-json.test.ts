@@ -203,6 +203,7 @@ describe('freeswitch-json: outcomes', () => {
     expect(await outcome('USER_BUSY')).toBe('busy');
     expect(await outcome('UNALLOCATED_NUMBER')).toBe('failed');
     expect(await outcome('SOMETHING_NEW')).toBe('unknown');
+    expect(await outcome('constructor')).toBe('unknown');
     expect(await outcome('CALL_REJECTED')).toBe('busy');
     expect(await outcome('CALL_REJECTED', { ...defaults, outcomes: { CALL_REJECTED: 'no-answer' } })).toBe('no-answer');
     // answered wins over the cause
@@ -227,6 +228,7 @@ describe('freeswitch-json: direction, owner, grouping rules', () => {
     expect((await leg({ call_direction: 'inbound' })).leg.direction).toBe('incoming');
     expect((await leg({ call_direction: 'local' })).leg.direction).toBe('internal');
     expect((await leg({ call_direction: 'sideways' })).leg.direction).toBeUndefined();
+    expect((await leg({ call_direction: 'constructor' })).leg.direction).toBeUndefined();
     const custom = { ...defaults, directionVariable: 'my_dir', directionValues: { in: 'incoming' as const } };
     expect((await leg({ my_dir: 'in', call_direction: 'outbound' }, undefined, custom)).leg.direction).toBe('incoming');
   });

@@ -236,6 +236,10 @@ describe('twilio: hook posts and bad input', () => {
       'RecordingUrl: missing or not an http(s) URL',
     );
     expect(await message({ ...COMPLETED, CallStatus: 'exploded' })).toBe('unknown CallStatus "exploded"');
+    // values naming Object.prototype members are just unknown values
+    expect(await message({ ...COMPLETED, CallStatus: 'constructor' })).toBe('unknown CallStatus "constructor"');
+    const [odd] = await items(hook(form({ ...COMPLETED, Direction: 'constructor', From: '+4631000000', To: '+4631000001' })), defaults);
+    expect(odd?.kind === 'leg' ? odd.leg.direction : odd).toBeUndefined();
   });
 
   it('refuses an unknown content type and an oversized body', async () => {
