@@ -56,11 +56,11 @@ function readConfigFile(file: string): unknown {
   return doc.toJS() ?? {};
 }
 
-/** `${NAME}` in any string value is replaced by the environment variable NAME. */
+/** `${NAME}` (or `${NAME:-default}`) in any string value is replaced by the environment variable NAME. */
 function interpolate(value: unknown, env: NodeJS.ProcessEnv, file: string, at = ''): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
-      const found = env[name];
+    return value.replace(/\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
+      const found = env[name] || fallback;
       if (found === undefined) throw new ConfigError(file, [`${at || '(root)'}: environment variable ${name} is not set`]);
       return found;
     });

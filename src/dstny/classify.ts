@@ -42,22 +42,23 @@ export function classifyOutcome(outcome: HttpOutcome, opts: ClassifyOptions): De
   }
   const { status } = outcome;
   if (status >= 200 && status < 300) return { kind: 'ok' };
-  const message = apiMessage(outcome.body) ?? `HTTP ${status}`;
+  const said = apiMessage(outcome.body);
+  const message = said === null ? '' : `: ${said}`;
   const retryAfter = parseRetryAfter(header(outcome.headers, 'retry-after'), opts.now);
   if (status === 429) {
     const delayMs = Math.min(retryAfter ?? opts.defaultPauseMs, opts.maxPauseMs);
-    return { kind: 'pause', reason: `HTTP 429: ${message}`, delayMs };
+    return { kind: 'pause', reason: `HTTP 429${message}`, delayMs };
   }
-  if (status === 401 || status === 403) return { kind: 'halt', reason: `HTTP ${status}: ${message}` };
+  if (status === 401 || status === 403) return { kind: 'halt', reason: `HTTP ${status}${message}` };
   if (status === 408 || status >= 500) {
     return {
       kind: 'retry',
-      reason: `HTTP ${status}: ${message}`,
+      reason: `HTTP ${status}${message}`,
       delayMs: retryAfter === null ? null : Math.min(retryAfter, opts.maxPauseMs),
       maybeDelivered: false,
     };
   }
-  return { kind: 'fail', reason: `HTTP ${status}: ${message}` };
+  return { kind: 'fail', reason: `HTTP ${status}${message}` };
 }
 
 /** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3). Returns ms, or null when absent/unusable. */
@@ -65,7 +66,8 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (value === undefined) return null;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
+  // An HTTP-date always names the day or month ("Sun, 06 Nov 1994 08:49:37 GMT"); Date.parse alone accepts "-3".
+  const date = /[A-Za-z]{3}/.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
   if (Number.isNaN(date)) return null;
   return Math.max(0, date - now);
 }

@@ -1,7 +1,7 @@
 import got, { type Got, RequestError, TimeoutError } from 'got';
 import { USER_AGENT } from '../version.js';
 import { type ClassifyOptions, type Decision, type HttpOutcome, classifyOutcome } from './classify.js';
-import { AuthError, PermanentApiError, RateLimitedError, RetryableApiError } from './errors.js';
+import { AuthError, PermanentApiError, RateLimitedError, RetryableApiError, UnexpectedResponseError } from './errors.js';
 import type { ConversationPayload } from './payload.js';
 
 export interface DstnyClientOptions {
@@ -49,7 +49,7 @@ export class DstnyClient {
       else params.append(key, value);
     }
     const body = await this.call(() => this.http.get('api/v2/conversations', { searchParams: params }));
-    return listOf(body);
+    return listOf(body, 'GET api/v2/conversations');
   }
 
   /** GET any API path (e.g. a per-id look-up); 404 → null. */
@@ -61,7 +61,7 @@ export class DstnyClient {
 
   /** GET /api/v2/users (the owner directory). */
   async listUsers(): Promise<unknown[]> {
-    return listOf(await this.call(() => this.http.get('api/v2/users')));
+    return listOf(await this.call(() => this.http.get('api/v2/users')), 'GET api/v2/users');
   }
 
   private async call(request: () => Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: string }>): Promise<unknown> {
@@ -109,8 +109,12 @@ function parseBody(text: string): unknown {
   }
 }
 
-/** The list endpoints' response shape is undocumented: accept a bare array or `{data: [...]}`. */
-function listOf(body: unknown): unknown[] {
+/**
+ * The list endpoints' response shape is undocumented: accept a bare array or `{data: [...]}` and the like.
+ * Anything else is an error, never an empty list: "not in the list" would make the reconciler declare
+ * calls missing and send them again.
+ */
+function listOf(body: unknown, what: string): unknown[] {
   if (Array.isArray(body)) return body;
   if (body && typeof body === 'object') {
     for (const key of ['data', 'conversations', 'users', 'items', 'results']) {
@@ -118,5 +122,6 @@ function listOf(body: unknown): unknown[] {
       if (Array.isArray(v)) return v;
     }
   }
-  return [];
+  const shape = body === null ? 'an empty body' : Array.isArray(body) ? 'an array' : typeof body === 'object' ? `an object with keys ${Object.keys(body as object).slice(0, 8).join(', ')}` : `a ${typeof body}`;
+  throw new UnexpectedResponseError(`${what} answered ${shape}, not a list`);
 }

@@ -47,3 +47,10 @@ export class AuthError extends ApiError {
     super(`Dstny refused the API token (${apiMessage}); check DSTNY_API_TOKEN`, status);
   }
 }
+
+/** A 2xx answer whose body is not what we can read (an undocumented shape changed): nothing may be concluded from it. */
+export class UnexpectedResponseError extends ApiError {
+  constructor(message: string) {
+    super(message, null);
+  }
+}

@@ -4,7 +4,7 @@ import nock from 'nock';
 import { createLogger } from '../../src/log/logger.js';
 import { registerSecret } from '../../src/log/redact.js';
 import { DstnyClient } from '../../src/dstny/client.js';
-import { AuthError, PermanentApiError, RateLimitedError, RetryableApiError } from '../../src/dstny/errors.js';
+import { AuthError, PermanentApiError, RateLimitedError, RetryableApiError, UnexpectedResponseError } from '../../src/dstny/errors.js';
 import { payloadFor } from '../support/rows.js';
 
 const BASE = 'https://dstny.test';
@@ -97,6 +97,13 @@ describe('DstnyClient against nock', () => {
     await expect(client().listConversations({ global_start: '2026-11-01', recording_types: ['call'] })).resolves.toEqual([{ id: 'a' }]);
     nock(BASE).get('/api/v2/users').reply(200, [{ email: 'john.doe@example.com' }]);
     await expect(client().listUsers()).resolves.toEqual([{ email: 'john.doe@example.com' }]);
+  });
+
+  it('refuses a list answer it cannot read instead of calling it empty', async () => {
+    nock(BASE).get('/api/v2/conversations').reply(200, { total: 3, rows_v3: [{ id: 'a' }] });
+    const error = await client().listConversations({}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnexpectedResponseError);
+    expect((error as Error).message).toBe('GET api/v2/conversations answered an object with keys total, rows_v3, not a list');
   });
 
   it('answers null for a per-id look-up that is not there yet', async () => {

@@ -78,23 +78,24 @@ const byId = async (ledger: Ledger, n: number) => {
 describe('Submitter', () => {
   it('never exceeds the configured rate, counted per sliding window by the server', async () => {
     const { api, ledger, submitter } = await setup({
-      rows: 40,
+      rows: 1,
       reply: (r) => created(idOf(r)),
       submit: { rateLimit: { perSecond: 10 }, concurrency: 3 },
     });
     submitter.start();
-    await until(async () => (await ledger.stats()).counts.submitted === 40, 15_000, 'all rows submitted');
-    const times = api.posts().map((r) => r.at);
+    // One request first: the connection is set up once (it took 100+ ms on a loaded machine), then the steady state is measured.
+    await until(async () => (await ledger.stats()).counts.submitted === 1, 5_000, 'the first row');
+    await ledger.put(Array.from({ length: 40 }, (_, i) => pendingRow(`rate-${i}`)));
+    await until(async () => (await ledger.stats()).counts.submitted === 41, 15_000, 'all rows submitted');
+    const times = api.posts().slice(1).map((r) => r.at);
     expect(times).toHaveLength(40);
-    // Windows of 2 s, as the server counts arrivals: the first request of a run pays for the connection and
-    // arrives ~100 ms late on a loaded machine, which a 1 s window at 10/s would count against the next ones.
     let worst = 0;
-    for (const t of times) worst = Math.max(worst, times.filter((u) => u >= t && u < t + 2000).length);
-    expect(worst).toBeLessThanOrEqual(20);
+    for (const t of times) worst = Math.max(worst, times.filter((u) => u >= t && u < t + 1000).length);
+    expect(worst).toBeLessThanOrEqual(10);
     // ...and it uses the rate it is given: 40 requests at 10/s take about 4 s, not much more.
     const span = times[times.length - 1]! - times[0]!;
     expect(span).toBeGreaterThanOrEqual(3900);
-    expect(span).toBeLessThan(6000);
+    expect(span).toBeLessThan(5000);
   });
 
   it('posts each row once, with its exact payload and the bearer token, and records the conversation id', async () => {
