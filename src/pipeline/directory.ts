@@ -37,6 +37,8 @@ export class PhoneIndex<T> {
 
   get(number: string | undefined): T | undefined {
     if (!number) return undefined;
+    const exact = this.byKey.get(number.trim());
+    if (exact !== undefined) return exact;
     for (const key of phoneKeys(number, this.defaultCountry)) {
       const hit = this.byKey.get(key);
       if (hit !== undefined) return hit;

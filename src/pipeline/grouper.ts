@@ -25,13 +25,31 @@ interface OpenGroup {
 export async function* groupLegs(
   items: AsyncIterable<ParseItem>,
   merge: (legs: CallRecord[]) => CallRecord,
-  opts: { windowLegs: number },
+  opts: {
+    windowLegs: number;
+    /** What a throw from `items` becomes (the source failed, not its content); default: rethrown as is. */
+    readError?: (error: unknown) => Error;
+  },
 ): AsyncGenerator<GroupedItem> {
-  // Map order = order of each group's latest leg (a group is re-inserted on every leg), so the
-  // stale groups are always at the front.
   const open = new Map<string, OpenGroup>();
+  // Every leg appends (key, its index); the front is the oldest. An entry whose group has a newer leg (or
+  // has left) is stale and dropped when it reaches the front: O(1) per leg, no scan of the open groups.
+  let queueKeys: string[] = [];
+  let queueSeen: number[] = [];
+  let head = 0;
   let seen = 0;
-  for await (const item of items) {
+  // The read is guarded here rather than by another generator around `items`: every layer of async
+  // generators costs a few microtask turns per item, which shows at a million rows.
+  const iterator = items[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<ParseItem>;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      throw opts.readError ? opts.readError(error) : error;
+    }
+    if (next.done) break;
+    const item = next.value;
     if (item.kind !== 'leg') {
       yield item;
       continue;
@@ -39,17 +57,26 @@ export async function* groupLegs(
     seen += 1;
     const group = open.get(item.groupKey);
     if (group) {
-      open.delete(item.groupKey);
       group.legs.push(item.leg);
       group.lastSeen = seen;
-      open.set(item.groupKey, group);
     } else {
       open.set(item.groupKey, { legs: [item.leg], firstSeen: seen, lastSeen: seen });
     }
-    for (const [key, g] of open) {
-      if (seen - g.lastSeen < opts.windowLegs) break;
+    queueKeys.push(item.groupKey);
+    queueSeen.push(seen);
+    while (head < queueKeys.length && seen - (queueSeen[head] as number) >= opts.windowLegs) {
+      const key = queueKeys[head] as string;
+      const at = queueSeen[head] as number;
+      head += 1;
+      const g = open.get(key);
+      if (!g || g.lastSeen !== at) continue;
       open.delete(key);
       yield assemble(key, g.legs, merge);
+    }
+    if (head > 4096 && head * 2 > queueKeys.length) {
+      queueKeys = queueKeys.slice(head);
+      queueSeen = queueSeen.slice(head);
+      head = 0;
     }
   }
   const rest = [...open.entries()].sort((a, b) => a[1].firstSeen - b[1].firstSeen);

@@ -28,8 +28,8 @@ export function emptySummary(): IngestSummary {
 }
 
 /** Adapter → grouped calls for a whole input. A failure to read the input (not bad content) throws ParseError. */
-export async function* parseWhole(adapter: AdapterDefinition, source: Pick<SourceConfig, 'options'>, input: AdapterInput, windowLegs: number): AsyncGenerator<GroupedItem> {
-  yield* groupLegs(guardedParse(adapter, source, input), (legs) => adapter.merge(legs), { windowLegs });
+export function parseWhole(adapter: AdapterDefinition, source: Pick<SourceConfig, 'options'>, input: AdapterInput, windowLegs: number): AsyncGenerator<GroupedItem> {
+  return groupLegs(adapter.parse(input, source.options), (legs) => adapter.merge(legs), { windowLegs, readError: (error) => readStopped(input, error) });
 }
 
 /** The adapter's items; an adapter that throws (an I/O error, or a bug) stops the input with a located ParseError. */
@@ -37,9 +37,13 @@ async function* guardedParse(adapter: AdapterDefinition, source: Pick<SourceConf
   try {
     yield* adapter.parse(input, source.options);
   } catch (error) {
-    if (error instanceof ParseError) throw error;
-    throw new ParseError(input.name, `reading stopped: ${error instanceof Error ? error.message : String(error)}`);
+    throw readStopped(input, error);
   }
+}
+
+function readStopped(input: AdapterInput, error: unknown): Error {
+  if (error instanceof ParseError) return error;
+  return new ParseError(input.name, `reading stopped: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 /** A normalize result as the ledger row it becomes (the raw record is kept so it can be normalized again). */

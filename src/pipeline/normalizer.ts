@@ -74,7 +74,7 @@ export class CallNormalizer implements Normalizer {
     ownerName ??= joinName(splitCallerName(side.owner.name));
     if (!ownerPhone && isFullNumber(side.owner.number, config.defaultCountry)) ownerPhone = toE164(side.owner.number, config.defaultCountry);
 
-    const endMs = times.end?.toMillis() ?? times.start.toMillis() + length.seconds * 1000;
+    const endMs = times.end ?? times.start + length.seconds * 1000;
     const recording = await resolveRecording(
       call,
       endMs,
@@ -108,7 +108,7 @@ export class CallNormalizer implements Normalizer {
     const body = dropUndefined({
       call_external_id: call.externalId,
       call_start_time: formatUtc(times.start),
-      call_end_time: times.end ? formatUtc(times.end) : undefined,
+      call_end_time: times.end !== undefined ? formatUtc(times.end) : undefined,
       call_duration: length.seconds,
       call_recording_url: recording.kind === 'ok' ? recording.url : undefined,
       call_is_stereo: stereo,
@@ -160,7 +160,9 @@ function joinName(name: { first?: string | undefined; last?: string | undefined 
 }
 
 function dropUndefined<T extends Record<string, unknown>>(obj: T): Partial<T> {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const out: Record<string, unknown> = {};
+  for (const key in obj) if (obj[key] !== undefined) out[key] = obj[key];
+  return out as Partial<T>;
 }
 
 export interface NormalizerFromConfigOptions {

@@ -8,6 +8,20 @@ import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js'
 export function toE164(value: string | undefined, defaultCountry: string): string | undefined {
   const text = value?.trim();
   if (!text || !/\d/.test(text)) return undefined;
+  // The same extensions and numbers come back call after call; libphonenumber takes ~10 µs per parse.
+  const key = `${defaultCountry}|${text}`;
+  const known = e164Cache.get(key);
+  if (known !== undefined) return known;
+  const result = parseE164(text, defaultCountry);
+  if (e164Cache.size >= E164_CACHE_LIMIT) e164Cache.clear();
+  e164Cache.set(key, result);
+  return result;
+}
+
+const e164Cache = new Map<string, string>();
+const E164_CACHE_LIMIT = 50_000;
+
+function parseE164(text: string, defaultCountry: string): string {
   const cleaned = text.replace(/^(?:tel|sips?):/i, '').replace(/@.*$/, '');
   const parsed = parsePhoneNumberFromString(cleaned, { defaultCountry: defaultCountry.toUpperCase() as CountryCode, extract: false });
   if (parsed?.isValid()) return parsed.number;

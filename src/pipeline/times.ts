@@ -1,10 +1,11 @@
 import { DateTime } from 'luxon';
 
 /**
- * CallRecord times → UTC instants.
+ * CallRecord times → UTC instants (epoch milliseconds).
  *
- * A time with `Z` or an offset is absolute. A time without one is the PBX's wall clock in `zone`.
- * Two wall-clock times need a rule, because the zone's clock is not continuous:
+ * A time with `Z` or an offset is absolute. A time without one is the PBX's wall clock in `zone`, and the
+ * zone's UTC offset at that wall-clock time comes from luxon (the IANA database via Intl); we never work
+ * out DST rules ourselves. Two wall-clock times need a rule, because the zone's clock is not continuous:
  *
  * - A time that does not exist (the hour skipped when summer time starts, e.g. 02:30 on the last Sunday of
  *   March in Europe/Stockholm) is read with the offset in force just before the jump: a PBX clock that
@@ -12,37 +13,120 @@ import { DateTime } from 'luxon';
  * - A time that exists twice (the hour repeated when summer time ends) is the FIRST occurrence (summer
  *   time), unless the call's other times show otherwise: an end time is read as the occurrence that makes it
  *   not earlier than the start and, when the PBX gave a duration, closest to start + duration.
+ *
+ * Speed: luxon asks Intl for an offset on every call (~20 µs), and a CDR file has three times per row. The
+ * offsets luxon gives for a wall-clock hour are reused for every time in that hour when the hour's first
+ * and last second have the same single offset (no change inside it); a time in an hour with a change is
+ * asked of luxon itself. The common "YYYY-MM-DD HH:MM:SS" forms are read with a strict pattern; anything
+ * else goes through luxon's ISO 8601 / SQL parsers.
  */
-
-const OFFSET_AT_END = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
 export class TimeError extends Error {}
 
-/** The instants a time may denote: one, or two when the wall-clock time is repeated. Throws TimeError. */
-export function candidateInstants(value: string, zone: string): DateTime[] {
+/** Wall-clock fields as written, and the same fields read as if they were UTC (a key, not an instant). */
+interface Wall {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+  asUtcMs: number;
+}
+
+const COMMON = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/** The instants a time may denote, earliest first: one, or two when the wall-clock time is repeated. Throws TimeError. */
+export function candidateInstants(value: string, zone: string): number[] {
   const text = value.trim();
-  const sep = text.search(/[T ]/);
-  if (sep > 0 && OFFSET_AT_END.test(text.slice(sep + 1))) {
-    const dt = parseIsoOrSql(text, { setZone: true });
+  const m = COMMON.exec(text);
+  let wall: Wall | undefined;
+  if (m) {
+    wall = strictWall(m);
+    if (wall && m[8]) {
+      const offset = offsetOfSuffix(m[8]);
+      if (offset === undefined) throw new TimeError(`invalid time "${value}": the offset ${m[8]} is out of range`);
+      return [wall.asUtcMs - offset * 60_000];
+    }
+  }
+  if (!wall) {
+    const sep = text.search(/[T ]/);
+    if (sep > 0 && /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text.slice(sep + 1))) {
+      const dt = parseIsoOrSql(text, { setZone: true });
+      if (!dt.isValid) throw new TimeError(`invalid time "${value}": ${dt.invalidExplanation ?? dt.invalidReason ?? 'unparseable'}`);
+      return [dt.toMillis()];
+    }
+    const dt = parseIsoOrSql(text, { zone: 'utc' });
     if (!dt.isValid) throw new TimeError(`invalid time "${value}": ${dt.invalidExplanation ?? dt.invalidReason ?? 'unparseable'}`);
-    return [dt.toUTC()];
+    wall = { ...dt.toObject(), asUtcMs: dt.toMillis() } as Wall;
   }
-  const dt = parseIsoOrSql(text, { zone });
-  if (!dt.isValid) {
-    if (dt.invalidReason === 'unsupported zone') throw new TimeError(`unknown time zone "${zone}"`);
-    throw new TimeError(`invalid time "${value}": ${dt.invalidExplanation ?? dt.invalidReason ?? 'unparseable'}`);
-  }
-  const candidates = dt.getPossibleOffsets();
-  const list = candidates.length ? candidates : [dt];
-  return list.map((c) => c.toUTC()).sort((a, b) => a.toMillis() - b.toMillis());
+  const offsets = hourOffsets(wall, zone) ?? effectiveOffsets(wall, zone);
+  return offsets.map((offset) => wall.asUtcMs - offset * 60_000);
+}
+
+function strictWall(m: RegExpExecArray): Wall | undefined {
+  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(m[i]));
+  const second = m[6] ? Number(m[6]) : 0;
+  const millisecond = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  if (hour! > 23 || minute! > 59 || second > 59) return undefined;
+  const asUtcMs = Date.UTC(year!, month! - 1, day!, hour!, minute!, second, millisecond);
+  const check = new Date(asUtcMs);
+  // Date.UTC rolls 2024-02-30 over into March: a date that does not round-trip does not exist.
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month! - 1 || check.getUTCDate() !== day) return undefined;
+  return { year: year!, month: month!, day: day!, hour: hour!, minute: minute!, second, millisecond, asUtcMs };
+}
+
+/** "+02:00", "-0500", "+01", "Z" → minutes east of UTC (the time's own offset, as written); undefined past ±18:00. */
+function offsetOfSuffix(suffix: string): number | undefined {
+  if (suffix === 'Z' || suffix === 'z') return 0;
+  const sign = suffix[0] === '-' ? -1 : 1;
+  const digits = suffix.slice(1).replace(':', '');
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2, 4) || '0');
+  if (hours > 18 || minutes > 59 || (hours === 18 && minutes > 0)) return undefined;
+  return sign * (hours * 60 + minutes);
 }
 
 function parseIsoOrSql(text: string, opts: { zone?: string; setZone?: boolean }): DateTime {
   const iso = DateTime.fromISO(text, opts);
-  if (iso.isValid || iso.invalidReason === 'unsupported zone') return iso;
+  if (iso.isValid) return iso;
   // Many PBXs write "2024-03-31 02:30:00"; ISO 8601 allows the space only by agreement, luxon calls it SQL.
   const sql = DateTime.fromSQL(text, opts);
   return sql.isValid ? sql : iso;
+}
+
+/**
+ * The UTC offsets (minutes) a wall-clock time may have in `zone`, as luxon places it: one, two for a
+ * repeated time (earliest instant first), and for a skipped time the offset before the jump.
+ * "Effective" = wall clock − instant, so that a skipped time, which luxon moves forward, keeps its meaning.
+ */
+function effectiveOffsets(wall: Wall, zone: string): number[] {
+  const { year, month, day, hour, minute, second, millisecond } = wall;
+  const inZone = DateTime.fromObject({ year, month, day, hour, minute, second, millisecond }, { zone });
+  if (!inZone.isValid) {
+    if (inZone.invalidReason === 'unsupported zone') throw new TimeError(`unknown time zone "${zone}"`);
+    throw new TimeError(`invalid time in ${zone}: ${inZone.invalidExplanation ?? inZone.invalidReason ?? 'unparseable'}`);
+  }
+  const candidates = inZone.getPossibleOffsets();
+  return (candidates.length ? candidates : [inZone]).map((c) => Math.round((wall.asUtcMs - c.toMillis()) / 60_000)).sort((a, b) => b - a);
+}
+
+const hourCache = new Map<string, number[] | null>();
+const HOUR_CACHE_LIMIT = 20_000;
+
+function hourOffsets(wall: Wall, zone: string): number[] | undefined {
+  const key = `${zone}|${wall.year}-${wall.month}-${wall.day}T${wall.hour}`;
+  let hit = hourCache.get(key);
+  if (hit === undefined) {
+    const hourStart = wall.asUtcMs - (wall.minute * 60 + wall.second) * 1000 - wall.millisecond;
+    const first = effectiveOffsets({ ...wall, minute: 0, second: 0, millisecond: 0, asUtcMs: hourStart }, zone);
+    const last = effectiveOffsets({ ...wall, minute: 59, second: 59, millisecond: 999, asUtcMs: hourStart + 3_599_999 }, zone);
+    hit = first.length === 1 && last.length === 1 && first[0] === last[0] ? first : null;
+    if (hourCache.size >= HOUR_CACHE_LIMIT) hourCache.clear();
+    hourCache.set(key, hit);
+  }
+  return hit ?? undefined;
 }
 
 export interface CallTimesInput {
@@ -52,30 +136,28 @@ export interface CallTimesInput {
   durationSec?: number | undefined;
 }
 
+/** Epoch milliseconds. */
 export interface CallTimes {
-  start: DateTime;
-  answer?: DateTime;
-  end?: DateTime;
+  start: number;
+  answer?: number;
+  end?: number;
 }
 
 /** Resolve start/answer/end of one call in `zone` (see the rules above). Throws TimeError naming the field. */
 export function resolveCallTimes(input: CallTimesInput, zone: string): CallTimes {
   const starts = fieldCandidates('startTime', input.startTime, zone);
-  const start = starts[0] as DateTime;
+  const start = starts[0] as number;
   const out: CallTimes = { start };
   if (input.endTime) {
     const ends = fieldCandidates('endTime', input.endTime, zone);
-    const target = input.durationSec !== undefined ? start.toMillis() + input.durationSec * 1000 : undefined;
+    const target = input.durationSec !== undefined ? start + input.durationSec * 1000 : undefined;
     out.end = pickAfter(ends, start, target);
   }
-  if (input.answerTime) {
-    const answers = fieldCandidates('answerTime', input.answerTime, zone);
-    out.answer = pickAfter(answers, start, undefined);
-  }
+  if (input.answerTime) out.answer = pickAfter(fieldCandidates('answerTime', input.answerTime, zone), start, undefined);
   return out;
 }
 
-function fieldCandidates(field: string, value: string, zone: string): DateTime[] {
+function fieldCandidates(field: string, value: string, zone: string): number[] {
   try {
     return candidateInstants(value, zone);
   } catch (error) {
@@ -85,21 +167,20 @@ function fieldCandidates(field: string, value: string, zone: string): DateTime[]
 }
 
 /** The candidate not before `start`, closest to `target` when given (else the earliest such); else the latest. */
-function pickAfter(candidates: DateTime[], start: DateTime, target: number | undefined): DateTime {
-  const after = candidates.filter((c) => c.toMillis() >= start.toMillis());
-  if (!after.length) return candidates[candidates.length - 1] as DateTime;
-  if (target === undefined) return after[0] as DateTime;
-  return after.reduce((best, c) => (Math.abs(c.toMillis() - target) < Math.abs(best.toMillis() - target) ? c : best));
+function pickAfter(candidates: number[], start: number, target: number | undefined): number {
+  const after = candidates.filter((c) => c >= start);
+  if (!after.length) return candidates[candidates.length - 1] as number;
+  if (target === undefined) return after[0] as number;
+  return after.reduce((best, c) => (Math.abs(c - target) < Math.abs(best - target) ? c : best));
 }
 
 /** `2024-06-01T10:00:00Z` (milliseconds only when there are some). */
-export function formatUtc(dt: DateTime): string {
-  return dt.toUTC().toISO({ suppressMilliseconds: true }) as string;
+export function formatUtc(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
 }
 
-export type DurationDecision =
-  | { kind: 'ok'; seconds: number; answered: boolean }
-  | { kind: 'skip'; reason: string };
+export type DurationDecision = { kind: 'ok'; seconds: number; answered: boolean } | { kind: 'skip'; reason: string };
 
 export interface DurationRules {
   skipUnanswered: boolean;
@@ -121,7 +202,7 @@ export function decideDuration(
   }
   let seconds: number | undefined;
   if (answered && call.talkSec !== undefined) seconds = call.talkSec;
-  else if (times.end) seconds = (times.end.toMillis() - times.start.toMillis()) / 1000;
+  else if (times.end !== undefined) seconds = (times.end - times.start) / 1000;
   else if (call.durationSec !== undefined) seconds = call.durationSec;
   if (seconds === undefined) return { kind: 'skip', reason: 'no end time and no duration: cannot tell how long the call was' };
   if (seconds < 0) return { kind: 'skip', reason: `end time is before start time (${seconds} s)` };
