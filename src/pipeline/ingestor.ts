@@ -161,8 +161,9 @@ export class PipelineIngestor implements Ingestor {
     const location = legs[0]?.location ?? `${source.id}:${groupKey}`;
     const reason = item?.kind === 'error' ? item.message : `stashed legs of call ${groupKey} are not valid call records: ${problems.join(' | ')}`;
     addError(summary, location, reason);
+    const storedId = stored.map((l) => (l as { externalId?: unknown } | null)?.externalId).find((id): id is string => typeof id === 'string' && id !== '');
     return {
-      externalId: legs[0]?.externalId ?? `${source.id}:${groupKey}`,
+      externalId: legs[0]?.externalId ?? storedId ?? `${source.id}:${groupKey}`,
       sourceId: source.id,
       location,
       state: 'rejected',
