@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { adapters } from '../../adapters/registry.js';
+import type { AdapterDefinition } from '../../adapters/types.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../log/redact.js';
 import { type Config, configSchema } from './schema.js';
@@ -97,26 +98,20 @@ export function validateConfig(input: unknown, file = '(config)'): Config {
   if (!parsed.success) {
     const defaults = configSchema.parse({});
     for (const issue of parsed.error.issues) problems.push(formatIssue(issue, defaults));
-    throw new ConfigError(file, problems);
   }
+  // Adapter options are checked even when the rest is broken, so one run lists every problem.
+  const rawSources = (input as { sources?: unknown } | null)?.sources;
+  const adapterOptions = Array.isArray(rawSources) ? rawSources.map((source, i) => checkAdapterOptions(source, i, problems)) : [];
+  if (!parsed.success || problems.length) throw new ConfigError(file, problems);
   const config = parsed.data;
   const ids = new Set<string>();
   config.sources.forEach((source, i) => {
     if (ids.has(source.id)) problems.push(`sources[${i}].id: "${source.id}" is used by another source; ids must be unique`);
     ids.add(source.id);
-    const adapter = adapters.find((a) => a.id === source.adapter);
-    if (!adapter) {
-      problems.push(`sources[${i}].adapter: unknown adapter "${source.adapter}"; use one of ${adapters.map((a) => `"${a.id}"`).join(', ')}`);
-      return;
-    }
-    const options = adapter.configSchema.safeParse(source.options, { reportInput: true });
-    if (!options.success) {
-      for (const issue of options.error.issues) problems.push(formatIssue(issue, adapter.example, ['sources', i, 'options']));
-    } else {
-      source.options = options.data as Record<string, unknown>;
-    }
-    if (source.type === 'tail' && !adapter.inputs.tail) {
-      problems.push(`sources[${i}].type: adapter "${adapter.id}" cannot be tailed; use type "drop" or "hook"`);
+    const checked = adapterOptions[i];
+    if (checked) source.options = checked.options;
+    if (source.type === 'tail' && checked && !checked.adapter.inputs.tail) {
+      problems.push(`sources[${i}].type: adapter "${checked.adapter.id}" cannot be tailed; use type "drop" or "hook"`);
     }
   });
   const patterns: Array<[string, string]> = [
@@ -132,6 +127,24 @@ export function validateConfig(input: unknown, file = '(config)'): Config {
   }
   if (problems.length) throw new ConfigError(file, problems);
   return config;
+}
+
+/** One source's adapter and options against the registry; problems are appended, the parsed options returned. */
+function checkAdapterOptions(source: unknown, i: number, problems: string[]): { adapter: AdapterDefinition; options: Record<string, unknown> } | null {
+  if (!source || typeof source !== 'object') return null;
+  const { adapter: id, options = {} } = source as { adapter?: unknown; options?: unknown };
+  if (typeof id !== 'string') return null;
+  const adapter = adapters.find((a) => a.id === id);
+  if (!adapter) {
+    problems.push(`sources[${i}].adapter: unknown adapter "${id}"; use one of ${adapters.map((a) => `"${a.id}"`).join(', ')}`);
+    return null;
+  }
+  const parsed = adapter.configSchema.safeParse(options, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(formatIssue(issue, adapter.example, ['sources', i, 'options']));
+    return null;
+  }
+  return { adapter, options: parsed.data as Record<string, unknown> };
 }
 
 function formatPath(p: ReadonlyArray<PropertyKey>): string {
@@ -155,8 +168,14 @@ function describeValue(value: unknown): string {
 
 const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
 
+/** Keys whose values are secrets: a problem with one never echoes the value (it is not registered for redaction yet). */
+const SECRET_PATH = /(token|secret|password)$/i;
+
 function formatIssue(issue: z.core.$ZodIssue, examples: unknown, prefix: PropertyKey[] = []): string {
   const where = formatPath([...prefix, ...issue.path]) || '(root)';
+  if (SECRET_PATH.test(String(issue.path[issue.path.length - 1] ?? '')) && 'input' in issue) {
+    issue = { ...issue, input: typeof issue.input === 'string' ? `<${issue.input.length} characters, not shown>` : issue.input } as z.core.$ZodIssue;
+  }
   let message: string;
   if (issue.code === 'invalid_type') {
     message = `expected ${article(issue.expected)}, got ${describeValue(issue.input)}`;

@@ -1,0 +1,136 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { CallbridgeError } from '../errors.js';
+import { type RowState, rowStates } from '../ledger/ledger.js';
+import { openSqliteLedger } from '../ledger/sqlite.js';
+import { createNormalizer } from '../pipeline/normalizer.js';
+import { renormalizeRow } from '../pipeline/renormalize.js';
+import { ledgerFile } from '../runtime.js';
+import { formatStatus } from '../status/report.js';
+import { VERSION } from '../version.js';
+import { loadOrCreateSigningSecret } from '../http/signing-secret.js';
+
+type Out = NodeJS.WritableStream;
+
+/** Load the config, or print why not and return the exit code. */
+function load(file: string, out: Out): { config: Config } | number {
+  try {
+    return { config: loadConfig(file).config };
+  } catch (error) {
+    if (error instanceof CallbridgeError) {
+      out.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+/** `callbridge check-config`: the same validation as start (including adapter options and CSV files), no I/O beyond reading. */
+export async function runCheckConfig(file: string, out: Out): Promise<number> {
+  const loaded = load(file, out);
+  if (typeof loaded === 'number') return loaded;
+  const { config } = loaded;
+  try {
+    // Owner and contact CSVs are read here too: a missing file should fail now, not at the first call.
+    createNormalizer(config.normalize, {
+      baseDir: path.dirname(path.resolve(file)),
+      publicBaseUrl: config.http.publicBaseUrl ?? 'http://127.0.0.1',
+      signingSecret: 'check-config-only-not-a-secret',
+      linkTtlHours: config.recordings.linkTtlHours,
+      linkClock: 'now',
+      roots: config.recordings.roots,
+    });
+  } catch (error) {
+    if (error instanceof CallbridgeError) {
+      out.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const mode = config.dstny.token ? `live (${config.dstny.baseUrl})` : 'sandbox (no DSTNY_API_TOKEN: the built-in emulator)';
+  out.write(`${file}: OK\n  mode: ${mode}\n  sources: ${config.sources.map((s) => `${s.id} (${s.type}, ${s.adapter})`).join(', ') || 'none'}\n  ledger: ${ledgerFile(config)}\n`);
+  return 0;
+}
+
+/** `callbridge status`: read straight from the ledger, so it works whether or not the bridge runs. */
+export async function runStatus(file: string, out: Out, opts: { json: boolean }): Promise<number> {
+  const loaded = load(file, out);
+  if (typeof loaded === 'number') return loaded;
+  const dbFile = ledgerFile(loaded.config);
+  if (!existsSync(dbFile)) {
+    out.write(`no ledger at ${dbFile} yet: the bridge has not run with this configuration\n`);
+    return 1;
+  }
+  const ledger = await openSqliteLedger(dbFile);
+  try {
+    const report = {
+      version: VERSION,
+      mode: 'offline' as const,
+      apiBaseUrl: null,
+      ledger: await ledger.stats(),
+      submitter: null,
+      sources: [],
+    };
+    out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+    return 0;
+  } finally {
+    await ledger.close();
+  }
+}
+
+const RESENDABLE: readonly RowState[] = ['failed', 'missing'];
+const RENORMALIZABLE: readonly RowState[] = ['rejected', 'skipped', 'held'];
+
+/**
+ * `callbridge retry`: failed and missing rows go back to pending (attempts reset); rejected, skipped and held
+ * rows are normalized again with the current configuration (say, after an owner mapping was added).
+ */
+export async function runRetry(file: string, out: Out, opts: { states: string[]; ids?: string[] }): Promise<number> {
+  const bad = opts.states.filter((s) => !RESENDABLE.includes(s as RowState) && !RENORMALIZABLE.includes(s as RowState));
+  if (bad.length) {
+    out.write(`cannot retry state ${bad.map((s) => `"${s}"`).join(', ')}: use ${[...RESENDABLE, ...RENORMALIZABLE].join(', ')}${bad.some((s) => rowStates.includes(s as RowState)) ? ' (the others are in progress or done)' : ''}\n`);
+    return 2;
+  }
+  const loaded = load(file, out);
+  if (typeof loaded === 'number') return loaded;
+  const { config } = loaded;
+  const dbFile = ledgerFile(config);
+  if (!existsSync(dbFile)) {
+    out.write(`no ledger at ${dbFile}: nothing to retry\n`);
+    return 1;
+  }
+  const ledger = await openSqliteLedger(dbFile);
+  try {
+    const states = opts.states as RowState[];
+    const filter = { states, ...(opts.ids?.length ? { externalIds: opts.ids } : {}) };
+    const now = Date.now();
+    const resend = states.filter((s) => RESENDABLE.includes(s));
+    const moved = resend.length ? await ledger.requeue({ ...filter, states: resend }, now) : [];
+    for (const id of moved) out.write(`${id}: pending (will be sent again)\n`);
+    const again = states.filter((s) => RENORMALIZABLE.includes(s));
+    let stillStuck = 0;
+    if (again.length) {
+      const normalizer = createNormalizer(config.normalize, {
+        baseDir: path.dirname(path.resolve(file)),
+        publicBaseUrl: config.http.publicBaseUrl ?? `http://127.0.0.1:${config.http.port}`,
+        signingSecret: await loadOrCreateSigningSecret(config),
+        linkTtlHours: config.recordings.linkTtlHours,
+        linkClock: 'now',
+        roots: config.recordings.roots,
+      });
+      const sourceFor = (id: string) => config.sources.find((s) => s.id === id);
+      for (const row of await ledger.query({ ...filter, states: again })) {
+        const result = await renormalizeRow(row, { ledger, normalizer, sourceFor }, now);
+        if (result.to !== 'pending') stillStuck++;
+        out.write(`${result.externalId}: ${result.from} → ${result.to}${result.reason ? ` (${result.reason})` : ''}\n`);
+      }
+    }
+    const requested = opts.ids?.length ?? 0;
+    out.write(`${moved.length} row(s) queued to be sent again${again.length ? `, ${stillStuck} still not sendable` : ''}${requested ? ` (of ${requested} id(s) asked for)` : ''}\n`);
+    return 0;
+  } finally {
+    await ledger.close();
+  }
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { adapters } from '../../adapters/registry.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
+import { describeAdapters } from '../docs/schema-docs.js';
+import { CallbridgeError } from '../errors.js';
+import { createLogger } from '../log/logger.js';
+import { VERSION } from '../version.js';
+import { runCheckConfig, runRetry, runStatus } from './commands.js';
+import { runParse } from './parse.js';
+
+const program = new Command();
+program
+  .name('callbridge')
+  .description('Delivers every finished, recorded PBX call to the Dstny Conversational Intelligence API, exactly once.')
+  .version(VERSION)
+  .showHelpAfterError();
+
+const configOption = () => new Option('-c, --config <file>', 'configuration file').default(DEFAULT_CONFIG_FILE);
+
+program
+  .command('start')
+  .description('run the bridge (sandbox mode against the built-in emulator when no DSTNY_API_TOKEN is set)')
+  .addOption(configOption())
+  .action(async (opts: { config: string }) => {
+    const { startBridge } = await import('../runtime.js');
+    const { config } = loadConfig(opts.config);
+    const logger = createLogger({ level: config.log.level, format: config.log.format });
+    const bridge = await startBridge(config, { configDir: path.dirname(path.resolve(opts.config)), logger });
+    let signals = 0;
+    const shutdown = (signal: string) => {
+      signals++;
+      if (signals > 1) {
+        logger.warn(`${signal} again: exiting now; requests in flight will be looked up before being sent again`);
+        process.exit(1);
+      }
+      logger.info(`${signal}: stopping (taking no new work, finishing requests in flight)`);
+      bridge.stop().then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error('stop failed', { error });
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+
+program
+  .command('check-config')
+  .description('validate the configuration (every problem is listed by its path) without starting')
+  .addOption(configOption())
+  .action(async (opts: { config: string }) => {
+    process.exitCode = await runCheckConfig(opts.config, process.stdout);
+  });
+
+program
+  .command('status')
+  .description('counts per state, the oldest due row and the last errors, read from the ledger')
+  .addOption(configOption())
+  .option('--json', 'print JSON instead of text')
+  .action(async (opts: { config: string; json?: boolean }) => {
+    process.exitCode = await runStatus(opts.config, process.stdout, { json: opts.json === true });
+  });
+
+program
+  .command('retry')
+  .description('move rows back to pending: failed/missing ones are sent again; rejected/skipped/held ones are normalized again first')
+  .addOption(configOption())
+  .option('-s, --state <states>', 'comma-separated states to retry (failed, missing, rejected, skipped, held)', 'failed,missing,rejected')
+  .option('--id <ids...>', 'only these call external ids')
+  .action(async (opts: { config: string; state: string; id?: string[] }) => {
+    process.exitCode = await runRetry(opts.config, process.stdout, { states: opts.state.split(',').map((s) => s.trim()).filter(Boolean), ids: opts.id });
+  });
+
+program
+  .command('parse')
+  .description('parse and normalize CDR files without submitting; one NDJSON line per call on stdout')
+  .requiredOption('-a, --adapter <id>', `adapter id (${adapters.map((a) => a.id).join(', ')})`)
+  .option('-c, --config <file>', 'configuration file (owners, time zone, adapter options)')
+  .argument('<files...>', 'CDR files to parse')
+  .action(async (files: string[], opts: { adapter: string; config?: string }) => {
+    process.exitCode = await runParse({ adapterId: opts.adapter, configFile: opts.config, files, stdout: process.stdout, stderr: process.stderr });
+  });
+
+program
+  .command('adapters')
+  .description('list the PBX adapters with their options')
+  .action(() => {
+    process.stdout.write(describeAdapters(adapters));
+  });
+
+program
+  .command('emulator')
+  .description('run the Dstny API emulator (a test double) on its own')
+  .option('-p, --port <port>', 'port (0 = any free one)', '0')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .action(async (opts: { port: string; host: string }) => {
+    const { runEmulator } = await import('../emulator/index.js');
+    const logger = createLogger({});
+    const handle = await runEmulator({ port: Number(opts.port), host: opts.host, logger, token: process.env.DSTNY_API_TOKEN || undefined });
+    logger.info(`Dstny emulator (test double) listening on ${handle.url}`);
+    const stop = () => void handle.close().then(() => process.exit(0));
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  // Configuration and usage problems are the operator's to fix: say what and where, no stack trace.
+  if (error instanceof CallbridgeError) process.stderr.write(`callbridge: ${error.message}\n`);
+  else process.stderr.write(`callbridge: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(error instanceof CallbridgeError ? 2 : 1);
+});

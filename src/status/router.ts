@@ -1,0 +1,68 @@
+import { Router } from 'express';
+import { Gauge, Registry } from 'prom-client';
+import { rowStates } from '../ledger/ledger.js';
+import type { StatusReport } from './report.js';
+
+/** GET /status (JSON) and GET /metrics (Prometheus text), both computed on request from the same report. */
+export function createStatusRouter(report: () => Promise<StatusReport>): Router {
+  const registry = new Registry();
+  let last: StatusReport | null = null;
+  const refresh = async () => {
+    last = await report();
+    return last;
+  };
+  new Gauge({
+    name: 'callbridge_rows',
+    help: 'Ledger rows by state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      for (const state of rowStates) this.set({ state }, last?.ledger.counts[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'callbridge_oldest_due_seconds',
+    help: 'How long the oldest due row has been waiting (0 when none is due)',
+    registers: [registry],
+    collect() {
+      const due = last?.ledger.oldestDue;
+      this.set(due ? Math.max(0, (Date.now() - due.nextAttemptAt) / 1000) : 0);
+    },
+  });
+  new Gauge({
+    name: 'callbridge_submitter_state',
+    help: 'Submitter state (1 for the current one)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      for (const state of ['running', 'paused', 'halted', 'quota', 'stopped']) this.set({ state }, last?.submitter?.state === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'callbridge_submitted_total',
+    help: 'Conversations created by this process since it started',
+    registers: [registry],
+    collect() {
+      this.set(last?.submitter?.sent ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'callbridge_source_running',
+    help: 'Source runner running (1) or not (0)',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      for (const s of last?.sources ?? []) this.set({ source: s.id }, s.running ? 1 : 0);
+    },
+  });
+
+  const router = Router();
+  router.get('/status', async (_req, res) => {
+    res.json(await refresh());
+  });
+  router.get('/metrics', async (_req, res) => {
+    await refresh();
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  return router;
+}
