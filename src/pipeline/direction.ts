@@ -64,10 +64,10 @@ export function decideDirection(
     if (fromKind === 'internal' && toKind === 'external') direction = 'outgoing';
     else if (fromKind === 'external' && toKind === 'internal') direction = 'incoming';
     else if (fromKind === 'internal') {
-      if (rules.skipInternal) return { kind: 'skip', reason: `internal call (${describe(from)} → ${describe(to)})` };
+      if (rules.skipInternal) return { kind: 'skip', reason: `internal call (${describe(from, rules)} → ${describe(to, rules)})` };
       direction = 'outgoing';
     } else {
-      if (rules.skipExternal) return { kind: 'skip', reason: `external-only call, no internal party (${describe(from)} → ${describe(to)})` };
+      if (rules.skipExternal) return { kind: 'skip', reason: `external-only call, no internal party (${describe(from, rules)} → ${describe(to, rules)})` };
       direction = 'incoming';
     }
   }
@@ -81,6 +81,10 @@ function sameNumber(a: string, b: string | undefined): boolean {
   return b !== undefined && a.trim() === b.trim();
 }
 
-function describe(party: Party): string {
-  return party.number?.trim() || party.channel || 'unknown';
+/** A party as a message names it; a number that looks internal but is external by its trunk says so. */
+function describe(party: Party, rules: DirectionRules): string {
+  const number = party.number?.trim();
+  const onTrunk = party.channel !== undefined && rules.trunkPatterns.some((re) => re.test(party.channel as string));
+  if (number && onTrunk && rules.internalNumbers.some((re) => re.test(number))) return `${number} on trunk ${party.channel}`;
+  return number || party.channel || 'unknown';
 }

@@ -148,7 +148,7 @@ export class CallNormalizer implements Normalizer {
       first: contact?.firstName ?? (contact?.lastName ? undefined : name.first),
       last: contact?.lastName ?? (contact?.firstName ? undefined : name.last),
       email: contact?.email ?? party.email,
-      company: contact?.company,
+      company: contact?.company ?? name.company,
       externalId: contact?.externalId,
     };
   }

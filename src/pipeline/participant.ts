@@ -39,32 +39,43 @@ const NO_NAME = /^(unknown|anonymous|anonym|restricted|private|private number|un
 export interface SplitName {
   first?: string;
   last?: string;
+  /** The caller-id "name" is a company ("Nilsson Bygg AB"): not a person's first and last name. */
+  company?: string;
 }
 
+// Legal-form words that end (or, for a few, start) a company name in caller-id data.
+const COMPANY_FORM =
+  /(?:^|[\s,])(?:AB|HB|KB|Aktiebolag|Oy|Oyj|AS|ASA|A\/S|ApS|GmbH|AG|KG|e\.?V\.?|Ltd\.?|Limited|LLC|LLP|L\.?P\.?|Inc\.?|Incorporated|Corp\.?|Corporation|Co\.?|plc|PLC|B\.?V\.?|N\.?V\.?|S\.?A\.?|SAS|SARL|S\.?r\.?l\.?|S\.?p\.?A\.?|Pty|Sp\.? z o\.?o\.?)$/;
+
 /**
- * Caller-id name → first/last name.
- * "Last, First" is reversed; "First Rest Of Name" keeps the first word as first name and the rest as
- * last name (so "Anna van der Berg" keeps "van der Berg" together); one word is a first name.
- * Placeholders ("Unknown", "anonymous"...), names without a letter (a number shown as name) and a trailing
- * "<1234>" are not names.
+ * Caller-id name → first/last name, or a company.
+ * "Last, First" (or "Last; First") is reversed; "First Rest Of Name" keeps the first word as first name and the rest as
+ * last name (so "Anna van der Berg" keeps "van der Berg" together); one word is a first name. A name ending
+ * in a legal form ("Nilsson Bygg AB", "Acme Ltd") is a company. A quoted nickname ('Karin "KS" Svensson')
+ * and a remark in brackets ("Bo (night line)") are dropped. Placeholders ("Unknown", "anonymous"...), names without a letter (a number shown as name),
+ * addresses and a trailing "<1234>" are not names.
  */
 export function splitCallerName(raw: string | undefined): SplitName {
   if (!raw) return {};
-  let name = raw
-    .replace(/<[^>]*>\s*$/, '')
-    .trim()
-    .replace(/^["'“”]+|["'“”]+$/g, '')
+  let name = raw.replace(/<[^>]*>\s*$/, '').trim();
+  const wrapped = /^(["'])(.*)\1$/s.exec(name) ?? /^“(.*)”$/s.exec(name);
+  if (wrapped) name = (wrapped.length === 3 ? wrapped[2] : wrapped[1]) ?? '';
+  name = name
+    .replace(/"[^"]*"/g, ' ')
+    .replace(/\([^()]*\)/g, ' ')
+    .replace(/["“”]/g, '')
     .replace(/\s+/g, ' ')
     .trim();
   if (!name || !/\p{L}/u.test(name) || NO_NAME.test(name)) return {};
   // A SIP URI or an email is an address, not a name.
   if (/^(sips?|tel):/i.test(name) || /^[^\s@]+@[^\s@]+$/.test(name)) return {};
-  const comma = name.indexOf(',');
+  if (COMPANY_FORM.test(name)) return { company: name.replace(/\s*,\s*$/, '') };
+  const comma = name.search(/[,;]/);
   if (comma > 0) {
     const last = name.slice(0, comma).trim();
     const first = name.slice(comma + 1).trim();
-    name = `${first} ${last}`.trim();
     if (first && last) return { first, last };
+    name = `${first} ${last}`.trim();
   }
   const words = name.split(' ');
   const first = words[0] as string;

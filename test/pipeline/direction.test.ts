@@ -28,6 +28,7 @@ describe('decideDirection', () => {
     ['internal-only is skipped', { from: { number: '1001' }, to: { number: '1002' } }, rules, { skip: 'internal call (1001 → 1002)' }],
     ['internal by PBX word is skipped', { direction: 'internal', from: { number: '1001' }, to: { number: '1002' } }, rules, { skip: 'internal call (the PBX says both parties are internal)' }],
     ['external-only is skipped', { from: { number: '+46701234567' }, to: { number: '+4681234567' } }, rules, { skip: 'external-only call, no internal party (+46701234567 → +4681234567)' }],
+    ['a forward to a mobile: both legs on the trunk', { from: { number: '0702223344', channel: 'SIP/trunk-1' }, to: { number: '204', channel: 'SIP/trunk-2' } }, rules, { skip: 'external-only call, no internal party (0702223344 → 204 on trunk SIP/trunk-2)' }],
     ['a party with no number is external', { from: { channel: 'SIP/trunk-1' }, to: {} }, rules, { skip: 'external-only call, no internal party (SIP/trunk-1 → unknown)' }],
     ['internal-only kept when not filtered: the caller is ours', { from: { number: '1001' }, to: { number: '1002' } }, keepAll, { direction: 'outgoing', owner: '1001', participant: '1002', ext: '1001' }],
     ['external-only kept when not filtered: the callee is ours', { from: { number: '+46701234567' }, to: { number: '+4681234567' } }, keepAll, { direction: 'incoming', owner: '+4681234567', participant: '+46701234567', ext: '+4681234567' }],

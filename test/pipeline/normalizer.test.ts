@@ -163,6 +163,15 @@ describe('CallNormalizer: a call → the exact API body', () => {
     });
   });
 
+  it('a company as caller-id name is the participant company, not a first and last name', async () => {
+    const result = await normalizer().normalize(call({ from: { number: '0733445566', name: 'Nilsson Bygg AB', channel: 'SIP/trunk-1' } }), source, NOW);
+    expect(result.kind).toBe('payload');
+    if (result.kind !== 'payload') return;
+    expect(result.payload.participant_company_name).toBe('Nilsson Bygg AB');
+    expect(result.payload.participant_first_name).toBeUndefined();
+    expect(result.payload.participant_last_name).toBeUndefined();
+  });
+
   it('a local stereo recording: signed link, stereo from the header, participant channel from config', async () => {
     const result = await normalizer({ participantChannel: 'left' }).normalize(call({ recording: { path: 'stereo-call.wav' } }), source, NOW);
     expect(result.kind).toBe('payload');
