@@ -27,7 +27,7 @@ describe.each(adapters.map((a) => [a.id]))('adapter %s: golden fixtures', (adapt
     expect(folder.cases.length).toBeGreaterThan(0);
   });
 
-  it.each(folder.cases.map((c) => [c.name, c]))('%s', async (_name, c) => {
+  it.each(folder.cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const expectedFile = path.join(REPO_ROOT, c.expected);
     if (!existsSync(expectedFile)) throw new Error(`${c.expected} is missing: run npx tsx scripts/update-goldens.ts ${adapterId}, then read it`);
     const run = await runParseCase(adapterId, folder.config, c.input);
