@@ -6,7 +6,7 @@ export const hookAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bearer'), token: z.string().min(16).describe('Expected `Authorization: Bearer <token>`.') }),
   z.object({
     type: z.literal('basic'),
-    username: z.string().min(1),
+    username: z.string().min(1).describe('Expected HTTP basic auth user name.'),
     password: z.string().min(8).describe('Expected HTTP basic auth password.'),
   }),
   z.object({
