@@ -71,13 +71,14 @@ export async function runParse(opts: ParseOptions): Promise<number> {
     say('no input files given');
     return 2;
   }
-  if (!config.recordings.signingSecret) say('local recording links are signed with a placeholder secret (no recordings.signingSecret configured)');
   if (config.normalize.owners.fromDstnyUsers) say('the Dstny users directory is not consulted in parse mode (no network): owners come from the map and CSV only');
 
   const now = opts.now ?? Date.now();
   const write = async (line: ParseLine) => {
     if (!opts.stdout.write(`${JSON.stringify(line)}\n`)) await once(opts.stdout, 'drain');
   };
+  const publicBase = `${(config.http.publicBaseUrl ?? `http://127.0.0.1:${config.http.port}`).replace(/\/+$/, '')}/recordings/`;
+  let signedLocally = 0;
   let code = 0;
   for (const file of opts.files) {
     const readable = await checkReadable(file);
@@ -91,7 +92,11 @@ export async function runParse(opts: ParseOptions): Promise<number> {
       for await (const item of parseWhole(adapter, source, { name: file, stream }, config.normalize.groupWindowLegs)) {
         if (item.kind === 'error') await write({ error: item.message, source: item.location, state: 'rejected' });
         else if (item.kind === 'skip') await write({ error: item.reason, source: item.location, state: 'skipped' });
-        else await write(lineFor(await normalizeSafely(normalizer, item.call, source, now), item.call.location));
+        else {
+          const result = await normalizeSafely(normalizer, item.call, source, now);
+          if (result.kind === 'payload' && result.payload.call_recording_url.startsWith(publicBase)) signedLocally += 1;
+          await write(lineFor(result, item.call.location));
+        }
       }
     } catch (error) {
       say(`${file}: ${error instanceof Error ? error.message : String(error)}`);
@@ -99,6 +104,9 @@ export async function runParse(opts: ParseOptions): Promise<number> {
     } finally {
       stream.destroy();
     }
+  }
+  if (signedLocally && !config.recordings.signingSecret) {
+    say(`${signedLocally} local recording link(s) are signed with a placeholder secret (no recordings.signingSecret configured): they are examples, not links a bridge serves`);
   }
   return code;
 }

@@ -1,0 +1,176 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { verifyRecordingToken } from '../../src/http/recording-token.js';
+import { PARSE_PLACEHOLDER_SECRET, runParse } from '../../src/cli/parse.js';
+import { writeWav } from './audio-files.js';
+import { REPO_ROOT } from './fixture-cases.js';
+
+/** `callbridge parse` (runParse) on real files in a temp folder: exit codes, messages, and what it prints. */
+
+let dir: string;
+let rec: string;
+const files: Record<string, string> = {};
+
+// Asterisk cdr_csv rows (21 columns), Stockholm wall clock.
+const incoming = (id: string, ext: string, userfield: string, day = '2024-05-02') =>
+  `"","0701234567","${ext}","from-trunk","""Lars Berg"" <0701234567>","PJSIP/telia-1","PJSIP/${ext}-2","Dial","PJSIP/${ext},30,tT","${day} 09:14:03","${day} 09:14:09","${day} 09:21:47",464,458,"ANSWERED","DOCUMENTATION","${id}","${userfield}","","${id}",1\n`;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'cb-parse-'));
+  rec = path.join(dir, 'monitor');
+  mkdirSync(rec);
+  writeWav(path.join(rec, '1714634043.1.wav'), 2);
+  files.config = path.join(dir, 'callbridge.yaml');
+  writeFileSync(
+    files.config,
+    [
+      'sources:',
+      '  - { id: pbx, type: drop, path: ., adapter: asterisk-csv, options: { userfieldIsRecording: true } }',
+      'recordings:',
+      `  roots: [${JSON.stringify(rec)}]`,
+      '  linkTtlHours: 24',
+      'normalize:',
+      '  timezone: Europe/Stockholm',
+      "  internalNumbers: ['^\\d{3}$']",
+      "  trunkPatterns: ['^PJSIP/telia-']",
+      '  owners:',
+      '    csv: owners.csv',
+      '    fromDstnyUsers: true',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(path.join(dir, 'owners.csv'), 'extension,email,name\n201,anna@example.se,Anna Lindqvist\n');
+  files.calls = path.join(dir, 'Master.csv');
+  writeFileSync(
+    files.calls,
+    incoming('1714634043.1', '201', path.join(rec, '1714634043.1.wav')) + // local stereo recording
+      'garbage line\n' +
+      incoming('1714634043.2', '202', 'https://rec.example.se/2.wav') + // 202 has no owner
+      incoming('1714634043.3', '201', path.join(rec, 'never-written.wav')), // the file never came
+  );
+  files.future = path.join(dir, 'future.csv');
+  writeFileSync(files.future, incoming('2000000000.9', '201', path.join(rec, 'later.wav'), '2099-01-01'));
+  files.badConfig = path.join(dir, 'bad.yaml');
+  writeFileSync(files.badConfig, 'normalize:\n  minDurationSec: -1\n');
+  files.badRegex = path.join(dir, 'bad-regex.yaml');
+  writeFileSync(files.badRegex, "normalize:\n  internalNumbers: ['([']\n");
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function parse(args: { adapterId?: string; configFile?: string; files: string[] }) {
+  let out = '';
+  let err = '';
+  const stdout = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+  const stderr = { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream;
+  const code = await runParse({ adapterId: args.adapterId ?? 'asterisk-csv', configFile: args.configFile, files: args.files, stdout, stderr });
+  return { code, lines: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), stdout: out, stderr: err };
+}
+
+describe('runParse', () => {
+  it('prints one NDJSON line per call: payloads, located errors, rejected and skipped calls; no network', async () => {
+    const run = await parse({ configFile: files.config, files: [files.calls] });
+    expect(run.code).toBe(0);
+    const [error, first, second, third] = run.lines;
+    expect(error).toEqual({ error: 'expected 16 to 21 (cdr_csv layout) columns, got 1', source: `${files.calls}:2`, state: 'rejected' });
+    expect(first).toEqual({
+      payload: {
+        call_external_id: '1714634043.1',
+        call_start_time: '2024-05-02T07:14:03Z',
+        call_end_time: '2024-05-02T07:21:47Z',
+        call_duration: 458,
+        call_recording_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8080\/recordings\/[\w-]+\.[\w-]+$/),
+        call_is_stereo: true,
+        call_direction: 'incoming',
+        call_outcome: 'Answered',
+        call_participant_channel: 'right',
+        owner_email: 'anna@example.se',
+        owner_name: 'Anna Lindqvist',
+        participant_first_name: 'Lars',
+        participant_last_name: 'Berg',
+        participant_phone_number: '+46701234567',
+      },
+    });
+    // fromDstnyUsers is on, but parse mode never asks Dstny: the CSV is the directory.
+    expect(second).toEqual({ error: 'no owner for extension 202', source: `${files.calls}:3`, state: 'rejected' });
+    expect(third).toEqual({
+      error: 'recording /'.concat(path.join(rec, 'never-written.wav').slice(1), ' is still not there 30 minutes after the call ended'),
+      source: `${files.calls}:4`,
+      state: 'rejected',
+    });
+    expect(run.lines).toHaveLength(4);
+    expect(run.stderr).toContain('the Dstny users directory is not consulted in parse mode');
+    expect(run.stderr).toContain('1 local recording link(s) are signed with a placeholder secret');
+  });
+
+  it('the local link is stable: signed with the labelled placeholder, expiring link-TTL after the call ended', async () => {
+    const a = await parse({ configFile: files.config, files: [files.calls] });
+    const b = await parse({ configFile: files.config, files: [files.calls] });
+    expect(a.stdout).toBe(b.stdout);
+    const url = (a.lines[1]?.payload as { call_recording_url: string }).call_recording_url;
+    const token = url.split('/').pop() as string;
+    const end = Date.parse('2024-05-02T07:21:47Z');
+    expect(verifyRecordingToken(token, PARSE_PLACEHOLDER_SECRET, end)).toEqual({ ok: true, claim: { id: '1714634043.1', exp: end / 1000 + 24 * 3600 } });
+  });
+
+  it('a recording the bridge would wait for is reported as rejected, saying why', async () => {
+    const run = await parse({ configFile: files.config, files: [files.future] });
+    expect(run.code).toBe(0);
+    expect(run.lines).toEqual([
+      {
+        error: `recording ${path.join(rec, 'later.wav')} is not there yet (waiting until 2099-01-01T08:51:47.000Z); not sent in parse mode (the bridge would hold it)`,
+        source: `${files.future}:1`,
+        state: 'rejected',
+      },
+    ]);
+  });
+
+  it('an unreadable file: exit 1 and a clear message, the other files are still parsed', async () => {
+    const run = await parse({ configFile: files.config, files: [path.join(dir, 'missing.csv'), dir, files.future] });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`callbridge parse: cannot read ${path.join(dir, 'missing.csv')}: no such file`);
+    expect(run.stderr).toContain(`callbridge parse: cannot read ${dir}: not a regular file`);
+    expect(run.lines).toHaveLength(1);
+  });
+
+  it('an unknown adapter, a bad config, no files: exit 2 with the reason', async () => {
+    const unknown = await parse({ adapterId: 'avaya', files: [files.calls] });
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toMatch(/^callbridge parse: unknown adapter "avaya"; known adapters: asterisk-csv, /);
+    const bad = await parse({ configFile: files.badConfig, files: [files.calls] });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('normalize.minDurationSec: Too small');
+    const badRegex = await parse({ configFile: files.badRegex, files: [files.calls] });
+    expect(badRegex.code).toBe(2);
+    expect(badRegex.stderr).toContain('normalize.internalNumbers[0]: not a valid regular expression');
+    const missing = await parse({ configFile: path.join(dir, 'nope.yaml'), files: [files.calls] });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nope.yaml');
+    expect((await parse({ configFile: files.config, files: [] })).code).toBe(2);
+  });
+
+  it('without --config, the built-in defaults apply', async () => {
+    const run = await parse({ files: [files.calls] });
+    expect(run.code).toBe(0);
+    // Defaults: userfield is not a recording and no template, so no call has one.
+    expect(run.lines.filter((l) => l.state === 'skipped').map((l) => l.error)).toEqual(['no recording', 'no recording', 'no recording']);
+  });
+
+  it('is wired into the command line: callbridge parse --adapter ID --config FILE FILE...', async () => {
+    const exec = promisify(execFile);
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'parse', '--adapter', 'asterisk-csv', '--config', files.config, files.calls], {
+      cwd: REPO_ROOT,
+      timeout: 60_000,
+    });
+    expect(stdout.split('\n').filter(Boolean)).toHaveLength(4);
+    const failed = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'parse', '--adapter', 'nope', files.calls], { cwd: REPO_ROOT, timeout: 60_000 }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(failed).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown adapter "nope"') });
+  }, 90_000);
+});
