@@ -234,9 +234,9 @@ describe('webhook receiver fed by the emulator', () => {
     try {
       await putPending(t.ledger, ['w1', 'w2', 'w3'].map((id) => callPayload(id, '2025-04-17T08:00:00Z', recordings.url)));
       await submitDue(t.ledger, emu, Date.now());
-      await waitFor(async () => (await t.ledger.stats()).counts.confirmed === 3, 3_000, 'three confirmed rows');
+      await waitFor(async () => (await t.ledger.stats()).counts.confirmed === 3, 10_000, 'three confirmed rows');
       // The emulator counts a delivery once it has read the answer, a moment after the row is confirmed.
-      await waitFor(() => emu.state.webhookCounts.delivered + emu.state.webhookCounts.failed === 3, 2_000, 'delivery answers');
+      await waitFor(() => emu.state.webhookCounts.delivered + emu.state.webhookCounts.failed === 3, 5_000, 'delivery answers');
       expect(emu.state.stats().webhooks).toMatchObject({ attempts: 3, delivered: 3, failed: 0 });
     } finally {
       await emu.close();
