@@ -13,7 +13,7 @@ import { REPO_ROOT } from './fixture-cases.js';
 
 let dir: string;
 let rec: string;
-const files: Record<string, string> = {};
+const files = { config: '', calls: '', future: '', badConfig: '', badRegex: '' };
 
 // Asterisk cdr_csv rows (21 columns), Stockholm wall clock.
 const incoming = (id: string, ext: string, userfield: string, day = '2024-05-02') =>
