@@ -1,0 +1,476 @@
+/**
+ * End-to-end harness: the emulator and the bridge as REAL child processes (`node --import tsx src/cli/main.ts ...`)
+ * on loopback, a tiny recording server in this process, temp folders for data and spools.
+ * Used by test/e2e/*.test.ts and bench/bridge.ts.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import type { EmulatorFaultsPatch, EmulatorStatsSnapshot } from '../../src/emulator/index.js';
+import type { RowState } from '../../src/ledger/ledger.js';
+import { stereoWav } from '../../src/sandbox.js';
+import type { StatusReport } from '../../src/status/report.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = path.join(REPO, 'src/cli/main.ts');
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Poll `check` until it returns a truthy value; on timeout the error says what was awaited and the last `describe()`. */
+export async function waitUntil<T>(
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  opts: { timeoutMs: number; what: string; pollMs?: number; describe?: () => Promise<string> | string },
+): Promise<T> {
+  const end = Date.now() + opts.timeoutMs;
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+      lastError = null;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= end) break;
+    await sleep(opts.pollMs ?? 200);
+  }
+  const detail = opts.describe ? await opts.describe() : '';
+  throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${lastError ? ` (last error: ${String(lastError)})` : ''}${detail ? `\n${detail}` : ''}`);
+}
+
+/** A free loopback port (listen on 0, read it, close): the bridge links recordings through its own port, so it must be known up front. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Environment variables that would change what the child processes do: never inherited from the test runner. */
+const CONTROLLED_ENV = /^(DSTNY_|CALLBRIDGE_|LOG_LEVEL$|NODE_OPTIONS$)/;
+
+/** A CLI child process with its output kept (bounded) for waiting on log lines and for diagnostics. */
+export class CliProcess {
+  readonly proc: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly lines: string[] = [];
+  private readonly waiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
+  private partial = '';
+  private alive = true;
+
+  constructor(
+    readonly name: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ) {
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONTROLLED_ENV.test(k))) as Record<string, string>;
+    this.proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: REPO,
+      env: { ...base, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout!.on('data', (chunk: Buffer) => this.take(chunk));
+    this.proc.stderr!.on('data', (chunk: Buffer) => this.take(chunk));
+    this.exited = new Promise((resolve) => {
+      this.proc.once('exit', (code, signal) => {
+        this.alive = false;
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.alive;
+  }
+
+  private take(chunk: Buffer): void {
+    const text = this.partial + chunk.toString('utf8');
+    const parts = text.split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const line of parts) {
+      this.lines.push(line);
+      if (this.lines.length > 5_000) this.lines.shift();
+      for (const w of [...this.waiters]) {
+        const m = w.re.exec(line);
+        if (m) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(m);
+        }
+      }
+    }
+  }
+
+  /** Resolve with the first output line (already seen or coming) matching `re`. */
+  waitForLine(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    for (const line of this.lines) {
+      const m = re.exec(line);
+      if (m) return Promise.resolve(m);
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = { re, resolve: (m: RegExpMatchArray) => (clearTimeout(timer), resolve(m)) };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`${this.name}: no output line matching ${re} within ${timeoutMs} ms\n${this.tail(30)}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+      void this.exited.then(({ code, signal }) => {
+        if (!this.waiters.includes(waiter)) return;
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited (code ${code}, signal ${signal}) before printing ${re}\n${this.tail(30)}`));
+      });
+    });
+  }
+
+  /** Output lines matching `re` so far. */
+  grep(re: RegExp): string[] {
+    return this.lines.filter((l) => re.test(l));
+  }
+
+  tail(n: number): string {
+    return `--- last output of ${this.name} ---\n${this.lines.slice(-n).join('\n')}`;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 5_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.alive) {
+      this.proc.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        if (this.alive) this.proc.kill('SIGKILL');
+      }, graceMs);
+      const result = await this.exited;
+      clearTimeout(timer);
+      return result;
+    }
+    return this.exited;
+  }
+
+  async kill(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.alive) this.proc.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+// ---------------------------------------------------------------- emulator
+
+/** What GET /_emulator/stats?creations answers. */
+export type EmulatorStats = EmulatorStatsSnapshot & { creationsByExternalId?: Record<string, number> };
+
+export interface EmulatorConversation {
+  id: string;
+  external_id: string;
+  created_at: number;
+  appears_at: number;
+  dropped: boolean;
+  visible: boolean;
+}
+
+/** `callbridge emulator --port 0` as a child process, driven through its admin endpoints. */
+export class EmulatorProcess {
+  private constructor(
+    readonly cli: CliProcess,
+    readonly url: string,
+    readonly token: string,
+  ) {}
+
+  static async start(opts: { startTimeoutMs?: number } = {}): Promise<EmulatorProcess> {
+    const token = `emu-${randomBytes(12).toString('hex')}`;
+    const cli = new CliProcess('emulator', ['emulator', '--port', '0'], { DSTNY_API_TOKEN: token, LOG_LEVEL: 'warn' });
+    try {
+      const m = await cli.waitForLine(/listening on (http:\/\/127\.0\.0\.1:\d+)\/api\/v2/, opts.startTimeoutMs ?? 30_000);
+      return new EmulatorProcess(cli, m[1]!, token);
+    } catch (error) {
+      await cli.kill();
+      throw error;
+    }
+  }
+
+  private async admin(method: string, route: string, body?: unknown): Promise<unknown> {
+    const res = await fetch(`${this.url}/_emulator${route}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`emulator ${method} /_emulator${route}: HTTP ${res.status} ${text}`);
+    return text ? (JSON.parse(text) as unknown) : null;
+  }
+
+  faults(patch: EmulatorFaultsPatch): Promise<unknown> {
+    return this.admin('POST', '/faults', patch);
+  }
+
+  async stats(): Promise<EmulatorStats> {
+    return (await this.admin('GET', '/stats?creations')) as EmulatorStats;
+  }
+
+  async conversations(externalId?: string): Promise<EmulatorConversation[]> {
+    return (await this.admin('GET', `/conversations${externalId ? `?external_id=${encodeURIComponent(externalId)}` : ''}`)) as EmulatorConversation[];
+  }
+
+  registerWebhook(url: string): Promise<unknown> {
+    return this.admin('POST', '/webhooks', { url });
+  }
+
+  stop(): Promise<unknown> {
+    return this.cli.stop();
+  }
+}
+
+// ---------------------------------------------------------------- recordings
+
+/** A loopback "recording server" Dstny (the emulator) fetches recording URLs from: 200 + a small WAV for .wav/.mp3 paths. */
+export interface RecordingServer {
+  url: string;
+  /** Paths fetched, in order. */
+  fetched: string[];
+  close(): Promise<void>;
+}
+
+export async function startRecordingServer(): Promise<RecordingServer> {
+  const wav = stereoWav(1, 8_000);
+  const fetched: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const url = req.url ?? '';
+    fetched.push(url);
+    if (/\.(wav|mp3)(\?|$)/.test(url)) {
+      res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length });
+      res.end(req.method === 'HEAD' ? undefined : wav);
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  server.keepAliveTimeout = 1_000;
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    fetched,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ---------------------------------------------------------------- bridge
+
+export type BridgeConfig = Record<string, unknown>;
+
+/** The office the generated calls and the fixture configs describe (union of the fixture folders' rules and owners). */
+export const officeNormalize = {
+  timezone: 'Europe/Stockholm',
+  defaultCountry: 'SE',
+  internalNumbers: ['^\\d{3}$', '^\\d{4}$', '^\\+4685000100\\d$', '^client:'],
+  trunkPatterns: ['^(?:PJSIP|SIP)/telia-', '^PSTN_SIP_TRUNK$', '^sofia/(?:gateway|external)/'],
+  owners: {
+    map: {
+      // asterisk-csv
+      '201': 'anna.lindqvist@example.se',
+      '202': 'bjorn.ek@example.se',
+      '203': 'cecilia.strand@example.se',
+      '204': 'david.nord@example.se',
+      '205': 'elin.falk@example.se',
+      '206': 'erik.sjoberg@example.se',
+      // cucm
+      '2001': 'anna.lindqvist@example.se',
+      '2002': 'bjorn.ek@example.se',
+      '2003': 'cecilia.strand@example.se',
+      '2004': 'david.nord@example.se',
+      // freeswitch-json
+      '1001': 'anna.berg@example.com',
+      '1002': 'johan.lind@example.com',
+      '1003': 'eva.holm@example.com',
+      // twilio
+      '+46850001000': 'support@example.com',
+      '+46850001001': 'sales@example.com',
+      'client:anna': 'anna.berg@example.com',
+    },
+  },
+};
+
+/**
+ * A bridge config for tests: fast schedules, a short lease, no daily quota; `overrides` are merged one level
+ * deep per section (e.g. `{ reconcile: { verifyWaitMinutes: 0.02 } }`).
+ */
+export function bridgeConfig(opts: {
+  dataDir: string;
+  port: number;
+  sources: unknown[];
+  roots?: string[];
+  overrides?: Record<string, Record<string, unknown>>;
+}): BridgeConfig {
+  const sections: Record<string, Record<string, unknown>> = {
+    log: { level: 'info', format: 'json' },
+    dstny: { timeoutMs: 2_000 },
+    submit: {
+      rateLimit: { perSecond: 25 },
+      concurrency: 4,
+      dailyQuota: 0,
+      maxAttempts: 20,
+      backoff: { baseMs: 100, maxMs: 1_000 },
+      pumpIntervalMs: 100,
+      leaseMs: 3_000,
+      shutdownTimeoutMs: 2_000,
+    },
+    normalize: officeNormalize,
+    http: { host: '127.0.0.1', port: opts.port },
+    recordings: { roots: opts.roots ?? [] },
+    reconcile: {
+      schedule: '* * * * * *',
+      graceMinutes: 0.01,
+      deadlineMinutes: 10,
+      verifyWaitMinutes: 0.02,
+      lookup: { windowPaddingDays: 1 },
+    },
+  };
+  for (const [key, value] of Object.entries(opts.overrides ?? {})) sections[key] = { ...(sections[key] ?? {}), ...value };
+  return { dataDir: opts.dataDir, sources: opts.sources, ...sections };
+}
+
+/** `callbridge start --config FILE` against an emulator process (live mode: DSTNY_API_TOKEN + DSTNY_BASE_URL). */
+export class BridgeProcess {
+  private constructor(
+    readonly cli: CliProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(opts: {
+    configFile: string;
+    emulator: Pick<EmulatorProcess, 'url' | 'token'>;
+    webhookSecret?: string;
+    name?: string;
+    startTimeoutMs?: number;
+  }): Promise<BridgeProcess> {
+    const env: Record<string, string> = { DSTNY_API_TOKEN: opts.emulator.token, DSTNY_BASE_URL: opts.emulator.url };
+    if (opts.webhookSecret) env.CALLBRIDGE_WEBHOOK_SECRET = opts.webhookSecret;
+    const cli = new CliProcess(opts.name ?? 'bridge', ['start', '--config', opts.configFile], env);
+    try {
+      const m = await cli.waitForLine(/running: .*HTTP on (http:\/\/[^\s,]+)/, opts.startTimeoutMs ?? 30_000);
+      return new BridgeProcess(cli, m[1]!.replace('0.0.0.0', '127.0.0.1'));
+    } catch (error) {
+      await cli.kill();
+      throw error;
+    }
+  }
+
+  async status(): Promise<StatusReport> {
+    const res = await fetch(`${this.url}/status`);
+    if (!res.ok) throw new Error(`GET /status: HTTP ${res.status}`);
+    return (await res.json()) as StatusReport;
+  }
+
+  postHook(sourceId: string, body: string, headers: Record<string, string>): Promise<Response> {
+    return fetch(`${this.url}/hooks/${sourceId}`, { method: 'POST', headers, body });
+  }
+}
+
+/** Write the config as YAML. */
+export function writeConfig(file: string, config: BridgeConfig): string {
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+/** Put a file into a drop folder the way a PBX export should: written aside, then renamed into place. */
+export function dropFile(folder: string, name: string, content: string | Buffer): void {
+  mkdirSync(folder, { recursive: true });
+  const tmp = path.join(folder, `.${name}.partial`);
+  writeFileSync(tmp, content);
+  renameSync(tmp, path.join(folder, name));
+}
+
+/** Counts of the states that are not zero, e.g. {confirmed: 12, skipped: 5}: readable in a failing assertion. */
+export function nonZero(counts: Record<RowState, number>): Partial<Record<RowState, number>> {
+  return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)) as Partial<Record<RowState, number>>;
+}
+
+/** `callbridge status --json --config FILE` (reads the ledger directly; works whether or not the bridge runs). */
+export async function cliStatus(configFile: string): Promise<StatusReport> {
+  const cli = new CliProcess('status', ['status', '--json', '--config', configFile]);
+  const { code } = await cli.exited;
+  const text = cli.grep(/.*/).join('\n');
+  if (code !== 0) throw new Error(`callbridge status exited ${code}\n${text}`);
+  return JSON.parse(text.slice(text.indexOf('{'))) as StatusReport;
+}
+
+// ---------------------------------------------------------------- generated calls
+
+function two(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** "YYYY-MM-DD HH:MM:SS" of a UTC epoch, written as local wall time (the generator's calls are in the PBX's zone). */
+function wall(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+}
+
+/**
+ * `count` answered, recorded outgoing calls as Asterisk cdr_csv lines (18 columns), from extensions 201/202 to
+ * mobile numbers, one every 7 s from `startWall` (a wall-clock time in the PBX's zone, as epoch of that wall time
+ * read as UTC). userfield holds the recording URL on `recordingBase`. External ids are `<prefix>.<n>`.
+ */
+export function asteriskCalls(opts: { count: number; prefix: string; recordingBase: string; startWall?: number; from?: number }): {
+  csv: string;
+  ids: string[];
+} {
+  const start = opts.startWall ?? Date.UTC(2026, 10, 20, 6, 0, 0);
+  const first = opts.from ?? 0;
+  const lines: string[] = [];
+  const ids: string[] = [];
+  for (let i = first; i < first + opts.count; i++) {
+    const ext = i % 2 === 0 ? '201' : '202';
+    const name = ext === '201' ? 'Anna Lindqvist' : 'Bjorn Ek';
+    const mobile = `070${String(1_000_000 + ((i * 7919) % 8_999_999)).padStart(7, '0')}`;
+    const t0 = start + i * 7_000;
+    const talk = 30 + (i % 300);
+    const id = `${opts.prefix}.${i}`;
+    ids.push(id);
+    const chan = (i * 2).toString(16).padStart(8, '0');
+    const peer = (i * 2 + 1).toString(16).padStart(8, '0');
+    lines.push(
+      [
+        '""',
+        `"${ext}"`,
+        `"${mobile}"`,
+        '"from-internal"',
+        `"""${name}"" <${ext}>"`,
+        `"PJSIP/${ext}-${chan}"`,
+        `"PJSIP/telia-${peer}"`,
+        '"Dial"',
+        `"PJSIP/${mobile}@telia,60,T"`,
+        `"${wall(t0)}"`,
+        `"${wall(t0 + 5_000)}"`,
+        `"${wall(t0 + 5_000 + talk * 1_000)}"`,
+        String(talk + 5),
+        String(talk),
+        '"ANSWERED"',
+        '"DOCUMENTATION"',
+        `"${id}"`,
+        `"${opts.recordingBase}/rec/${id}.wav"`,
+      ].join(','),
+    );
+  }
+  return { csv: `${lines.join('\n')}\n`, ids };
+}
+
+/** A drop source for generated Asterisk calls (userfield = recording URL). */
+export function asteriskDropSource(id: string, folder: string): Record<string, unknown> {
+  return { id, type: 'drop', adapter: 'asterisk-csv', path: folder, stableMs: 200, rescanMs: 1_000, options: { userfieldIsRecording: true } };
+}
