@@ -1,0 +1,118 @@
+/**
+ * E2E under faults: the emulator answers 10% of requests 503, never answers 10% (timeouts), loses the answer
+ * of 10% of creations (created, connection reset) and, mid-run, refuses everything with 429 for a while.
+ * Every call must still end confirmed, created exactly once: the ambiguous failures become `verify` rows that
+ * the reconciler looks up before anything is sent again.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import {
+  asteriskCalls,
+  asteriskDropSource,
+  BridgeProcess,
+  bridgeConfig,
+  dropFile,
+  EmulatorProcess,
+  freePort,
+  nonZero,
+  type RecordingServer,
+  startRecordingServer,
+  tempDir,
+  waitUntil,
+  writeConfig,
+} from './support.js';
+
+const CALLS = 100;
+
+const tmp = tempDir('callbridge-e2e-faults-');
+let emulator: EmulatorProcess | null = null;
+let bridge: BridgeProcess | null = null;
+let recordings: RecordingServer | null = null;
+
+afterAll(async () => {
+  await bridge?.cli.stop(3_000);
+  await emulator?.cli.stop(3_000);
+  await recordings?.close();
+  tmp.cleanup();
+});
+
+describe('e2e: 5xx, timeouts, lost answers and a 429 storm', () => {
+  it('every call still ends confirmed, exactly once at the emulator; none lost', async () => {
+    recordings = await startRecordingServer();
+    emulator = await EmulatorProcess.start();
+    await emulator.faults({ appearDelayMs: 300, ratePerSecond: 500, errorRate: 0.1, timeoutRate: 0.1, lostResponseRate: 0.1 });
+
+    const spool = path.join(tmp.dir, 'spool');
+    mkdirSync(spool, { recursive: true });
+    const webhookSecret = randomBytes(16).toString('hex');
+    const configFile = writeConfig(
+      path.join(tmp.dir, 'callbridge.yaml'),
+      bridgeConfig({
+        dataDir: path.join(tmp.dir, 'data'),
+        port: await freePort(),
+        sources: [asteriskDropSource('asterisk', spool)],
+        overrides: {
+          dstny: { timeoutMs: 1_000 },
+          // A call left in doubt is sent again only if it is still not listed 1.8 s later (it appears after 0.3 s).
+          reconcile: { verifyWaitMinutes: 0.03 },
+        },
+      }),
+    );
+    bridge = await BridgeProcess.start({ configFile, emulator, webhookSecret });
+    await emulator.registerWebhook(`${bridge.url}/webhooks/dstny/${webhookSecret}`);
+
+    const { csv, ids } = asteriskCalls({ count: CALLS, prefix: 'faults', recordingBase: recordings.url });
+    dropFile(spool, 'Master.csv', csv);
+
+    // A 429 storm once a third of the calls were created: everything is refused for 2.5 s.
+    const emu = emulator;
+    await waitUntil(async () => (await emu.stats()).conversations.accepted >= CALLS / 3, { timeoutMs: 30_000, what: 'a third of the calls created' });
+    await emu.faults({ storm429Ms: 2_500 });
+
+    const b = bridge;
+    const final = await waitUntil(
+      async () => {
+        const s = await b.status();
+        return s.ledger.counts.confirmed === CALLS ? s : null;
+      },
+      {
+        timeoutMs: 60_000,
+        what: `all ${CALLS} calls confirmed`,
+        describe: async () => `${JSON.stringify(nonZero((await b.status()).ledger.counts))}\n${JSON.stringify((await emu.stats()).responses)}\n${b.cli.tail(30)}`,
+      },
+    );
+    expect(nonZero(final.ledger.counts)).toEqual({ confirmed: CALLS });
+
+    const stats = await emu.stats();
+    // The faults really happened (each rolled on well over a hundred requests at 10%) ...
+    expect(stats.responses.serverError).toBeGreaterThan(0);
+    expect(stats.responses.timeout).toBeGreaterThan(0);
+    expect(stats.responses.lostResponse).toBeGreaterThan(0);
+    expect(stats.responses.rateLimited).toBeGreaterThan(0);
+    // ... and the calls in doubt were looked up, not blindly sent again.
+    expect(b.cli.grep(/may have been delivered/).length).toBeGreaterThan(0);
+
+    // Exactly once in the emulator's own records.
+    expect(Object.keys(stats.creationsByExternalId ?? {}).sort()).toEqual([...ids].sort());
+    expect(Object.entries(stats.creationsByExternalId ?? {}).filter(([, n]) => n !== 1)).toEqual([]);
+    expect(stats.conversations).toMatchObject({ accepted: CALLS, live: CALLS, dropped: 0, duplicates: 0 });
+
+    // The 429 storm paused the bridge: it did not hammer the emulator while refused (Retry-After is 3 s at most).
+    expect(stats.responses.rateLimited).toBeLessThanOrEqual(8);
+
+    expect(await b.cli.stop()).toEqual({ code: 0, signal: null });
+    const ledger = await openSqliteLedger(path.join(tmp.dir, 'data', 'callbridge.sqlite'));
+    try {
+      const listed = new Map((await emu.conversations()).map((c) => [c.external_id, c.id]));
+      const rows = await ledger.query({});
+      expect(rows).toHaveLength(CALLS);
+      // Calls whose answer was lost have the id the reconciler found; the others the one they were given.
+      for (const row of rows) expect([row.externalId, row.state, row.conversationId]).toEqual([row.externalId, 'confirmed', listed.get(row.externalId)]);
+    } finally {
+      await ledger.close();
+    }
+  }, 110_000);
+});
