@@ -40,6 +40,12 @@ export interface AdapterDefinition<S extends z.ZodType = z.ZodType> {
     contentTypes: string[];
     /** True when the format is line-oriented and can be tailed. */
     tail: boolean;
+    /**
+     * True when the PBX writes the legs of one call to separate files (FreeSWITCH: `a_<uuid>` and `<uuid>`;
+     * Twilio callbacks saved one per file). A drop folder then stashes legs and assembles calls quiet for
+     * `groupQuietMs`, as hooks do, instead of grouping within one file.
+     */
+    legsAcrossFiles?: boolean;
   };
   /** Streaming parse: yields legs and located errors; never throws for bad content. */
   parse(input: AdapterInput, options: z.infer<S>): AsyncIterable<ParseItem>;

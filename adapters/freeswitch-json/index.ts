@@ -32,6 +32,7 @@ export default defineAdapter({
     filePatterns: ['*.cdr.json', '*.json', '*.ndjson', '*.jsonl', '*.form'],
     contentTypes: JSON_CONTENT_TYPES,
     tail: true,
+    legsAcrossFiles: true,
   },
   parse: parseFreeswitchJson,
   merge: mergeFreeswitchLegs,

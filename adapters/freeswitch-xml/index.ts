@@ -25,6 +25,7 @@ export default defineAdapter({
     filePatterns: ['*.cdr.xml', '*.xml', '*.form'],
     contentTypes: XML_CONTENT_TYPES,
     tail: false,
+    legsAcrossFiles: true,
   },
   async *parse(input, options) {
     const firstLine = input.firstLine ?? 1;

@@ -31,6 +31,7 @@ export default defineAdapter({
     filePatterns: ['*.form', '*.json', '*.ndjson', '*.jsonl'],
     contentTypes: [FORM, JSON_TYPE],
     tail: false,
+    legsAcrossFiles: true,
   },
   parse: parseTwilio,
   merge: mergeTwilioLegs,

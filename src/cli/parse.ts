@@ -154,6 +154,7 @@ function pickSource(config: Config, adapter: AdapterDefinition): SourceConfig | 
     path: '.',
     stableMs: 0,
     rescanMs: 10_000,
+    flushEveryMs: 5_000,
     groupQuietMs: 0,
   };
 }

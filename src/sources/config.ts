@@ -40,7 +40,7 @@ const flushEveryMs = z
   .int()
   .positive()
   .default(5_000)
-  .describe('Tails and hooks: how often stashed legs are checked for calls quiet for groupQuietMs, ms.');
+  .describe('Tails, hooks (and drop folders of adapters that write one file per leg): how often stashed legs are checked for calls quiet for groupQuietMs, ms.');
 
 export const sourceConfigSchema = z.discriminatedUnion('type', [
   z.object({
@@ -49,6 +49,7 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
     path: z.string().describe('Folder watched for CDR files; processed/ and failed/ are created inside it.'),
     stableMs: z.number().int().nonnegative().default(2_000).describe('A file is complete when size and mtime did not change for this long, ms.'),
     rescanMs: z.number().int().positive().default(10_000).describe('Periodic rescan, for network mounts where watch events are lost, ms.'),
+    flushEveryMs,
   }),
   z.object({
     type: z.literal('tail'),

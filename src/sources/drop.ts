@@ -15,7 +15,7 @@ import { type SourceRunner, unrefTimer } from './runner.js';
 export type DropSource = Extract<SourceConfig, { type: 'drop' }>;
 
 export interface DropDeps {
-  ingestor: Pick<Ingestor, 'ingestWhole'>;
+  ingestor: Pick<Ingestor, 'ingestWhole' | 'ingestLegs'>;
   ledger: Pick<Ledger, 'getCheckpoint' | 'setCheckpoint'>;
   getAdapter: (id: string) => Pick<AdapterDefinition, 'id' | 'inputs'>;
   logger?: Logger;
@@ -74,6 +74,7 @@ export class DropFolderRunner implements SourceRunner {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly matches: (name: string) => boolean;
+  private readonly legsAcrossFiles: boolean;
   private readonly candidates = new Map<string, Candidate>();
   /** dev:ino of temporary files seen, with their size: a later complete file with that inode was renamed into place. */
   private readonly temporaries = new Map<string, { size: number; seenAt: number }>();
@@ -97,6 +98,7 @@ export class DropFolderRunner implements SourceRunner {
     this.now = deps.now ?? Date.now;
     const adapter = deps.getAdapter(source.adapter);
     this.matches = fileNameMatcher(adapter.inputs.filePatterns);
+    this.legsAcrossFiles = adapter.inputs.legsAcrossFiles === true;
     if (adapter.inputs.filePatterns.length === 0) {
       this.log.warn(`adapter ${adapter.id} takes no files (no file patterns): drop folder ${source.id} will import nothing`);
     }
@@ -317,7 +319,10 @@ export class DropFolderRunner implements SourceRunner {
     const reading = { stream, aborted: false };
     this.reading = reading;
     try {
-      summary = await this.deps.ingestor.ingestWhole(this.source, { name: file, stream });
+      // One file per leg (FreeSWITCH, Twilio): the legs are stashed durably and the call is assembled once quiet.
+      summary = this.legsAcrossFiles
+        ? await this.deps.ingestor.ingestLegs(this.source, { name: file, stream })
+        : await this.deps.ingestor.ingestWhole(this.source, { name: file, stream });
     } catch (error) {
       if (reading.aborted) return { kind: 'left', reason: 'stopped while it was being read; it is read again at the next start' };
       if (error instanceof LedgerUnavailableError) throw error;

@@ -3,14 +3,16 @@ import type { Ingestor } from '../pipeline/types.js';
 import type { SourceConfig } from './config.js';
 import { type SourceRunner, unrefTimer } from './runner.js';
 
-export type HookSource = Extract<SourceConfig, { type: 'hook' }>;
+/** A source whose legs are stashed until their call is quiet: hooks, and drop folders of one-file-per-leg adapters. */
+export type StashingSource = Extract<SourceConfig, { type: 'hook' | 'drop' }>;
 
 /**
- * The running part of a hook source. Posts are taken by the HTTP app (src/http/hooks.ts); their legs are stashed
- * until the call is quiet, and this runner assembles the quiet ones every `flushEveryMs`.
+ * Assembles the calls of a stashing source every `flushEveryMs`. For a hook source it is the whole running part
+ * (posts are taken by the HTTP app, src/http/hooks.ts); a drop folder whose adapter writes one file per leg runs it
+ * beside its DropFolderRunner.
  */
 export class HookFlushRunner implements SourceRunner {
-  readonly kind = 'hook' as const;
+  readonly kind: StashingSource['type'];
   private readonly log: Logger;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -19,10 +21,11 @@ export class HookFlushRunner implements SourceRunner {
   private _lastProblem: string | null = null;
 
   constructor(
-    readonly source: HookSource,
+    readonly source: StashingSource,
     private readonly deps: { ingestor: Pick<Ingestor, 'flushQuiet'>; logger?: Logger; now?: () => number },
   ) {
-    this.log = (deps.logger ?? silentLogger()).child({ component: 'hook', source: source.id });
+    this.kind = source.type;
+    this.log = (deps.logger ?? silentLogger()).child({ component: source.type, source: source.id });
   }
 
   get sourceId(): string {

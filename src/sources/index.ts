@@ -21,16 +21,21 @@ export interface SourceDeps {
   now?: () => number;
 }
 
-/** One runner per configured source. Hook sources get the runner that assembles their quiet calls. */
+/**
+ * The runners of the configured sources. Hook sources get the runner that assembles their quiet calls; a drop
+ * folder whose adapter writes one file per leg (`inputs.legsAcrossFiles`) gets one too, beside its folder runner.
+ */
 export function createSourceRunners(sources: readonly SourceConfig[], deps: SourceDeps): SourceRunner[] {
-  return sources.map((source): SourceRunner => {
+  return sources.flatMap((source): SourceRunner[] => {
     switch (source.type) {
       case 'drop':
-        return new DropFolderRunner(source, deps);
+        return deps.getAdapter(source.adapter).inputs.legsAcrossFiles
+          ? [new DropFolderRunner(source, deps), new HookFlushRunner(source, deps)]
+          : [new DropFolderRunner(source, deps)];
       case 'tail':
-        return new TailRunner(source, deps);
+        return [new TailRunner(source, deps)];
       case 'hook':
-        return new HookFlushRunner(source, deps);
+        return [new HookFlushRunner(source, deps)];
     }
   });
 }
