@@ -173,7 +173,10 @@ export interface Ledger {
   getCheckpoint(key: string): Promise<string | null>;
   setCheckpoint(checkpoint: Checkpoint): Promise<void>;
 
-  /** Persist legs waiting for siblings (and optionally a checkpoint) in one transaction. */
+  /**
+   * Persist legs waiting for siblings (and optionally a checkpoint) in one transaction. A leg identical to one
+   * already stashed for its group (a retried hook post) is kept once.
+   */
   stash(legs: StashedLeg[], opts?: { checkpoints?: Checkpoint[] }): Promise<void>;
   /** Stashed groups of a source whose newest leg is older than `quietBefore` (epoch ms). */
   quietGroups(sourceId: string, quietBefore: number): Promise<Array<{ groupKey: string; legs: unknown[] }>>;

@@ -166,7 +166,7 @@ export class SqliteLedger implements Ledger {
         `INSERT INTO checkpoints (key, value, updated_at) VALUES (@key, @value, @now)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
       ),
-      stash: db.prepare('INSERT INTO stash (source_id, group_key, leg, arrived_at) VALUES (?, ?, ?, ?)'),
+      stash: db.prepare('INSERT INTO stash (source_id, group_key, leg, leg_hash, arrived_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       unstash: db.prepare('DELETE FROM stash WHERE source_id = ? AND group_key = ?'),
       quiet: db.prepare<[string, number], { group_key: string }>(
         'SELECT group_key FROM stash WHERE source_id = ? GROUP BY group_key HAVING MAX(arrived_at) < ? ORDER BY MIN(seq)',
@@ -328,7 +328,10 @@ export class SqliteLedger implements Ledger {
     const now = Date.now();
     this.db
       .transaction(() => {
-        for (const l of legs) this.stmts.stash.run(l.sourceId, l.groupKey, JSON.stringify(l.leg), now);
+        for (const l of legs) {
+          const json = JSON.stringify(l.leg);
+          this.stmts.stash.run(l.sourceId, l.groupKey, json, contentHash(l.leg), now);
+        }
         for (const c of opts?.checkpoints ?? []) this.stmts.setCheckpoint.run({ key: c.key, value: c.value, now });
       })
       .immediate();

@@ -65,4 +65,13 @@ export const migrations: Migration[] = [
     // send again; one whose request had started may already exist in Dstny and must be looked up first.
     sql: `ALTER TABLE calls ADD COLUMN sending_at INTEGER;`,
   },
+  {
+    version: 3,
+    name: 'stash-leg-hash',
+    // A PBX that retries a hook post within the quiet period sends the same leg twice: keep it once.
+    sql: `
+      ALTER TABLE stash ADD COLUMN leg_hash TEXT;
+      CREATE UNIQUE INDEX stash_leg_once ON stash (source_id, group_key, leg_hash);
+    `,
+  },
 ];
