@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { safeParse, type z } from 'zod';
 import { adapters } from '../../adapters/registry.js';
 import type { AdapterDefinition } from '../../adapters/types.js';
 import { ConfigError } from '../errors.js';
@@ -30,7 +30,20 @@ export interface LoadedConfig {
 /** Read, interpolate, override and validate. Throws ConfigError listing every problem by path. */
 export function loadConfig(file: string = DEFAULT_CONFIG_FILE, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const raw = readConfigFile(file);
-  const config = validateConfig(applyEnv(interpolate(raw, env, file), env), file);
+  const missing: Array<{ at: string; name: string }> = [];
+  const input = applyEnv(interpolate(raw, env, missing), env);
+  let config: Config;
+  try {
+    config = validateConfig(input, file);
+    if (missing.length) throw new ConfigError(file, []);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(file, [
+      ...missing.map((m) => `${m.at || '(root)'}: environment variable ${m.name} is not set`),
+      // A value left empty by a missing variable is not a second problem.
+      ...error.problems.filter((p) => !missing.some((m) => isAtOrUnder(p, m.at))).map((p) => withEnvSource(p, env)),
+    ]);
+  }
   registerConfigSecrets(config);
   config.dataDir = path.resolve(config.dataDir);
   return { file, config };
@@ -51,25 +64,47 @@ function readConfigFile(file: string): unknown {
   if (doc.errors.length) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => `line ${(e.linePos?.[0]?.line ?? 0).toString()}: ${e.message.split('\n')[0] ?? e.message}`),
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const text = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
+        return pos ? `line ${pos.line}, column ${pos.col}: ${text}` : text;
+      }),
     );
   }
-  return doc.toJS() ?? {};
+  const value: unknown = doc.toJS() ?? {};
+  // A lone scalar ("hello", a pasted token) is not a configuration; without this it became an empty one.
+  if (typeof value !== 'object') throw new ConfigError(file, [`(root): expected a mapping of sections (dataDir, dstny, sources, ...), got ${typeof value === 'string' ? 'text' : `a ${typeof value}`}`]);
+  return value;
+}
+
+/** `submit.rateLimit: bad` is at or under `submit`, `sources[0].auth` is under `sources[0]`. */
+function isAtOrUnder(problem: string, at: string): boolean {
+  if (!at) return true;
+  return problem.startsWith(at) && /^[:.[]/.test(problem.slice(at.length));
+}
+
+/** A problem with a value the environment set names the variable: the file may not mention it at all. */
+function withEnvSource(problem: string, env: NodeJS.ProcessEnv): string {
+  const o = envOverrides.find((o) => env[o.env] !== undefined && env[o.env] !== '' && problem.startsWith(`${o.path.join('.')}:`));
+  return o ? `${problem} (set by environment variable ${o.env})` : problem;
 }
 
 /** `${NAME}` (or `${NAME:-default}`) in any string value is replaced by the environment variable NAME. */
-function interpolate(value: unknown, env: NodeJS.ProcessEnv, file: string, at = ''): unknown {
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, missing: Array<{ at: string; name: string }>, at = ''): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
       const found = env[name] || fallback;
-      if (found === undefined) throw new ConfigError(file, [`${at || '(root)'}: environment variable ${name} is not set`]);
+      if (found === undefined) {
+        missing.push({ at, name });
+        return '';
+      }
       return found;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, file, `${at}[${i}]`));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, missing, `${at}[${i}]`));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, file, at ? `${at}.${k}` : k)]),
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, missing, at ? `${at}.${k}` : k)]),
     );
   }
   return value;
@@ -97,8 +132,9 @@ export function validateConfig(input: unknown, file = '(config)'): Config {
   const problems: string[] = [];
   if (!parsed.success) {
     const defaults = configSchema.parse({});
-    for (const issue of parsed.error.issues) problems.push(formatIssue(issue, defaults));
+    for (const issue of withoutFollowUps(parsed.error.issues)) problems.push(formatIssue(issue, defaults));
   }
+  unknownKeys(configSchema, input, [], problems);
   // Adapter options are checked even when the rest is broken, so one run lists every problem.
   const rawSources = (input as { sources?: unknown } | null)?.sources;
   const adapterOptions = Array.isArray(rawSources) ? rawSources.map((source, i) => checkAdapterOptions(source, i, problems)) : [];
@@ -140,8 +176,9 @@ function checkAdapterOptions(source: unknown, i: number, problems: string[]): { 
     return null;
   }
   const parsed = adapter.configSchema.safeParse(options, { reportInput: true });
+  unknownKeys(adapter.configSchema, options, ['sources', i, 'options'], problems);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(formatIssue(issue, adapter.example, ['sources', i, 'options']));
+    for (const issue of withoutFollowUps(parsed.error.issues)) problems.push(formatIssue(issue, adapter.example, ['sources', i, 'options']));
     return null;
   }
   return { adapter, options: parsed.data as Record<string, unknown> };
@@ -149,6 +186,89 @@ function checkAdapterOptions(source: unknown, i: number, problems: string[]): { 
 
 function formatPath(p: ReadonlyArray<PropertyKey>): string {
   return p.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+}
+
+/** zod goes on checking a value of the wrong type (a list given for a string is also "too small"): keep the type error only. */
+function withoutFollowUps(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const wrongType = new Set(issues.filter((i) => i.code === 'invalid_type').map((i) => formatPath(i.path)));
+  return issues.filter((i) => i.code === 'invalid_type' || !wrongType.has(formatPath(i.path)));
+}
+
+/** The parts of a zod 4 definition the unknown-key walk reads. */
+interface WalkDef {
+  type: string;
+  shape?: Record<string, z.core.$ZodType>;
+  catchall?: z.core.$ZodType;
+  innerType?: z.core.$ZodType;
+  in?: z.core.$ZodType;
+  element?: z.core.$ZodType;
+  valueType?: z.core.$ZodType;
+  options?: z.core.$ZodType[];
+  discriminator?: string;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Keys that a plain (non-strict) zod object would silently drop. A typo such as `submit.rateLimt` must be an
+ * error, not a quiet fallback to the default. Strict objects report their own unknown keys and are only descended.
+ */
+function unknownKeys(schema: z.core.$ZodType, value: unknown, at: PropertyKey[], problems: string[]): void {
+  const def = schema._zod.def as unknown as WalkDef;
+  switch (def.type) {
+    case 'object': {
+      const shape = def.shape;
+      if (!shape || !isPlainObject(value)) return;
+      const extra = Object.keys(value).filter((k) => !Object.hasOwn(shape, k));
+      if (extra.length && !def.catchall) {
+        problems.push(`${formatPath(at) || '(root)'}: unknown key${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')}`);
+      }
+      for (const [key, child] of Object.entries(shape)) {
+        if (Object.hasOwn(value, key)) unknownKeys(child, value[key], [...at, key], problems);
+      }
+      return;
+    }
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+    case 'nonoptional':
+      if (def.innerType) unknownKeys(def.innerType, value, at, problems);
+      return;
+    case 'pipe':
+      if (def.in) unknownKeys(def.in, value, at, problems);
+      return;
+    case 'array':
+      if (def.element && Array.isArray(value)) value.forEach((item, i) => unknownKeys(def.element as z.core.$ZodType, item, [...at, i], problems));
+      return;
+    case 'record':
+      if (def.valueType && isPlainObject(value)) {
+        for (const [key, item] of Object.entries(value)) unknownKeys(def.valueType, item, [...at, key], problems);
+      }
+      return;
+    case 'union': {
+      const option = unionOption(def, value);
+      if (option) unknownKeys(option, value, at, problems);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** The option a value belongs to: by its discriminator (so a value with other errors is still walked), else the first that accepts it. */
+function unionOption(def: WalkDef, value: unknown): z.core.$ZodType | undefined {
+  const options = def.options ?? [];
+  if (def.discriminator && isPlainObject(value)) {
+    const tag = value[def.discriminator];
+    return options.find((o) => {
+      const field = (o._zod.def as unknown as WalkDef).shape?.[def.discriminator as string];
+      return field !== undefined && safeParse(field, tag).success;
+    });
+  }
+  return options.find((o) => safeParse(o, value).success);
 }
 
 function lookup(value: unknown, p: ReadonlyArray<PropertyKey>): unknown {
@@ -162,19 +282,24 @@ function lookup(value: unknown, p: ReadonlyArray<PropertyKey>): unknown {
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
+  const text = JSON.stringify(value, (key, v: unknown) => (key && SECRET_PATH.test(key) ? hidden(v) : v));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
 
-/** Keys whose values are secrets: a problem with one never echoes the value (it is not registered for redaction yet). */
-const SECRET_PATH = /(token|secret|password)$/i;
+/**
+ * Keys whose values are secrets: a problem with one never echoes the value, whatever its type (it is not
+ * registered for redaction yet). `auth` too: `auth: "Bearer abc…"` written as one string is a credential.
+ */
+const SECRET_PATH = /(token|secret|password|^auth)$/i;
+
+const hidden = (v: unknown): string => (typeof v === 'string' ? `<${v.length} characters, not shown>` : '<not shown>');
 
 function formatIssue(issue: z.core.$ZodIssue, examples: unknown, prefix: PropertyKey[] = []): string {
   const where = formatPath([...prefix, ...issue.path]) || '(root)';
-  if (SECRET_PATH.test(String(issue.path[issue.path.length - 1] ?? '')) && 'input' in issue) {
-    issue = { ...issue, input: typeof issue.input === 'string' ? `<${issue.input.length} characters, not shown>` : issue.input } as z.core.$ZodIssue;
+  if (SECRET_PATH.test(String(issue.path[issue.path.length - 1] ?? '')) && 'input' in issue && issue.input !== undefined) {
+    issue = { ...issue, input: hidden(issue.input) } as z.core.$ZodIssue;
   }
   let message: string;
   if (issue.code === 'invalid_type') {
