@@ -142,6 +142,19 @@ export function createEmulatorApp(deps: EmulatorAppDeps): express.Express {
       res.status(429).json({ message: 'Too Many Attempts.' });
       return;
     }
+    next();
+  });
+
+  // A creation's body is read as it arrives, before the latency: a server that received the whole request goes
+  // on with it even if the client gives up meanwhile (the "maybe delivered" case a client must look up).
+  const createBody = express.json({ limit: '1mb', type: () => true });
+  api.use((req, res, next) => {
+    if (classify(req.method, req.path) === 'create') createBody(req, res, next);
+    else next();
+  });
+
+  api.use(async (req, res, next) => {
+    const route = classify(req.method, req.path);
     const f = state.faults;
     if (f.latencyMs > 0) await sleep(f.latencyMs);
     if (f.timeoutRate > 0 && deps.random() < f.timeoutRate) {
@@ -158,7 +171,7 @@ export function createEmulatorApp(deps: EmulatorAppDeps): express.Express {
     next();
   });
 
-  api.post('/conversations', express.json({ limit: '1mb', type: () => true }), async (req, res) => {
+  api.post('/conversations', async (req, res) => {
     const parsed = conversationPayloadSchema.safeParse(req.body);
     if (!parsed.success) {
       state.countResponse('invalid');
