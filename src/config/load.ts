@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { IANAZone } from 'luxon';
 import { parseDocument } from 'yaml';
 import { safeParse, type z } from 'zod';
 import { adapters } from '../../adapters/registry.js';
@@ -135,34 +136,49 @@ export function validateConfig(input: unknown, file = '(config)'): Config {
     for (const issue of withoutFollowUps(parsed.error.issues)) problems.push(formatIssue(issue, defaults));
   }
   unknownKeys(configSchema, input, [], problems);
-  // Adapter options are checked even when the rest is broken, so one run lists every problem.
+  // Adapter options and the checks across fields read the raw input, so one run lists every problem.
   const rawSources = (input as { sources?: unknown } | null)?.sources;
-  const adapterOptions = Array.isArray(rawSources) ? rawSources.map((source, i) => checkAdapterOptions(source, i, problems)) : [];
-  if (!parsed.success || problems.length) throw new ConfigError(file, problems);
-  const config = parsed.data;
+  const sources: unknown[] = Array.isArray(rawSources) ? rawSources : [];
+  const adapterOptions = sources.map((source, i) => checkAdapterOptions(source, i, problems));
   const ids = new Set<string>();
-  config.sources.forEach((source, i) => {
-    if (ids.has(source.id)) problems.push(`sources[${i}].id: "${source.id}" is used by another source; ids must be unique`);
-    ids.add(source.id);
-    const checked = adapterOptions[i];
-    if (checked) source.options = checked.options;
-    if (source.type === 'tail' && checked && !checked.adapter.inputs.tail) {
-      problems.push(`sources[${i}].type: adapter "${checked.adapter.id}" cannot be tailed; use type "drop" or "hook"`);
+  sources.forEach((source, i) => {
+    const { id, type, adapter } = (isPlainObject(source) ? source : {}) as { id?: unknown; type?: unknown; adapter?: unknown };
+    if (typeof id === 'string' && ids.has(id)) problems.push(`sources[${i}].id: "${id}" is used by another source; ids must be unique`);
+    if (typeof id === 'string') ids.add(id);
+    checkZone((source as { timezone?: unknown }).timezone, `sources[${i}].timezone`, problems);
+    const known = adapters.find((a) => a.id === adapter);
+    if (type === 'tail' && known && !known.inputs.tail) {
+      problems.push(`sources[${i}].type: adapter "${known.id}" cannot be tailed; use type "drop" or "hook"`);
     }
   });
-  const patterns: Array<[string, string]> = [
-    ...config.normalize.internalNumbers.map((p, i): [string, string] => [`internalNumbers[${i}]`, p]),
-    ...config.normalize.trunkPatterns.map((p, i): [string, string] => [`trunkPatterns[${i}]`, p]),
-  ];
-  for (const [where, pattern] of patterns) {
-    try {
-      new RegExp(pattern);
-    } catch (error) {
-      problems.push(`normalize.${where}: not a valid regular expression: ${(error as Error).message}`);
-    }
+  const normalize = (input as { normalize?: unknown } | null)?.normalize;
+  if (isPlainObject(normalize)) checkZone(normalize.timezone, 'normalize.timezone', problems);
+  for (const list of ['internalNumbers', 'trunkPatterns'] as const) {
+    const patterns = isPlainObject(normalize) ? normalize[list] : undefined;
+    if (!Array.isArray(patterns)) continue;
+    patterns.forEach((pattern: unknown, i) => {
+      if (typeof pattern !== 'string') return;
+      try {
+        new RegExp(pattern);
+      } catch (error) {
+        problems.push(`normalize.${list}[${i}]: not a valid regular expression: ${(error as Error).message}`);
+      }
+    });
   }
-  if (problems.length) throw new ConfigError(file, problems);
+  if (!parsed.success || problems.length) throw new ConfigError(file, problems);
+  const config = parsed.data;
+  config.sources.forEach((source, i) => {
+    const checked = adapterOptions[i];
+    if (checked) source.options = checked.options;
+  });
   return config;
+}
+
+/** A misspelt zone would otherwise reject every call at run time ("unknown time zone"). */
+function checkZone(zone: unknown, where: string, problems: string[]): void {
+  if (typeof zone === 'string' && !IANAZone.isValidZone(zone)) {
+    problems.push(`${where}: unknown time zone ${describeValue(zone)}; use an IANA name such as "Europe/Stockholm" or "UTC"`);
+  }
 }
 
 /** One source's adapter and options against the registry; problems are appended, the parsed options returned. */
