@@ -98,6 +98,9 @@ describe('e2e: drop folders and hooks of several adapters', () => {
             id: 'twilio',
             adapter: 'twilio',
             path: spool('twilio'),
+            // One callback per line or file: legs are stashed and a call assembled once quiet.
+            groupQuietMs: 300,
+            flushEveryMs: 200,
             options: { recordingExtension: 'mp3', ownerRule: 'own-numbers', ownNumbers: ['+46850001000', '+46850001001', '+46850001009', 'client:anna'] },
           },
           {
