@@ -62,15 +62,15 @@ function readConfigFile(file: string): unknown {
     throw new ConfigError(file, [`cannot read ${file}: ${(error as Error).message}`]);
   }
   const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) {
-    throw new ConfigError(
-      file,
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const text = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
-        return pos ? `line ${pos.line}, column ${pos.col}: ${text}` : text;
-      }),
-    );
+  const first = doc.errors[0];
+  if (first) {
+    // Only the first: the rest of a YAML error is usually its cascade, one line per token after it. yaml quotes the
+    // offending token in its message, which may be a secret: the position says where, the token is not repeated.
+    const pos = first.linePos?.[0];
+    let message = (first.message.split('\n')[0] ?? first.message).replace(/ at line \d+, column \d+:?$/, '').replace(/: ".*"$/, '');
+    const source = pos ? (text.split('\n')[pos.line - 1] ?? '') : '';
+    if (/\{[^}]*\$\{/.test(source)) message += "; inside { } a ${VAR} must be quoted: '${VAR}'";
+    throw new ConfigError(file, [pos ? `line ${pos.line}, column ${pos.col}: ${message}` : message]);
   }
   const value: unknown = doc.toJS() ?? {};
   // A lone scalar ("hello", a pasted token) is not a configuration; without this it became an empty one.
