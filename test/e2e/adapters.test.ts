@@ -123,7 +123,7 @@ describe('e2e: drop folders and hooks of several adapters', () => {
         ],
       }),
     );
-    bridge = await BridgeProcess.start({ configFile, emulator, webhookSecret });
+    bridge = await BridgeProcess.start({ configFile, port, emulator, webhookSecret });
     await emulator.registerWebhook(`${bridge.url}/webhooks/dstny/${webhookSecret}`);
 
     // FreeSWITCH posts: without the token → 401; with it → 200 once the legs are in the ledger.

@@ -51,17 +51,18 @@ describe('e2e: the bridge killed with SIGKILL while submitting', () => {
     mkdirSync(spool, { recursive: true });
     const dataDir = path.join(tmp.dir, 'data');
     const webhookSecret = randomBytes(16).toString('hex');
+    const port = await freePort();
     const configFile = writeConfig(
       path.join(tmp.dir, 'callbridge.yaml'),
       bridgeConfig({
         dataDir,
-        port: await freePort(),
+        port,
         sources: [asteriskDropSource('asterisk', spool)],
         // A dead process's leases expire after 3 s; a request in doubt is sent again only if not listed 1.8 s later.
         overrides: { submit: { leaseMs: 3_000 }, reconcile: { verifyWaitMinutes: 0.03 } },
       }),
     );
-    const first = await BridgeProcess.start({ configFile, emulator, webhookSecret, name: 'bridge-1' });
+    const first = await BridgeProcess.start({ configFile, port, emulator, webhookSecret, name: 'bridge-1' });
     bridges.push(first);
     await emu.registerWebhook(`${first.url}/webhooks/dstny/${webhookSecret}`);
 
@@ -91,7 +92,7 @@ describe('e2e: the bridge killed with SIGKILL while submitting', () => {
     const inDoubtCreated = inDoubt.filter((id) => (beforeRestart.creationsByExternalId ?? {})[id] === 1);
     expect(inDoubtCreated.length).toBeGreaterThan(0);
 
-    const second = await BridgeProcess.start({ configFile, emulator, webhookSecret, name: 'bridge-2' });
+    const second = await BridgeProcess.start({ configFile, port, emulator, webhookSecret, name: 'bridge-2' });
     bridges.push(second);
     const final = await waitUntil(
       async () => {

@@ -48,11 +48,12 @@ describe('e2e: 5xx, timeouts, lost answers and a 429 storm', () => {
     const spool = path.join(tmp.dir, 'spool');
     mkdirSync(spool, { recursive: true });
     const webhookSecret = randomBytes(16).toString('hex');
+    const port = await freePort();
     const configFile = writeConfig(
       path.join(tmp.dir, 'callbridge.yaml'),
       bridgeConfig({
         dataDir: path.join(tmp.dir, 'data'),
-        port: await freePort(),
+        port,
         sources: [asteriskDropSource('asterisk', spool)],
         overrides: {
           dstny: { timeoutMs: 1_000 },
@@ -61,7 +62,7 @@ describe('e2e: 5xx, timeouts, lost answers and a 429 storm', () => {
         },
       }),
     );
-    bridge = await BridgeProcess.start({ configFile, emulator, webhookSecret });
+    bridge = await BridgeProcess.start({ configFile, port, emulator, webhookSecret });
     await emulator.registerWebhook(`${bridge.url}/webhooks/dstny/${webhookSecret}`);
 
     const { csv, ids } = asteriskCalls({ count: CALLS, prefix: 'faults', recordingBase: recordings.url });

@@ -47,17 +47,18 @@ describe('e2e: accepted but never appears', () => {
     const spool = path.join(tmp.dir, 'spool');
     mkdirSync(spool, { recursive: true });
     const webhookSecret = randomBytes(16).toString('hex');
+    const port = await freePort();
     const configFile = writeConfig(
       path.join(tmp.dir, 'callbridge.yaml'),
       bridgeConfig({
         dataDir: path.join(tmp.dir, 'data'),
-        port: await freePort(),
+        port,
         sources: [asteriskDropSource('asterisk', spool)],
         // Missing 2.4 s after submission (the emulator shows a conversation 0.3 s after creating it).
         overrides: { reconcile: { graceMinutes: 0.01, deadlineMinutes: 0.04, resubmitMissing: true } },
       }),
     );
-    bridge = await BridgeProcess.start({ configFile, emulator, webhookSecret });
+    bridge = await BridgeProcess.start({ configFile, port, emulator, webhookSecret });
     const b = bridge;
     await emu.registerWebhook(`${b.url}/webhooks/dstny/${webhookSecret}`);
     const diagnose = async () => `${JSON.stringify(nonZero((await b.status()).ledger.counts))}\n${b.cli.tail(30)}`;

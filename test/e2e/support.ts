@@ -351,8 +351,10 @@ export class BridgeProcess {
     readonly url: string,
   ) {}
 
+  /** Start it and wait until GET /readyz on `port` (the config's http.port) answers 200: ledger, submitter and sources up. */
   static async start(opts: {
     configFile: string;
+    port: number;
     emulator: Pick<EmulatorProcess, 'url' | 'token'>;
     webhookSecret?: string;
     name?: string;
@@ -361,9 +363,17 @@ export class BridgeProcess {
     const env: Record<string, string> = { DSTNY_API_TOKEN: opts.emulator.token, DSTNY_BASE_URL: opts.emulator.url };
     if (opts.webhookSecret) env.CALLBRIDGE_WEBHOOK_SECRET = opts.webhookSecret;
     const cli = new CliProcess(opts.name ?? 'bridge', ['start', '--config', opts.configFile], env);
+    const url = `http://127.0.0.1:${opts.port}`;
     try {
-      const m = await cli.waitForLine(/running: .*HTTP on (http:\/\/[^\s,]+)/, opts.startTimeoutMs ?? 30_000);
-      return new BridgeProcess(cli, m[1]!.replace('0.0.0.0', '127.0.0.1'));
+      const end = Date.now() + (opts.startTimeoutMs ?? 30_000);
+      for (;;) {
+        if (!cli.running) throw new Error(`${cli.name} exited before it was ready\n${cli.tail(30)}`);
+        const res = await fetch(`${url}/readyz`).catch(() => null);
+        if (res?.status === 200) break;
+        if (Date.now() > end) throw new Error(`${cli.name} not ready on ${url} in time (last: ${res ? `HTTP ${res.status} ${await res.text()}` : 'no answer'})\n${cli.tail(30)}`);
+        await sleep(100);
+      }
+      return new BridgeProcess(cli, url);
     } catch (error) {
       await cli.kill();
       throw error;
@@ -423,10 +433,10 @@ function wall(ms: number): string {
 
 /**
  * `count` answered, recorded outgoing calls as Asterisk cdr_csv lines (18 columns), from extensions 201/202 to
- * mobile numbers, one every 7 s from `startWall` (a wall-clock time in the PBX's zone, as epoch of that wall time
+ * mobile numbers, one every `spacingMs` (7 s) from `startWall` (a wall-clock time in the PBX's zone, as epoch of that wall time
  * read as UTC). userfield holds the recording URL on `recordingBase`. External ids are `<prefix>.<n>`.
  */
-export function asteriskCalls(opts: { count: number; prefix: string; recordingBase: string; startWall?: number; from?: number }): {
+export function asteriskCalls(opts: { count: number; prefix: string; recordingBase: string; startWall?: number; from?: number; spacingMs?: number }): {
   csv: string;
   ids: string[];
 } {
@@ -438,7 +448,7 @@ export function asteriskCalls(opts: { count: number; prefix: string; recordingBa
     const ext = i % 2 === 0 ? '201' : '202';
     const name = ext === '201' ? 'Anna Lindqvist' : 'Bjorn Ek';
     const mobile = `070${String(1_000_000 + ((i * 7919) % 8_999_999)).padStart(7, '0')}`;
-    const t0 = start + i * 7_000;
+    const t0 = start + i * (opts.spacingMs ?? 7_000);
     const talk = 30 + (i % 300);
     const id = `${opts.prefix}.${i}`;
     ids.push(id);

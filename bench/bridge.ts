@@ -1,0 +1,169 @@
+/**
+ * The whole bridge against the emulator, both as real processes, with the emulator's rate limit at N requests/s
+ * and the bridge configured to the same N (submit.rateLimit.perSecond). Measured side by side in one run:
+ *
+ *   - achieved submission rate / N         goal ≥ 0.95  (the submitter spaces requests 3 % wider than 1/N: best ≈ 0.97)
+ *   - 429s provoked                        goal 0
+ *   - reconciler API calls per confirmed   goal ≤ 0.05  (list look-ups: one per date window and run, not one per call)
+ *
+ * Input: one Asterisk Master.csv of generated answered calls (spread over ~10 days, so look-ups span several date
+ * windows), dropped into a drop folder. Every call's userfield is an http URL on a tiny local recording server,
+ * and the emulator FETCHES each one (fetchRecordings on, as Dstny does). No webhooks are registered unless
+ * `--webhooks` is given: the reconciler alone has to confirm every call.
+ *
+ * Run: npx tsx bench/bridge.ts [calls=2000] [rate=20] [--webhooks]
+ * The issue's 10,000 calls: `npx tsx bench/bridge.ts 10000 20` (about 9 minutes at 20/s; at 50/s about 4).
+ * The default is 2,000 so that a run takes about two minutes on a shared 2-core machine.
+ * Exits 1 when a goal is missed (or not every call was confirmed).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import {
+  asteriskCalls,
+  asteriskDropSource,
+  BridgeProcess,
+  bridgeConfig,
+  dropFile,
+  EmulatorProcess,
+  freePort,
+  nonZero,
+  type RecordingServer,
+  sleep,
+  startRecordingServer,
+  tempDir,
+  writeConfig,
+} from '../test/e2e/support.js';
+
+const args = process.argv.slice(2);
+const positional = args.filter((a) => !a.startsWith('--'));
+const CALLS = Number(positional[0] ?? 2_000);
+const RATE = Number(positional[1] ?? 20);
+const WEBHOOKS = args.includes('--webhooks');
+const GOALS = { rateRatio: 0.95, rateLimited: 0, reconcilePerCall: 0.05 };
+const APPEAR_DELAY_MS = 2_000;
+const RECONCILE = { schedule: '*/5 * * * * *', graceMinutes: 0.05 };
+
+if (!Number.isInteger(CALLS) || CALLS < 10 || !(RATE > 0)) {
+  console.error('usage: npx tsx bench/bridge.ts [calls>=10] [rate>0] [--webhooks]');
+  process.exit(2);
+}
+
+const fmt = (n: number, digits = 3) => n.toFixed(digits);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+async function main(): Promise<number> {
+  const tmp = tempDir('callbridge-bench-bridge-');
+  let recordings: RecordingServer | null = null;
+  let emulator: EmulatorProcess | null = null;
+  let bridge: BridgeProcess | null = null;
+  try {
+    console.log(
+      `bench/bridge: ${CALLS} calls${positional[0] === undefined ? ' (default; the issue asks 10,000: pass it as the first argument)' : ''}, rate limit N = ${RATE}/s at the emulator and in the bridge; emulator fetches every recording ` +
+        `(local http server); appearDelay ${APPEAR_DELAY_MS} ms; reconcile ${RECONCILE.schedule}, grace ${RECONCILE.graceMinutes * 60} s; ` +
+        `webhooks ${WEBHOOKS ? 'ON' : 'off (the reconciler confirms every call)'}`,
+    );
+    recordings = await startRecordingServer();
+    emulator = await EmulatorProcess.start();
+    await emulator.faults({ ratePerSecond: RATE, appearDelayMs: APPEAR_DELAY_MS, fetchRecordings: true });
+
+    const spool = path.join(tmp.dir, 'spool');
+    mkdirSync(spool, { recursive: true });
+    const webhookSecret = randomBytes(16).toString('hex');
+    const port = await freePort();
+    const configFile = writeConfig(
+      path.join(tmp.dir, 'callbridge.yaml'),
+      bridgeConfig({
+        dataDir: path.join(tmp.dir, 'data'),
+        port,
+        sources: [{ ...asteriskDropSource('asterisk', spool), stableMs: 500 }],
+        overrides: {
+          log: { level: 'warn', format: 'json' },
+          dstny: { timeoutMs: 30_000 },
+          submit: {
+            rateLimit: { perSecond: RATE },
+            concurrency: 4,
+            dailyQuota: 0,
+            pumpIntervalMs: 200,
+            leaseMs: 120_000,
+            backoff: { baseMs: 1_000, maxMs: 30_000 },
+          },
+          reconcile: { ...RECONCILE, deadlineMinutes: 120, verifyWaitMinutes: 30 },
+        },
+      }),
+    );
+    bridge = await BridgeProcess.start({ configFile, port, emulator, webhookSecret });
+    if (WEBHOOKS) await emulator.registerWebhook(`${bridge.url}/webhooks/dstny/${webhookSecret}`);
+
+    // ~10 days of calls (one every 90 s): the reconciler needs more than one date window.
+    const { csv } = asteriskCalls({ count: CALLS, prefix: 'bench', recordingBase: recordings.url, spacingMs: 90_000 });
+    const t0 = Date.now();
+    dropFile(spool, 'Master.csv', csv);
+
+    const deadline = t0 + (CALLS / (RATE * 0.9)) * 1000 + 120_000;
+    let ingestedAt: number | null = null;
+    let confirmedAt: number | null = null;
+    let lastPrint = 0;
+    let counts: Record<string, number> = {};
+    while (Date.now() < deadline) {
+      await sleep(1_000);
+      if (!bridge.cli.running) throw new Error(`the bridge exited\n${bridge.cli.tail(30)}`);
+      const status = await bridge.status();
+      counts = status.ledger.counts;
+      const total = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (ingestedAt === null && total >= CALLS) ingestedAt = Date.now();
+      if (Date.now() - lastPrint >= 15_000) {
+        lastPrint = Date.now();
+        console.log(`  ${seconds(Date.now() - t0)}: ${JSON.stringify(nonZero(status.ledger.counts))}`);
+      }
+      if (counts.confirmed === CALLS) {
+        confirmedAt = Date.now();
+        break;
+      }
+    }
+
+    const stats = await emulator.stats();
+    const c = stats.creations;
+    const span = c.firstAt !== null && c.lastAt !== null ? c.lastAt - c.firstAt : 0;
+    const created = stats.conversations.accepted;
+    // n creations spaced over `span` ms: (n - 1) intervals.
+    const rate = span > 0 ? ((created - 1) / span) * 1000 : 0;
+    const ratio = rate / RATE;
+    const rateLimited = stats.responses.rateLimited;
+    const reconcileCalls = stats.requests.byRoute.list + stats.requests.byRoute.get;
+    const confirmed = counts.confirmed ?? 0;
+    const perConfirmed = confirmed > 0 ? reconcileCalls / confirmed : Number.POSITIVE_INFINITY;
+
+    console.log('');
+    console.log(`calls ${CALLS}, N = ${RATE}/s; ingested in ${ingestedAt ? seconds(ingestedAt - t0) : 'n/a'}, all confirmed after ${confirmedAt ? seconds(confirmedAt - t0) : 'NOT ALL'}`);
+    console.log(`ledger: ${JSON.stringify(nonZero(counts as never))}`);
+    console.log(
+      `emulator: ${created} created (${stats.conversations.duplicates} duplicates), ${stats.requests.total} API requests ` +
+        `(${JSON.stringify(stats.requests.byRoute)}), peak ${stats.requests.peakPerSecond}/s, responses ${JSON.stringify(nonZero(stats.responses as never))}, webhooks delivered ${stats.webhooks.delivered}`,
+    );
+    console.log('');
+    const rows: Array<[string, string, string, boolean]> = [
+      ['achieved submission rate / N', `${fmt(rate, 2)}/s / ${RATE}/s = ${fmt(ratio)}`, `≥ ${GOALS.rateRatio}`, ratio >= GOALS.rateRatio],
+      ['429s provoked', String(rateLimited), `= ${GOALS.rateLimited}`, rateLimited <= GOALS.rateLimited],
+      ['reconciler API calls / confirmed call', `${reconcileCalls} / ${confirmed} = ${fmt(perConfirmed, 4)}`, `≤ ${GOALS.reconcilePerCall}`, perConfirmed <= GOALS.reconcilePerCall],
+      ['every call confirmed, exactly once', `${confirmed}/${CALLS} confirmed, ${stats.conversations.duplicates} duplicates`, 'all, 0', confirmed === CALLS && stats.conversations.duplicates === 0 && created === CALLS],
+    ];
+    const w0 = Math.max(...rows.map((r) => r[0].length));
+    const w1 = Math.max(...rows.map((r) => r[1].length));
+    for (const [name, value, goal, ok] of rows) console.log(`${name.padEnd(w0)}  ${value.padEnd(w1)}  goal ${goal.padEnd(6)}  ${ok ? 'ok' : 'MISSED'}`);
+    return rows.every((r) => r[3]) ? 0 : 1;
+  } finally {
+    await bridge?.cli.stop(10_000);
+    await emulator?.cli.stop(5_000);
+    await recordings?.close();
+    tmp.cleanup();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
