@@ -11,7 +11,8 @@
  * 3. Prints rows/s of each, the ratio (b)/(a) (goal ≥ 0.4) and the peak RSS of (b) (goal < 200 MB, whatever
  *    the file's size: streaming, not loading). Exits 1 when a goal is missed.
  *
- * `--keep` keeps the generated file; `--file PATH` measures an existing Master.csv instead of generating one.
+ * `--keep` keeps the generated file; `--file PATH` measures an existing Master.csv instead of generating one;
+ * `--stages` also runs (b) cut after the adapter and after grouping, and prints each stage's share of the CPU time.
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -172,7 +173,9 @@ async function childCsv(file: string): Promise<ChildResult> {
   return { rows, ms: performance.now() - started, cpuMs: cpuSince(cpu), maxRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
-async function childPipeline(file: string, rows: number): Promise<ChildResult> {
+type Stage = 'adapter' | 'group' | 'pipeline';
+
+async function childPipeline(file: string, rows: number, stage: Stage = 'pipeline'): Promise<ChildResult> {
   // Imported here so that (a) does not pay for loading the pipeline.
   const { getAdapter } = await import('../adapters/registry.js');
   const { parseWhole } = await import('../src/pipeline/ingestor.js');
@@ -205,7 +208,19 @@ async function childPipeline(file: string, rows: number): Promise<ChildResult> {
   let payloads = 0;
   let errors = 0;
   const outcomes: Record<string, number> = {};
+  if (stage === 'adapter') {
+    for await (const item of adapter.parse({ name: file, stream: createReadStream(file) }, options)) {
+      if (item.kind === 'leg') calls += 1;
+      else errors += 1;
+    }
+    return { rows, calls, errors, ms: performance.now() - started, cpuMs: cpuSince(cpu), maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  }
   for await (const item of parseWhole(adapter, source, { name: file, stream: createReadStream(file) }, normalize.groupWindowLegs)) {
+    if (stage === 'group') {
+      if (item.kind === 'call') calls += 1;
+      else errors += 1;
+      continue;
+    }
     if (item.kind !== 'call') {
       errors += 1;
       continue;
@@ -251,7 +266,7 @@ async function transpileProject(): Promise<string> {
   return path.join(out, 'bench', 'parse.js');
 }
 
-async function runChild(script: string, mode: 'csv' | 'pipeline', file: string, rows: number): Promise<ChildResult> {
+async function runChild(script: string, mode: 'csv' | Stage, file: string, rows: number): Promise<ChildResult> {
   const child = spawn(process.execPath, [script, `--child=${mode}`, file, String(rows)], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
   let out = '';
   child.stdout.setEncoding('utf8');
@@ -271,7 +286,7 @@ async function main(): Promise<number> {
   if (child) {
     const [file, rows] = args.filter((a) => !a.startsWith('--'));
     // (b) reports against the row count (a) measured: cdr_csv writes one record per line.
-    const result = child === 'csv' ? await childCsv(file as string) : await childPipeline(file as string, Number(rows));
+    const result = child === 'csv' ? await childCsv(file as string) : await childPipeline(file as string, Number(rows), child as Stage);
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   }
@@ -303,6 +318,14 @@ async function main(): Promise<number> {
     console.log(line('(a) csv-parse alone             ', csv));
     console.log(line('(b) asterisk-csv+group+normalize', ours));
     console.log(`    ${fmt(ours.calls ?? 0)} calls, ${fmt(ours.payloads ?? 0)} payloads, ${fmt(ours.errors ?? 0)} errors/skips from ${fmt(rows)} rows`);
+    if (args.includes('--stages')) {
+      // Where (b)'s time goes: the same run cut after the adapter, and after grouping.
+      const adapterOnly = await runChild(script, 'adapter', file, rows);
+      const grouped = await runChild(script, 'group', file, rows);
+      console.log(line('    stage: adapter.parse only    ', adapterOnly));
+      console.log(line('    stage: adapter + grouping    ', grouped));
+      console.log(`    CPU share of (b): adapter ${((100 * adapterOnly.cpuMs) / ours.cpuMs).toFixed(0)}%, grouping ${((100 * (grouped.cpuMs - adapterOnly.cpuMs)) / ours.cpuMs).toFixed(0)}%, normalizing ${((100 * (ours.cpuMs - grouped.cpuMs)) / ours.cpuMs).toFixed(0)}%`);
+    }
     console.log('');
     // The verdict uses CPU time: on a shared machine, wall time measures the neighbours as much as the code.
     const ratio = csv.cpuMs / ours.cpuMs;

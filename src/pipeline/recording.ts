@@ -1,5 +1,4 @@
 import { recordingUrl } from '../http/recording-token.js';
-import { resolveRecording as locateServedRecording } from '../http/recordings.js';
 import type { CallRecord } from './call-record.js';
 import { UnknownAudioFormatError, readChannelCount } from './stereo.js';
 
@@ -30,7 +29,8 @@ export interface RecordingIo {
 }
 
 export const fsRecordingIo: RecordingIo = {
-  locate: locateServedRecording,
+  // Loaded on first use: the recordings server module brings express, which parsing remote-URL calls never needs.
+  locate: async (recordingPath, roots) => (await import('../http/recordings.js')).resolveRecording(recordingPath, roots),
   channelCount: readChannelCount,
 };
 

@@ -1,4 +1,3 @@
-import { parseFile } from 'music-metadata';
 
 /** The file is not audio music-metadata recognises (a raw .gsm, a text file): waiting will not help. */
 export class UnknownAudioFormatError extends Error {}
@@ -10,6 +9,8 @@ export class IncompleteAudioHeaderError extends Error {}
  * Only the header is read (no duration scan, no cover art).
  */
 export async function readChannelCount(file: string): Promise<number> {
+  // Loaded on first use: only calls with a local recording need the audio parsers.
+  const { parseFile } = await import('music-metadata');
   let format;
   try {
     ({ format } = await parseFile(file, { duration: false, skipCovers: true }));
