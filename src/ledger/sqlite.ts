@@ -92,6 +92,17 @@ const PATCH_COLUMNS: Record<Exclude<keyof RowPatch, 'attempts' | 'resubmits'>, s
   confirmedAt: 'confirmed_at',
 };
 
+/**
+ * By its SQLite result code (SQLITE_BUSY, SQLITE_FULL, ...), not only by class: the addon throws the SqliteError
+ * class registered by whichever copy of better-sqlite3 loaded last, and module registries that load it more than
+ * once (jest gives each test file its own) then fail an `instanceof` check.
+ */
+function isSqliteError(error: unknown): boolean {
+  if (error instanceof Database.SqliteError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
+}
+
 /** Every SQLite failure (disk full, locked, closed) becomes LedgerUnavailableError: callers must not acknowledge. */
 function guarded<A extends unknown[], R>(this: void, isOpen: () => boolean, fn: (...args: A) => R): (...args: A) => Promise<R> {
   return async (...args: A) => {
@@ -99,7 +110,7 @@ function guarded<A extends unknown[], R>(this: void, isOpen: () => boolean, fn: 
     try {
       return fn(...args);
     } catch (error) {
-      if (error instanceof Database.SqliteError) throw new LedgerUnavailableError(`ledger unavailable: ${error.message}`, { cause: error });
+      if (isSqliteError(error)) throw new LedgerUnavailableError(`ledger unavailable: ${(error as Error).message}`, { cause: error });
       throw error;
     }
   };
