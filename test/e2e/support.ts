@@ -68,6 +68,7 @@ export class CliProcess {
   readonly proc: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly lines: string[] = [];
+  private readonly stdoutChunks: Buffer[] = [];
   private readonly waiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
   private partial = '';
   private alive = true;
@@ -83,10 +84,14 @@ export class CliProcess {
       env: { ...base, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.proc.stdout!.on('data', (chunk: Buffer) => this.take(chunk));
+    this.proc.stdout!.on('data', (chunk: Buffer) => {
+      this.stdoutChunks.push(chunk);
+      this.take(chunk);
+    });
     this.proc.stderr!.on('data', (chunk: Buffer) => this.take(chunk));
     this.exited = new Promise((resolve) => {
-      this.proc.once('exit', (code, signal) => {
+      // 'close', not 'exit': by then every byte of stdout and stderr has been read.
+      this.proc.once('close', (code, signal) => {
         this.alive = false;
         resolve({ code, signal });
       });
@@ -95,6 +100,11 @@ export class CliProcess {
 
   get running(): boolean {
     return this.alive;
+  }
+
+  /** Everything written to stdout so far (the CLI's results; logs go to stderr). */
+  get stdout(): string {
+    return Buffer.concat(this.stdoutChunks).toString('utf8');
   }
 
   private take(chunk: Buffer): void {
@@ -414,9 +424,8 @@ export function nonZero(counts: Record<RowState, number>): Partial<Record<RowSta
 export async function cliStatus(configFile: string): Promise<StatusReport> {
   const cli = new CliProcess('status', ['status', '--json', '--config', configFile]);
   const { code } = await cli.exited;
-  const text = cli.grep(/.*/).join('\n');
-  if (code !== 0) throw new Error(`callbridge status exited ${code}\n${text}`);
-  return JSON.parse(text.slice(text.indexOf('{'))) as StatusReport;
+  if (code !== 0) throw new Error(`callbridge status exited ${code}\n${cli.tail(30)}`);
+  return JSON.parse(cli.stdout) as StatusReport;
 }
 
 // ---------------------------------------------------------------- generated calls
