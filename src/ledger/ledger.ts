@@ -99,6 +99,8 @@ export interface RowFilter {
   sourceId?: string;
   /** Rows whose `submittedAt` (or `updatedAt` for other states) is before this (epoch ms). */
   before?: number;
+  /** Rows due at or before this (epoch ms): `nextAttemptAt <= dueBy`. */
+  dueBy?: number;
   limit?: number;
 }
 
@@ -178,8 +180,11 @@ export interface Ledger {
    * already stashed for its group (a retried hook post) is kept once.
    */
   stash(legs: StashedLeg[], opts?: { checkpoints?: Checkpoint[] }): Promise<void>;
-  /** Stashed groups of a source whose newest leg is older than `quietBefore` (epoch ms). */
-  quietGroups(sourceId: string, quietBefore: number): Promise<Array<{ groupKey: string; legs: unknown[] }>>;
+  /**
+   * Stashed groups of a source whose newest leg is older than `quietBefore` (epoch ms), oldest first, at most
+   * `limit` (default 1,000) so that a tail started on a large file never loads every stashed leg at once.
+   */
+  quietGroups(sourceId: string, quietBefore: number, limit?: number): Promise<Array<{ groupKey: string; legs: unknown[] }>>;
 
   /** Can the ledger take writes right now? (readiness) */
   ping(): Promise<void>;

@@ -179,8 +179,8 @@ export class SqliteLedger implements Ledger {
       ),
       stash: db.prepare('INSERT INTO stash (source_id, group_key, leg, leg_hash, arrived_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       unstash: db.prepare('DELETE FROM stash WHERE source_id = ? AND group_key = ?'),
-      quiet: db.prepare<[string, number], { group_key: string }>(
-        'SELECT group_key FROM stash WHERE source_id = ? GROUP BY group_key HAVING MAX(arrived_at) < ? ORDER BY MIN(seq)',
+      quiet: db.prepare<[string, number, number], { group_key: string }>(
+        'SELECT group_key FROM stash WHERE source_id = ? GROUP BY group_key HAVING MAX(arrived_at) < ? ORDER BY MIN(seq) LIMIT ?',
       ),
       groupLegs: db.prepare<[string, string], { leg: string }>('SELECT leg FROM stash WHERE source_id = ? AND group_key = ? ORDER BY seq'),
       ping: db.prepare(`INSERT INTO meta (key, value) VALUES ('ping', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
@@ -348,8 +348,8 @@ export class SqliteLedger implements Ledger {
       .immediate();
   });
 
-  quietGroups = guarded(this.isOpen, (sourceId: string, quietBefore: number): Array<{ groupKey: string; legs: unknown[] }> =>
-    this.stmts.quiet.all(sourceId, quietBefore).map(({ group_key }) => ({
+  quietGroups = guarded(this.isOpen, (sourceId: string, quietBefore: number, limit?: number): Array<{ groupKey: string; legs: unknown[] }> =>
+    this.stmts.quiet.all(sourceId, quietBefore, limit ?? 1_000).map(({ group_key }) => ({
       groupKey: group_key,
       legs: this.stmts.groupLegs.all(sourceId, group_key).map((l) => JSON.parse(l.leg) as unknown),
     })),
@@ -378,6 +378,10 @@ function buildWhere(filter: RowFilter): { where: string; params: unknown[] } {
   if (filter.sourceId !== undefined) {
     clauses.push('source_id = ?');
     params.push(filter.sourceId);
+  }
+  if (filter.dueBy !== undefined) {
+    clauses.push('next_attempt_at <= ?');
+    params.push(filter.dueBy);
   }
   if (filter.before !== undefined) {
     clauses.push('COALESCE(submitted_at, updated_at) < ?');

@@ -49,8 +49,7 @@ export async function renormalizeDueHeld(
   now: number,
   limit = 200,
 ): Promise<RenormalizeOutcome[]> {
-  const held = await deps.ledger.query({ states: ['held'] });
-  const due = held.filter((row) => row.nextAttemptAt <= now).slice(0, limit);
+  const due = await deps.ledger.query({ states: ['held'], dueBy: now, limit });
   const out: RenormalizeOutcome[] = [];
   for (const row of due) out.push(await renormalizeRow(row, deps, now));
   return out;

@@ -193,6 +193,8 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       ]);
       await ledger.put([pendingRow('call-1')], { unstash: [{ sourceId: 'hooks', groupKey: 'call-1' }] });
       expect((await ledger.quietGroups('hooks', Date.now() + 1)).map((g) => g.groupKey)).toEqual(['call-2']);
+      await ledger.stash([{ sourceId: 'hooks', groupKey: 'call-3', leg: { leg: 'A' } }]);
+      expect((await ledger.quietGroups('hooks', Date.now() + 1, 1)).map((g) => g.groupKey)).toEqual(['call-2']);
       expect(await ledger.quietGroups('other', Date.now() + 1)).toHaveLength(1);
       expect(await ledger.getCheckpoint('c')).toBe('1');
     });
@@ -204,6 +206,8 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       expect((await ledger.query({ states: ['submitted'], before: Date.now() })).map((r) => r.externalId)).toEqual(['q2']);
       expect((await ledger.query({ externalIds: ['q1', 'q3'] })).map((r) => r.externalId).sort()).toEqual(['q1', 'q3']);
       expect(await ledger.query({ states: ['pending'], limit: 1 })).toHaveLength(1);
+      await ledger.update('q1', { nextAttemptAt: 5_000 });
+      expect((await ledger.query({ dueBy: 6_000 })).map((r) => r.externalId)).toEqual(['q1']);
     });
 
     it('refuses writes after close with LedgerUnavailableError, and ping says so', async () => {
