@@ -7,7 +7,9 @@ import { DstnyClient } from './dstny/client.js';
 import { type EmulatorHandle, startEmulator } from './emulator/index.js';
 import { type RunningHttpServer, createHttpApp, startHttpServer } from './http/app.js';
 import { ledgerWritable, sourcesRunning, submitterNotHalted } from './http/health.js';
+import { recordingUrl } from './http/recording-token.js';
 import { loadOrCreateSigningSecret } from './http/signing-secret.js';
+import type { ConversationPayload } from './dstny/payload.js';
 import type { Ledger } from './ledger/ledger.js';
 import { openSqliteLedger } from './ledger/sqlite.js';
 import type { Logger } from './log/logger.js';
@@ -113,7 +115,13 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       logger,
     });
 
-    const submitter = new Submitter({ ledger, client, scheduler, config: config.submit, logger });
+    // A local recording's link is signed again when the call is sent: the row may have waited longer than its lifetime.
+    const ownLinks = `${publicBaseUrl.replace(/\/+$/, '')}/recordings/`;
+    const prepare = (row: { externalId: string; payload: ConversationPayload }): ConversationPayload =>
+      row.payload.call_recording_url.startsWith(ownLinks)
+        ? { ...row.payload, call_recording_url: recordingUrl(publicBaseUrl, row.externalId, signingSecret, config.recordings.linkTtlHours) }
+        : row.payload;
+    const submitter = new Submitter({ ledger, client, scheduler, config: config.submit, logger, prepare });
     stops.push(() => submitter.stop());
     const reconciler = new Reconciler({ ledger, api: client, config: config.reconcile, schedule, logger });
     stops.push(() => reconciler.stop());

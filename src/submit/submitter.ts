@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DstnyClient } from '../dstny/client.js';
+import type { ConversationPayload } from '../dstny/payload.js';
 import { AuthError, PermanentApiError, RateLimitedError, RetryableApiError } from '../dstny/errors.js';
 import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
@@ -28,6 +29,11 @@ export interface SubmitterDeps {
   /** Lease owner id; unique per process. */
   owner?: string;
   random?: () => number;
+  /**
+   * The body to send for a row, just before it is sent (default: the stored payload). The runtime re-signs a local
+   * recording link here, so a row that waited longer than the link's lifetime still sends a link Dstny can fetch.
+   */
+  prepare?: (row: LedgerRow & { payload: ConversationPayload }) => ConversationPayload;
 }
 
 /**
@@ -172,7 +178,8 @@ export class Submitter {
     }
     const done = { leaseOwner: null, leaseUntil: null, sendingAt: null };
     try {
-      const { conversationId } = await this.deps.client.createConversation(row.payload);
+      const body = this.deps.prepare ? this.deps.prepare({ ...row, payload: row.payload }) : row.payload;
+      const { conversationId } = await this.deps.client.createConversation(body);
       const now = Date.now();
       await ledger.update(
         row.externalId,

@@ -22,7 +22,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(opts: { rows: number; reply: Parameters<typeof startScriptedApi>[0]; submit?: Record<string, unknown>; timeoutMs?: number }) {
+async function setup(opts: {
+  rows: number;
+  reply: Parameters<typeof startScriptedApi>[0];
+  submit?: Record<string, unknown>;
+  timeoutMs?: number;
+  prepare?: ConstructorParameters<typeof Submitter>[0]['prepare'];
+}) {
   const api: Api = await startScriptedApi(opts.reply);
   cleanups.push(() => api.close());
   const { dir, cleanup } = tempDir('submit-');
@@ -52,7 +58,7 @@ async function setup(opts: { rows: number; reply: Parameters<typeof startScripte
   });
   const scheduler = new ApiScheduler(config.rateLimit.perSecond ? { perSecond: config.rateLimit.perSecond, concurrency: config.concurrency } : { perSecond: 1, concurrency: 1 });
   const client = new DstnyClient({ baseUrl: api.url, token: TOKEN, timeoutMs: opts.timeoutMs ?? 2000, defaultPauseMs: 500 });
-  const submitter = new Submitter({ ledger, client, scheduler, config, logger });
+  const submitter = new Submitter({ ledger, client, scheduler, config, logger, ...(opts.prepare ? { prepare: opts.prepare } : {}) });
   cleanups.push(async () => {
     await submitter.stop();
     scheduler.close();
@@ -109,6 +115,21 @@ describe('Submitter', () => {
       expect(api.posts().find((p) => idOf(p) === id)?.body).toEqual(row.payload);
     }
     expect(new Set(api.posts().map((p) => p.authorization))).toEqual(new Set([`Bearer ${TOKEN}`]));
+  });
+
+  it('sends the body prepared at send time (a freshly signed recording link), keeping the stored payload', async () => {
+    const { api, ledger, submitter } = await setup({
+      rows: 2,
+      reply: (r) => created(idOf(r)),
+      prepare: (row) => ({ ...row.payload, call_recording_url: `https://bridge.example.com/recordings/fresh-${row.externalId}` }),
+    });
+    submitter.start();
+    await until(async () => (await ledger.stats()).counts.submitted === 2);
+    expect(api.posts().map((p) => p.body?.call_recording_url).sort()).toEqual([
+      'https://bridge.example.com/recordings/fresh-call-0',
+      'https://bridge.example.com/recordings/fresh-call-1',
+    ]);
+    expect((await ledger.get('call-0'))?.payload?.call_recording_url).toBe('https://recordings.example.com/call-0.wav');
   });
 
   it('under a mix of 5xx, 429, timeouts and 400s, every row ends where it should, with the right reason', async () => {
