@@ -34,7 +34,7 @@ import {
   tempDir,
   writeConfig,
 } from '../test/e2e/support.js';
-import { rateWindow } from '../src/submit/scheduler.js';
+import { Pacer } from '../src/submit/scheduler.js';
 
 const args = process.argv.slice(2);
 const positional = args.filter((a) => !a.startsWith('--'));
@@ -131,11 +131,12 @@ async function main(): Promise<number> {
     const rate = span > 0 ? ((created - 1) / span) * 1000 : 0;
     const ratio = rate / RATE;
     // Diagnostics, not goals: the same rate once every call was in the ledger (ingestion shares the bridge's CPU),
-    // and the best the submitter's spacing allows (one start every rateWindow(N).interval ms).
+    // and the best the submitter's spacing allows (one start every Pacer(N).spacingMs).
     const createdTimes = (await emulator.conversations()).map((conv) => conv.created_at).sort((a, b) => a - b);
     const steady = ingestedAt === null ? [] : createdTimes.filter((t) => t >= ingestedAt!);
     const steadyRate = steady.length > 1 ? ((steady.length - 1) / (steady[steady.length - 1]! - steady[0]!)) * 1000 : 0;
-    const ceiling = 1000 / rateWindow(RATE).interval;
+    const spacing = new Pacer(RATE).spacingMs;
+    const ceiling = 1000 / spacing;
     const rateLimited = stats.responses.rateLimited;
     const reconcileCalls = stats.requests.byRoute.list + stats.requests.byRoute.get;
     const confirmed = counts.confirmed ?? 0;
@@ -150,7 +151,7 @@ async function main(): Promise<number> {
     );
     console.log(
       `submission rate after ingestion finished: ${fmt(steadyRate, 2)}/s = ${fmt(steadyRate / RATE)} N; ` +
-        `the submitter's spacing allows at most ${fmt(ceiling, 2)}/s = ${fmt(ceiling / RATE)} N (one start every ${rateWindow(RATE).interval} ms)`,
+        `the submitter's spacing allows at most ${fmt(ceiling, 2)}/s = ${fmt(ceiling / RATE)} N (one start every ${fmt(spacing, 1)} ms)`,
     );
     console.log('');
     const rows: Array<[string, string, string, boolean]> = [
