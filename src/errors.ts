@@ -31,6 +31,9 @@ export class ParseError extends CallbridgeError {
 /** The ledger could not take the write (disk full, locked, closed): the caller must not acknowledge. */
 export class LedgerUnavailableError extends CallbridgeError {}
 
+/** A source cannot start (its folder or file is missing or unreadable); the message names the source and path. */
+export class SourceUnavailableError extends CallbridgeError {}
+
 /** An adapter id that is not in the registry. */
 export class UnknownAdapterError extends CallbridgeError {
   constructor(readonly adapterId: string, known: string[]) {

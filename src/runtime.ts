@@ -5,6 +5,7 @@ import { getAdapter } from '../adapters/registry.js';
 import type { Config } from './config/schema.js';
 import { DstnyClient } from './dstny/client.js';
 import { type EmulatorHandle, startEmulator } from './emulator/index.js';
+import express, { type Express } from 'express';
 import { type RunningHttpServer, createHttpApp, startHttpServer } from './http/app.js';
 import { ledgerWritable, sourcesRunning, submitterNotHalted } from './http/health.js';
 import { recordingUrl } from './http/recording-token.js';
@@ -93,7 +94,14 @@ export async function startBridge(config: Config, opts: { configDir: string; log
     const schedule = <T>(fn: () => Promise<T>) => scheduler.schedule(fn);
 
     // The public base URL must be known before the server listens (links are signed into payloads).
-    const publicBaseUrl = config.http.publicBaseUrl ?? `http://${config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
+    // Listen first (answering 503 until the app is ready): the port may be 0, and links must name the real one.
+    let ready: Express | null = null;
+    const front = express();
+    front.use((req, res, next) => (ready ? ready(req, res, next) : res.status(503).json({ error: 'starting' })));
+    const server: RunningHttpServer = await startHttpServer(front, { host: config.http.host, port: config.http.port });
+    stops.push(() => server.close(config.submit.shutdownTimeoutMs));
+    const localUrl = server.url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//127.0.0.1');
+    const publicBaseUrl = config.http.publicBaseUrl ?? localUrl;
     if (!config.http.publicBaseUrl && !emulator && config.recordings.roots.length) {
       logger.warn(`http.publicBaseUrl is not set: local recordings are linked as ${publicBaseUrl}, which Dstny cannot reach`);
     }
@@ -158,9 +166,8 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       logger,
       retryAfterSec: config.http.retryAfterSec,
     });
-    const server: RunningHttpServer = await startHttpServer(app, { host: config.http.host, port: config.http.port });
-    stops.push(() => server.close(config.submit.shutdownTimeoutMs));
-    if (emulator) emulator.registerWebhook({ url: `${server.url.replace('0.0.0.0', '127.0.0.1')}/webhooks/dstny/${webhookSecret}` });
+    ready = app;
+    if (emulator) emulator.registerWebhook({ url: `${localUrl}/webhooks/dstny/${webhookSecret}` });
 
     // Held rows (recording not written yet) are normalized again when due.
     const heldTimer = setInterval(() => {

@@ -3,7 +3,7 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { AdapterDefinition } from '../../adapters/types.js';
-import { LedgerUnavailableError } from '../errors.js';
+import { LedgerUnavailableError, SourceUnavailableError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type { IngestSummary, Ingestor } from '../pipeline/types.js';
@@ -119,9 +119,9 @@ export class DropFolderRunner implements SourceRunner {
     this.stopping = false;
     const dir = this.source.path;
     const st = await stat(dir).catch((error: unknown) => {
-      throw new Error(`drop folder of source ${this.source.id} cannot be read: ${errnoCode(error) ?? String(error)}`);
+      throw new SourceUnavailableError(`drop folder ${dir} of source ${this.source.id} cannot be read: ${errnoCode(error) ?? String(error)}`);
     });
-    if (!st.isDirectory()) throw new Error(`drop folder of source ${this.source.id} is not a directory`);
+    if (!st.isDirectory()) throw new SourceUnavailableError(`drop folder ${dir} of source ${this.source.id} is not a directory`);
     if (this.deps.watch !== false) {
       const skip = new Set([path.join(dir, PROCESSED_DIR), path.join(dir, FAILED_DIR)]);
       this.watcher = watch(dir, {
