@@ -11,6 +11,7 @@ import { ledgerWritable, sourcesRunning, submitterNotHalted } from './http/healt
 import { recordingUrl } from './http/recording-token.js';
 import { loadOrCreateSigningSecret } from './http/signing-secret.js';
 import type { ConversationPayload } from './dstny/payload.js';
+import { CallbridgeError } from './errors.js';
 import type { Ledger } from './ledger/ledger.js';
 import { openSqliteLedger } from './ledger/sqlite.js';
 import type { Logger } from './log/logger.js';
@@ -98,7 +99,12 @@ export async function startBridge(config: Config, opts: { configDir: string; log
     let ready: Express | null = null;
     const front = express();
     front.use((req, res, next) => (ready ? ready(req, res, next) : res.status(503).json({ error: 'starting' })));
-    const server: RunningHttpServer = await startHttpServer(front, { host: config.http.host, port: config.http.port });
+    const server: RunningHttpServer = await startHttpServer(front, { host: config.http.host, port: config.http.port }).catch((error: unknown) => {
+      const code = (error as { code?: string }).code;
+      throw new CallbridgeError(
+        `cannot listen on ${config.http.host}:${config.http.port}: ${code ?? (error as Error).message}${code === 'EADDRINUSE' ? ' (another process uses that port: set http.port or CALLBRIDGE_HTTP_PORT)' : ''}`,
+      );
+    });
     stops.push(() => server.close(config.submit.shutdownTimeoutMs));
     const localUrl = server.url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//127.0.0.1');
     const publicBaseUrl = config.http.publicBaseUrl ?? localUrl;
