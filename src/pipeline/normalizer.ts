@@ -3,12 +3,12 @@ import { checkPayload } from '../dstny/payload.js';
 import type { SourceConfig } from '../sources/config.js';
 import type { CallRecord, Party } from './call-record.js';
 import type { NormalizeConfig } from './config.js';
-import { compileDirectionRules, decideDirection, type DirectionRules } from './direction.js';
+import { compileDirectionRules, decideDirection, type DirectionDecision, type DirectionRules } from './direction.js';
 import { type ContactEntry, PhoneIndex, loadContactsCsv, loadOwnersCsv } from './directory.js';
-import { OwnerDirectory } from './owners.js';
-import { isFullNumber, splitCallerName, toE164 } from './participant.js';
-import { type RecordingIo, type RecordingRules, fsRecordingIo, resolveRecording } from './recording.js';
-import { TimeError, decideDuration, formatUtc, resolveCallTimes } from './times.js';
+import { OwnerDirectory, type OwnerLookup } from './owners.js';
+import { type SplitName, isFullNumber, splitCallerName, toE164 } from './participant.js';
+import { type RecordingDecision, type RecordingIo, type RecordingRules, fsRecordingIo, resolveRecording, resolveRecordingWithoutIo } from './recording.js';
+import { type CallTimes, TimeError, decideDuration, formatUtc, resolveCallTimes } from './times.js';
 import { mapOutcome, renderTitle } from './title.js';
 import type { NormalizeResult, Normalizer } from './types.js';
 
@@ -25,15 +25,58 @@ export interface NormalizerDeps {
  * refuses decides): times → direction → answered/duration → has a recording → owner → recording file →
  * participant → payload schema. Filters come before the owner so that a call we would never send is
  * `skipped`, not `rejected` for a missing mapping.
+ *
+ * Speed: a whole file is millions of calls, and most of them need no I/O (the owner is in the local map, the
+ * recording is a URL). Those run start to end without an await: only a remote directory look-up or a local
+ * recording file switches to the asynchronous path, which runs the same steps.
  */
 export class CallNormalizer implements Normalizer {
   private readonly rules: DirectionRules;
+  private readonly recordingRules: RecordingRules;
+  private readonly io: RecordingIo;
 
   constructor(private readonly deps: NormalizerDeps) {
     this.rules = compileDirectionRules(deps.config);
+    const config = deps.config;
+    this.recordingRules = {
+      ...deps.recordings,
+      waitMinutes: config.recordingWaitMinutes,
+      retrySeconds: config.recordingRetrySeconds,
+      skipNoRecording: config.skip.noRecording,
+    };
+    this.io = deps.io ?? fsRecordingIo;
   }
 
-  async normalize(call: CallRecord, source: Pick<SourceConfig, 'id' | 'timezone'>, now = Date.now()): Promise<NormalizeResult> {
+  normalize(call: CallRecord, source: Pick<SourceConfig, 'id' | 'timezone'>, now = Date.now()): Promise<NormalizeResult> {
+    try {
+      const state = this.prepare(call, source);
+      if (!(state instanceof Prepared)) return Promise.resolve(state);
+      const found = this.deps.owners.lookupLocal(state.side.ownerExtension);
+      if (found === undefined) return this.continueAsync(call, state, now, undefined);
+      const refused = this.takeOwner(state, found);
+      if (refused) return Promise.resolve(refused);
+      const recording = resolveRecordingWithoutIo(call, this.recordingRules);
+      if (recording === undefined) return this.continueAsync(call, state, now, found);
+      return Promise.resolve(this.finish(call, state, recording));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The same steps as `normalize`, for a call that needs the remote owner directory or a local recording file. */
+  private async continueAsync(call: CallRecord, state: Prepared, now: number, found: OwnerLookup | undefined): Promise<NormalizeResult> {
+    if (found === undefined) {
+      found = await this.deps.owners.lookup(state.side.ownerExtension, now);
+      const refused = this.takeOwner(state, found);
+      if (refused) return refused;
+    }
+    const endMs = state.times.end ?? state.times.start + state.seconds * 1000;
+    const recording = await resolveRecording(call, endMs, now, this.recordingRules, this.io);
+    return this.finish(call, state, recording);
+  }
+
+  /** Times → direction → duration → has a recording: a result when one of them refuses, else what the next steps need. */
+  private prepare(call: CallRecord, source: Pick<SourceConfig, 'id' | 'timezone'>): NormalizeResult | Prepared {
     const config = this.deps.config;
     const zone = source.timezone ?? config.timezone;
 
@@ -53,116 +96,143 @@ export class CallNormalizer implements Normalizer {
 
     const hasRecording = Boolean(call.recording?.url?.trim() || call.recording?.path?.trim());
     if (!hasRecording && config.skip.noRecording) return { kind: 'skipped', reason: 'no recording' };
+    return new Prepared(times, side, length.seconds);
+  }
 
-    const found = await this.deps.owners.lookup(side.ownerExtension, now);
+  /** The owner's email, name and phone into `state`; a result when the call cannot have an owner (yet). */
+  private takeOwner(state: Prepared, found: OwnerLookup): NormalizeResult | undefined {
+    const config = this.deps.config;
+    const side = state.side;
     if (found.kind === 'unavailable') return { kind: 'held', reason: found.reason, retryAt: found.retryAt };
-    let ownerEmail: string | undefined;
-    let ownerName: string | undefined;
-    let ownerPhone: string | undefined;
     if (found.kind === 'found') {
-      ownerEmail = found.owner.email;
-      ownerName = found.owner.name;
-      ownerPhone = found.owner.phone;
+      state.ownerEmail = found.owner.email;
+      state.ownerName = found.owner.name;
+      state.ownerPhone = found.owner.phone;
     } else if (side.owner.email) {
-      ownerEmail = side.owner.email;
+      state.ownerEmail = side.owner.email;
     } else {
       return {
         kind: 'rejected',
         reason: side.ownerExtension ? `no owner for extension ${side.ownerExtension}` : 'no owner: the internal party has no extension',
       };
     }
-    ownerName ??= joinName(splitCallerName(side.owner.name));
-    if (!ownerPhone && isFullNumber(side.owner.number, config.defaultCountry)) ownerPhone = toE164(side.owner.number, config.defaultCountry);
+    state.ownerName ??= joinName(callerName(side.owner.name));
+    if (!state.ownerPhone && isFullNumber(side.owner.number, config.defaultCountry)) state.ownerPhone = toE164(side.owner.number, config.defaultCountry);
+    return undefined;
+  }
 
-    const endMs = times.end ?? times.start + length.seconds * 1000;
-    const recording = await resolveRecording(
-      call,
-      endMs,
-      now,
-      {
-        ...this.deps.recordings,
-        waitMinutes: config.recordingWaitMinutes,
-        retrySeconds: config.recordingRetrySeconds,
-        skipNoRecording: config.skip.noRecording,
-      },
-      this.deps.io ?? fsRecordingIo,
-    );
+  /** Recording decision → participant, title, the body, and the payload schema's verdict on it. */
+  private finish(call: CallRecord, state: Prepared, recording: RecordingDecision): NormalizeResult {
     if (recording.kind === 'skip') return { kind: 'skipped', reason: recording.reason };
     if (recording.kind === 'held' || recording.kind === 'rejected') return recording;
+    const config = this.deps.config;
+    const { times, side } = state;
     const stereo = recording.kind === 'ok' ? recording.stereo : false;
 
     const participant = this.participant(side.participant);
     const outcome = mapOutcome(call.outcome, config.outcomes);
-    const title = renderTitle(config.title, {
-      direction: side.direction,
-      participant: joinName(participant) ?? participant.phone ?? 'unknown',
-      participant_name: joinName(participant),
-      participant_number: participant.phone,
-      owner_name: ownerName,
-      owner_email: ownerEmail,
-      extension: side.ownerExtension,
-      external_id: call.externalId,
-      outcome,
-    });
+    // renderTitle gives no title without a template: the values are only gathered for one.
+    const title = config.title
+      ? renderTitle(config.title, {
+          direction: side.direction,
+          participant: joinName(participant) ?? participant.phone ?? 'unknown',
+          participant_name: joinName(participant),
+          participant_number: participant.phone,
+          owner_name: state.ownerName,
+          owner_email: state.ownerEmail,
+          extension: side.ownerExtension,
+          external_id: call.externalId,
+          outcome,
+        })
+      : undefined;
 
-    const body = dropUndefined({
-      call_external_id: call.externalId,
-      call_start_time: formatUtc(times.start),
-      call_end_time: times.end !== undefined ? formatUtc(times.end) : undefined,
-      call_duration: length.seconds,
-      call_recording_url: recording.kind === 'ok' ? recording.url : undefined,
-      call_is_stereo: stereo,
-      call_direction: side.direction,
-      call_title: title,
-      call_outcome: outcome,
-      call_participant_channel: stereo ? config.participantChannel : undefined,
-      owner_email: ownerEmail,
-      owner_name: ownerName,
-      owner_phone_number: ownerPhone,
-      participant_email: participant.email,
-      participant_first_name: participant.first,
-      participant_last_name: participant.last,
-      participant_phone_number: participant.phone,
-      participant_company_name: participant.company,
-      participant_external_id: participant.externalId,
-    });
+    // Only the fields that have a value, in the order of the API's field list.
+    const body: Record<string, unknown> = { call_external_id: call.externalId, call_start_time: formatUtc(times.start) };
+    if (times.end !== undefined) body.call_end_time = formatUtc(times.end);
+    body.call_duration = state.seconds;
+    if (recording.kind === 'ok' && recording.url !== undefined) body.call_recording_url = recording.url;
+    body.call_is_stereo = stereo;
+    body.call_direction = side.direction;
+    if (title !== undefined) body.call_title = title;
+    if (outcome !== undefined) body.call_outcome = outcome;
+    if (stereo && config.participantChannel !== undefined) body.call_participant_channel = config.participantChannel;
+    if (state.ownerEmail !== undefined) body.owner_email = state.ownerEmail;
+    if (state.ownerName !== undefined) body.owner_name = state.ownerName;
+    if (state.ownerPhone !== undefined) body.owner_phone_number = state.ownerPhone;
+    if (participant.email !== undefined) body.participant_email = participant.email;
+    if (participant.first !== undefined) body.participant_first_name = participant.first;
+    if (participant.last !== undefined) body.participant_last_name = participant.last;
+    if (participant.phone !== undefined) body.participant_phone_number = participant.phone;
+    if (participant.company !== undefined) body.participant_company_name = participant.company;
+    if (participant.externalId !== undefined) body.participant_external_id = participant.externalId;
     const checked = checkPayload(body);
     if (!checked.ok) return { kind: 'rejected', reason: `invalid payload: ${checked.problems.join('; ')}` };
     return { kind: 'payload', payload: checked.payload };
   }
 
-  private participant(party: Party): {
-    phone?: string | undefined;
-    first?: string | undefined;
-    last?: string | undefined;
-    email?: string | undefined;
-    company?: string | undefined;
-    externalId?: string | undefined;
-  } {
+  private participant(party: Party): ParticipantFields {
     const phone = toE164(party.number, this.deps.config.defaultCountry);
-    const name = splitCallerName(party.name);
+    const name = callerName(party.name);
     // The contacts file is curated; the caller-id name is whatever the network sent.
-    const contact = this.deps.contacts?.get(party.number);
+    const contacts = this.deps.contacts;
+    const contact = contacts ? contacts.get(party.number) : undefined;
+    if (!contact) return { phone, first: name.first, last: name.last, email: party.email, company: name.company, externalId: undefined };
     return {
       phone,
-      first: contact?.firstName ?? (contact?.lastName ? undefined : name.first),
-      last: contact?.lastName ?? (contact?.firstName ? undefined : name.last),
-      email: contact?.email ?? party.email,
-      company: contact?.company ?? name.company,
-      externalId: contact?.externalId,
+      first: contact.firstName ?? (contact.lastName ? undefined : name.first),
+      last: contact.lastName ?? (contact.firstName ? undefined : name.last),
+      email: contact.email ?? party.email,
+      company: contact.company ?? name.company,
+      externalId: contact.externalId,
     };
   }
 }
 
-function joinName(name: { first?: string | undefined; last?: string | undefined }): string | undefined {
-  const text = [name.first, name.last].filter(Boolean).join(' ');
-  return text || undefined;
+interface ParticipantFields {
+  phone: string | undefined;
+  first: string | undefined;
+  last: string | undefined;
+  email: string | undefined;
+  company: string | undefined;
+  externalId: string | undefined;
 }
 
-function dropUndefined<T extends Record<string, unknown>>(obj: T): Partial<T> {
-  const out: Record<string, unknown> = {};
-  for (const key in obj) if (obj[key] !== undefined) out[key] = obj[key];
-  return out as Partial<T>;
+/** What the steps before the owner found, and the owner once known. */
+class Prepared {
+  ownerEmail: string | undefined;
+  ownerName: string | undefined;
+  ownerPhone: string | undefined;
+  constructor(
+    readonly times: CallTimes,
+    readonly side: Extract<DirectionDecision, { kind: 'ok' }>,
+    /** The call's length, as decideDuration settled it. */
+    readonly seconds: number,
+  ) {}
+}
+
+/**
+ * splitCallerName, remembered: the same caller-id names (agents, regular customers) come back call after call.
+ * The results are shared, so they are frozen.
+ */
+function callerName(raw: string | undefined): Readonly<SplitName> {
+  if (!raw) return NO_SPLIT_NAME;
+  let split = callerNames.get(raw);
+  if (split === undefined) {
+    split = Object.freeze(splitCallerName(raw));
+    if (callerNames.size >= CALLER_NAME_CACHE_LIMIT) callerNames.clear();
+    callerNames.set(raw, split);
+  }
+  return split;
+}
+
+const NO_SPLIT_NAME: Readonly<SplitName> = Object.freeze({});
+const callerNames = new Map<string, Readonly<SplitName>>();
+const CALLER_NAME_CACHE_LIMIT = 20_000;
+
+function joinName(name: { first?: string | undefined; last?: string | undefined }): string | undefined {
+  const { first, last } = name;
+  if (first && last) return `${first} ${last}`;
+  return first || last || undefined;
 }
 
 export interface NormalizerFromConfigOptions {

@@ -6,6 +6,8 @@ export type OwnerLookup =
   /** The Dstny users directory is configured but could not be read yet: try again later, do not reject. */
   | { kind: 'unavailable'; reason: string; retryAt: number };
 
+const MISSING: OwnerLookup = Object.freeze({ kind: 'missing' });
+
 export interface OwnerDirectoryOptions {
   defaultCountry: string;
   /** normalize.owners.map: the most authoritative source. */
@@ -43,10 +45,8 @@ export class OwnerDirectory {
   }
 
   async lookup(extension: string | undefined, now = Date.now()): Promise<OwnerLookup> {
-    if (!extension) return { kind: 'missing' };
-    const local = this.local.get(extension);
-    if (local) return { kind: 'found', owner: local };
-    if (!this.opts.fetchUsers) return { kind: 'missing' };
+    const known = this.lookupLocal(extension);
+    if (known) return known;
     await this.refreshIfStale(now);
     const remote = this.remote?.get(extension);
     if (remote) return { kind: 'found', owner: remote };
@@ -58,6 +58,18 @@ export class OwnerDirectory {
       };
     }
     return { kind: 'missing' };
+  }
+
+  /**
+   * What `lookup` answers when that needs no Dstny users list (the map or the CSV has the extension, or there is no
+   * Dstny directory); undefined when only the Dstny list can tell. Synchronous: the per-call path of whole files.
+   */
+  lookupLocal(extension: string | undefined): OwnerLookup | undefined {
+    if (!extension) return MISSING;
+    const local = this.local.get(extension);
+    if (local) return { kind: 'found', owner: local };
+    if (!this.opts.fetchUsers) return MISSING;
+    return undefined;
   }
 
   private retryAfterFailureMs(): number {

@@ -9,16 +9,21 @@ export function toE164(value: string | undefined, defaultCountry: string): strin
   const text = value?.trim();
   if (!text || !/\d/.test(text)) return undefined;
   // The same extensions and numbers come back call after call; libphonenumber takes ~10 µs per parse.
-  const key = `${defaultCountry}|${text}`;
-  const known = e164Cache.get(key);
+  let cache = e164Cache.get(defaultCountry);
+  if (cache === undefined) {
+    cache = new Map();
+    e164Cache.set(defaultCountry, cache);
+  }
+  const known = cache.get(text);
   if (known !== undefined) return known;
   const result = parseE164(text, defaultCountry);
-  if (e164Cache.size >= E164_CACHE_LIMIT) e164Cache.clear();
-  e164Cache.set(key, result);
+  if (cache.size >= E164_CACHE_LIMIT) cache.clear();
+  cache.set(text, result);
   return result;
 }
 
-const e164Cache = new Map<string, string>();
+/** Per default country: number as written (trimmed) → E.164 or the text itself. */
+const e164Cache = new Map<string, Map<string, string>>();
 const E164_CACHE_LIMIT = 50_000;
 
 function parseE164(text: string, defaultCountry: string): string {

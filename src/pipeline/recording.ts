@@ -56,18 +56,10 @@ export async function resolveRecording(
   rules: RecordingRules,
   io: RecordingIo = fsRecordingIo,
 ): Promise<RecordingDecision> {
+  const decided = resolveRecordingWithoutIo(call, rules);
+  if (decided) return decided;
   const rec = call.recording;
-  const url = rec?.url?.trim();
-  if (url) {
-    if (!/^https?:\/\/[^\s/]/i.test(url)) return { kind: 'rejected', reason: `recording URL is not an http(s) URL: ${truncate(url)}` };
-    return { kind: 'ok', url, stereo: rec?.stereo === true };
-  }
-  const local = rec?.path?.trim();
-  if (!local) return rules.skipNoRecording ? { kind: 'skip', reason: 'no recording' } : { kind: 'none' };
-
-  if (!rules.roots.length) {
-    return { kind: 'rejected', reason: `recording ${local} is a local file, but recordings.roots names no folder the bridge may serve it from` };
-  }
+  const local = rec?.path?.trim() as string;
   const deadline = endMs + rules.waitMinutes * 60_000;
   const notYet = (held: string, rejected: string): RecordingDecision =>
     now < deadline
@@ -98,6 +90,30 @@ export async function resolveRecording(
     stereo: channels !== undefined ? channels >= 2 : rec?.stereo === true,
   };
 }
+
+/**
+ * The decision of `resolveRecording` when it needs no look at the disk (a URL, no recording, no roots to serve
+ * from); undefined for a local file, which only `resolveRecording` can judge.
+ */
+export function resolveRecordingWithoutIo(
+  call: Pick<CallRecord, 'recording'>,
+  rules: Pick<RecordingRules, 'roots' | 'skipNoRecording'>,
+): RecordingDecision | undefined {
+  const rec = call.recording;
+  const url = rec?.url?.trim();
+  if (url) {
+    if (!HTTP_URL.test(url)) return { kind: 'rejected', reason: `recording URL is not an http(s) URL: ${truncate(url)}` };
+    return { kind: 'ok', url, stereo: rec?.stereo === true };
+  }
+  const local = rec?.path?.trim();
+  if (!local) return rules.skipNoRecording ? { kind: 'skip', reason: 'no recording' } : { kind: 'none' };
+  if (!rules.roots.length) {
+    return { kind: 'rejected', reason: `recording ${local} is a local file, but recordings.roots names no folder the bridge may serve it from` };
+  }
+  return undefined;
+}
+
+const HTTP_URL = /^https?:\/\/[^\s/]/i;
 
 function formatMinutes(minutes: number): string {
   return `${minutes} minute${minutes === 1 ? '' : 's'}`;

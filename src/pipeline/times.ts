@@ -61,8 +61,44 @@ export function candidateInstants(value: string, zone: string): number[] {
     if (!dt.isValid) throw new TimeError(`invalid time "${value}": ${dt.invalidExplanation ?? dt.invalidReason ?? 'unparseable'}`);
     wall = { ...dt.toObject(), asUtcMs: dt.toMillis() } as Wall;
   }
-  const offsets = hourOffsets(wall, zone) ?? effectiveOffsets(wall, zone);
-  return offsets.map((offset) => wall.asUtcMs - offset * 60_000);
+  const hourStart = wall.asUtcMs - (wall.minute * 60 + wall.second) * 1000 - wall.millisecond;
+  const offset = hourOffset(zone, wall.year, wall.month, wall.day, wall.hour, hourStart);
+  const offsets = offset !== null ? [offset] : effectiveOffsets(wall, zone);
+  return offsets.map((o) => wall.asUtcMs - o * 60_000);
+}
+
+/**
+ * candidateInstants for a time that denotes exactly one instant and is written in a common form (the per-row
+ * case), without its intermediate objects; undefined for anything else (a repeated or skipped hour, an unusual
+ * form, a bad value), which candidateInstants then decides. Throws TimeError only for an unknown zone, as it does.
+ */
+function soleInstant(value: string, zone: string): number | undefined {
+  const m = COMMON.exec(value);
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = m[6] ? Number(m[6]) : 0;
+  const millisecond = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  // Years before 100 (Date.UTC reads them as 19xx) and impossible dates are strictWall's to refuse.
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+  const asUtcMs = Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
+  const suffix = m[8];
+  if (suffix) {
+    const offset = offsetOfSuffix(suffix);
+    return offset === undefined ? undefined : asUtcMs - offset * 60_000;
+  }
+  const offset = hourOffset(zone, year, month, day, hour, asUtcMs - (minute * 60 + second) * 1000 - millisecond);
+  return offset === null ? undefined : asUtcMs - offset * 60_000;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return (DAYS_IN_MONTH[month - 1] as number) + (leap ? 1 : 0);
 }
 
 function strictWall(m: RegExpExecArray): Wall | undefined {
@@ -112,21 +148,25 @@ function effectiveOffsets(wall: Wall, zone: string): number[] {
   return (candidates.length ? candidates : [inZone]).map((c) => Math.round((wall.asUtcMs - c.toMillis()) / 60_000)).sort((a, b) => b - a);
 }
 
-const hourCache = new Map<string, number[] | null>();
+/** Per zone: wall-clock hour (its start read as UTC, ms) → the zone's one offset all through it, or null when it changes inside. */
+const hourCache = new Map<string, Map<number, number | null>>();
 const HOUR_CACHE_LIMIT = 20_000;
 
-function hourOffsets(wall: Wall, zone: string): number[] | undefined {
-  const key = `${zone}|${wall.year}-${wall.month}-${wall.day}T${wall.hour}`;
-  let hit = hourCache.get(key);
-  if (hit === undefined) {
-    const hourStart = wall.asUtcMs - (wall.minute * 60 + wall.second) * 1000 - wall.millisecond;
-    const first = effectiveOffsets({ ...wall, minute: 0, second: 0, millisecond: 0, asUtcMs: hourStart }, zone);
-    const last = effectiveOffsets({ ...wall, minute: 59, second: 59, millisecond: 999, asUtcMs: hourStart + 3_599_999 }, zone);
-    hit = first.length === 1 && last.length === 1 && first[0] === last[0] ? first : null;
-    if (hourCache.size >= HOUR_CACHE_LIMIT) hourCache.clear();
-    hourCache.set(key, hit);
+function hourOffset(zone: string, year: number, month: number, day: number, hour: number, hourStart: number): number | null {
+  let hours = hourCache.get(zone);
+  if (hours === undefined) {
+    hours = new Map();
+    hourCache.set(zone, hours);
   }
-  return hit ?? undefined;
+  let hit = hours.get(hourStart);
+  if (hit === undefined) {
+    const first = effectiveOffsets({ year, month, day, hour, minute: 0, second: 0, millisecond: 0, asUtcMs: hourStart }, zone);
+    const last = effectiveOffsets({ year, month, day, hour, minute: 59, second: 59, millisecond: 999, asUtcMs: hourStart + 3_599_999 }, zone);
+    hit = first.length === 1 && last.length === 1 && first[0] === last[0] ? (first[0] as number) : null;
+    if (hours.size >= HOUR_CACHE_LIMIT) hours.clear();
+    hours.set(hourStart, hit);
+  }
+  return hit;
 }
 
 export interface CallTimesInput {
@@ -146,20 +186,24 @@ export interface CallTimes {
 /** Resolve start/answer/end of one call in `zone` (see the rules above). Throws TimeError naming the field. */
 export function resolveCallTimes(input: CallTimesInput, zone: string): CallTimes {
   const starts = fieldCandidates('startTime', input.startTime, zone);
-  const start = starts[0] as number;
+  const start = typeof starts === 'number' ? starts : (starts[0] as number);
   const out: CallTimes = { start };
   if (input.endTime) {
     const ends = fieldCandidates('endTime', input.endTime, zone);
     const target = input.durationSec !== undefined ? start + input.durationSec * 1000 : undefined;
-    out.end = pickAfter(ends, start, target);
+    out.end = typeof ends === 'number' ? ends : pickAfter(ends, start, target);
   }
-  if (input.answerTime) out.answer = pickAfter(fieldCandidates('answerTime', input.answerTime, zone), start, undefined);
+  if (input.answerTime) {
+    const answers = fieldCandidates('answerTime', input.answerTime, zone);
+    out.answer = typeof answers === 'number' ? answers : pickAfter(answers, start, undefined);
+  }
   return out;
 }
 
-function fieldCandidates(field: string, value: string, zone: string): number[] {
+/** A time's instant when it has only one (no choice to make), else its candidates. */
+function fieldCandidates(field: string, value: string, zone: string): number | number[] {
   try {
-    return candidateInstants(value, zone);
+    return soleInstant(value, zone) ?? candidateInstants(value, zone);
   } catch (error) {
     if (error instanceof TimeError) throw new TimeError(`${field}: ${error.message}`);
     throw error;
