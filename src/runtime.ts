@@ -171,6 +171,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       extraRouters,
       logger,
       retryAfterSec: config.http.retryAfterSec,
+      publicBaseUrl: config.http.publicBaseUrl,
     });
     ready = app;
     if (emulator) emulator.registerWebhook({ url: `${localUrl}/webhooks/dstny/${webhookSecret}` });

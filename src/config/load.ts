@@ -342,5 +342,6 @@ function registerConfigSecrets(config: Config): void {
     if (auth.type === 'bearer') registerSecret(auth.token);
     if (auth.type === 'basic') registerSecret(auth.password);
     if (auth.type === 'hmac') registerSecret(auth.secret);
+    if (auth.type === 'twilio') registerSecret(auth.authToken);
   }
 }

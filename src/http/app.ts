@@ -21,6 +21,8 @@ export interface HttpAppDeps {
   logger?: Logger;
   /** Retry-After for 503 answers, seconds (http.retryAfterSec). */
   retryAfterSec?: number;
+  /** http.publicBaseUrl (Twilio signs the URL it calls). */
+  publicBaseUrl?: string;
   now?: () => number;
 }
 
@@ -31,7 +33,9 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(createHealthRouter({ checks: deps.readiness, logger }));
-  app.use(createHooksRouter({ sources: deps.sources, ingestor: deps.ingestor, logger, retryAfterSec: deps.retryAfterSec, now: deps.now }));
+  app.use(
+    createHooksRouter({ sources: deps.sources, ingestor: deps.ingestor, logger, retryAfterSec: deps.retryAfterSec, publicBaseUrl: deps.publicBaseUrl, now: deps.now }),
+  );
   app.use(
     createRecordingsRouter({
       ledger: deps.ledger,

@@ -18,13 +18,15 @@ export type AuthResult =
 
 export interface AuthRequest {
   header(name: string): string | undefined;
+  /** The URL the sender called, as it saw it (Twilio signs it): the public base URL + the path and query. */
+  publicUrl?: string;
 }
 
 const REALM = 'realm="callbridge"';
 
 /** HMAC covers the body, so it can only be checked after the body is read; bearer and basic are checked before. */
 export function authNeedsBody(auth: HookAuth): boolean {
-  return auth.type === 'hmac';
+  return auth.type === 'hmac' || auth.type === 'twilio';
 }
 
 export function checkHookAuth(auth: HookAuth, req: AuthRequest, body: Buffer | null, nowMs: number = Date.now()): AuthResult {
@@ -37,7 +39,34 @@ export function checkHookAuth(auth: HookAuth, req: AuthRequest, body: Buffer | n
       return checkBasic(auth.username, auth.password, req.header('authorization'));
     case 'hmac':
       return checkHmac(auth, req, body ?? Buffer.alloc(0), nowMs);
+    case 'twilio':
+      return checkTwilio(auth.authToken, req, body ?? Buffer.alloc(0));
   }
+}
+
+/**
+ * Twilio's request validation: X-Twilio-Signature = base64(HMAC-SHA1(auth token, URL + each form field's name and
+ * value, sorted by name)). The URL is the one Twilio called; a default port may or may not be in it.
+ */
+function checkTwilio(authToken: string, req: AuthRequest, body: Buffer): AuthResult {
+  const given = req.header('x-twilio-signature');
+  if (!given) return { ok: false, status: 401, message: 'missing X-Twilio-Signature' };
+  if (!req.publicUrl) return { ok: false, status: 401, message: 'the request URL is unknown: set http.publicBaseUrl to the URL Twilio calls' };
+  const fields = [...new URLSearchParams(body.toString('utf8'))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const signed = fields.map(([k, v]) => k + v).join('');
+  const url = new URL(req.publicUrl);
+  const rest = `${url.pathname}${url.search}`;
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const candidates = new Set([req.publicUrl, `${url.protocol}//${url.hostname}${rest}`, `${url.protocol}//${url.hostname}:${port}${rest}`]);
+  for (const candidate of candidates) {
+    if (safeEqual(given.trim(), twilioSignature(authToken, candidate, signed))) return { ok: true };
+  }
+  return { ok: false, status: 401, message: 'X-Twilio-Signature does not match (check the auth token and http.publicBaseUrl)' };
+}
+
+/** base64(HMAC-SHA1(token, url + concatenated sorted fields)), as Twilio computes it. */
+export function twilioSignature(authToken: string, url: string, sortedFields: string): string {
+  return createHmac('sha1', authToken).update(url + sortedFields).digest('base64');
 }
 
 function checkBearer(token: string, header: string | undefined): AuthResult {

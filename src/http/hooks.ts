@@ -14,6 +14,8 @@ export interface HooksDeps {
   logger?: Logger;
   /** Retry-After of 503 answers, seconds. */
   retryAfterSec?: number;
+  /** http.publicBaseUrl: the base of the URLs PBXs call (checked by signature schemes that sign the URL). */
+  publicBaseUrl?: string;
   now?: () => number;
 }
 
@@ -49,6 +51,8 @@ export function createHooksRouter(deps: HooksDeps): Router {
     hooks.set(source.id, { source, readBody: express.raw({ type: () => true, limit: source.maxBodyBytes }) });
   }
 
+  // The URL a PBX called, as it saw it (Twilio signs it): the configured public base, else what this request says.
+  const publicBase = (req: Request) => deps.publicBaseUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
   const router = express.Router();
   router.post('/hooks/:sourceId', async (req: Request<{ sourceId: string }>, res: Response) => {
     const hook = hooks.get(req.params.sourceId);
@@ -57,7 +61,8 @@ export function createHooksRouter(deps: HooksDeps): Router {
       return;
     }
     const { source } = hook;
-    if (!authNeedsBody(source.auth) && refuse(res, checkHookAuth(source.auth, req, null, now()), source.id)) return;
+    const authReq = { header: (name: string) => req.header(name), publicUrl: `${publicBase(req)}${req.originalUrl}` };
+    if (!authNeedsBody(source.auth) && refuse(res, checkHookAuth(source.auth, authReq, null, now()), source.id)) return;
 
     const body = await readBody(hook.readBody, req, res);
     if (body.kind === 'error') {
@@ -69,7 +74,7 @@ export function createHooksRouter(deps: HooksDeps): Router {
       }
       return;
     }
-    if (authNeedsBody(source.auth) && refuse(res, checkHookAuth(source.auth, req, body.data, now()), source.id)) return;
+    if (authNeedsBody(source.auth) && refuse(res, checkHookAuth(source.auth, authReq, body.data, now()), source.id)) return;
     if (body.data.length === 0) {
       res.status(400).json({ error: 'the body is empty; post the CDR as the request body' });
       return;

@@ -16,6 +16,10 @@ export const hookAuthSchema = z.discriminatedUnion('type', [
     timestampHeader: z.string().default('x-callbridge-timestamp').describe('Header carrying unix seconds.'),
     toleranceSec: z.number().int().positive().default(300).describe('Requests older or newer than this are refused as replays.'),
   }),
+  z.object({
+    type: z.literal('twilio'),
+    authToken: z.string().min(16).describe("The Twilio account's auth token: X-Twilio-Signature (HMAC-SHA1 of the URL and the form fields) is checked with it."),
+  }),
 ]);
 
 const common = {

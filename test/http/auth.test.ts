@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkHookAuth, hmacSignature, safeEqual } from '../../src/http/auth.js';
+import { checkHookAuth, hmacSignature, safeEqual, twilioSignature } from '../../src/http/auth.js';
 import type { HookAuth } from '../../src/sources/config.js';
 
 const req = (headers: Record<string, string>) => ({ header: (name: string) => headers[name.toLowerCase()] });
@@ -42,5 +42,32 @@ describe('hook authentication', () => {
     const auth: HookAuth = { type: 'bearer', token: 'Token-0123456789abcdef' };
     const result = checkHookAuth(auth, req({ authorization: 'Bearer Token-0123456789abcdeX' }), null);
     expect(JSON.stringify(result)).not.toMatch(/Token-0123456789abcde/);
+  });
+});
+
+describe('Twilio request validation (X-Twilio-Signature)', () => {
+  // The example of Twilio's own request-validation docs (twilio-php): auth token 12345, this URL and these fields.
+  const token = '12345';
+  const url = 'https://mycompany.com/myapp.php?foo=1&bar=2';
+  const fields = { CallSid: 'CA1234567890ABCDE', Caller: '+14158675309', Digits: '1234', From: '+14158675309', To: '+18005551212' };
+  const body = Buffer.from(new URLSearchParams(fields).toString());
+  const request = (signature: string | undefined, publicUrl = url) => ({ header: (n: string) => (n.toLowerCase() === 'x-twilio-signature' ? signature : undefined), publicUrl });
+  const auth = { type: 'twilio' as const, authToken: token };
+
+  it("accepts Twilio's documented example signature", () => {
+    expect(checkHookAuth(auth, request('RSOYDt4T1cUTdK1PDd93/VVr8B8='), body)).toEqual({ ok: true });
+  });
+
+  it('accepts the URL with or without its default port, as Twilio may sign either', () => {
+    const signed = twilioSignature(token, 'https://mycompany.com:443/myapp.php?foo=1&bar=2', Object.entries(fields).sort().map(([k, v]) => k + v).join(''));
+    expect(checkHookAuth(auth, request(signed), body)).toEqual({ ok: true });
+  });
+
+  it('refuses a missing or wrong signature, a changed field, and another URL, without echoing anything', () => {
+    expect(checkHookAuth(auth, request(undefined), body)).toMatchObject({ ok: false, status: 401, message: 'missing X-Twilio-Signature' });
+    expect(checkHookAuth(auth, request('AAAAAAAAAAAAAAAAAAAAAAAAAAA='), body)).toMatchObject({ ok: false, status: 401 });
+    const tampered = Buffer.from(new URLSearchParams({ ...fields, Digits: '9999' }).toString());
+    expect(checkHookAuth(auth, request('RSOYDt4T1cUTdK1PDd93/VVr8B8='), tampered)).toMatchObject({ ok: false, status: 401 });
+    expect(checkHookAuth(auth, request('RSOYDt4T1cUTdK1PDd93/VVr8B8=', 'https://evil.example.com/myapp.php?foo=1&bar=2'), body)).toMatchObject({ ok: false, status: 401 });
   });
 });
