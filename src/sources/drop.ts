@@ -70,6 +70,7 @@ export type DropOutcome =
  * whole files because legs are grouped across the whole file: an offset does not mark a set of complete calls.
  */
 export class DropFolderRunner implements SourceRunner {
+  readonly sourceId: string;
   readonly kind = 'drop' as const;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -87,13 +88,15 @@ export class DropFolderRunner implements SourceRunner {
   private reading: { stream: ReadStream; aborted: boolean } | null = null;
   private tickAgain = false;
   private stopping = false;
-  private _running = false;
-  private _lastProblem: string | null = null;
+  /** See SourceRunner: set by this runner only. */
+  running = false;
+  lastProblem: string | null = null;
 
   constructor(
     readonly source: DropSource,
     private readonly deps: DropDeps,
   ) {
+    this.sourceId = source.id;
     this.log = (deps.logger ?? silentLogger()).child({ component: 'drop', source: source.id });
     this.now = deps.now ?? Date.now;
     const adapter = deps.getAdapter(source.adapter);
@@ -104,18 +107,8 @@ export class DropFolderRunner implements SourceRunner {
     }
   }
 
-  get sourceId(): string {
-    return this.source.id;
-  }
-  get running(): boolean {
-    return this._running;
-  }
-  get lastProblem(): string | null {
-    return this._lastProblem;
-  }
-
   async start(): Promise<void> {
-    if (this._running) return;
+    if (this.running) return;
     this.stopping = false;
     const dir = this.source.path;
     const st = await stat(dir).catch((error: unknown) => {
@@ -132,7 +125,7 @@ export class DropFolderRunner implements SourceRunner {
       this.watcher.on('all', () => this.soon(50));
       this.watcher.on('error', (error: unknown) => this.log.warn(`watcher: ${String(error)}; the periodic rescan goes on`));
     }
-    this._running = true;
+    this.running = true;
     this.log.info(`watching drop folder for ${this.source.adapter} files`);
     this.scheduleRescan();
     this.soon(0);
@@ -156,7 +149,7 @@ export class DropFolderRunner implements SourceRunner {
     this.watcher = null;
     await watcher?.close();
     while (this.ticking) await this.ticking;
-    this._running = false;
+    this.running = false;
   }
 
   /** One scan now (tests and `callbridge` commands); resolves when the files found ready are handled. */
@@ -281,7 +274,7 @@ export class DropFolderRunner implements SourceRunner {
       return;
     }
     this.candidates.delete(name);
-    this._lastProblem = null;
+    this.lastProblem = null;
   }
 
   /** Import one complete file and move it. Throws only when the file must stay where it is. */
@@ -376,7 +369,7 @@ export class DropFolderRunner implements SourceRunner {
   }
 
   private problem(text: string): void {
-    this._lastProblem = text;
+    this.lastProblem = text;
     this.log.warn(text);
   }
 }

@@ -12,36 +12,29 @@ export type StashingSource = Extract<SourceConfig, { type: 'hook' | 'drop' }>;
  * beside its DropFolderRunner.
  */
 export class HookFlushRunner implements SourceRunner {
+  readonly sourceId: string;
   readonly kind: StashingSource['type'];
   private readonly log: Logger;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private stopping = false;
-  private _running = false;
-  private _lastProblem: string | null = null;
+  /** See SourceRunner: set by this runner only. */
+  running = false;
+  lastProblem: string | null = null;
 
   constructor(
     readonly source: StashingSource,
     private readonly deps: { ingestor: Pick<Ingestor, 'flushQuiet'>; logger?: Logger; now?: () => number },
   ) {
     this.kind = source.type;
+    this.sourceId = source.id;
     this.log = (deps.logger ?? silentLogger()).child({ component: source.type, source: source.id });
   }
 
-  get sourceId(): string {
-    return this.source.id;
-  }
-  get running(): boolean {
-    return this._running;
-  }
-  get lastProblem(): string | null {
-    return this._lastProblem;
-  }
-
   async start(): Promise<void> {
-    if (this._running) return;
+    if (this.running) return;
     this.stopping = false;
-    this._running = true;
+    this.running = true;
     this.schedule();
   }
 
@@ -50,7 +43,7 @@ export class HookFlushRunner implements SourceRunner {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     while (this.flushing) await this.flushing;
-    this._running = false;
+    this.running = false;
   }
 
   /** Assemble the quiet calls now. */
@@ -59,11 +52,11 @@ export class HookFlushRunner implements SourceRunner {
     this.flushing = (async () => {
       try {
         await this.deps.ingestor.flushQuiet(this.source, (this.deps.now ?? Date.now)());
-        this._lastProblem = null;
+        this.lastProblem = null;
       } catch (error) {
         const text = `assembling quiet calls failed, will retry: ${error instanceof Error ? error.message : String(error)}`;
-        if (text !== this._lastProblem) this.log.warn(text);
-        this._lastProblem = text;
+        if (text !== this.lastProblem) this.log.warn(text);
+        this.lastProblem = text;
       }
     })().finally(() => {
       this.flushing = null;

@@ -77,6 +77,7 @@ interface Cursor {
  * - Restart: resumes at the checkpoint when inode and fingerprint match.
  */
 export class TailRunner implements SourceRunner {
+  readonly sourceId: string;
   readonly kind = 'tail' as const;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -90,34 +91,26 @@ export class TailRunner implements SourceRunner {
   private polling: Promise<void> | null = null;
   private flushing: Promise<void> | null = null;
   private stopping = false;
-  private _running = false;
-  private _lastProblem: string | null = null;
+  /** See SourceRunner: set by this runner only. */
+  running = false;
+  lastProblem: string | null = null;
   private waitingLogged = false;
 
   constructor(
     readonly source: TailSource,
     private readonly deps: TailDeps,
   ) {
+    this.sourceId = source.id;
     this.log = (deps.logger ?? silentLogger()).child({ component: 'tail', source: source.id });
     this.now = deps.now ?? Date.now;
     this.key = tailCheckpointKey(source.id);
     this.batchBytes = deps.batchBytes ?? DEFAULT_BATCH_BYTES;
   }
 
-  get sourceId(): string {
-    return this.source.id;
-  }
-  get running(): boolean {
-    return this._running;
-  }
-  get lastProblem(): string | null {
-    return this._lastProblem;
-  }
-
   async start(): Promise<void> {
-    if (this._running) return;
+    if (this.running) return;
     this.stopping = false;
-    this._running = true;
+    this.running = true;
     this.log.info(`following ${path.basename(this.source.path)}`);
     this.schedulePoll(0);
     this.scheduleFlush();
@@ -133,7 +126,7 @@ export class TailRunner implements SourceRunner {
     await this.cursor?.handle.close().catch(() => undefined);
     this.cursor = null;
     this.rotatedAt = null;
-    this._running = false;
+    this.running = false;
   }
 
   /** One poll now; resolves when everything complete that is in the file is committed. */
@@ -175,7 +168,7 @@ export class TailRunner implements SourceRunner {
     try {
       if (!this.cursor) await this.openAtCheckpoint();
       if (this.cursor) await this.follow();
-      this._lastProblem = null;
+      this.lastProblem = null;
     } catch (error) {
       if (error instanceof LedgerUnavailableError) this.problem(`the ledger cannot take the lines, will retry: ${error.message}`);
       else this.problem(`reading failed, will retry: ${describe(error)}`);
@@ -378,8 +371,8 @@ export class TailRunner implements SourceRunner {
   }
 
   private problem(text: string): void {
-    if (text !== this._lastProblem) this.log.warn(text);
-    this._lastProblem = text;
+    if (text !== this.lastProblem) this.log.warn(text);
+    this.lastProblem = text;
   }
 }
 
