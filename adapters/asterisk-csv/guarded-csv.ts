@@ -1,4 +1,4 @@
-import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import { finished, pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { AdapterInput } from '../types.js';
 
@@ -27,6 +27,8 @@ const NL = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+// Only ever copied out of (Buffer.concat), never handed on itself.
+const LINE_BREAK = Buffer.from('\n');
 // NUL never appears in a CDR, so a marker cannot be mistaken for data a PBX wrote.
 const MARK = '\u0000callbridge-guard:';
 const LONG = `${MARK}long:`;
@@ -40,10 +42,20 @@ const AFTER_QUOTE = `${MARK}after-quote:`;
  * the split is refused. Returns `unclosed`, or the byte found after a closing quote.
  */
 export function csvLineProblem(line: Uint8Array, delimiter: number): { kind: 'unclosed' } | { kind: 'after-quote'; byte: number } | undefined {
+  return csvLineProblemAt(line, 0, line.length, delimiter);
+}
+
+/** csvLineProblem for the bytes `start` to `end` of `bytes` (a line inside a chunk, not cut out of it). */
+function csvLineProblemAt(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  delimiter: number,
+): { kind: 'unclosed' } | { kind: 'after-quote'; byte: number } | undefined {
   // 0 field start, 1 unquoted field, 2 inside quotes, 3 just after a quote inside quotes (close or escape)
   let state = 0;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i] as number;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i] as number;
     switch (state) {
       case 0:
         state = c === QUOTE ? 2 : c === delimiter ? 0 : 1;
@@ -81,18 +93,39 @@ export class LineGuard extends Transform {
   override _transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback): void {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const out: Buffer[] = [];
+    // Lines that pass unchanged (the usual case) are not cut out one by one: a run of them goes on as one piece.
+    let runStart = -1;
+    let runEnd = -1;
     let pos = 0;
     while (pos < buf.length) {
       const nl = buf.indexOf(NL, pos);
       if (nl === -1) {
+        if (runStart >= 0) out.push(buf.subarray(runStart, runEnd));
+        runStart = -1;
         this.hold(buf.subarray(pos));
         break;
       }
-      this.finishLine(buf.subarray(pos, nl), out);
+      if (this.passesUnchanged(buf, pos, nl)) {
+        if (runStart < 0) runStart = pos;
+        runEnd = nl + 1;
+      } else {
+        if (runStart >= 0) out.push(buf.subarray(runStart, runEnd));
+        runStart = -1;
+        this.finishLine(buf.subarray(pos, nl), out);
+      }
       pos = nl + 1;
     }
+    if (runStart >= 0) out.push(buf.subarray(runStart, runEnd));
     if (out.length) this.push(Buffer.concat(out));
     done();
+  }
+
+  /** True when finishLine would hand on the line `start`..`end` (its line break not included) exactly as it is. */
+  private passesUnchanged(buf: Buffer, start: number, end: number): boolean {
+    if (this.carryLength > 0 || this.overlong >= 0 || this.firstLine) return false;
+    if (end - start > this.maxLineBytes) return false;
+    if (end > start && buf[end - 1] === CR) return false;
+    return csvLineProblemAt(buf, start, end, this.delimiter) === undefined;
   }
 
   override _flush(done: TransformCallback): void {
@@ -145,7 +178,7 @@ export class LineGuard extends Transform {
       out.push(Buffer.from(`${problem.kind === 'unclosed' ? UNCLOSED : `${AFTER_QUOTE}${problem.byte}`}\n`));
       return;
     }
-    out.push(line, Buffer.from('\n'));
+    out.push(line, LINE_BREAK);
   }
 }
 
@@ -169,6 +202,15 @@ function markerMessage(field: string, options: CsvReadOptions): string | undefin
  * Stream I/O errors propagate; content problems become `bad` items and reading goes on.
  */
 export async function* readCsvLines(input: AdapterInput, options: CsvReadOptions): AsyncGenerator<CsvItem> {
+  for await (const batch of readCsvBatches(input, options)) yield* batch;
+}
+
+/**
+ * readCsvLines, in batches: the items of whatever the parser has ready at once (a chunk's worth of lines).
+ * Every item that goes through an async generator costs a few promise turns; a file of a million rows
+ * passes through here, the adapter and grouping, so the rows travel this first stage in arrays.
+ */
+export async function* readCsvBatches(input: AdapterInput, options: CsvReadOptions): AsyncGenerator<CsvItem[]> {
   const delimiter = options.delimiter;
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
     throw new RangeError(`CSV delimiter must be one character other than a quote or line break, got ${JSON.stringify(delimiter)}`);
@@ -190,28 +232,67 @@ export async function* readCsvLines(input: AdapterInput, options: CsvReadOptions
   });
   let line = (input.firstLine ?? 1) - 1;
   try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      line++;
-      if (record.length === 1) {
-        const only = record[0] ?? '';
-        if (only === '') continue;
-        const message = markerMessage(only, options);
-        if (message) {
-          yield { kind: 'bad', line, message };
-          continue;
+    for await (const records of readableBatches<string[]>(parser)) {
+      const items: CsvItem[] = [];
+      for (const record of records) {
+        line++;
+        if (record.length === 1) {
+          const only = record[0] ?? '';
+          if (only === '') continue;
+          const message = markerMessage(only, options);
+          if (message) {
+            items.push({ kind: 'bad', line, message });
+            continue;
+          }
         }
+        items.push({ kind: 'row', line, fields: record });
       }
-      yield { kind: 'row', line, fields: record };
+      if (items.length) yield items;
     }
   } catch (error) {
     if (streamError === undefined && isCsvParseError(error)) {
       // Not expected after the guard; kept so that a parser surprise is a located error, never a crash.
-      yield { kind: 'bad', line: line + 1, message: `CSV parser stopped: ${(error as Error).message}` };
+      yield [{ kind: 'bad', line: line + 1, message: `CSV parser stopped: ${(error as Error).message}` }];
       return;
     }
     throw streamError ?? error;
   }
   if (streamError !== undefined) throw streamError;
+}
+
+/**
+ * A readable stream's chunks, everything it has buffered at each turn in one array: what `for await` over
+ * the stream does (same end, same errors, the stream destroyed when the reader stops), one hop per batch.
+ */
+async function* readableBatches<T>(stream: Readable): AsyncGenerator<T[]> {
+  let wake: (() => void) | undefined;
+  const onReadable = (): void => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  // undefined while the stream runs; null once it ended cleanly; else why it stopped.
+  let outcome: Error | null | undefined;
+  stream.on('readable', onReadable);
+  const stopWatching = finished(stream, { writable: false }, (error) => {
+    outcome = error ?? null;
+    onReadable();
+  });
+  try {
+    for (;;) {
+      const batch: T[] = [];
+      let chunk: T | null;
+      while (!stream.destroyed && (chunk = stream.read() as T | null) !== null) batch.push(chunk);
+      if (batch.length) yield batch;
+      else if (outcome) throw outcome;
+      else if (outcome === null) return;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    stream.off('readable', onReadable);
+    stopWatching();
+    stream.destroy();
+  }
 }
 
 function isCsvParseError(error: unknown): boolean {

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
-import { defineAdapter, type ParseItem } from '../types.js';
+import { type AdapterInput, defineAdapter, type ParseItem } from '../types.js';
 import { ALL_COLUMNS, autoLayout, REQUIRED_COLUMNS, type AsteriskColumn } from './columns.js';
-import { readCsvLines } from './guarded-csv.js';
+import { readCsvBatches } from './guarded-csv.js';
 import { mergeLegs } from './merge-legs.js';
 import { compileTemplate, DATE_PLACEHOLDERS, recordingFromValue, templateProblem, type Recording } from './recording-template.js';
-import { dateParts, parseSeconds, wallClockToIso } from './times.js';
+import { datePartsText, parseSeconds, wallClockToIso } from './times.js';
 
 const TEMPLATE_NAMES: ReadonlySet<string> = new Set([...ALL_COLUMNS, ...DATE_PLACEHOLDERS]);
 
@@ -95,13 +95,16 @@ export function parseCallerId(clid: string): { name?: string; number?: string } 
   let number = '';
   const open = clid.lastIndexOf('<');
   const close = clid.lastIndexOf('>');
-  if (open >= 0 && close > open && clid.slice(close + 1).trim() === '') {
+  if (open >= 0 && close > open && (close === clid.length - 1 || clid.slice(close + 1).trim() === '')) {
     name = clid.slice(0, open);
     number = clid.slice(open + 1, close).trim();
   }
   name = name.trim();
   if (name.length >= 2 && name.startsWith('"') && name.endsWith('"')) name = name.slice(1, -1).replace(/\\"/g, '"').trim();
-  return { ...(name ? { name } : {}), ...(number ? { number } : {}) };
+  const out: { name?: string; number?: string } = {};
+  if (name) out.name = name;
+  if (number) out.number = number;
+  return out;
 }
 
 function party(number: string | undefined, name: string | undefined, channel: string | undefined): Party {
@@ -112,12 +115,16 @@ function party(number: string | undefined, name: string | undefined, channel: st
   return p;
 }
 
-function time(row: Row, column: 'start' | 'answer' | 'end', gmt: boolean): { value?: string; problem?: string } {
-  const text = row[column] ?? '';
-  if (text === '') return {};
+/** A time column as CallRecord spells it; undefined when empty. `null` when it is not a time. */
+function time(text: string | undefined, gmt: boolean): string | undefined | null {
+  if (!text) return undefined;
   const iso = wallClockToIso(text);
-  if (!iso) return { problem: `${column}: "${text}" is not a time (expected YYYY-MM-DD HH:MM:SS)` };
-  return { value: gmt ? `${iso}Z` : iso };
+  if (!iso) return null;
+  return gmt ? `${iso}Z` : iso;
+}
+
+function notATime(column: 'start' | 'answer' | 'end', text: string | undefined): string {
+  return `${column}: "${text ?? ''}" is not a time (expected YYYY-MM-DD HH:MM:SS)`;
 }
 
 export function rowToLeg(
@@ -128,19 +135,23 @@ export function rowToLeg(
   extension?: RegExp,
   template?: RenderTemplate,
 ): RowResult {
-  const start = time(row, 'start', options.usegmtime);
-  const answer = time(row, 'answer', options.usegmtime);
-  const end = time(row, 'end', options.usegmtime);
-  const problem = start.problem ?? answer.problem ?? end.problem;
-  if (problem) return { ok: false, message: problem };
-  if (!start.value) return { ok: false, message: 'start: empty; a call needs a start time' };
-  const numbers: Partial<Record<'duration' | 'billsec', number>> = {};
-  for (const column of ['duration', 'billsec'] as const) {
-    const text = row[column];
-    if (text === undefined || text === '') continue;
-    const value = parseSeconds(text);
-    if (value === undefined) return { ok: false, message: `${column}: "${text}" is not a whole number of seconds` };
-    numbers[column] = value;
+  const gmt = options.usegmtime;
+  const startTime = time(row.start, gmt);
+  const answerTime = time(row.answer, gmt);
+  const endTime = time(row.end, gmt);
+  if (startTime === null) return { ok: false, message: notATime('start', row.start) };
+  if (answerTime === null) return { ok: false, message: notATime('answer', row.answer) };
+  if (endTime === null) return { ok: false, message: notATime('end', row.end) };
+  if (!startTime) return { ok: false, message: 'start: empty; a call needs a start time' };
+  let duration: number | undefined;
+  let billsec: number | undefined;
+  if (row.duration) {
+    duration = parseSeconds(row.duration);
+    if (duration === undefined) return { ok: false, message: `duration: "${row.duration}" is not a whole number of seconds` };
+  }
+  if (row.billsec) {
+    billsec = parseSeconds(row.billsec);
+    if (billsec === undefined) return { ok: false, message: `billsec: "${row.billsec}" is not a whole number of seconds` };
   }
 
   const uniqueid = row.uniqueid || undefined;
@@ -155,19 +166,19 @@ export function rowToLeg(
   const leg: CallRecord = {
     externalId: groupKey,
     location,
-    startTime: start.value,
+    startTime,
     from: party(fromExtension ?? (row.src || caller.number), caller.name, row.channel),
     to: party(toExtension ?? row.dst, undefined, row.dstchannel),
     outcome,
     legs: 1,
     raw: row,
   };
-  if (answer.value && outcome === 'answered') leg.answerTime = answer.value;
-  if (end.value) leg.endTime = end.value;
-  if (numbers.duration !== undefined) leg.durationSec = numbers.duration;
-  if (numbers.billsec !== undefined) leg.talkSec = numbers.billsec;
+  if (answerTime && outcome === 'answered') leg.answerTime = answerTime;
+  if (endTime) leg.endTime = endTime;
+  if (duration !== undefined) leg.durationSec = duration;
+  if (billsec !== undefined) leg.talkSec = billsec;
   if (disposition) leg.disposition = disposition;
-  const recording = recordingOf(row, start.value, options, template);
+  const recording = recordingOf(row, startTime, options, template);
   if (recording) leg.recording = recording;
   return { ok: true, groupKey, leg };
 }
@@ -185,19 +196,65 @@ function recordingOf(row: Row, start: string, options: AsteriskCsvOptions, templ
     if (fromUserfield) return fromUserfield;
   }
   if (!template) return undefined;
-  let parts: ReturnType<typeof dateParts> | undefined;
-  return template((name) => {
-    if (name === 'linkedid') return row.linkedid || row.uniqueid;
-    if (name in row) return row[name as AsteriskColumn];
-    parts ??= dateParts(start);
-    return parts[name as keyof typeof parts];
-  });
+  templateRow = row;
+  templateStart = start;
+  templateDate = undefined;
+  try {
+    return template(templateValue);
+  } finally {
+    templateRow = undefined;
+  }
 }
+
+// The row a template is being filled from: one look-up function for every row, not a closure per row.
+let templateRow: Row | undefined;
+let templateStart = '';
+let templateDate: string | undefined;
+
+function templateValue(name: string): string | undefined {
+  const row = templateRow as Row;
+  if (name === 'linkedid') return row.linkedid || row.uniqueid;
+  if (name in row) return row[name as AsteriskColumn];
+  templateDate ??= datePartsText(templateStart);
+  const at = DATE_PART_AT[name];
+  return at === undefined ? undefined : templateDate.slice(at, at + (name === 'yyyy' ? 4 : 2));
+}
+
+/** Where each date placeholder is in the text `datePartsText` gives (the layout dateParts reads). */
+const DATE_PART_AT: Readonly<Record<string, number>> = { yyyy: 0, mm: 5, dd: 8, hh: 11, mi: 14, ss: 17 };
 
 function columnCountMessage(fields: readonly string[], options: AsteriskCsvOptions): string {
   const expected = options.columns === 'auto' ? '16 to 21 (cdr_csv layout)' : String(options.columns.length);
   const hint = fields.length === 1 && /[;\t|]/.test(fields[0] ?? '') ? '; the line has no commas (wrong delimiter?)' : '';
   return `expected ${expected} columns, got ${fields.length}${hint}`;
+}
+
+async function* parseBatches(input: AdapterInput, options: AsteriskCsvOptions): AsyncGenerator<ParseItem[]> {
+  const extension = options.extensionFromChannel ? new RegExp(options.extensionFromChannel) : undefined;
+  const template = options.recordingTemplate ? compileTemplate(options.recordingTemplate) : undefined;
+  const prefix = `${input.name}:`;
+  for await (const batch of readCsvBatches(input, { delimiter: ',', maxLineBytes: options.maxLineBytes })) {
+    const items: ParseItem[] = [];
+    for (const item of batch) {
+      const location = prefix + item.line;
+      if (item.kind === 'bad') {
+        items.push({ kind: 'error', location, message: item.message });
+        continue;
+      }
+      const fields = item.fields;
+      const layout = options.columns === 'auto' ? autoLayout(fields) : options.columns;
+      if (!layout || layout.length !== fields.length) {
+        items.push({ kind: 'error', location, message: columnCountMessage(fields, options) });
+        continue;
+      }
+      const row: Row = {};
+      for (let i = 0; i < layout.length; i++) row[layout[i] as AsteriskColumn] = fields[i] ?? '';
+      const result = rowToLeg(row, fields, location, options, extension, template);
+      if (result.ok) items.push({ kind: 'leg', groupKey: result.groupKey, leg: result.leg });
+      else items.push({ kind: 'error', location, message: result.message });
+    }
+    yield items;
+  }
 }
 
 export default defineAdapter({
@@ -212,27 +269,7 @@ export default defineAdapter({
   },
   inputs: { filePatterns: ['Master.csv', '*.csv'], contentTypes: ['text/csv'], tail: true },
   async *parse(input, options): AsyncGenerator<ParseItem> {
-    const extension = options.extensionFromChannel ? new RegExp(options.extensionFromChannel) : undefined;
-    const template = options.recordingTemplate ? compileTemplate(options.recordingTemplate) : undefined;
-    for await (const item of readCsvLines(input, { delimiter: ',', maxLineBytes: options.maxLineBytes })) {
-      const location = `${input.name}:${item.line}`;
-      if (item.kind === 'bad') {
-        yield { kind: 'error', location, message: item.message };
-        continue;
-      }
-      const layout = options.columns === 'auto' ? autoLayout(item.fields) : options.columns;
-      if (!layout || layout.length !== item.fields.length) {
-        yield { kind: 'error', location, message: columnCountMessage(item.fields, options) };
-        continue;
-      }
-      const row: Row = {};
-      layout.forEach((column, i) => {
-        row[column] = item.fields[i] ?? '';
-      });
-      const result = rowToLeg(row, item.fields, location, options, extension, template);
-      if (result.ok) yield { kind: 'leg', groupKey: result.groupKey, leg: result.leg };
-      else yield { kind: 'error', location, message: result.message };
-    }
+    for await (const batch of parseBatches(input, options)) yield* batch;
   },
   merge: mergeLegs,
 });

@@ -21,6 +21,12 @@ import { secondsBetweenAbsolute } from './times.js';
 export function mergeLegs(legs: CallRecord[]): CallRecord {
   const arrival = legs;
   if (arrival.length === 0) throw new RangeError('merge of zero legs');
+  if (arrival.length === 1) {
+    // Most calls are one record: the same result as below, without sorting a list of one.
+    const only = arrival[0] as CallRecord;
+    const raw = Array.isArray(only.raw) ? arrival.flatMap((leg) => leg.raw as unknown[]) : [only.raw];
+    return { ...only, legs: 0 + only.legs, raw };
+  }
   const ordered = arrival
     .map((leg, index) => ({ leg, index }))
     .sort((a, b) => compare(a.leg.startTime, b.leg.startTime) || a.index - b.index)

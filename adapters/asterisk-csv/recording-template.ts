@@ -71,16 +71,30 @@ export function compileTemplate(template: string): (values: TemplateValues) => R
     last = (m.index ?? 0) + m[0].length;
   }
   literals.push(template.slice(last));
+  // Reused by every render (a render runs to its end before the next): joined, the location is one flat string
+  // rather than a chain of concatenations, which is what a leg then holds while its call is assembled.
+  const parts: string[] = [];
   return (values) => {
-    const lookup = typeof values === 'function' ? values : (name: string) => values[name];
-    let out = literals[0] as string;
+    parts.length = 0;
+    parts.push(literals[0] as string);
     for (let i = 0; i < names.length; i++) {
-      const value = lookup(names[i] as string)?.trim();
+      const name = names[i] as string;
+      const value = (typeof values === 'function' ? values(name) : values[name])?.trim();
       if (!value) return undefined;
-      out += (url ? encodeURIComponent(value) : safePathPart(value)) + (literals[i + 1] as string);
+      parts.push(url ? encodeUriPart(value) : safePathPart(value), literals[i + 1] as string);
     }
+    const out = parts.join('');
+    parts.length = 0;
     return url ? { url: out } : { path: out };
   };
+}
+
+/** Exactly the characters encodeURIComponent leaves as they are. */
+const URI_UNRESERVED = /^[\w.!~*'()-]*$/;
+
+/** encodeURIComponent, without a new string for the usual value that has nothing to encode (an id, a date part). */
+function encodeUriPart(value: string): string {
+  return URI_UNRESERVED.test(value) ? value : encodeURIComponent(value);
 }
 
 function safePathPart(value: string): string {

@@ -38,10 +38,16 @@ export function compileDirectionRules(config: {
 export type PartyKind = 'internal' | 'external';
 
 export function classifyParty(party: Party, rules: DirectionRules): PartyKind {
-  if (party.channel && rules.trunkPatterns.some((re) => re.test(party.channel as string))) return 'external';
+  if (party.channel && anyMatches(rules.trunkPatterns, party.channel)) return 'external';
   const number = party.number?.trim();
-  if (number && rules.internalNumbers.some((re) => re.test(number))) return 'internal';
+  if (number && anyMatches(rules.internalNumbers, number)) return 'internal';
   return 'external';
+}
+
+/** `patterns.some((re) => re.test(text))`, without a closure per call (this runs for both parties of every call). */
+function anyMatches(patterns: readonly RegExp[], text: string): boolean {
+  for (const re of patterns) if (re.test(text)) return true;
+  return false;
 }
 
 export function decideDirection(
@@ -84,7 +90,7 @@ function sameNumber(a: string, b: string | undefined): boolean {
 /** A party as a message names it; a number that looks internal but is external by its trunk says so. */
 function describe(party: Party, rules: DirectionRules): string {
   const number = party.number?.trim();
-  const onTrunk = party.channel !== undefined && rules.trunkPatterns.some((re) => re.test(party.channel as string));
-  if (number && onTrunk && rules.internalNumbers.some((re) => re.test(number))) return `${number} on trunk ${party.channel}`;
+  const onTrunk = party.channel !== undefined && anyMatches(rules.trunkPatterns, party.channel);
+  if (number && onTrunk && anyMatches(rules.internalNumbers, number)) return `${number} on trunk ${party.channel}`;
   return number || party.channel || 'unknown';
 }

@@ -7,6 +7,7 @@ export type OwnerLookup =
   | { kind: 'unavailable'; reason: string; retryAt: number };
 
 const MISSING: OwnerLookup = Object.freeze({ kind: 'missing' });
+const LOCAL_FOUND_LIMIT = 50_000;
 
 export interface OwnerDirectoryOptions {
   defaultCountry: string;
@@ -29,6 +30,7 @@ export interface OwnerDirectoryOptions {
  */
 export class OwnerDirectory {
   private readonly local: PhoneIndex<OwnerEntry>;
+  private readonly localFound = new Map<string, OwnerLookup>();
   private remote: PhoneIndex<OwnerEntry> | undefined;
   private fetchedAt = -Infinity;
   private failedAt = -Infinity;
@@ -66,8 +68,17 @@ export class OwnerDirectory {
    */
   lookupLocal(extension: string | undefined): OwnerLookup | undefined {
     if (!extension) return MISSING;
-    const local = this.local.get(extension);
-    if (local) return { kind: 'found', owner: local };
+    let found = this.localFound.get(extension);
+    if (found === undefined) {
+      const local = this.local.get(extension);
+      if (local) {
+        // The map and the CSV do not change after construction: an extension found once is found again, the same.
+        found = Object.freeze({ kind: 'found', owner: local });
+        if (this.localFound.size >= LOCAL_FOUND_LIMIT) this.localFound.clear();
+        this.localFound.set(extension, found);
+      }
+    }
+    if (found) return found;
     if (!this.opts.fetchUsers) return MISSING;
     return undefined;
   }

@@ -73,25 +73,49 @@ export function candidateInstants(value: string, zone: string): number[] {
  * form, a bad value), which candidateInstants then decides. Throws TimeError only for an unknown zone, as it does.
  */
 function soleInstant(value: string, zone: string): number | undefined {
-  const m = COMMON.exec(value);
-  if (!m) return undefined;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = m[6] ? Number(m[6]) : 0;
-  const millisecond = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  let year: number, month: number, day: number, hour: number, minute: number, second: number;
+  let millisecond = 0;
+  let suffix: string | undefined;
+  if (PLAIN.test(value)) {
+    // What adapters write ("YYYY-MM-DDTHH:MM:SS", maybe with Z): its digits read in place, no match object.
+    year = digitsAt(value, 0, 4);
+    month = digitsAt(value, 5, 2);
+    day = digitsAt(value, 8, 2);
+    hour = digitsAt(value, 11, 2);
+    minute = digitsAt(value, 14, 2);
+    second = digitsAt(value, 17, 2);
+    if (value.length === 20) suffix = 'Z';
+  } else {
+    const m = COMMON.exec(value);
+    if (!m) return undefined;
+    year = Number(m[1]);
+    month = Number(m[2]);
+    day = Number(m[3]);
+    hour = Number(m[4]);
+    minute = Number(m[5]);
+    second = m[6] ? Number(m[6]) : 0;
+    millisecond = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+    suffix = m[8];
+  }
   // Years before 100 (Date.UTC reads them as 19xx) and impossible dates are strictWall's to refuse.
   if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
   const asUtcMs = Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
-  const suffix = m[8];
   if (suffix) {
     const offset = offsetOfSuffix(suffix);
     return offset === undefined ? undefined : asUtcMs - offset * 60_000;
   }
   const offset = hourOffset(zone, year, month, day, hour, asUtcMs - (minute * 60 + second) * 1000 - millisecond);
   return offset === null ? undefined : asUtcMs - offset * 60_000;
+}
+
+/** A subset of COMMON: the whole-second form with T or space, and no offset or Z (upper case). */
+const PLAIN = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}Z?$/;
+
+/** The decimal value of `length` ASCII digits at `at` (the caller has checked they are digits). */
+function digitsAt(text: string, at: number, length: number): number {
+  let value = 0;
+  for (let i = at; i < at + length; i++) value = value * 10 + (text.charCodeAt(i) - 0x30);
+  return value;
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -220,8 +244,37 @@ function pickAfter(candidates: number[], start: number, target: number | undefin
 
 /** `2024-06-01T10:00:00Z` (milliseconds only when there are some). */
 export function formatUtc(ms: number): string {
+  if (ms % 1000 === 0 && ms >= 0 && ms < YEAR_10000_MS) {
+    // Whole seconds in years 1970–9999 (every call time): toISOString once per minute, the seconds from a table.
+    const minute = Math.floor(ms / 60_000);
+    ISO_PARTS[0] = minutePrefix(minute);
+    ISO_PARTS[1] = SECONDS_Z[(ms - minute * 60_000) / 1000] as string;
+    return ISO_PARTS.join('');
+  }
   const iso = new Date(ms).toISOString();
   return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+const YEAR_10000_MS = Date.UTC(10_000, 0, 1);
+const SECONDS_Z = Array.from({ length: 60 }, (_, s) => `${String(s).padStart(2, '0')}Z`);
+// Joined rather than concatenated: one flat string, which the payload check and JSON then read as is.
+const ISO_PARTS: [string, string] = ['', ''];
+// Two minutes remembered: a call's start and end alternate.
+let minuteA = Number.NaN;
+let prefixA = '';
+let minuteB = Number.NaN;
+let prefixB = '';
+
+/** `YYYY-MM-DDTHH:MM:` of a minute (minutes since the epoch). */
+function minutePrefix(minute: number): string {
+  if (minute === minuteA) return prefixA;
+  if (minute === minuteB) return prefixB;
+  const prefix = new Date(minute * 60_000).toISOString().slice(0, 17);
+  minuteB = minuteA;
+  prefixB = prefixA;
+  minuteA = minute;
+  prefixA = prefix;
+  return prefix;
 }
 
 export type DurationDecision = { kind: 'ok'; seconds: number; answered: boolean } | { kind: 'skip'; reason: string };
