@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import { BatchedIterable } from '../../src/pipeline/batched.js';
 import { type AdapterInput, defineAdapter, type ParseItem } from '../types.js';
 import { ALL_COLUMNS, autoLayout, REQUIRED_COLUMNS, type AsteriskColumn } from './columns.js';
 import { readCsvBatches } from './guarded-csv.js';
@@ -268,8 +269,9 @@ export default defineAdapter({
     recordingTemplate: 'https://pbx.example.com/recordings/{yyyy}/{mm}/{dd}/{uniqueid}.wav',
   },
   inputs: { filePatterns: ['Master.csv', '*.csv'], contentTypes: ['text/csv'], tail: true },
-  async *parse(input, options): AsyncGenerator<ParseItem> {
-    for await (const batch of parseBatches(input, options)) yield* batch;
+  parse(input, options): AsyncIterable<ParseItem> {
+    // Items in arrays, a CSV chunk at a time: whole-file grouping takes them so (see BatchedIterable).
+    return new BatchedIterable(() => parseBatches(input, options));
   },
   merge: mergeLegs,
 });

@@ -1,4 +1,5 @@
 import type { ParseItem } from '../../adapters/types.js';
+import { BatchedIterable } from './batched.js';
 import { type CallRecord, callRecordSchema } from './call-record.js';
 
 /** What grouping hands on: a whole call, or an adapter's error/skip passed through. */
@@ -31,57 +32,96 @@ export async function* groupLegs(
     readError?: (error: unknown) => Error;
   },
 ): AsyncGenerator<GroupedItem> {
-  const open = new Map<string, OpenGroup>();
+  const grouping = new Grouping(merge, opts.windowLegs);
+  const out: GroupedItem[] = [];
+  // The read is guarded here rather than by another generator around `items`: every layer of async
+  // generators costs a few microtask turns per item, which shows at a million rows. For the same reason an
+  // adapter that produces its items in arrays (BatchedIterable) is read an array at a time.
+  if (items instanceof BatchedIterable) {
+    const batches = (items as BatchedIterable<ParseItem>).batches()[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<ParseItem[]>;
+      try {
+        next = await batches.next();
+      } catch (error) {
+        throw opts.readError ? opts.readError(error) : error;
+      }
+      if (next.done) break;
+      for (const item of next.value) grouping.add(item, out);
+      for (const item of out) yield item;
+      out.length = 0;
+    }
+  } else {
+    const iterator = items[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<ParseItem>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        throw opts.readError ? opts.readError(error) : error;
+      }
+      if (next.done) break;
+      grouping.add(next.value, out);
+      for (const item of out) yield item;
+      out.length = 0;
+    }
+  }
+  yield* grouping.rest();
+}
+
+/** The open groups of groupLegs, and the order in which they fall quiet. */
+class Grouping {
+  private readonly open = new Map<string, OpenGroup>();
   // Every leg appends (key, its index); the front is the oldest. An entry whose group has a newer leg (or
   // has left) is stale and dropped when it reaches the front: O(1) per leg, no scan of the open groups.
-  let queueKeys: string[] = [];
-  let queueSeen: number[] = [];
-  let head = 0;
-  let seen = 0;
-  // The read is guarded here rather than by another generator around `items`: every layer of async
-  // generators costs a few microtask turns per item, which shows at a million rows.
-  const iterator = items[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<ParseItem>;
-    try {
-      next = await iterator.next();
-    } catch (error) {
-      throw opts.readError ? opts.readError(error) : error;
-    }
-    if (next.done) break;
-    const item = next.value;
+  private queueKeys: string[] = [];
+  private queueSeen: number[] = [];
+  private head = 0;
+  private seen = 0;
+
+  constructor(
+    private readonly merge: (legs: CallRecord[]) => CallRecord,
+    private readonly windowLegs: number,
+  ) {}
+
+  /** One item in: what leaves because of it (the item itself unless it is a leg; groups that fell quiet) into `out`. */
+  add(item: ParseItem, out: GroupedItem[]): void {
     if (item.kind !== 'leg') {
-      yield item;
-      continue;
+      out.push(item);
+      return;
     }
-    seen += 1;
-    const group = open.get(item.groupKey);
+    const seen = ++this.seen;
+    const group = this.open.get(item.groupKey);
     if (group) {
       group.legs.push(item.leg);
       group.lastSeen = seen;
     } else {
-      open.set(item.groupKey, { legs: [item.leg], firstSeen: seen, lastSeen: seen });
+      this.open.set(item.groupKey, { legs: [item.leg], firstSeen: seen, lastSeen: seen });
     }
-    queueKeys.push(item.groupKey);
-    queueSeen.push(seen);
-    while (head < queueKeys.length && seen - (queueSeen[head] as number) >= opts.windowLegs) {
-      const key = queueKeys[head] as string;
-      const at = queueSeen[head] as number;
-      head += 1;
-      const g = open.get(key);
+    this.queueKeys.push(item.groupKey);
+    this.queueSeen.push(seen);
+    while (this.head < this.queueKeys.length && seen - (this.queueSeen[this.head] as number) >= this.windowLegs) {
+      const key = this.queueKeys[this.head] as string;
+      const at = this.queueSeen[this.head] as number;
+      this.head += 1;
+      const g = this.open.get(key);
       if (!g || g.lastSeen !== at) continue;
-      open.delete(key);
-      yield assemble(key, g.legs, merge);
+      this.open.delete(key);
+      out.push(assemble(key, g.legs, this.merge));
     }
-    if (head > 4096 && head * 2 > queueKeys.length) {
-      queueKeys = queueKeys.slice(head);
-      queueSeen = queueSeen.slice(head);
-      head = 0;
+    if (this.head > 4096 && this.head * 2 > this.queueKeys.length) {
+      this.queueKeys = this.queueKeys.slice(this.head);
+      this.queueSeen = this.queueSeen.slice(this.head);
+      this.head = 0;
     }
   }
-  const rest = [...open.entries()].sort((a, b) => a[1].firstSeen - b[1].firstSeen);
-  open.clear();
-  for (const [key, g] of rest) yield assemble(key, g.legs, merge);
+
+  /** The end of the input: every open group, in the order of its first leg. */
+  *rest(): Generator<GroupedItem> {
+    const rest = [...this.open.entries()].sort((a, b) => a[1].firstSeen - b[1].firstSeen);
+    this.open.clear();
+    for (const [key, g] of rest) yield assemble(key, g.legs, this.merge);
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ParseItem } from '../../adapters/types.js';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
+import { BatchedIterable } from '../../src/pipeline/batched.js';
 import { type GroupedItem, groupLegs } from '../../src/pipeline/grouper.js';
 
 function leg(id: string, line: number, extra: Partial<CallRecord> = {}): ParseItem {
@@ -99,5 +100,40 @@ describe('groupLegs', () => {
       'error cdr.csv:3: cannot merge 2 legs of call boom: legs disagree on the caller',
       'error cdr.csv:6: invalid call record: startTime: Invalid input: expected string, received number',
     ]);
+  });
+  it('an adapter that yields its items in arrays (BatchedIterable) is grouped exactly as one yielding them one by one', async () => {
+    // Calls of 1–3 legs, some far apart, with errors and skips between them.
+    const items: ParseItem[] = [];
+    for (let i = 0; i < 400; i++) {
+      items.push(leg(`c${Math.floor(i / 3) % 50 === 7 ? i - 20 : Math.floor(i / 2)}`, i + 1));
+      if (i % 37 === 0) items.push({ kind: 'error', location: `cdr.csv:${i + 1}`, message: 'expected 18 columns, got 3' });
+      if (i % 91 === 0) items.push({ kind: 'skip', location: `cdr.csv:${i + 1}`, reason: 'not a call' });
+    }
+    const oneByOne = summary(await collect(groupLegs(from(items), merge, { windowLegs: 25 })));
+    expect(oneByOne.filter((s) => s.startsWith('error')).length).toBe(11);
+    for (const size of [1, 7, 64, 1000]) {
+      const batched = new BatchedIterable<ParseItem>(async function* () {
+        for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+        yield [];
+      });
+      expect(summary(await collect(groupLegs(batched, merge, { windowLegs: 25 })))).toEqual(oneByOne);
+    }
+  });
+
+  it('a batched source that fails is a read error, as a one-by-one source is', async () => {
+    const failing = new BatchedIterable<ParseItem>(async function* () {
+      yield [leg('a', 1)];
+      throw new Error('EIO: disk gone');
+    });
+    const readError = (error: unknown) => new Error(`reading stopped: ${(error as Error).message}`);
+    await expect(collect(groupLegs(failing, merge, { windowLegs: 10, readError }))).rejects.toThrow('reading stopped: EIO: disk gone');
+    // Read item by item, the same iterable gives the same items.
+    const seen: ParseItem[] = [];
+    await expect(
+      (async () => {
+        for await (const item of failing) seen.push(item);
+      })(),
+    ).rejects.toThrow('EIO: disk gone');
+    expect(seen.map((i) => (i.kind === 'leg' ? i.groupKey : i.kind))).toEqual(['a']);
   });
 });
