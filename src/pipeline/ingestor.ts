@@ -9,6 +9,8 @@ import { assemble, groupLegs, type GroupedItem } from './grouper.js';
 import type { IngestSummary, Ingestor, NormalizeResult, Normalizer } from './types.js';
 
 export const MAX_LISTED_ERRORS = 100;
+/** Stashed groups read per ledger query when quiet calls are assembled. */
+const FLUSH_PAGE_GROUPS = 1_000;
 
 export interface IngestorOptions {
   ledger: Ledger;
@@ -123,20 +125,23 @@ export class PipelineIngestor implements Ingestor {
     const adapter = this.adapter(source);
     return this.exclusive(source.id, async () => {
       const summary = emptySummary();
-      const groups = await this.ledgerCall(() => this.opts.ledger.quietGroups(source.id, now - source.groupQuietMs));
-      let rows: NewRow[] = [];
-      let keys: Array<{ sourceId: string; groupKey: string }> = [];
-      for (const group of groups) {
-        rows.push(await this.assembleStashed(summary, adapter, source, group.groupKey, group.legs, now));
-        keys.push({ sourceId: source.id, groupKey: group.groupKey });
-        if (rows.length >= this.opts.batchSize) {
-          await this.put(summary, rows, undefined, keys);
-          rows = [];
-          keys = [];
+      // A page of groups at a time (each page's puts unstash it), so a large backlog never sits in memory at once.
+      for (;;) {
+        const groups = await this.ledgerCall(() => this.opts.ledger.quietGroups(source.id, now - source.groupQuietMs, FLUSH_PAGE_GROUPS));
+        let rows: NewRow[] = [];
+        let keys: Array<{ sourceId: string; groupKey: string }> = [];
+        for (const group of groups) {
+          rows.push(await this.assembleStashed(summary, adapter, source, group.groupKey, group.legs, now));
+          keys.push({ sourceId: source.id, groupKey: group.groupKey });
+          if (rows.length >= this.opts.batchSize) {
+            await this.put(summary, rows, undefined, keys);
+            rows = [];
+            keys = [];
+          }
         }
+        await this.put(summary, rows, undefined, keys);
+        if (groups.length < FLUSH_PAGE_GROUPS) return summary;
       }
-      await this.put(summary, rows, undefined, keys);
-      return summary;
     });
   }
 
