@@ -1,4 +1,4 @@
-import { mediaType } from '../generic/input.js';
+import { mediaType } from '../shared/input.js';
 
 export type CdrBody = { ok: true; text: string } | { ok: false; message: string };
 

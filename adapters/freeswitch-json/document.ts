@@ -1,4 +1,4 @@
-import { isPlainObject } from '../generic/input.js';
+import { isPlainObject } from '../shared/input.js';
 
 /**
  * One FreeSWITCH CDR (one channel = one leg), in a shape common to mod_json_cdr and mod_xml_cdr, so that

@@ -1,5 +1,5 @@
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
-import { own, shorten } from '../generic/input.js';
+import { own, shorten } from '../shared/input.js';
 import type { FsCallflow, FsDocument, FsProfile } from './document.js';
 import { outcomeOf } from './hangup-causes.js';
 import type { FreeswitchExtractOptions } from './options.js';

@@ -1,5 +1,5 @@
 import type { CallRecord } from '../../src/pipeline/call-record.js';
-import { own } from '../generic/input.js';
+import { own } from '../shared/input.js';
 
 type Outcome = CallRecord['outcome'];
 

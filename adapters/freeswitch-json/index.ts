@@ -7,8 +7,8 @@ import {
   parseJsonLocated,
   readAllBounded,
   readLines,
-} from '../generic/input.js';
-import { mergeLegs } from '../generic/merge-legs.js';
+} from '../shared/input.js';
+import { mergeByRootLeg } from '../shared/merge-root-leg.js';
 import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
 import { JSON_CONTENT_TYPES, unwrapCdrBody } from './body.js';
 import { fromJsonCdr } from './document.js';
@@ -39,7 +39,7 @@ export default defineAdapter({
 });
 
 export function mergeFreeswitchLegs(legs: CallRecord[]): CallRecord {
-  return mergeLegs(legs, (leg) => (leg.raw as Partial<FsRaw> | undefined)?.leg === 'A');
+  return mergeByRootLeg(legs, (leg) => (leg.raw as Partial<FsRaw> | undefined)?.leg === 'A');
 }
 
 async function* parseFreeswitchJson(input: AdapterInput, options: FreeswitchOptions): AsyncGenerator<ParseItem> {

@@ -8,7 +8,7 @@ import {
   sortNewestFirst,
   variablesMap,
 } from '../freeswitch-json/document.js';
-import { isPlainObject, lineAt, shorten } from '../generic/input.js';
+import { isPlainObject, lineAt, shorten } from '../shared/input.js';
 
 export type XmlResult = { ok: true; doc: FsDocument; original: unknown } | { ok: false; line: number; message: string };
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
-import { formatBytes, readLines, shorten } from './input.js';
+import { formatBytes, readLines, shorten } from '../shared/input.js';
 
 export type CsvItem = { line: number; fields: string[] } | { line: number; error: string };
 

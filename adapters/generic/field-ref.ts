@@ -1,4 +1,4 @@
-import { isPlainObject } from './input.js';
+import { isPlainObject } from '../shared/input.js';
 
 export type Row = Record<string, unknown>;
 

@@ -15,8 +15,8 @@ import {
   readAllBounded,
   readLines,
   shorten,
-} from './input.js';
-import { mergeLegs } from './merge-legs.js';
+} from '../shared/input.js';
+import { mergeByRootLeg } from '../shared/merge-root-leg.js';
 import { type GenericOptions, genericOptionsSchema } from './options.js';
 import { type CompiledMapping, compileMapping, mappedSources, rowToLeg } from './row-to-leg.js';
 
@@ -67,7 +67,7 @@ export default defineAdapter({
   },
   parse: parseGeneric,
   // The leg that started first is the call's root: its externalId names the merged call.
-  merge: (legs: CallRecord[]) => mergeLegs(legs),
+  merge: (legs: CallRecord[]) => mergeByRootLeg(legs),
 });
 
 async function* parseGeneric(input: AdapterInput, options: GenericOptions): AsyncGenerator<ParseItem> {

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { shorten } from './input.js';
+import { shorten } from '../shared/input.js';
 import type { GenericOptions } from './options.js';
 
 export type TimeResult = { ok: true; iso: string } | { ok: false; message: string };

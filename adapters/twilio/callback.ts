@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
-import { own, shorten } from '../generic/input.js';
+import { own, shorten } from '../shared/input.js';
 import type { ParseItem } from '../types.js';
 import type { TwilioOptions } from './options.js';
 

@@ -9,8 +9,8 @@ import {
   parseJsonLocated,
   readAllBounded,
   readLines,
-} from '../generic/input.js';
-import { mergeLegs } from '../generic/merge-legs.js';
+} from '../shared/input.js';
+import { mergeByRootLeg } from '../shared/merge-root-leg.js';
 import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
 import { callbackToItem, type TwilioRaw } from './callback.js';
 import { type TwilioOptions, twilioOptionsSchema } from './options.js';
@@ -39,7 +39,7 @@ export default defineAdapter({
 
 /** The root is the call's own status callback (not a child call's, not the recording's). */
 export function mergeTwilioLegs(legs: CallRecord[]): CallRecord {
-  return mergeLegs(legs, (leg) => {
+  return mergeByRootLeg(legs, (leg) => {
     const raw = leg.raw as Partial<TwilioRaw> | undefined;
     return raw?.callback === 'status' && raw.params?.CallSid === leg.externalId;
   });

@@ -12,7 +12,7 @@ import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
  * - the recording of the first leg that has one, with a stereo flag from any leg that states it;
  * - `legs` counts the PBX records, `raw` keeps each leg's original fields in arrival order.
  */
-export function mergeLegs(legs: CallRecord[], isRoot?: (leg: CallRecord) => boolean): CallRecord {
+export function mergeByRootLeg(legs: CallRecord[], isRoot?: (leg: CallRecord) => boolean): CallRecord {
   const first = legs[0];
   if (!first) throw new RangeError('merge needs at least one leg');
 
