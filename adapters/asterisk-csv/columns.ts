@@ -56,3 +56,90 @@ export function autoLayout(fields: readonly string[]): readonly AsteriskColumn[]
   if (n === 17 || n === 20) return LAYOUTS[`${n}${UNIQUEID.test(fields[16] ?? '') ? 'u' : 'f'}`];
   return LAYOUTS[n];
 }
+
+export type AsteriskRow = Partial<Record<AsteriskColumn, string>>;
+type Fields = readonly string[] & { readonly [i: number]: string };
+
+/**
+ * The row of each cdr_csv layout as one object literal: every row of a file is then built in one step with
+ * one shape, where a loop of keyed stores makes V8 look each column name up again for every row.
+ */
+const ROW_BUILDERS = new Map<readonly AsteriskColumn[], (f: Fields) => AsteriskRow>([
+  [
+    LAYOUTS[16] as readonly AsteriskColumn[],
+    (f) => ({
+      accountcode: f[0], src: f[1], dst: f[2], dcontext: f[3], clid: f[4], channel: f[5],
+      dstchannel: f[6], lastapp: f[7], lastdata: f[8], start: f[9], answer: f[10], end: f[11],
+      duration: f[12], billsec: f[13], disposition: f[14], amaflags: f[15],
+    }),
+  ],
+  [
+    LAYOUTS['17u'] as readonly AsteriskColumn[],
+    (f) => ({
+      accountcode: f[0], src: f[1], dst: f[2], dcontext: f[3], clid: f[4], channel: f[5],
+      dstchannel: f[6], lastapp: f[7], lastdata: f[8], start: f[9], answer: f[10], end: f[11],
+      duration: f[12], billsec: f[13], disposition: f[14], amaflags: f[15], uniqueid: f[16],
+    }),
+  ],
+  [
+    LAYOUTS['17f'] as readonly AsteriskColumn[],
+    (f) => ({
+      accountcode: f[0], src: f[1], dst: f[2], dcontext: f[3], clid: f[4], channel: f[5],
+      dstchannel: f[6], lastapp: f[7], lastdata: f[8], start: f[9], answer: f[10], end: f[11],
+      duration: f[12], billsec: f[13], disposition: f[14], amaflags: f[15], userfield: f[16],
+    }),
+  ],
+  [
+    LAYOUTS[18] as readonly AsteriskColumn[],
+    (f) => ({
+      accountcode: f[0], src: f[1], dst: f[2], dcontext: f[3], clid: f[4], channel: f[5],
+      dstchannel: f[6], lastapp: f[7], lastdata: f[8], start: f[9], answer: f[10], end: f[11],
+      duration: f[12], billsec: f[13], disposition: f[14], amaflags: f[15], uniqueid: f[16], userfield: f[17],
+    }),
+  ],
+  [
+    LAYOUTS[19] as readonly AsteriskColumn[],
+    (f) => ({
+      accountcode: f[0], src: f[1], dst: f[2], dcontext: f[3], clid: f[4], channel: f[5],
+      dstchannel: f[6], lastapp: f[7], lastdata: f[8], start: f[9], answer: f[10], end: f[11],
+      duration: f[12], billsec: f[13], disposition: f[14], amaflags: f[15], peeraccount: f[16], linkedid: f[17],
+      sequence: f[18],
+    }),
+  ],
+  [
+    LAYOUTS['20u'] as readonly AsteriskColumn[],
+    (f) => ({
+      accountcode: f[0], src: f[1], dst: f[2], dcontext: f[3], clid: f[4], channel: f[5],
+      dstchannel: f[6], lastapp: f[7], lastdata: f[8], start: f[9], answer: f[10], end: f[11],
+      duration: f[12], billsec: f[13], disposition: f[14], amaflags: f[15], uniqueid: f[16], peeraccount: f[17],
+      linkedid: f[18], sequence: f[19],
+    }),
+  ],
+  [
+    LAYOUTS['20f'] as readonly AsteriskColumn[],
+    (f) => ({
+      accountcode: f[0], src: f[1], dst: f[2], dcontext: f[3], clid: f[4], channel: f[5],
+      dstchannel: f[6], lastapp: f[7], lastdata: f[8], start: f[9], answer: f[10], end: f[11],
+      duration: f[12], billsec: f[13], disposition: f[14], amaflags: f[15], userfield: f[16], peeraccount: f[17],
+      linkedid: f[18], sequence: f[19],
+    }),
+  ],
+  [
+    LAYOUTS[21] as readonly AsteriskColumn[],
+    (f) => ({
+      accountcode: f[0], src: f[1], dst: f[2], dcontext: f[3], clid: f[4], channel: f[5],
+      dstchannel: f[6], lastapp: f[7], lastdata: f[8], start: f[9], answer: f[10], end: f[11],
+      duration: f[12], billsec: f[13], disposition: f[14], amaflags: f[15], uniqueid: f[16], userfield: f[17],
+      peeraccount: f[18], linkedid: f[19], sequence: f[20],
+    }),
+  ],
+]);
+
+/** The fields of one line as a row object of `layout`, column names in file order (`fields` as long as `layout`). */
+export function rowOf(layout: readonly AsteriskColumn[], fields: readonly string[]): AsteriskRow {
+  const build = ROW_BUILDERS.get(layout);
+  if (build) return build(fields as Fields);
+  const row: AsteriskRow = {};
+  for (let i = 0; i < layout.length; i++) row[layout[i] as AsteriskColumn] = fields[i] ?? '';
+  return row;
+}

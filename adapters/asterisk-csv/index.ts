@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
 import { BatchedIterable } from '../../src/pipeline/batched.js';
 import { type AdapterInput, defineAdapter, type ParseItem } from '../types.js';
-import { ALL_COLUMNS, autoLayout, REQUIRED_COLUMNS, type AsteriskColumn } from './columns.js';
+import { ALL_COLUMNS, autoLayout, REQUIRED_COLUMNS, rowOf, type AsteriskColumn } from './columns.js';
 import { readCsvBatches } from './guarded-csv.js';
 import { mergeLegs } from './merge-legs.js';
 import { compileTemplate, DATE_PLACEHOLDERS, recordingFromValue, templateProblem, type Recording } from './recording-template.js';
@@ -78,14 +78,14 @@ export type AsteriskCsvOptions = z.infer<typeof asteriskCsvOptionsSchema>;
 type Row = Partial<Record<AsteriskColumn, string>>;
 type RowResult = { ok: true; groupKey: string; leg: CallRecord } | { ok: false; message: string };
 
-const OUTCOMES: Record<string, CallRecord['outcome']> = {
-  ANSWERED: 'answered',
-  'NO ANSWER': 'no-answer',
-  NOANSWER: 'no-answer',
-  BUSY: 'busy',
-  FAILED: 'failed',
-  CONGESTION: 'failed',
-};
+const OUTCOMES: ReadonlyMap<string, CallRecord['outcome']> = new Map([
+  ['ANSWERED', 'answered'],
+  ['NO ANSWER', 'no-answer'],
+  ['NOANSWER', 'no-answer'],
+  ['BUSY', 'busy'],
+  ['FAILED', 'failed'],
+  ['CONGESTION', 'failed'],
+]);
 
 /**
  * `"Alice Smith" <100>` → name + number; `Alice <100>`, `<100>` and a bare name also occur. Asterisk does not
@@ -136,33 +136,47 @@ export function rowToLeg(
   extension?: RegExp,
   template?: RenderTemplate,
 ): RowResult {
+  const item = rowToItem(row, fields, location, options, extension, template);
+  return item.kind === 'leg' ? { ok: true, groupKey: item.groupKey, leg: item.leg } : { ok: false, message: item.message };
+}
+
+/** rowToLeg as the ParseItem the adapter yields (no intermediate result per row). */
+function rowToItem(
+  row: Row,
+  fields: readonly string[],
+  location: string,
+  options: AsteriskCsvOptions,
+  extension?: RegExp,
+  template?: RenderTemplate,
+  pool?: ValuePool,
+): Extract<ParseItem, { kind: 'leg' | 'error' }> {
   const gmt = options.usegmtime;
   const startTime = time(row.start, gmt);
   const answerTime = time(row.answer, gmt);
   const endTime = time(row.end, gmt);
-  if (startTime === null) return { ok: false, message: notATime('start', row.start) };
-  if (answerTime === null) return { ok: false, message: notATime('answer', row.answer) };
-  if (endTime === null) return { ok: false, message: notATime('end', row.end) };
-  if (!startTime) return { ok: false, message: 'start: empty; a call needs a start time' };
+  if (startTime === null) return { kind: 'error', location, message: notATime('start', row.start) };
+  if (answerTime === null) return { kind: 'error', location, message: notATime('answer', row.answer) };
+  if (endTime === null) return { kind: 'error', location, message: notATime('end', row.end) };
+  if (!startTime) return { kind: 'error', location, message: 'start: empty; a call needs a start time' };
   let duration: number | undefined;
   let billsec: number | undefined;
   if (row.duration) {
     duration = parseSeconds(row.duration);
-    if (duration === undefined) return { ok: false, message: `duration: "${row.duration}" is not a whole number of seconds` };
+    if (duration === undefined) return { kind: 'error', location, message: `duration: "${row.duration}" is not a whole number of seconds` };
   }
   if (row.billsec) {
     billsec = parseSeconds(row.billsec);
-    if (billsec === undefined) return { ok: false, message: `billsec: "${row.billsec}" is not a whole number of seconds` };
+    if (billsec === undefined) return { kind: 'error', location, message: `billsec: "${row.billsec}" is not a whole number of seconds` };
   }
 
   const uniqueid = row.uniqueid || undefined;
   const linkedid = row.linkedid || undefined;
   const groupKey = linkedid ?? uniqueid ?? `row-${createHash('sha1').update(fields.join('\u0001')).digest('hex').slice(0, 20)}`;
   const disposition = (row.disposition ?? '').trim();
-  const outcome = OUTCOMES[disposition.toUpperCase()] ?? 'unknown';
+  const outcome = OUTCOMES.get(disposition.toUpperCase()) ?? 'unknown';
   const caller = parseCallerId(row.clid ?? '');
-  const fromExtension = extensionOf(row.channel, extension);
-  const toExtension = extensionOf(row.dstchannel, extension);
+  const fromExtension = extensionOf(row.channel, extension, pool);
+  const toExtension = extensionOf(row.dstchannel, extension, pool);
 
   const leg: CallRecord = {
     externalId: groupKey,
@@ -181,12 +195,13 @@ export function rowToLeg(
   if (disposition) leg.disposition = disposition;
   const recording = recordingOf(row, startTime, options, template);
   if (recording) leg.recording = recording;
-  return { ok: true, groupKey, leg };
+  return { kind: 'leg', groupKey, leg };
 }
 
-function extensionOf(channel: string | undefined, extension?: RegExp): string | undefined {
+function extensionOf(channel: string | undefined, extension?: RegExp, pool?: ValuePool): string | undefined {
   if (!channel || !extension) return undefined;
-  return extension.exec(channel)?.[1] || undefined;
+  const found = extension.exec(channel)?.[1] || undefined;
+  return found && pool ? pool.share(found) : found;
 }
 
 type RenderTemplate = ReturnType<typeof compileTemplate>;
@@ -215,14 +230,22 @@ let templateDate: string | undefined;
 function templateValue(name: string): string | undefined {
   const row = templateRow as Row;
   if (name === 'linkedid') return row.linkedid || row.uniqueid;
-  if (name in row) return row[name as AsteriskColumn];
+  // Date placeholders and column names do not overlap: which one a name is decides the look-up.
+  const at = DATE_PART_AT.get(name);
+  if (at === undefined) return name in row ? row[name as AsteriskColumn] : undefined;
   templateDate ??= datePartsText(templateStart);
-  const at = DATE_PART_AT[name];
-  return at === undefined ? undefined : templateDate.slice(at, at + (name === 'yyyy' ? 4 : 2));
+  return templateDate.slice(at, at + (name === 'yyyy' ? 4 : 2));
 }
 
 /** Where each date placeholder is in the text `datePartsText` gives (the layout dateParts reads). */
-const DATE_PART_AT: Readonly<Record<string, number>> = { yyyy: 0, mm: 5, dd: 8, hh: 11, mi: 14, ss: 17 };
+const DATE_PART_AT: ReadonlyMap<string, number> = new Map([
+  ['yyyy', 0],
+  ['mm', 5],
+  ['dd', 8],
+  ['hh', 11],
+  ['mi', 14],
+  ['ss', 17],
+]);
 
 function columnCountMessage(fields: readonly string[], options: AsteriskCsvOptions): string {
   const expected = options.columns === 'auto' ? '16 to 21 (cdr_csv layout)' : String(options.columns.length);
@@ -230,10 +253,44 @@ function columnCountMessage(fields: readonly string[], options: AsteriskCsvOptio
   return `expected ${expected} columns, got ${fields.length}${hint}`;
 }
 
+/**
+ * One string per distinct value of the columns that repeat row after row (context, application, disposition,
+ * seconds...). A leg waits in the grouping window for thousands of rows; every string it holds is copied by
+ * each young-generation GC it lives through, so sharing the repeated ones makes the window lighter.
+ */
+class ValuePool {
+  private readonly values = new Map<string, string>();
+
+  share(value: string): string {
+    const known = this.values.get(value);
+    if (known !== undefined) return known;
+    if (this.values.size >= VALUE_POOL_LIMIT) this.values.clear();
+    this.values.set(value, value);
+    return value;
+  }
+}
+
+const VALUE_POOL_LIMIT = 10_000;
+
+function shareRepeatedValues(row: Row, pool: ValuePool): void {
+  if (row.accountcode) row.accountcode = pool.share(row.accountcode);
+  if (row.dcontext) row.dcontext = pool.share(row.dcontext);
+  if (row.lastapp) row.lastapp = pool.share(row.lastapp);
+  if (row.lastdata) row.lastdata = pool.share(row.lastdata);
+  if (row.duration) row.duration = pool.share(row.duration);
+  if (row.billsec) row.billsec = pool.share(row.billsec);
+  if (row.disposition) row.disposition = pool.share(row.disposition);
+  if (row.amaflags) row.amaflags = pool.share(row.amaflags);
+  if (row.peeraccount) row.peeraccount = pool.share(row.peeraccount);
+  // linkedid is the uniqueid of the call's first channel: often the same text.
+  if (row.linkedid && row.linkedid === row.uniqueid) row.linkedid = row.uniqueid;
+}
+
 async function* parseBatches(input: AdapterInput, options: AsteriskCsvOptions): AsyncGenerator<ParseItem[]> {
   const extension = options.extensionFromChannel ? new RegExp(options.extensionFromChannel) : undefined;
   const template = options.recordingTemplate ? compileTemplate(options.recordingTemplate) : undefined;
   const prefix = `${input.name}:`;
+  const pool = new ValuePool();
   for await (const batch of readCsvBatches(input, { delimiter: ',', maxLineBytes: options.maxLineBytes })) {
     const items: ParseItem[] = [];
     for (const item of batch) {
@@ -248,11 +305,9 @@ async function* parseBatches(input: AdapterInput, options: AsteriskCsvOptions): 
         items.push({ kind: 'error', location, message: columnCountMessage(fields, options) });
         continue;
       }
-      const row: Row = {};
-      for (let i = 0; i < layout.length; i++) row[layout[i] as AsteriskColumn] = fields[i] ?? '';
-      const result = rowToLeg(row, fields, location, options, extension, template);
-      if (result.ok) items.push({ kind: 'leg', groupKey: result.groupKey, leg: result.leg });
-      else items.push({ kind: 'error', location, message: result.message });
+      const row: Row = rowOf(layout, fields);
+      shareRepeatedValues(row, pool);
+      items.push(rowToItem(row, fields, location, options, extension, template, pool));
     }
     yield items;
   }

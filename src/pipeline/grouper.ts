@@ -9,6 +9,7 @@ export type GroupedItem =
   | { kind: 'skip'; location: string; reason: string };
 
 interface OpenGroup {
+  key: string;
   legs: CallRecord[];
   /** Index of the group's first leg: the order calls leave at the end of the input. */
   firstSeen: number;
@@ -72,9 +73,10 @@ export async function* groupLegs(
 /** The open groups of groupLegs, and the order in which they fall quiet. */
 class Grouping {
   private readonly open = new Map<string, OpenGroup>();
-  // Every leg appends (key, its index); the front is the oldest. An entry whose group has a newer leg (or
-  // has left) is stale and dropped when it reaches the front: O(1) per leg, no scan of the open groups.
-  private queueKeys: string[] = [];
+  // Every leg appends (its group, its index); the front is the oldest. An entry whose group has a newer leg
+  // is stale and dropped when it reaches the front: O(1) per leg, no scan of the open groups. A group leaves
+  // at the entry of its last leg, after every other entry of it has left the queue.
+  private queueGroups: OpenGroup[] = [];
   private queueSeen: number[] = [];
   private head = 0;
   private seen = 0;
@@ -91,26 +93,27 @@ class Grouping {
       return;
     }
     const seen = ++this.seen;
-    const group = this.open.get(item.groupKey);
+    let group = this.open.get(item.groupKey);
     if (group) {
       group.legs.push(item.leg);
       group.lastSeen = seen;
     } else {
-      this.open.set(item.groupKey, { legs: [item.leg], firstSeen: seen, lastSeen: seen });
+      group = { key: item.groupKey, legs: [item.leg], firstSeen: seen, lastSeen: seen };
+      this.open.set(item.groupKey, group);
     }
-    this.queueKeys.push(item.groupKey);
+    this.queueGroups.push(group);
     this.queueSeen.push(seen);
-    while (this.head < this.queueKeys.length && seen - (this.queueSeen[this.head] as number) >= this.windowLegs) {
-      const key = this.queueKeys[this.head] as string;
+    while (this.head < this.queueGroups.length && seen - (this.queueSeen[this.head] as number) >= this.windowLegs) {
+      const g = this.queueGroups[this.head] as OpenGroup;
       const at = this.queueSeen[this.head] as number;
+      this.queueGroups[this.head] = DEPARTED;
       this.head += 1;
-      const g = this.open.get(key);
-      if (!g || g.lastSeen !== at) continue;
-      this.open.delete(key);
-      out.push(assemble(key, g.legs, this.merge));
+      if (g.lastSeen !== at) continue;
+      this.open.delete(g.key);
+      out.push(assemble(g.key, g.legs, this.merge));
     }
-    if (this.head > 4096 && this.head * 2 > this.queueKeys.length) {
-      this.queueKeys = this.queueKeys.slice(this.head);
+    if (this.head > 4096 && this.head * 2 > this.queueGroups.length) {
+      this.queueGroups = this.queueGroups.slice(this.head);
       this.queueSeen = this.queueSeen.slice(this.head);
       this.head = 0;
     }
@@ -123,6 +126,9 @@ class Grouping {
     for (const [key, g] of rest) yield assemble(key, g.legs, this.merge);
   }
 }
+
+/** What a queue slot holds once passed: the group it named is not kept alive by the queue. */
+const DEPARTED: OpenGroup = { key: '', legs: [], firstSeen: 0, lastSeen: -1 };
 
 /**
  * One group → one call via the adapter's `merge`, checked against the CallRecord contract. A merge that

@@ -245,10 +245,10 @@ function pickAfter(candidates: number[], start: number, target: number | undefin
 /** `2024-06-01T10:00:00Z` (milliseconds only when there are some). */
 export function formatUtc(ms: number): string {
   if (ms % 1000 === 0 && ms >= 0 && ms < YEAR_10000_MS) {
-    // Whole seconds in years 1970–9999 (every call time): toISOString once per minute, the seconds from a table.
-    const minute = Math.floor(ms / 60_000);
-    ISO_PARTS[0] = minutePrefix(minute);
-    ISO_PARTS[1] = SECONDS_Z[(ms - minute * 60_000) / 1000] as string;
+    // Whole seconds in years 1970–9999 (every call time): toISOString once per hour, minutes and seconds from a table.
+    const hour = Math.floor(ms / 3_600_000);
+    ISO_PARTS[0] = hourPrefix(hour);
+    ISO_PARTS[1] = MINUTES_SECONDS_Z[(ms - hour * 3_600_000) / 1000] as string;
     return ISO_PARTS.join('');
   }
   const iso = new Date(ms).toISOString();
@@ -256,23 +256,24 @@ export function formatUtc(ms: number): string {
 }
 
 const YEAR_10000_MS = Date.UTC(10_000, 0, 1);
-const SECONDS_Z = Array.from({ length: 60 }, (_, s) => `${String(s).padStart(2, '0')}Z`);
+/** `MM:SSZ` for each second of an hour. */
+const MINUTES_SECONDS_Z = Array.from({ length: 3600 }, (_, s) => `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}Z`);
 // Joined rather than concatenated: one flat string, which the payload check and JSON then read as is.
 const ISO_PARTS: [string, string] = ['', ''];
-// Two minutes remembered: a call's start and end alternate.
-let minuteA = Number.NaN;
+// Two hours remembered: a call's start and end alternate.
+let hourA = Number.NaN;
 let prefixA = '';
-let minuteB = Number.NaN;
+let hourB = Number.NaN;
 let prefixB = '';
 
-/** `YYYY-MM-DDTHH:MM:` of a minute (minutes since the epoch). */
-function minutePrefix(minute: number): string {
-  if (minute === minuteA) return prefixA;
-  if (minute === minuteB) return prefixB;
-  const prefix = new Date(minute * 60_000).toISOString().slice(0, 17);
-  minuteB = minuteA;
+/** `YYYY-MM-DDTHH:` of an hour (hours since the epoch). */
+function hourPrefix(hour: number): string {
+  if (hour === hourA) return prefixA;
+  if (hour === hourB) return prefixB;
+  const prefix = new Date(hour * 3_600_000).toISOString().slice(0, 14);
+  hourB = hourA;
   prefixB = prefixA;
-  minuteA = minute;
+  hourA = hour;
   prefixA = prefix;
   return prefix;
 }

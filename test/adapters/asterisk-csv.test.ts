@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import adapter, { asteriskCsvOptionsSchema, parseCallerId } from '../../adapters/asterisk-csv/index.js';
+import { type AsteriskColumn, autoLayout, rowOf } from '../../adapters/asterisk-csv/columns.js';
 import { mergeLegs } from '../../adapters/asterisk-csv/merge-legs.js';
 import { renderRecording } from '../../adapters/asterisk-csv/recording-template.js';
 import type { ParseItem } from '../../adapters/types.js';
@@ -326,6 +327,20 @@ describe('asterisk-csv: caller id, templates and merge', () => {
     expect(parseCallerId('"" <0701234567>')).toEqual({ number: '0701234567' });
     expect(parseCallerId('Anonymous')).toEqual({ name: 'Anonymous' });
     expect(parseCallerId('')).toEqual({});
+  });
+
+  it('every cdr_csv layout builds its row with the column names in file order, each with its field', () => {
+    for (let n = 16; n <= 21; n++) {
+      for (const col16 of ['1712345678.42', '/var/spool/asterisk/monitor/x.wav']) {
+        const fields = Array.from({ length: n }, (_, i) => (i === 16 ? col16 : `value ${i}`));
+        const layout = autoLayout(fields) as readonly AsteriskColumn[];
+        expect(layout).toHaveLength(n);
+        expect(Object.entries(rowOf(layout, fields))).toEqual(layout.map((column, i) => [column, fields[i]]));
+      }
+    }
+    // A layout given in the options (any order) is built the same way.
+    const custom: AsteriskColumn[] = ['start', 'src', 'dst', 'disposition', 'linkedid'];
+    expect(Object.entries(rowOf(custom, ['a', 'b', 'c', 'd', 'e']))).toEqual([['start', 'a'], ['src', 'b'], ['dst', 'c'], ['disposition', 'd'], ['linkedid', 'e']]);
   });
 
   it('URL templates encode values; a placeholder without a value gives no recording', () => {
