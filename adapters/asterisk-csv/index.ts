@@ -4,10 +4,10 @@ import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
 import { BatchedIterable } from '../../src/pipeline/batched.js';
 import { type AdapterInput, defineAdapter, type ParseItem } from '../types.js';
 import { ALL_COLUMNS, autoLayout, REQUIRED_COLUMNS, rowOf, type AsteriskColumn } from './columns.js';
-import { readCsvBatches } from './guarded-csv.js';
-import { mergeLegs } from './merge-legs.js';
-import { compileTemplate, DATE_PLACEHOLDERS, recordingFromValue, templateProblem, type Recording } from './recording-template.js';
-import { datePartsText, parseSeconds, wallClockToIso } from './times.js';
+import { readCsvBatches } from '../shared/guarded-csv.js';
+import { mergeLegs } from '../shared/merge-legs.js';
+import { compileTemplate, DATE_PLACEHOLDERS, recordingFromValue, templateProblem, type Recording } from '../shared/recording-template.js';
+import { datePartsText, parseSeconds, wallClockToIso } from '../shared/times.js';
 
 const TEMPLATE_NAMES: ReadonlySet<string> = new Set([...ALL_COLUMNS, ...DATE_PLACEHOLDERS]);
 

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
-import { readCsvLines } from '../asterisk-csv/guarded-csv.js';
-import { mergeLegs } from '../asterisk-csv/merge-legs.js';
-import { compileTemplate, DATE_PLACEHOLDERS, templateProblem } from '../asterisk-csv/recording-template.js';
-import { dateParts, epochSecondsToIso } from '../asterisk-csv/times.js';
+import { readCsvLines } from '../shared/guarded-csv.js';
+import { mergeLegs } from '../shared/merge-legs.js';
+import { compileTemplate, DATE_PLACEHOLDERS, templateProblem } from '../shared/recording-template.js';
+import { dateParts, epochSecondsToIso } from '../shared/times.js';
 import { defineAdapter, type ParseItem } from '../types.js';
 import { cucmOutcome } from './causes.js';
 

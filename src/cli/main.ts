@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-old-space-size=1024
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { adapters } from '../../adapters/registry.js';

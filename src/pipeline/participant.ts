@@ -22,9 +22,13 @@ export function toE164(value: string | undefined, defaultCountry: string): strin
   return result;
 }
 
-/** Per default country: number as written (trimmed) → E.164 or the text itself. */
+/**
+ * Per default country: number as written (trimmed) → E.164 or the text itself. Bounded by what it costs to
+ * keep, not by what it saves: every entry is live heap the whole run, and V8 lets the old generation grow to
+ * a multiple of the live heap, so 50,000 distinct numbers held ~5 MB live and ~20 MB of peak RSS.
+ */
 const e164Cache = new Map<string, Map<string, string>>();
-const E164_CACHE_LIMIT = 50_000;
+const E164_CACHE_LIMIT = 10_000;
 
 function parseE164(text: string, defaultCountry: string): string {
   const cleaned = text.replace(/^(?:tel|sips?):/i, '').replace(/@.*$/, '');

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import adapter, { asteriskCsvOptionsSchema, parseCallerId } from '../../adapters/asterisk-csv/index.js';
 import { type AsteriskColumn, autoLayout, rowOf } from '../../adapters/asterisk-csv/columns.js';
-import { mergeLegs } from '../../adapters/asterisk-csv/merge-legs.js';
-import { renderRecording } from '../../adapters/asterisk-csv/recording-template.js';
+import { mergeLegs } from '../../adapters/shared/merge-legs.js';
+import { renderRecording } from '../../adapters/shared/recording-template.js';
 import type { ParseItem } from '../../adapters/types.js';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
 
