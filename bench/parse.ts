@@ -268,7 +268,7 @@ async function transpileProject(): Promise<string> {
 }
 
 /**
- * The V8 flags the bridge runs with (`npm start`, the `callbridge` bin and the Docker image pin the heap limit):
+ * The V8 flags the bridge runs with (`npm start`, `npm run callbridge` and the Docker image pin the heap limit):
  * read from package.json's start script, so that the benchmark measures the bridge as it is run.
  */
 function bridgeNodeFlags(): string[] {

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-old-space-size=1024
+#!/usr/bin/env node
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { adapters } from '../../adapters/registry.js';
