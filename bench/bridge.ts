@@ -16,24 +16,7 @@
  * The default is 2,000 so that a run takes about two minutes on a shared 2-core machine.
  * Exits 1 when a goal is missed (or not every call was confirmed).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import {
-  asteriskCalls,
-  asteriskDropSource,
-  BridgeProcess,
-  bridgeConfig,
-  dropFile,
-  EmulatorProcess,
-  freePort,
-  nonZero,
-  type RecordingServer,
-  sleep,
-  startRecordingServer,
-  tempDir,
-  writeConfig,
-} from '../test/e2e/support.js';
+import { BridgeScene, nonZero, sleep } from '../test/e2e/support.js';
 import { Pacer } from '../src/submit/scheduler.js';
 
 const args = process.argv.slice(2);
@@ -54,52 +37,37 @@ const fmt = (n: number, digits = 3) => n.toFixed(digits);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function main(): Promise<number> {
-  const tmp = tempDir('callbridge-bench-bridge-');
-  let recordings: RecordingServer | null = null;
-  let emulator: EmulatorProcess | null = null;
-  let bridge: BridgeProcess | null = null;
+  const scene = new BridgeScene('callbridge-bench-bridge-');
   try {
     console.log(
       `bench/bridge: ${CALLS} calls${positional[0] === undefined ? ' (default; the issue asks 10,000: pass it as the first argument)' : ''}, rate limit N = ${RATE}/s at the emulator and in the bridge; emulator fetches every recording ` +
         `(local http server); appearDelay ${APPEAR_DELAY_MS} ms; reconcile ${RECONCILE.schedule}, grace ${RECONCILE.graceMinutes * 60} s; ` +
         `webhooks ${WEBHOOKS ? 'ON' : 'off (the reconciler confirms every call)'}`,
     );
-    recordings = await startRecordingServer();
-    emulator = await EmulatorProcess.start();
-    await emulator.faults({ ratePerSecond: RATE, appearDelayMs: APPEAR_DELAY_MS, fetchRecordings: true });
-
-    const spool = path.join(tmp.dir, 'spool');
-    mkdirSync(spool, { recursive: true });
-    const webhookSecret = randomBytes(16).toString('hex');
-    const port = await freePort();
-    const configFile = writeConfig(
-      path.join(tmp.dir, 'callbridge.yaml'),
-      bridgeConfig({
-        dataDir: path.join(tmp.dir, 'data'),
-        port,
-        sources: [{ ...asteriskDropSource('asterisk', spool), stableMs: 500 }],
-        overrides: {
-          log: { level: 'warn', format: 'json' },
-          dstny: { timeoutMs: 30_000 },
-          submit: {
-            rateLimit: { perSecond: RATE },
-            concurrency: 4,
-            dailyQuota: 0,
-            pumpIntervalMs: 200,
-            leaseMs: 120_000,
-            backoff: { baseMs: 1_000, maxMs: 30_000 },
-          },
-          reconcile: { ...RECONCILE, deadlineMinutes: 120, verifyWaitMinutes: 30 },
+    await scene.start({
+      faults: { ratePerSecond: RATE, appearDelayMs: APPEAR_DELAY_MS, fetchRecordings: true },
+      source: { stableMs: 500 },
+      webhooks: WEBHOOKS,
+      overrides: {
+        log: { level: 'warn', format: 'json' },
+        dstny: { timeoutMs: 30_000 },
+        submit: {
+          rateLimit: { perSecond: RATE },
+          concurrency: 4,
+          dailyQuota: 0,
+          pumpIntervalMs: 200,
+          leaseMs: 120_000,
+          backoff: { baseMs: 1_000, maxMs: 30_000 },
         },
-      }),
-    );
-    bridge = await BridgeProcess.start({ configFile, port, emulator, webhookSecret });
-    if (WEBHOOKS) await emulator.registerWebhook(`${bridge.url}/webhooks/dstny/${webhookSecret}`);
+        reconcile: { ...RECONCILE, deadlineMinutes: 120, verifyWaitMinutes: 30 },
+      },
+    });
+    const bridge = scene.bridge;
+    const emulator = scene.emulator;
 
     // ~10 days of calls (one every 90 s): the reconciler needs more than one date window.
-    const { csv } = asteriskCalls({ count: CALLS, prefix: 'bench', recordingBase: recordings.url, spacingMs: 90_000 });
     const t0 = Date.now();
-    dropFile(spool, 'Master.csv', csv);
+    scene.dropCalls('Master.csv', { count: CALLS, prefix: 'bench', spacingMs: 90_000 });
 
     const deadline = t0 + (CALLS / (RATE * 0.9)) * 1000 + 120_000;
     let ingestedAt: number | null = null;
@@ -165,10 +133,7 @@ async function main(): Promise<number> {
     for (const [name, value, goal, ok] of rows) console.log(`${name.padEnd(w0)}  ${value.padEnd(w1)}  goal ${goal.padEnd(6)}  ${ok ? 'ok' : 'MISSED'}`);
     return rows.every((r) => r[3]) ? 0 : 1;
   } finally {
-    await bridge?.cli.stop(10_000);
-    await emulator?.cli.stop(5_000);
-    await recordings?.close();
-    tmp.cleanup();
+    await scene.stop(10_000);
   }
 }
 

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse';
+import { seededRandom } from '../src/emulator/seeded-random.js';
 
 const RATIO_GOAL = 0.4;
 const RSS_GOAL_MB = 200;
@@ -47,18 +48,6 @@ function cpuSince(start: NodeJS.CpuUsage): number {
 
 // ---------------------------------------------------------------------------------------------- generation
 
-/** Deterministic pseudo-random numbers (mulberry32): the same N gives the same file. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 const stamp = (ms: number) => {
   const d = new Date(ms);
@@ -70,7 +59,7 @@ const FIRST = ['Anna', 'Erik', 'Maria', 'Lars', 'Karin', 'Johan', 'Eva', 'Anders
 const LAST = ['Andersson', 'Johansson', 'Karlsson', 'Nilsson', 'Eriksson', 'Larsson', 'Olsson', 'Persson', 'Svensson', 'Berg'];
 
 export async function generateMasterCsv(file: string, rows: number): Promise<void> {
-  const rand = rng(rows);
+  const rand = seededRandom(rows); // the same N gives the same file
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
   const out = createWriteStream(file);
   let clock = Date.UTC(2024, 2, 1, 7, 0, 0); // wall-clock times (the PBX's zone), across the March DST change

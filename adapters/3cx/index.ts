@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
-import { readCsvLines } from '../shared/guarded-csv.js';
+import { maxLineBytesOption, readCsvLines } from '../shared/guarded-csv.js';
 import { mergeLegs } from '../shared/merge-legs.js';
-import { compileTemplate, DATE_PLACEHOLDERS, templateProblem } from '../shared/recording-template.js';
+import { compileTemplate, DATE_PLACEHOLDERS, recordingTemplateOption } from '../shared/recording-template.js';
 import { dateParts, secondsBetweenAbsolute } from '../shared/times.js';
 import { defineAdapter, type ParseItem } from '../types.js';
 import { canonicalFieldName, DEFAULT_FIELDS, KNOWN_FIELDS, UNUSED, type KnownField } from './fields.js';
@@ -51,23 +51,11 @@ export const threeCxOptionsSchema = z.strictObject({
     .default(false)
     .describe('The CDR times are UTC rather than the PBX\'s local time: they are passed on with "Z" and the source time zone is not applied.'),
   delimiter: z.string().length(1).default(',').describe('Field separator of the CDR output.'),
-  recordingTemplate: z
-    .string()
-    .optional()
-    .describe(
-      'Recording location (3CX CDRs carry none): an http(s) URL or path with placeholders: any field ({callid} {historyid} {from-no} …), {owner} (the extension that owns the call), {from} {to} (the resolved numbers), {yyyy} {mm} {dd} {hh} {mi} {ss} (time-start as written).',
-    )
-    .superRefine((t, ctx) => {
-      const problem = t === undefined ? undefined : templateProblem(t, TEMPLATE_NAMES);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
-  maxLineBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(16 * 1024 * 1024)
-    .default(64 * 1024)
-    .describe('A longer line is reported as an error and skipped.'),
+  recordingTemplate: recordingTemplateOption(
+    'Recording location (3CX CDRs carry none): an http(s) URL or path with placeholders: any field ({callid} {historyid} {from-no} …), {owner} (the extension that owns the call), {from} {to} (the resolved numbers), {yyyy} {mm} {dd} {hh} {mi} {ss} (time-start as written).',
+    TEMPLATE_NAMES,
+  ),
+  maxLineBytes: maxLineBytesOption(),
 });
 export type ThreeCxOptions = z.infer<typeof threeCxOptionsSchema>;
 

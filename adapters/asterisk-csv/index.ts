@@ -4,9 +4,9 @@ import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
 import { BatchedIterable } from '../../src/pipeline/batched.js';
 import { type AdapterInput, defineAdapter, type ParseItem } from '../types.js';
 import { ALL_COLUMNS, autoLayout, REQUIRED_COLUMNS, rowOf, type AsteriskColumn } from './columns.js';
-import { readCsvBatches } from '../shared/guarded-csv.js';
+import { maxLineBytesOption, readCsvBatches } from '../shared/guarded-csv.js';
 import { mergeLegs } from '../shared/merge-legs.js';
-import { compileTemplate, DATE_PLACEHOLDERS, recordingFromValue, templateProblem, type Recording } from '../shared/recording-template.js';
+import { compileTemplate, DATE_PLACEHOLDERS, recordingFromValue, recordingTemplateOption, type Recording } from '../shared/recording-template.js';
 import { datePartsText, parseSeconds, wallClockToIso } from '../shared/times.js';
 
 const TEMPLATE_NAMES: ReadonlySet<string> = new Set([...ALL_COLUMNS, ...DATE_PLACEHOLDERS]);
@@ -39,16 +39,10 @@ export const asteriskCsvOptionsSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('Folder that a relative userfield recording path is relative to, e.g. /var/spool/asterisk/monitor.'),
-  recordingTemplate: z
-    .string()
-    .optional()
-    .describe(
-      'Recording location when userfield has none: an http(s) URL or a path with placeholders {uniqueid} {linkedid} (uniqueid when absent) {src} {dst} {accountcode} {userfield} … (any column) and {yyyy} {mm} {dd} {hh} {mi} {ss} (the start time as written).',
-    )
-    .superRefine((t, ctx) => {
-      const problem = t === undefined ? undefined : templateProblem(t, TEMPLATE_NAMES);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
+  recordingTemplate: recordingTemplateOption(
+    'Recording location when userfield has none: an http(s) URL or a path with placeholders {uniqueid} {linkedid} (uniqueid when absent) {src} {dst} {accountcode} {userfield} … (any column) and {yyyy} {mm} {dd} {hh} {mi} {ss} (the start time as written).',
+    TEMPLATE_NAMES,
+  ),
   extensionFromChannel: z
     .string()
     .nullable()
@@ -65,13 +59,7 @@ export const asteriskCsvOptionsSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
       }
     }),
-  maxLineBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(16 * 1024 * 1024)
-    .default(64 * 1024)
-    .describe('A longer line is reported as an error and skipped (cdr_csv itself writes at most 1 KB per line).'),
+  maxLineBytes: maxLineBytesOption(' (cdr_csv itself writes at most 1 KB per line)'),
 });
 export type AsteriskCsvOptions = z.infer<typeof asteriskCsvOptionsSchema>;
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
-import { readCsvLines } from '../shared/guarded-csv.js';
+import { maxLineBytesOption, readCsvLines } from '../shared/guarded-csv.js';
 import { mergeLegs } from '../shared/merge-legs.js';
-import { compileTemplate, DATE_PLACEHOLDERS, templateProblem } from '../shared/recording-template.js';
+import { compileTemplate, DATE_PLACEHOLDERS, recordingTemplateOption, templateProblem } from '../shared/recording-template.js';
 import { dateParts, epochSecondsToIso } from '../shared/times.js';
 import { defineAdapter, type ParseItem } from '../types.js';
 import { cucmOutcome } from './causes.js';
@@ -26,16 +26,9 @@ const CMR_COLUMNS = ['directoryNum', 'numberPacketsSent', 'numberPacketsReceived
 const TYPE_CELL = /^(?:INTEGER|BIGINT|SMALLINT|BOOLEAN|TEXT|UNIQUEIDENTIFIER|DATETIME|(?:N?VAR)?CHAR\(\d+\))$/i;
 
 export const cucmOptionsSchema = z.strictObject({
-  recordingTemplate: z
-    .string()
-    .optional()
-    .describe(
-      'CUCM CDRs carry no recording location: an http(s) URL or path template with any column of the file as placeholder, e.g. https://rec.example.com/{globalCallID_callManagerId}-{globalCallID_callId}.wav, plus {yyyy} {mm} {dd} {hh} {mi} {ss} (the call start, UTC).',
-    )
-    .superRefine((t, ctx) => {
-      const problem = t === undefined ? undefined : templateProblem(t);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
+  recordingTemplate: recordingTemplateOption(
+    'CUCM CDRs carry no recording location: an http(s) URL or path template with any column of the file as placeholder, e.g. https://rec.example.com/{globalCallID_callManagerId}-{globalCallID_callId}.wav, plus {yyyy} {mm} {dd} {hh} {mi} {ss} (the call start, UTC).',
+  ),
   channel: z
     .enum(['device', 'device+partition'])
     .default('device')
@@ -57,13 +50,7 @@ export const cucmOptionsSchema = z.strictObject({
         }
       });
     }),
-  maxLineBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(16 * 1024 * 1024)
-    .default(64 * 1024)
-    .describe('A longer line is reported as an error and skipped.'),
+  maxLineBytes: maxLineBytesOption(),
 });
 export type CucmOptions = z.infer<typeof cucmOptionsSchema>;
 

@@ -6,7 +6,7 @@ import {
   locate,
   parseJsonLocated,
   readAllBounded,
-  readLines,
+  linesOrDocument,
 } from '../shared/input.js';
 import { mergeByRootLeg } from '../shared/merge-root-leg.js';
 import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
@@ -54,41 +54,13 @@ async function* parseFreeswitchJson(input: AdapterInput, options: FreeswitchOpti
     return;
   }
 
-  // Files: one pretty-printed document, or NDJSON. The first non-empty line decides: a line that is a
-  // whole JSON object by itself starts NDJSON (one CDR per line, each bounded and located on its own).
-  let mode: 'undecided' | 'ndjson' | 'whole' = 'undecided';
-  const lines: string[] = [];
-  let wholeBytes = 0;
-  let wholeStart = input.firstLine ?? 1;
-  for await (const item of readLines(input.stream, max, input.firstLine ?? 1)) {
-    if (mode === 'whole') {
-      if (item.overflow || (wholeBytes += Buffer.byteLength(item.text) + 1) > max) {
-        yield { kind: 'error', location: locate(input, wholeStart), message: `document larger than ${formatBytes(max)} (maxDocumentBytes): refused` };
-        return;
-      }
-      lines.push(item.text);
-      continue;
-    }
-    if (item.overflow) {
-      yield { kind: 'error', location: locate(input, item.lineNo), message: `line longer than ${formatBytes(max)} (maxDocumentBytes): skipped` };
-      mode = 'ndjson';
-      continue;
-    }
-    if (item.text.trim() === '') continue;
-    if (mode === 'undecided') {
-      const text = item.text.trim();
-      if (!(text.startsWith('{') && text.endsWith('}') && parseJsonLocated(text).ok)) {
-        mode = 'whole';
-        wholeStart = item.lineNo;
-        wholeBytes = Buffer.byteLength(item.text) + 1;
-        lines.push(item.text);
-        continue;
-      }
-      mode = 'ndjson';
-    }
-    yield* documentItems(item.text, input, options, item.lineNo);
+  // Files: one pretty-printed document, or NDJSON: a first line that is a whole JSON object by itself starts
+  // NDJSON (one CDR per line, each bounded and located on its own).
+  const opensDocument = (text: string) => !(text.startsWith('{') && text.endsWith('}') && parseJsonLocated(text).ok);
+  for await (const item of linesOrDocument(input, max, 'maxDocumentBytes', opensDocument)) {
+    if (item.kind === 'error') yield item;
+    else yield* documentItems(item.text, input, options, item.line);
   }
-  if (mode === 'whole') yield* documentItems(lines.join('\n'), input, options, wholeStart);
 }
 
 /** One body / file / NDJSON line → its legs (a JSON array of CDRs is accepted too) or one located error. */

@@ -1,5 +1,6 @@
 import { finished, pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
+import { z } from 'zod';
 import type { AdapterInput } from '../types.js';
 
 /**
@@ -21,6 +22,17 @@ export interface CsvReadOptions {
   delimiter: string;
   /** Lines longer than this (bytes, without the line break) become errors instead of records. */
   maxLineBytes: number;
+}
+
+/** The `maxLineBytes` option of a CSV adapter; `note` adds what the PBX itself writes at most. */
+export function maxLineBytesOption(note = '') {
+  return z
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024)
+    .describe(`A longer line is reported as an error and skipped${note}.`);
 }
 
 const NL = 0x0a;

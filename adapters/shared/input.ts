@@ -100,6 +100,57 @@ export async function* readLines(stream: Readable, maxLineBytes: number, firstLi
   if (size > 0 || overflow) yield finish();
 }
 
+/** A text `linesOrDocument` found: one line's record, or the whole document; `line` is where it starts. */
+export type TextAt = { kind: 'text'; text: string; line: number };
+
+/**
+ * A CDR file that is either one document spread over lines (pretty-printed JSON) or one record per line
+ * (NDJSON, form bodies): the first non-empty line decides, by `opensDocument(that line, trimmed)`. Records
+ * come one per line as they are read, each bounded by `maxBytes` and located on its own; a document comes
+ * once, at the end, located at its first line. An overlong line is skipped with an error; a document
+ * larger than `maxBytes` is refused. `option` names the limit in the messages.
+ */
+export async function* linesOrDocument(
+  input: AdapterInput,
+  maxBytes: number,
+  option: string,
+  opensDocument: (firstLine: string) => boolean,
+): AsyncGenerator<TextAt | { kind: 'error'; location: string; message: string }> {
+  let mode: 'undecided' | 'lines' | 'whole' = 'undecided';
+  const lines: string[] = [];
+  let wholeStart = input.firstLine ?? 1;
+  let wholeBytes = 0;
+  for await (const item of readLines(input.stream, maxBytes, input.firstLine ?? 1)) {
+    if (mode === 'whole') {
+      if (item.overflow || (wholeBytes += Buffer.byteLength(item.text) + 1) > maxBytes) {
+        yield { kind: 'error', location: locate(input, wholeStart), message: `document larger than ${formatBytes(maxBytes)} (${option}): refused` };
+        return;
+      }
+      lines.push(item.text);
+      continue;
+    }
+    if (item.overflow) {
+      yield { kind: 'error', location: locate(input, item.lineNo), message: `line longer than ${formatBytes(maxBytes)} (${option}): skipped` };
+      mode = 'lines';
+      continue;
+    }
+    const text = item.text.trim();
+    if (text === '') continue;
+    if (mode === 'undecided') {
+      if (opensDocument(text)) {
+        mode = 'whole';
+        wholeStart = item.lineNo;
+        wholeBytes = Buffer.byteLength(item.text) + 1;
+        lines.push(item.text);
+        continue;
+      }
+      mode = 'lines';
+    }
+    yield { kind: 'text', text: item.text, line: item.lineNo };
+  }
+  if (mode === 'whole') yield { kind: 'text', text: lines.join('\n'), line: wholeStart };
+}
+
 function decodeLine(buf: Buffer, first: boolean): string {
   let text = buf.toString('utf8');
   if (text.endsWith('\r')) text = text.slice(0, -1);

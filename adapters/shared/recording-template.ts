@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { z } from 'zod';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
 
 /**
@@ -16,6 +17,22 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** The placeholder names used in a template, in order. */
 export function placeholdersOf(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
+}
+
+/**
+ * The `recordingTemplate` option of a CSV adapter: optional, described, and refused at configuration time when
+ * `templateProblem` finds one (`allowed`: the placeholder names the adapter knows; all names when the columns
+ * are only known from the file).
+ */
+export function recordingTemplateOption(description: string, allowed?: ReadonlySet<string>) {
+  return z
+    .string()
+    .optional()
+    .describe(description)
+    .superRefine((t, ctx) => {
+      const problem = t === undefined ? undefined : templateProblem(t, allowed);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 }
 
 /**

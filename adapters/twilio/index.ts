@@ -8,7 +8,7 @@ import {
   mediaType,
   parseJsonLocated,
   readAllBounded,
-  readLines,
+  linesOrDocument,
 } from '../shared/input.js';
 import { mergeByRootLeg } from '../shared/merge-root-leg.js';
 import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
@@ -66,41 +66,16 @@ async function* parseTwilio(input: AdapterInput, options: TwilioOptions): AsyncG
 
   // Files: each non-empty line is a form body or a JSON object, unless the file is one JSON document
   // spread over lines (pretty-printed object or array), which the first line tells.
-  let mode: 'undecided' | 'lines' | 'whole' = 'undecided';
-  const lines: string[] = [];
-  let wholeStart = input.firstLine ?? 1;
-  let wholeBytes = 0;
-  for await (const item of readLines(input.stream, max, input.firstLine ?? 1)) {
-    if (mode === 'whole') {
-      if (item.overflow || (wholeBytes += Buffer.byteLength(item.text) + 1) > max) {
-        yield { kind: 'error', location: locate(input, wholeStart), message: `document larger than ${formatBytes(max)} (maxDocumentBytes): refused` };
-        return;
-      }
-      lines.push(item.text);
-      continue;
-    }
-    if (item.overflow) {
-      yield { kind: 'error', location: locate(input, item.lineNo), message: `line longer than ${formatBytes(max)} (maxDocumentBytes): skipped` };
-      mode = 'lines';
+  const opensDocument = (text: string) => (text.startsWith('{') || text.startsWith('[')) && !(text.startsWith('{') && parseJsonLocated(text).ok);
+  for await (const item of linesOrDocument(input, max, 'maxDocumentBytes', opensDocument)) {
+    if (item.kind === 'error') {
+      yield item;
       continue;
     }
     const text = item.text.trim();
-    if (text === '') continue;
-    if (mode === 'undecided') {
-      const opensJson = text.startsWith('{') || text.startsWith('[');
-      if (opensJson && !(text.startsWith('{') && parseJsonLocated(text).ok)) {
-        mode = 'whole';
-        wholeStart = item.lineNo;
-        wholeBytes = Buffer.byteLength(item.text) + 1;
-        lines.push(item.text);
-        continue;
-      }
-      mode = 'lines';
-    }
-    if (text.startsWith('{') || text.startsWith('[')) yield* jsonItems(text, input, item.lineNo, options);
-    else yield* formItems(text, locate(input, item.lineNo), options);
+    if (text.startsWith('{') || text.startsWith('[')) yield* jsonItems(text, input, item.line, options);
+    else yield* formItems(text, locate(input, item.line), options);
   }
-  if (mode === 'whole') yield* jsonItems(lines.join('\n'), input, wholeStart, options);
 }
 
 function* formItems(body: string, location: string, options: TwilioOptions): Generator<ParseItem> {

@@ -9,6 +9,7 @@ import type { ConversationRecord } from './conversations.js';
 import { defaultSeed, type Seed } from './seed.js';
 import { EmulatorState } from './state.js';
 import { type WebhookDelivery, WebhookDispatcher } from './webhooks.js';
+import { seededRandom } from './seeded-random.js';
 
 export type EmulatorOptions = NonNullable<EmulatorConfigInput> & {
   logger?: Logger;
@@ -27,18 +28,6 @@ export interface EmulatorHandle {
   registerWebhook(target: EmulatorWebhook): void;
   deliveries(): WebhookDelivery[];
   close(): Promise<void>;
-}
-
-/** Mulberry32: a tiny seeded generator, so a run with `randomSeed` rolls the same faults. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

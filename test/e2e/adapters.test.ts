@@ -8,21 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import {
-  BridgeProcess,
-  bridgeConfig,
-  cliStatus,
-  dropFile,
-  EmulatorProcess,
-  freePort,
-  nonZero,
-  REPO,
-  type RecordingServer,
-  startRecordingServer,
-  tempDir,
-  waitUntil,
-  writeConfig,
-} from './support.js';
+import { BridgeScene, cliStatus, dropFile, nonZero, REPO, waitUntil } from './support.js';
 
 const fixture = (adapter: string, file: string) => readFileSync(path.join(REPO, 'test/fixtures', adapter, file), 'utf8');
 
@@ -43,88 +29,71 @@ const allExpected = Object.values(expected).flat().sort();
 /** asterisk unanswered.csv: 4 unanswered calls; cucm basic-calls.csv: one internal call. */
 const expectedSkipped = 5;
 
-const tmp = tempDir('callbridge-e2e-adapters-');
-let emulator: EmulatorProcess | null = null;
-let bridge: BridgeProcess | null = null;
-let recordings: RecordingServer | null = null;
+const scene = new BridgeScene('callbridge-e2e-adapters-');
 
-afterAll(async () => {
-  await bridge?.cli.stop(3_000);
-  await emulator?.cli.stop(3_000);
-  await recordings?.close();
-  tmp.cleanup();
-});
+afterAll(() => scene.stop());
 
 describe('e2e: drop folders and hooks of several adapters', () => {
   it('every recorded call ends confirmed, created exactly once at the emulator, under the id the emulator gave', async () => {
-    recordings = await startRecordingServer();
-    const rec = recordings.url;
-    emulator = await EmulatorProcess.start();
-    await emulator.faults({ appearDelayMs: 300, ratePerSecond: 200 });
-
-    const spool = (name: string) => path.join(tmp.dir, 'spool', name);
+    const spool = (name: string) => path.join(scene.spool, name);
     for (const name of ['asterisk', 'cucm', 'twilio']) mkdirSync(spool(name), { recursive: true });
     const hookToken = randomBytes(16).toString('hex');
-    const webhookSecret = randomBytes(16).toString('hex');
-    const port = await freePort();
     const drop = { type: 'drop', stableMs: 200, rescanMs: 1_000 };
-    const configFile = writeConfig(
-      path.join(tmp.dir, 'callbridge.yaml'),
-      bridgeConfig({
-        dataDir: path.join(tmp.dir, 'data'),
-        port,
-        roots: [path.join(REPO, 'test/fixtures/freeswitch-json/recordings')],
-        sources: [
-          {
-            ...drop,
-            id: 'asterisk',
-            adapter: 'asterisk-csv',
-            path: spool('asterisk'),
-            options: { columns: 'auto', userfieldIsRecording: true, recordingTemplate: `${rec}/asterisk/{yyyy}/{mm}/{dd}/{linkedid}.wav` },
+    await scene.start({
+      faults: { appearDelayMs: 300, ratePerSecond: 200 },
+      roots: [path.join(REPO, 'test/fixtures/freeswitch-json/recordings')],
+      sources: (rec) => [
+        {
+          ...drop,
+          id: 'asterisk',
+          adapter: 'asterisk-csv',
+          path: spool('asterisk'),
+          options: { columns: 'auto', userfieldIsRecording: true, recordingTemplate: `${rec}/asterisk/{yyyy}/{mm}/{dd}/{linkedid}.wav` },
+        },
+        {
+          ...drop,
+          id: 'cucm',
+          adapter: 'cucm',
+          path: spool('cucm'),
+          options: {
+            recordingTemplate: `${rec}/cucm/{yyyy}/{mm}/{dd}/{globalCallID_callManagerId}-{globalCallID_callId}.wav`,
+            channel: 'device',
+            skipDevices: ['^REC_SIP_TRUNK$'],
           },
-          {
-            ...drop,
-            id: 'cucm',
-            adapter: 'cucm',
-            path: spool('cucm'),
-            options: {
-              recordingTemplate: `${rec}/cucm/{yyyy}/{mm}/{dd}/{globalCallID_callManagerId}-{globalCallID_callId}.wav`,
-              channel: 'device',
-              skipDevices: ['^REC_SIP_TRUNK$'],
+        },
+        {
+          ...drop,
+          id: 'twilio',
+          adapter: 'twilio',
+          path: spool('twilio'),
+          // One callback per line or file: legs are stashed and a call assembled once quiet.
+          groupQuietMs: 300,
+          flushEveryMs: 200,
+          options: { recordingExtension: 'mp3', ownerRule: 'own-numbers', ownNumbers: ['+46850001000', '+46850001001', '+46850001009', 'client:anna'] },
+        },
+        {
+          id: 'freeswitch',
+          type: 'hook',
+          adapter: 'freeswitch-json',
+          auth: { type: 'bearer', token: hookToken },
+          groupQuietMs: 300,
+          flushEveryMs: 200,
+          options: {
+            decodeValues: true,
+            directionVariable: 'call_direction',
+            recording: {
+              variables: ['recording_url', 'recording_file', '${record_path}/${record_name}'],
+              fromApplications: true,
+              pathMap: [{ from: '/var/lib/freeswitch/recordings', to: '.' }],
             },
           },
-          {
-            ...drop,
-            id: 'twilio',
-            adapter: 'twilio',
-            path: spool('twilio'),
-            // One callback per line or file: legs are stashed and a call assembled once quiet.
-            groupQuietMs: 300,
-            flushEveryMs: 200,
-            options: { recordingExtension: 'mp3', ownerRule: 'own-numbers', ownNumbers: ['+46850001000', '+46850001001', '+46850001009', 'client:anna'] },
-          },
-          {
-            id: 'freeswitch',
-            type: 'hook',
-            adapter: 'freeswitch-json',
-            auth: { type: 'bearer', token: hookToken },
-            groupQuietMs: 300,
-            flushEveryMs: 200,
-            options: {
-              decodeValues: true,
-              directionVariable: 'call_direction',
-              recording: {
-                variables: ['recording_url', 'recording_file', '${record_path}/${record_name}'],
-                fromApplications: true,
-                pathMap: [{ from: '/var/lib/freeswitch/recordings', to: '.' }],
-              },
-            },
-          },
-        ],
-      }),
-    );
-    bridge = await BridgeProcess.start({ configFile, port, emulator, webhookSecret });
-    await emulator.registerWebhook(`${bridge.url}/webhooks/dstny/${webhookSecret}`);
+        },
+      ],
+    });
+    const bridge = scene.bridge;
+    const emulator = scene.emulator;
+    const recordings = scene.recordings;
+    const rec = recordings.url;
 
     // FreeSWITCH posts: without the token → 401; with it → 200 once the legs are in the ledger.
     const unauthorized = await bridge.postHook('freeswitch', fixture('freeswitch-json', 'inbound-answered.form'), {
@@ -194,11 +163,11 @@ describe('e2e: drop folders and hooks of several adapters', () => {
 
     // A clean stop, then the offline view from the ledger (callbridge status --json) says the same.
     expect(await bridge.cli.stop()).toEqual({ code: 0, signal: null });
-    const offline = await cliStatus(configFile);
+    const offline = await cliStatus(scene.configFile);
     expect(nonZero(offline.ledger.counts)).toEqual({ confirmed: allExpected.length, skipped: expectedSkipped });
 
     // The ledger holds, per call, the conversation id the emulator created.
-    const ledger = await openSqliteLedger(path.join(tmp.dir, 'data', 'callbridge.sqlite'));
+    const ledger = await openSqliteLedger(scene.ledgerFile);
     try {
       const rows = await ledger.query({ states: ['confirmed'] });
       const listed = await emulator.conversations();

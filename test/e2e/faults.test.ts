@@ -4,76 +4,34 @@
  * Every call must still end confirmed, created exactly once: the ambiguous failures become `verify` rows that
  * the reconciler looks up before anything is sent again.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import {
-  asteriskCalls,
-  asteriskDropSource,
-  BridgeProcess,
-  bridgeConfig,
-  dropFile,
-  EmulatorProcess,
-  freePort,
-  nonZero,
-  type RecordingServer,
-  startRecordingServer,
-  tempDir,
-  waitUntil,
-  writeConfig,
-} from './support.js';
+import { BridgeScene, nonZero, waitUntil } from './support.js';
 
 const CALLS = 100;
 
-const tmp = tempDir('callbridge-e2e-faults-');
-let emulator: EmulatorProcess | null = null;
-let bridge: BridgeProcess | null = null;
-let recordings: RecordingServer | null = null;
+const scene = new BridgeScene('callbridge-e2e-faults-');
 
-afterAll(async () => {
-  await bridge?.cli.stop(3_000);
-  await emulator?.cli.stop(3_000);
-  await recordings?.close();
-  tmp.cleanup();
-});
+afterAll(() => scene.stop());
 
 describe('e2e: 5xx, timeouts, lost answers and a 429 storm', () => {
   it('every call still ends confirmed, exactly once at the emulator; none lost', async () => {
-    recordings = await startRecordingServer();
-    emulator = await EmulatorProcess.start();
-    await emulator.faults({ appearDelayMs: 300, ratePerSecond: 500, errorRate: 0.1, timeoutRate: 0.1, lostResponseRate: 0.1 });
-
-    const spool = path.join(tmp.dir, 'spool');
-    mkdirSync(spool, { recursive: true });
-    const webhookSecret = randomBytes(16).toString('hex');
-    const port = await freePort();
-    const configFile = writeConfig(
-      path.join(tmp.dir, 'callbridge.yaml'),
-      bridgeConfig({
-        dataDir: path.join(tmp.dir, 'data'),
-        port,
-        sources: [asteriskDropSource('asterisk', spool)],
-        overrides: {
-          dstny: { timeoutMs: 1_000 },
-          // A call left in doubt is sent again only if it is still not listed 1.8 s later (it appears after 0.3 s).
-          reconcile: { verifyWaitMinutes: 0.03 },
-        },
-      }),
-    );
-    bridge = await BridgeProcess.start({ configFile, port, emulator, webhookSecret });
-    await emulator.registerWebhook(`${bridge.url}/webhooks/dstny/${webhookSecret}`);
-
-    const { csv, ids } = asteriskCalls({ count: CALLS, prefix: 'faults', recordingBase: recordings.url });
-    dropFile(spool, 'Master.csv', csv);
+    await scene.start({
+      faults: { appearDelayMs: 300, ratePerSecond: 500, errorRate: 0.1, timeoutRate: 0.1, lostResponseRate: 0.1 },
+      overrides: {
+        dstny: { timeoutMs: 1_000 },
+        // A call left in doubt is sent again only if it is still not listed 1.8 s later (it appears after 0.3 s).
+        reconcile: { verifyWaitMinutes: 0.03 },
+      },
+    });
+    const { ids } = scene.dropCalls('Master.csv', { count: CALLS, prefix: 'faults' });
 
     // A 429 storm once a third of the calls were created: everything is refused for 2.5 s.
-    const emu = emulator;
+    const emu = scene.emulator;
     await waitUntil(async () => (await emu.stats()).conversations.accepted >= CALLS / 3, { timeoutMs: 30_000, what: 'a third of the calls created' });
     await emu.faults({ storm429Ms: 2_500 });
 
-    const b = bridge;
+    const b = scene.bridge;
     const final = await waitUntil(
       async () => {
         const s = await b.status();
@@ -105,7 +63,7 @@ describe('e2e: 5xx, timeouts, lost answers and a 429 storm', () => {
     expect(stats.responses.rateLimited).toBeLessThanOrEqual(8);
 
     expect(await b.cli.stop()).toEqual({ code: 0, signal: null });
-    const ledger = await openSqliteLedger(path.join(tmp.dir, 'data', 'callbridge.sqlite'));
+    const ledger = await openSqliteLedger(scene.ledgerFile);
     try {
       const listed = new Map((await emu.conversations()).map((c) => [c.external_id, c.id]));
       const rows = await ledger.query({});

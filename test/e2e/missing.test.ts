@@ -3,70 +3,28 @@
  * A call whose first creation was dropped becomes `missing`, is resubmitted once and then confirmed; a call
  * dropped both times is reported `missing` after its resubmission and never sent a third time.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import {
-  asteriskCalls,
-  asteriskDropSource,
-  BridgeProcess,
-  bridgeConfig,
-  dropFile,
-  EmulatorProcess,
-  freePort,
-  nonZero,
-  type RecordingServer,
-  sleep,
-  startRecordingServer,
-  tempDir,
-  waitUntil,
-  writeConfig,
-} from './support.js';
+import { BridgeScene, nonZero, sleep, waitUntil } from './support.js';
 
-const tmp = tempDir('callbridge-e2e-missing-');
-let emulator: EmulatorProcess | null = null;
-let bridge: BridgeProcess | null = null;
-let recordings: RecordingServer | null = null;
+const scene = new BridgeScene('callbridge-e2e-missing-');
 
-afterAll(async () => {
-  await bridge?.cli.stop(3_000);
-  await emulator?.cli.stop(3_000);
-  await recordings?.close();
-  tmp.cleanup();
-});
+afterAll(() => scene.stop());
 
 describe('e2e: accepted but never appears', () => {
   it('a dropped call becomes missing, is resubmitted once and confirmed; dropped twice, it is reported missing', async () => {
-    recordings = await startRecordingServer();
-    emulator = await EmulatorProcess.start();
-    const emu = emulator;
-    await emu.faults({ appearDelayMs: 300, ratePerSecond: 500, dropRate: 1 });
-
-    const spool = path.join(tmp.dir, 'spool');
-    mkdirSync(spool, { recursive: true });
-    const webhookSecret = randomBytes(16).toString('hex');
-    const port = await freePort();
-    const configFile = writeConfig(
-      path.join(tmp.dir, 'callbridge.yaml'),
-      bridgeConfig({
-        dataDir: path.join(tmp.dir, 'data'),
-        port,
-        sources: [asteriskDropSource('asterisk', spool)],
-        // Missing 2.4 s after submission (the emulator shows a conversation 0.3 s after creating it).
-        overrides: { reconcile: { graceMinutes: 0.01, deadlineMinutes: 0.04, resubmitMissing: true } },
-      }),
-    );
-    bridge = await BridgeProcess.start({ configFile, port, emulator, webhookSecret });
-    const b = bridge;
-    await emu.registerWebhook(`${b.url}/webhooks/dstny/${webhookSecret}`);
+    await scene.start({
+      faults: { appearDelayMs: 300, ratePerSecond: 500, dropRate: 1 },
+      // Missing 2.4 s after submission (the emulator shows a conversation 0.3 s after creating it).
+      overrides: { reconcile: { graceMinutes: 0.01, deadlineMinutes: 0.04, resubmitMissing: true } },
+    });
+    const emu = scene.emulator;
+    const b = scene.bridge;
     const diagnose = async () => `${JSON.stringify(nonZero((await b.status()).ledger.counts))}\n${b.cli.tail(30)}`;
     const creations = async (id: string) => emu.conversations(id);
 
     // Calls "never": dropped on their first and on their second submission.
-    const never = asteriskCalls({ count: 2, prefix: 'never', recordingBase: recordings.url });
-    dropFile(spool, 'never.csv', never.csv);
+    const never = scene.dropCalls('never.csv', { count: 2, prefix: 'never' });
     await waitUntil(async () => (await Promise.all(never.ids.map(creations))).every((list) => list.length === 2), {
       timeoutMs: 30_000,
       what: 'the "never" calls submitted a second time',
@@ -74,8 +32,7 @@ describe('e2e: accepted but never appears', () => {
     });
 
     // Calls "late": dropped on their first submission only.
-    const late = asteriskCalls({ count: 2, prefix: 'late', recordingBase: recordings.url, from: 2 });
-    dropFile(spool, 'late.csv', late.csv);
+    const late = scene.dropCalls('late.csv', { count: 2, prefix: 'late', from: 2 });
     await waitUntil(async () => (await Promise.all(late.ids.map(creations))).every((list) => list.length === 1), {
       timeoutMs: 20_000,
       what: 'the "late" calls submitted once',
@@ -102,7 +59,7 @@ describe('e2e: accepted but never appears', () => {
     expect(stats.conversations).toMatchObject({ accepted: 8, live: 2, dropped: 6, duplicates: 0 });
 
     expect(await b.cli.stop()).toEqual({ code: 0, signal: null });
-    const ledger = await openSqliteLedger(path.join(tmp.dir, 'data', 'callbridge.sqlite'));
+    const ledger = await openSqliteLedger(scene.ledgerFile);
     try {
       for (const id of never.ids) {
         const row = await ledger.get(id);

@@ -493,3 +493,101 @@ export function asteriskCalls(opts: { count: number; prefix: string; recordingBa
 export function asteriskDropSource(id: string, folder: string): Record<string, unknown> {
   return { id, type: 'drop', adapter: 'asterisk-csv', path: folder, stableMs: 200, rescanMs: 1_000, options: { userfieldIsRecording: true } };
 }
+
+/**
+ * The usual end-to-end set-up: a recording server, the emulator with `faults`, and a bridge configured against
+ * them (`<dir>/callbridge.yaml`, ledger in `<dir>/data`) whose sources read below `<dir>/spool` (by default one
+ * Asterisk drop folder there), its `conversation_created` webhook registered at the emulator unless
+ * `webhooks: false`. `stop()` stops every process it started and removes the folder; a set-up that fails
+ * half-way stops what it had started.
+ */
+export class BridgeScene {
+  readonly spool: string;
+  readonly dataDir: string;
+  readonly configFile: string;
+  readonly webhookSecret = randomBytes(16).toString('hex');
+  private recordingServer: RecordingServer | null = null;
+  private emulatorProcess: EmulatorProcess | null = null;
+  /** Every bridge started, in order; `bridge` is the latest. */
+  readonly bridges: BridgeProcess[] = [];
+  private port = 0;
+  private readonly tmp: { dir: string; cleanup: () => void };
+
+  constructor(tmpPrefix: string) {
+    this.tmp = tempDir(tmpPrefix);
+    this.spool = path.join(this.tmp.dir, 'spool');
+    this.dataDir = path.join(this.tmp.dir, 'data');
+    this.configFile = path.join(this.tmp.dir, 'callbridge.yaml');
+  }
+
+  get bridge(): BridgeProcess {
+    const latest = this.bridges[this.bridges.length - 1];
+    if (!latest) throw new Error('no bridge started');
+    return latest;
+  }
+
+  get emulator(): EmulatorProcess {
+    if (!this.emulatorProcess) throw new Error('no emulator started');
+    return this.emulatorProcess;
+  }
+
+  get recordings(): RecordingServer {
+    if (!this.recordingServer) throw new Error('no recording server started');
+    return this.recordingServer;
+  }
+
+  /** The ledger file the bridges write. */
+  get ledgerFile(): string {
+    return path.join(this.dataDir, 'callbridge.sqlite');
+  }
+
+  async start(opts: {
+    faults: EmulatorFaultsPatch;
+    overrides?: Record<string, Record<string, unknown>>;
+    /** Fields over the default Asterisk drop source's (e.g. stableMs). */
+    source?: Record<string, unknown>;
+    /** Instead of the default source: the sources (below `spool`), given the recording server's URL. */
+    sources?: (recordingsUrl: string) => unknown[];
+    /** recordings.roots of the bridge. */
+    roots?: string[];
+    webhooks?: boolean;
+    bridgeName?: string;
+  }): Promise<this> {
+    try {
+      this.recordingServer = await startRecordingServer();
+      this.emulatorProcess = await EmulatorProcess.start();
+      await this.emulatorProcess.faults(opts.faults);
+      mkdirSync(this.spool, { recursive: true });
+      this.port = await freePort();
+      const sources = opts.sources?.(this.recordings.url) ?? [{ ...asteriskDropSource('asterisk', this.spool), ...opts.source }];
+      writeConfig(this.configFile, bridgeConfig({ dataDir: this.dataDir, port: this.port, sources, roots: opts.roots ?? [], overrides: opts.overrides ?? {} }));
+      const bridge = await this.startBridge(opts.bridgeName);
+      if (opts.webhooks !== false) await this.emulatorProcess.registerWebhook(`${bridge.url}/webhooks/dstny/${this.webhookSecret}`);
+      return this;
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** Another bridge on the same configuration and data folder (after the previous one stopped or was killed). */
+  async startBridge(name?: string): Promise<BridgeProcess> {
+    const bridge = await BridgeProcess.start({ configFile: this.configFile, port: this.port, emulator: this.emulator, webhookSecret: this.webhookSecret, ...(name ? { name } : {}) });
+    this.bridges.push(bridge);
+    return bridge;
+  }
+
+  /** `count` generated calls dropped into the spool as NAME, recordings on this scene's server. */
+  dropCalls(name: string, opts: { count: number; prefix: string; from?: number; spacingMs?: number }): { csv: string; ids: string[] } {
+    const calls = asteriskCalls({ ...opts, recordingBase: this.recordings.url });
+    dropFile(this.spool, name, calls.csv);
+    return calls;
+  }
+
+  async stop(bridgeTimeoutMs = 3_000): Promise<void> {
+    for (const bridge of this.bridges) await bridge.cli.stop(bridgeTimeoutMs);
+    await this.emulatorProcess?.cli.stop(3_000);
+    await this.recordingServer?.close();
+    this.tmp.cleanup();
+  }
+}
