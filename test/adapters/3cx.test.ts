@@ -5,8 +5,8 @@ import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_FIELDS } from '../../adapters/3cx/fields.js';
 import adapter, { parseTimeSpan, threeCxOptionsSchema } from '../../adapters/3cx/index.js';
 import { parseChain } from '../../adapters/3cx/parties.js';
-import type { ParseItem } from '../../adapters/types.js';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
+import { type Parsed, parseSummary } from './support.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/3cx/', import.meta.url));
 
@@ -18,22 +18,8 @@ const FIXTURE_OPTIONS = {
   recordingTemplate: 'https://recordings.example.se/3cx/{owner}/{yyyy}{mm}{dd}-{callid}.wav',
 } as const;
 
-interface Parsed {
-  items: ParseItem[];
-  calls: CallRecord[];
-  errors: Array<{ location: string; message: string }>;
-}
-
-async function collect(stream: Readable, name: string, options: object = FIXTURE_OPTIONS): Promise<Parsed> {
-  const items: ParseItem[] = [];
-  for await (const item of adapter.parse({ name, stream }, threeCxOptionsSchema.parse(options))) items.push(item);
-  const groups = new Map<string, CallRecord[]>();
-  for (const item of items) if (item.kind === 'leg') groups.set(item.groupKey, [...(groups.get(item.groupKey) ?? []), item.leg]);
-  return {
-    items,
-    calls: [...groups.values()].map((legs) => adapter.merge(legs)),
-    errors: items.flatMap((i) => (i.kind === 'error' ? [{ location: i.location, message: i.message }] : [])),
-  };
+function collect(stream: Readable, name: string, options: object = FIXTURE_OPTIONS): Promise<Parsed> {
+  return parseSummary(adapter, { name, stream }, threeCxOptionsSchema.parse(options));
 }
 
 const fixture = (file: string, options?: object) => collect(createReadStream(FIXTURES + file), file, options);

@@ -6,8 +6,8 @@ import adapter, { asteriskCsvOptionsSchema, parseCallerId } from '../../adapters
 import { type AsteriskColumn, autoLayout, rowOf } from '../../adapters/asterisk-csv/columns.js';
 import { mergeLegs } from '../../adapters/shared/merge-legs.js';
 import { renderRecording } from '../../adapters/shared/recording-template.js';
-import type { ParseItem } from '../../adapters/types.js';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
+import { type Parsed, parseSummary } from './support.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/asterisk-csv/', import.meta.url));
 
@@ -18,23 +18,9 @@ const FIXTURE_OPTIONS = {
   recordingTemplate: 'https://recordings.example.se/asterisk/{yyyy}/{mm}/{dd}/{linkedid}.wav',
 } as const;
 
-interface Parsed {
-  items: ParseItem[];
-  calls: CallRecord[];
-  errors: Array<{ location: string; message: string }>;
-}
-
-async function collect(stream: Readable, name: string, options: object = FIXTURE_OPTIONS, firstLine?: number): Promise<Parsed> {
-  const items: ParseItem[] = [];
+function collect(stream: Readable, name: string, options: object = FIXTURE_OPTIONS, firstLine?: number): Promise<Parsed> {
   const input = firstLine === undefined ? { name, stream } : { name, stream, firstLine };
-  for await (const item of adapter.parse(input, asteriskCsvOptionsSchema.parse(options))) items.push(item);
-  const groups = new Map<string, CallRecord[]>();
-  for (const item of items) if (item.kind === 'leg') groups.set(item.groupKey, [...(groups.get(item.groupKey) ?? []), item.leg]);
-  return {
-    items,
-    calls: [...groups.values()].map((legs) => adapter.merge(legs)),
-    errors: items.flatMap((i) => (i.kind === 'error' ? [{ location: i.location, message: i.message }] : [])),
-  };
+  return parseSummary(adapter, input, asteriskCsvOptionsSchema.parse(options));
 }
 
 const fixture = (file: string, options?: object) => collect(createReadStream(FIXTURES + file), file, options);

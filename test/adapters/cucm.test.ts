@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { cucmOutcome } from '../../adapters/cucm/causes.js';
 import adapter, { cleanNumber, cucmOptionsSchema } from '../../adapters/cucm/index.js';
-import type { ParseItem } from '../../adapters/types.js';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
+import { type Parsed, parseSummary } from './support.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/cucm/', import.meta.url));
 
@@ -16,24 +16,8 @@ const FIXTURE_OPTIONS = {
   skipDevices: ['^REC_SIP_TRUNK$'],
 } as const;
 
-interface Parsed {
-  items: ParseItem[];
-  calls: CallRecord[];
-  errors: Array<{ location: string; message: string }>;
-  skips: Array<{ location: string; reason: string }>;
-}
-
-async function collect(stream: Readable, name: string, options: object = FIXTURE_OPTIONS): Promise<Parsed> {
-  const items: ParseItem[] = [];
-  for await (const item of adapter.parse({ name, stream }, cucmOptionsSchema.parse(options))) items.push(item);
-  const groups = new Map<string, CallRecord[]>();
-  for (const item of items) if (item.kind === 'leg') groups.set(item.groupKey, [...(groups.get(item.groupKey) ?? []), item.leg]);
-  return {
-    items,
-    calls: [...groups.values()].map((legs) => adapter.merge(legs)),
-    errors: items.flatMap((i) => (i.kind === 'error' ? [{ location: i.location, message: i.message }] : [])),
-    skips: items.flatMap((i) => (i.kind === 'skip' ? [{ location: i.location, reason: i.reason }] : [])),
-  };
+function collect(stream: Readable, name: string, options: object = FIXTURE_OPTIONS): Promise<Parsed> {
+  return parseSummary(adapter, { name, stream }, cucmOptionsSchema.parse(options));
 }
 
 const fixture = (file: string, options?: object) => collect(createReadStream(FIXTURES + file), file, options);

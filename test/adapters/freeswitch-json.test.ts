@@ -1,54 +1,24 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { parse as parseYaml } from 'yaml';
 import adapter from '../../adapters/freeswitch-json/index.js';
 import type { AdapterInput, ParseItem } from '../../adapters/types.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import { bodyInput, fileInput, fixtureDir, fixtureSourceOptions, mergedCalls, only, parseItems } from './support.js';
 
-const DIR = path.resolve('test/fixtures/freeswitch-json');
-const fixtureOptions = adapter.configSchema.parse(
-  (parseYaml(readFileSync(path.join(DIR, 'callbridge.yaml'), 'utf8')) as { sources: Array<{ options: unknown }> }).sources[0]?.options,
-);
+const DIR = fixtureDir('freeswitch-json');
+const fixtureOptions = adapter.configSchema.parse(fixtureSourceOptions('freeswitch-json'));
 const defaults = adapter.configSchema.parse({});
 
 type Options = typeof defaults;
 
-async function items(input: AdapterInput, options: Options = fixtureOptions): Promise<ParseItem[]> {
-  const out: ParseItem[] = [];
-  for await (const item of adapter.parse(input, options)) out.push(item);
-  return out;
-}
-
-function file(name: string): AdapterInput {
-  return { name: path.join(DIR, name), stream: createReadStream(path.join(DIR, name)) };
-}
-
-function hook(body: string | Buffer, contentType: string, query?: Record<string, string>): AdapterInput {
-  const input: AdapterInput = { name: 'hook:fs1', stream: Readable.from([Buffer.from(body)]), contentType };
-  if (query) input.query = query;
-  return input;
-}
-
-/** Groups legs by groupKey and merges each group, as the ingestor does. */
-function calls(list: ParseItem[]): Map<string, CallRecord> {
-  const groups = new Map<string, CallRecord[]>();
-  for (const item of list) {
-    if (item.kind !== 'leg') continue;
-    groups.set(item.groupKey, [...(groups.get(item.groupKey) ?? []), item.leg]);
-  }
-  return new Map([...groups].map(([key, legs]) => [key, adapter.merge(legs)]));
-}
+const items = (input: AdapterInput, options: Options = fixtureOptions) => parseItems(adapter, input, options);
+const file = (name: string) => fileInput(DIR, name);
+const hook = (body: string | Buffer, contentType: string, query?: Record<string, string>) => bodyInput('hook:fs1', body, query ? { contentType, query } : { contentType });
+const calls = (list: ParseItem[]) => mergedCalls(adapter, list);
 
 function where(item: ParseItem): string {
   return item.kind === 'leg' ? item.leg.location : item.location;
-}
-
-function only<T>(values: Iterable<T>): T {
-  const list = [...values];
-  expect(list).toHaveLength(1);
-  return list[0] as T;
 }
 
 /** A small mod_json_cdr document for inline cases. */

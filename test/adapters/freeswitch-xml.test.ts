@@ -1,32 +1,18 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { parse as parseYaml } from 'yaml';
 import adapter from '../../adapters/freeswitch-xml/index.js';
 import type { AdapterInput, ParseItem } from '../../adapters/types.js';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
+import { bodyInput, fileInput, fixtureDir, fixtureSourceOptions, parseItems } from './support.js';
 
-const DIR = path.resolve('test/fixtures/freeswitch-xml');
-const options = adapter.configSchema.parse(
-  (parseYaml(readFileSync(path.join(DIR, 'callbridge.yaml'), 'utf8')) as { sources: Array<{ options: unknown }> }).sources[0]?.options,
-);
+const DIR = fixtureDir('freeswitch-xml');
+const options = adapter.configSchema.parse(fixtureSourceOptions('freeswitch-xml'));
 
-async function items(input: AdapterInput): Promise<ParseItem[]> {
-  const out: ParseItem[] = [];
-  for await (const item of adapter.parse(input, options)) out.push(item);
-  return out;
-}
-
-function file(name: string): AdapterInput {
-  return { name: path.join(DIR, name), stream: createReadStream(path.join(DIR, name)) };
-}
-
-function hook(body: string | Buffer, contentType: string, query?: Record<string, string>): AdapterInput {
-  const input: AdapterInput = { name: 'hook:fsxml', stream: Readable.from([Buffer.from(body)]), contentType };
-  if (query) input.query = query;
-  return input;
-}
+const items = (input: AdapterInput): Promise<ParseItem[]> => parseItems(adapter, input, options);
+const file = (name: string) => fileInput(DIR, name);
+const hook = (body: string | Buffer, contentType: string, query?: Record<string, string>) => bodyInput('hook:fsxml', body, query ? { contentType, query } : { contentType });
 
 async function leg(input: AdapterInput): Promise<{ groupKey: string; leg: CallRecord }> {
   const list = await items(input);

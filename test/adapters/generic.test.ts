@@ -1,41 +1,19 @@
-import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { parse as parseYaml } from 'yaml';
 import adapter from '../../adapters/generic/index.js';
 import type { AdapterInput, ParseItem } from '../../adapters/types.js';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
+import { bodyInput, fileInput, fixtureDir, fixtureSourceOptions, mergedCalls, parseItems } from './support.js';
 
-const DIR = path.resolve('test/fixtures/generic');
-const rawFixtureOptions = (parseYaml(readFileSync(path.join(DIR, 'callbridge.yaml'), 'utf8')) as { sources: Array<{ options: Record<string, unknown> }> })
-  .sources[0]?.options as Record<string, unknown>;
+const DIR = fixtureDir('generic');
+const rawFixtureOptions = fixtureSourceOptions('generic');
 const fixtureOptions = adapter.configSchema.parse(rawFixtureOptions);
 type Options = typeof fixtureOptions;
 
-async function items(input: AdapterInput, options: Options = fixtureOptions): Promise<ParseItem[]> {
-  const out: ParseItem[] = [];
-  for await (const item of adapter.parse(input, options)) out.push(item);
-  return out;
-}
-
-function file(name: string): AdapterInput {
-  return { name: path.join(DIR, name), stream: createReadStream(path.join(DIR, name)) };
-}
-
-function text(name: string, body: string | Buffer, firstLine?: number): AdapterInput {
-  const input: AdapterInput = { name, stream: Readable.from([Buffer.from(body)]) };
-  if (firstLine !== undefined) input.firstLine = firstLine;
-  return input;
-}
-
-function calls(list: ParseItem[]): Map<string, CallRecord> {
-  const groups = new Map<string, CallRecord[]>();
-  for (const item of list) {
-    if (item.kind === 'leg') groups.set(item.groupKey, [...(groups.get(item.groupKey) ?? []), item.leg]);
-  }
-  return new Map([...groups].map(([key, legs]) => [key, adapter.merge(legs)]));
-}
+const items = (input: AdapterInput, options: Options = fixtureOptions) => parseItems(adapter, input, options);
+const file = (name: string) => fileInput(DIR, name);
+const text = (name: string, body: string | Buffer, firstLine?: number) => bodyInput(name, body, firstLine === undefined ? {} : { firstLine });
+const calls = (list: ParseItem[]) => mergedCalls(adapter, list);
 
 function errors(list: ParseItem[]): Array<[string, string]> {
   return list.flatMap((i) => (i.kind === 'error' ? [[i.location, i.message] as [string, string]] : []));

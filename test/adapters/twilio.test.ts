@@ -1,46 +1,20 @@
-import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { parse as parseYaml } from 'yaml';
 import adapter from '../../adapters/twilio/index.js';
 import type { AdapterInput, ParseItem } from '../../adapters/types.js';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
+import { bodyInput, fileInput, fixtureDir, fixtureSourceOptions, mergedCalls, only, parseItems } from './support.js';
 
-const DIR = path.resolve('test/fixtures/twilio');
-const fixtureOptions = adapter.configSchema.parse(
-  (parseYaml(readFileSync(path.join(DIR, 'callbridge.yaml'), 'utf8')) as { sources: Array<{ options: unknown }> }).sources[0]?.options,
-);
+const DIR = fixtureDir('twilio');
+const fixtureOptions = adapter.configSchema.parse(fixtureSourceOptions('twilio'));
 const defaults = adapter.configSchema.parse({});
 type Options = typeof defaults;
 
-async function items(input: AdapterInput, options: Options = fixtureOptions): Promise<ParseItem[]> {
-  const out: ParseItem[] = [];
-  for await (const item of adapter.parse(input, options)) out.push(item);
-  return out;
-}
-
-function file(name: string): AdapterInput {
-  return { name: path.join(DIR, name), stream: createReadStream(path.join(DIR, name)) };
-}
-
-function hook(body: string, contentType = 'application/x-www-form-urlencoded'): AdapterInput {
-  return { name: 'hook:twilio', stream: Readable.from([Buffer.from(body)]), contentType };
-}
-
-function calls(list: ParseItem[]): Map<string, CallRecord> {
-  const groups = new Map<string, CallRecord[]>();
-  for (const item of list) {
-    if (item.kind === 'leg') groups.set(item.groupKey, [...(groups.get(item.groupKey) ?? []), item.leg]);
-  }
-  return new Map([...groups].map(([key, legs]) => [key, adapter.merge(legs)]));
-}
-
-function only<T>(values: Iterable<T>): T {
-  const list = [...values];
-  expect(list).toHaveLength(1);
-  return list[0] as T;
-}
+const items = (input: AdapterInput, options: Options = fixtureOptions) => parseItems(adapter, input, options);
+const file = (name: string) => fileInput(DIR, name);
+const hook = (body: string, contentType = 'application/x-www-form-urlencoded') => bodyInput('hook:twilio', body, { contentType });
+const calls = (list: ParseItem[]) => mergedCalls(adapter, list);
 
 const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
 const COMPLETED = {
