@@ -64,7 +64,6 @@ export const asteriskCsvOptionsSchema = z.strictObject({
 export type AsteriskCsvOptions = z.infer<typeof asteriskCsvOptionsSchema>;
 
 type Row = Partial<Record<AsteriskColumn, string>>;
-type RowResult = { ok: true; groupKey: string; leg: CallRecord } | { ok: false; message: string };
 
 const OUTCOMES: ReadonlyMap<string, CallRecord['outcome']> = new Map([
   ['ANSWERED', 'answered'],
@@ -116,19 +115,7 @@ function notATime(column: 'start' | 'answer' | 'end', text: string | undefined):
   return `${column}: "${text ?? ''}" is not a time (expected YYYY-MM-DD HH:MM:SS)`;
 }
 
-export function rowToLeg(
-  row: Row,
-  fields: readonly string[],
-  location: string,
-  options: AsteriskCsvOptions,
-  extension?: RegExp,
-  template?: RenderTemplate,
-): RowResult {
-  const item = rowToItem(row, fields, location, options, extension, template);
-  return item.kind === 'leg' ? { ok: true, groupKey: item.groupKey, leg: item.leg } : { ok: false, message: item.message };
-}
-
-/** rowToLeg as the ParseItem the adapter yields (no intermediate result per row). */
+/** One row → the leg it describes, or a located error naming the column that is wrong. */
 function rowToItem(
   row: Row,
   fields: readonly string[],

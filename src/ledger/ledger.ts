@@ -28,8 +28,6 @@ export const rowStates = [
 ] as const;
 export type RowState = (typeof rowStates)[number];
 
-/** States that need no further work from the bridge. */
-export const terminalStates: readonly RowState[] = ['confirmed', 'skipped', 'rejected', 'failed', 'missing'];
 
 export interface LedgerRow {
   externalId: string;
