@@ -28,7 +28,6 @@ export const rowStates = [
 ] as const;
 export type RowState = (typeof rowStates)[number];
 
-
 export interface LedgerRow {
   externalId: string;
   sourceId: string;
