@@ -5,10 +5,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +14,7 @@ import { stringify } from 'yaml';
 import type { EmulatorFaultsPatch, EmulatorStatsSnapshot } from '../../src/emulator/index.js';
 import type { RowState } from '../../src/ledger/ledger.js';
 import { stereoWav } from '../../src/sandbox.js';
+import { listenLoopback } from '../support/loopback.js';
 import type { StatusReport } from '../../src/status/report.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,12 +46,9 @@ export async function waitUntil<T>(
 
 /** A free loopback port (listen on 0, read it, close): the bridge links recordings through its own port, so it must be known up front. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const listening = await listenLoopback(createServer());
+  await listening.close();
+  return Number(new URL(listening.url).port);
 }
 
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
@@ -265,18 +261,7 @@ export async function startRecordingServer(): Promise<RecordingServer> {
     }
   });
   server.keepAliveTimeout = 1_000;
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    fetched,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenLoopback(server)), fetched };
 }
 
 // ---------------------------------------------------------------- bridge

@@ -1,8 +1,7 @@
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { documentedSample } from '../../src/dstny/payload.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { listenLoopback } from '../support/loopback.js';
 
 export interface ApiAnswer {
   status: number;
@@ -56,19 +55,7 @@ export async function startTestServer(
       handler(req, res, body, received.length);
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    server,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenLoopback(server)), server, received };
 }
 
 /** A recording server: 200 with a few bytes for paths ending .wav, 404 otherwise. */

@@ -1,6 +1,5 @@
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './loopback.js';
 
 export interface ReceivedRequest {
   at: number;
@@ -14,11 +13,10 @@ export type Reply = { status: number; body?: unknown; headers?: Record<string, s
 
 /**
  * A real HTTP server on an ephemeral loopback port whose answers a test scripts per request.
- * `hang` never answers (the client times out); hung sockets are destroyed on close.
+ * `hang` never answers (the client times out); hung connections are ended on close.
  */
 export async function startScriptedApi(reply: (req: ReceivedRequest, seen: ReceivedRequest[]) => Reply) {
   const received: ReceivedRequest[] = [];
-  const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -38,21 +36,5 @@ export async function startScriptedApi(reply: (req: ReceivedRequest, seen: Recei
       res.end(r.body === undefined ? '' : JSON.stringify(r.body));
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    posts: () => received.filter((r) => r.method === 'POST'),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-      await once(server, 'close');
-    },
-  };
+  return { ...(await listenLoopback(server)), received, posts: () => received.filter((r) => r.method === 'POST') };
 }
