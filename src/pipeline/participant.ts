@@ -53,41 +53,58 @@ export interface SplitName {
 }
 
 // Legal-form words that end (or, for a few, start) a company name in caller-id data.
-const COMPANY_FORM =
-  /(?:^|[\s,])(?:AB|HB|KB|Aktiebolag|Oy|Oyj|AS|ASA|A\/S|ApS|GmbH|AG|KG|e\.?V\.?|Ltd\.?|Limited|LLC|LLP|L\.?P\.?|Inc\.?|Incorporated|Corp\.?|Corporation|Co\.?|plc|PLC|B\.?V\.?|N\.?V\.?|S\.?A\.?|SAS|SARL|S\.?r\.?l\.?|S\.?p\.?A\.?|Pty|Sp\.? z o\.?o\.?)$/;
+const LEGAL_FORM =
+  '(?:AB|HB|KB|Aktiebolag|Oy|Oyj|AS|ASA|A\\/S|ApS|GmbH|AG|KG|e\\.?V\\.?|Ltd\\.?|Limited|LLC|LLP|L\\.?P\\.?|Inc\\.?|Incorporated|Corp\\.?|Corporation|Co\\.?|plc|PLC|B\\.?V\\.?|N\\.?V\\.?|S\\.?A\\.?|SAS|SARL|S\\.?r\\.?l\\.?|S\\.?p\\.?A\\.?|Pty|Sp\\.? z o\\.?o\\.?)';
+const COMPANY_FORM = new RegExp(`(?:^|[\\s,])${LEGAL_FORM}$`);
+/** Nothing but the legal form ("Inc."): the company's name is before the comma. */
+const COMPANY_FORM_ONLY = new RegExp(`^${LEGAL_FORM}$`);
 
 /**
- * Caller-id name → first/last name, or a company.
- * "Last, First" (or "Last; First") is reversed; "First Rest Of Name" keeps the first word as first name and the rest as
- * last name (so "Anna van der Berg" keeps "van der Berg" together); one word is a first name. A name ending
- * in a legal form ("Nilsson Bygg AB", "Acme Ltd") is a company. A quoted nickname ('Karin "KS" Svensson')
- * and a remark in brackets ("Bo (night line)") are dropped. Placeholders ("Unknown", "anonymous"...), names without a letter (a number shown as name),
- * addresses and a trailing "<1234>" are not names.
+ * Caller-id name → first/last name, or a company, keeping every character of the name (commas, apostrophes,
+ * ampersands, quotes, UTF-8): only the split is decided here, nothing is dropped but a remark in brackets
+ * ("Bo (night line)"), the quotes that wrap the whole name and quotes left unbalanced by an encoding.
+ * - A name ending in a legal form ("Nilsson Bygg AB", `Bygg "Nord" AB`, "Contoso, Inc."), or whose part before a
+ *   comma does ("Acme AB, Support"), is a company.
+ * - "Person, Company" (the part after the comma ends in a legal form and is more than it) is both:
+ *   `Zoë Ström-Lind, "ZSL" Konsult & Co` → Zoë / Ström-Lind / `"ZSL" Konsult & Co`.
+ * - "Last, First" (or "Last; First") is reversed: "O'Brien, Kate" → Kate / O'Brien.
+ * - Otherwise the first word is the first name and the rest the last name ("Anna van der Berg",
+ *   `Karin "KS" Svensson` → Karin / `"KS" Svensson`); one word is a first name.
+ * Placeholders ("Unknown", "anonymous"...), names without a letter (a number shown as name), addresses and a
+ * trailing "<1234>" are not names.
  */
 export function splitCallerName(raw: string | undefined): SplitName {
   if (!raw) return {};
   let name = raw.replace(/<[^>]*>\s*$/, '').trim();
   const wrapped = /^(["'])(.*)\1$/s.exec(name) ?? /^“(.*)”$/s.exec(name);
   if (wrapped) name = (wrapped.length === 3 ? wrapped[2] : wrapped[1]) ?? '';
-  name = name
-    .replace(/"[^"]*"/g, ' ')
-    .replace(/\([^()]*\)/g, ' ')
-    .replace(/["“”]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+  name = name.replace(/\([^()]*\)/g, ' ');
+  // An odd number of quotes is an encoding's leftover, not a quoted nickname.
+  if ((name.match(/"/g)?.length ?? 0) % 2 === 1) name = name.replace(/"/g, '');
+  name = name.replace(/[“”]/g, '').replace(/\s+/g, ' ').trim();
   if (!name || !/\p{L}/u.test(name) || NO_NAME.test(name)) return {};
   // A SIP URI or an email is an address, not a name.
   if (/^(sips?|tel):/i.test(name) || /^[^\s@]+@[^\s@]+$/.test(name)) return {};
-  if (COMPANY_FORM.test(name)) return { company: name.replace(/\s*,\s*$/, '') };
   const comma = name.search(/[,;]/);
+  if (comma > 0) {
+    const before = name.slice(0, comma).trim();
+    const after = name.slice(comma + 1).trim();
+    if (COMPANY_FORM.test(before)) return { company: name };
+    if (after && COMPANY_FORM.test(after) && !COMPANY_FORM_ONLY.test(after)) return { ...splitWords(before), company: after };
+  }
+  if (COMPANY_FORM.test(name)) return { company: name.replace(/\s*,\s*$/, '') };
   if (comma > 0) {
     const last = name.slice(0, comma).trim();
     const first = name.slice(comma + 1).trim();
     if (first && last) return { first, last };
     name = `${first} ${last}`.trim();
   }
-  const words = name.split(' ');
-  const first = words[0] as string;
-  const rest = words.slice(1).join(' ');
-  return rest ? { first, last: rest } : { first };
+  return splitWords(name);
+}
+
+/** The first word as first name, the rest as last name. */
+function splitWords(name: string): SplitName {
+  const space = name.indexOf(' ');
+  if (space < 0) return name ? { first: name } : {};
+  return { first: name.slice(0, space), last: name.slice(space + 1) };
 }

@@ -45,9 +45,10 @@ describe('splitCallerName', () => {
     ["'Bob'", { first: 'Bob' }],
     ['Alice <100>', { first: 'Alice' }],
     ['Smith,', { first: 'Smith' }],
-    // Nicknames and quoting left over from caller-id encodings.
-    ['Svensson, Karin "KS"', { first: 'Karin', last: 'Svensson' }],
-    ['Karin "KS" Svensson', { first: 'Karin', last: 'Svensson' }],
+    // The whole name is kept: a quoted nickname is part of it; quoting left over from an encoding is not.
+    ['Svensson, Karin "KS"', { first: 'Karin "KS"', last: 'Svensson' }],
+    ['Karin "KS" Svensson', { first: 'Karin', last: '"KS" Svensson' }],
+    ["O'Brien, Kate", { first: 'Kate', last: "O'Brien" }],
     ['"Karin Svensson', { first: 'Karin', last: 'Svensson' }],
     ['“Karin Svensson”', { first: 'Karin', last: 'Svensson' }],
     ['Nilsson; Per', { first: 'Per', last: 'Nilsson' }],
@@ -58,6 +59,11 @@ describe('splitCallerName', () => {
     ['"Acme Ltd."', { company: 'Acme Ltd.' }],
     ['Müller GmbH', { company: 'Müller GmbH' }],
     ['Contoso, Inc.', { company: 'Contoso, Inc.' }],
+    ['Bygg "Nord" AB', { company: 'Bygg "Nord" AB' }],
+    ['Müller & Söhne GmbH', { company: 'Müller & Söhne GmbH' }],
+    ['Acme AB, Support', { company: 'Acme AB, Support' }],
+    // A person at a company (FreeSWITCH's real caller-id name from the samples).
+    ['Zoë Ström-Lind, "ZSL" Konsult & Co', { first: 'Zoë', last: 'Ström-Lind', company: '"ZSL" Konsult & Co' }],
     ['Abba Andersson', { first: 'Abba', last: 'Andersson' }],
     ['Unknown', {}],
     ['anonymous', {}],
