@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { callOutcomes } from '../../src/pipeline/call-record.js';
+import { pathMapOption } from '../shared/recording-template.js';
 
 export const DEFAULT_RECORDING_VARIABLES = [
   'recording_url',
@@ -41,15 +42,7 @@ export const freeswitchOptionsSchema = z.object({
         .boolean()
         .default(true)
         .describe('Also take the file of a `record_session` (app_log, execute_on_answer*, execute_on_pre_answer*) or `uuid_record … start FILE` (api_on_answer*).'),
-      pathMap: z
-        .array(
-          z.strictObject({
-            from: z.string().min(1).describe('Path prefix as FreeSWITCH wrote it, e.g. /var/lib/freeswitch/recordings.'),
-            to: z.string().describe('The same folder as this bridge sees it, e.g. /mnt/fs-recordings.'),
-          }),
-        )
-        .default([])
-        .describe('Rewrites recording path prefixes (longest match first), for a bridge that mounts the recordings elsewhere.'),
+      pathMap: pathMapOption('FreeSWITCH', { from: '/var/lib/freeswitch/recordings', to: '/mnt/fs-recordings' }),
     })
     .prefault({})
     .describe('Where the recording of a call is found.'),

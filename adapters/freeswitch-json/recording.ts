@@ -1,3 +1,4 @@
+import { mapPath } from '../shared/recording-template.js';
 import type { FsDocument } from './document.js';
 import type { FreeswitchExtractOptions } from './options.js';
 
@@ -81,15 +82,6 @@ function classify(value: string | undefined, pathMap: FreeswitchExtractOptions['
   if (!text || text.includes('${') || text === '/') return undefined;
   if (/^https?:\/\//i.test(text)) return { url: text, from };
   return { path: mapPath(text, pathMap), from };
-}
-
-export function mapPath(path: string, pathMap: FreeswitchExtractOptions['recording']['pathMap']): string {
-  const trim = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
-  const rule = pathMap
-    .map((r) => ({ from: trim(r.from), to: trim(r.to) }))
-    .sort((a, b) => b.from.length - a.from.length)
-    .find((r) => path === r.from || path.startsWith(`${r.from}/`));
-  return rule ? rule.to + path.slice(rule.from.length) : path;
 }
 
 /** FreeSWITCH's switch_true: the words it accepts as "on". */

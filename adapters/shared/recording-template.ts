@@ -55,6 +55,35 @@ export function isUrl(text: string): boolean {
   return /^https?:\/\//i.test(text);
 }
 
+/**
+ * The `pathMap` option: the PBX's recording folders as this bridge sees them, for a bridge that mounts them
+ * elsewhere (or runs on another host with a copy).
+ */
+export function pathMapOption(pbx: string, example: { from: string; to: string }) {
+  return z
+    .array(
+      z.strictObject({
+        from: z.string().min(1).describe(`Path prefix as ${pbx} wrote it, e.g. ${example.from}.`),
+        to: z.string().describe(`The same folder as this bridge sees it, e.g. ${example.to}.`),
+      }),
+    )
+    .default([])
+    .describe('Rewrites recording path prefixes (longest match first), for a bridge that mounts the recordings elsewhere.');
+}
+
+export type PathMap = ReadonlyArray<{ from: string; to: string }>;
+
+/** `path` with its longest `pathMap` prefix rewritten (whole folder names only); as it is when none matches. */
+export function mapPath(path: string, pathMap: PathMap): string {
+  if (!pathMap.length) return path;
+  const trim = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
+  const rule = pathMap
+    .map((r) => ({ from: trim(r.from), to: trim(r.to) }))
+    .sort((a, b) => b.from.length - a.from.length)
+    .find((r) => path === r.from || path.startsWith(`${r.from}/`));
+  return rule ? rule.to + path.slice(rule.from.length) : path;
+}
+
 /** A PBX-written location: an http(s) URL stays a URL; anything else is a local path (relative ones resolved against `baseDir`). */
 export function recordingFromValue(value: string, baseDir?: string): Recording | undefined {
   const text = value.trim();

@@ -12,8 +12,29 @@ const partySchema = z.object({
   name: z.string().optional().describe('Caller-id / display name, if any.'),
   channel: z.string().optional().describe('Channel, device or trunk name (used by direction rules).'),
   email: z.email().optional().describe('Email, when the PBX knows it.'),
+  callerNumber: z
+    .string()
+    .optional()
+    .describe('The caller-id number, when `number` was taken from somewhere else (the channel name) and differs: for messages.'),
 });
 export type Party = z.infer<typeof partySchema>;
+
+/**
+ * Two parties the PBX connected (or tried to): one Dial/Queue/bridge of the call, as the PBX recorded it.
+ * A call through a queue, a ring group or a transfer is several; normalization reads them with its rules
+ * (which numbers are internal) to find the outside party, the internal party who answered it, and when.
+ */
+export const connectionSchema = z.object({
+  from: partySchema.describe('The side that placed this connection (the caller, or the transferred party).'),
+  to: partySchema.describe('The side it rang.'),
+  answered: z.boolean(),
+  startTime: z.string(),
+  answerTime: z.string().optional().describe('When `to` answered (the answered party\'s own time where the PBX wrote one).'),
+  endTime: z.string().optional(),
+  talkSec: z.number().nonnegative().optional().describe('Seconds from answerTime to endTime, as the PBX counted them.'),
+  via: z.string().optional().describe('What rang `to`, for messages: "queue order", "ring group", "transfer".'),
+});
+export type Connection = z.infer<typeof connectionSchema>;
 
 export const callOutcomes = ['answered', 'no-answer', 'busy', 'failed', 'unknown'] as const;
 
@@ -36,8 +57,15 @@ export const callRecordSchema = z.object({
       url: z.string().optional().describe('Remote URL (http/https).'),
       path: z.string().optional().describe('Local file path on the bridge host.'),
       stereo: z.boolean().optional().describe('When the PBX says it (RecordingChannels=2, record_stereo=true).'),
+      note: z.string().optional().describe('Why this recording was chosen when the call has more than one (shown by parse).'),
     })
     .optional(),
+  connections: z
+    .array(connectionSchema)
+    .optional()
+    .describe(
+      'Every connection of the call in the order they started; `from` is then the party that started the call. Without them, from → to is the whole call.',
+    ),
   legs: z.number().int().positive().default(1).describe('How many PBX records were merged into this call.'),
   raw: z.unknown().describe('The original fields of every leg, kept in the ledger.'),
 });
