@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { CallbridgeError } from '../errors.js';
 import { parseWhole } from '../pipeline/ingestor.js';
 import { createNormalizer, type CallNormalizer } from '../pipeline/normalizer.js';
+import type { CallRecord } from '../pipeline/call-record.js';
 import type { NormalizeResult } from '../pipeline/types.js';
 import type { SourceConfig } from '../sources/config.js';
 
@@ -30,7 +31,7 @@ export interface ParseOptions {
 
 /** One NDJSON line of `callbridge parse` (DESIGN.md "Command line contract"). */
 export type ParseLine =
-  | { payload: Record<string, unknown> }
+  | { payload: Record<string, unknown>; note?: string }
   | { error: string; source: string; state: 'rejected' | 'skipped' };
 
 /**
@@ -95,7 +96,7 @@ export async function runParse(opts: ParseOptions): Promise<number> {
         else {
           const result = await normalizeSafely(normalizer, item.call, source, now);
           if (result.kind === 'payload' && result.payload.call_recording_url.startsWith(publicBase)) signedLocally += 1;
-          await write(lineFor(result, item.call.location));
+          await write(lineFor(result, item.call));
         }
       }
     } catch (error) {
@@ -111,10 +112,12 @@ export async function runParse(opts: ParseOptions): Promise<number> {
   return code;
 }
 
-function lineFor(result: NormalizeResult, location: string): ParseLine {
+function lineFor(result: NormalizeResult, call: CallRecord): ParseLine {
+  const location = call.location;
   switch (result.kind) {
     case 'payload':
-      return { payload: result.payload };
+      // Why this recording, when the call has more than one: the body cannot say it.
+      return call.recording?.note ? { payload: result.payload, note: `recording: ${call.recording.note}` } : { payload: result.payload };
     case 'skipped':
       return { error: result.reason, source: location, state: 'skipped' };
     case 'rejected':

@@ -26,6 +26,12 @@ export const normalizeConfigSchema = z
       .array(z.string())
       .default([])
       .describe('Regular expressions on channel/trunk names: a party on a matching channel is external.'),
+    ownerAfterTransfer: z
+      .enum(['first', 'last'])
+      .default('first')
+      .describe(
+        'A call transferred between internal parties has several who talked with the outside party: the owner is the first of them (who took the call) or the last (who ended it).',
+      ),
     participantChannel: z.enum(['left', 'right']).default('right').describe('Stereo channel of the participant (call_participant_channel).'),
     minDurationSec: z.number().nonnegative().default(1).describe('Shorter calls are skipped with a reason.'),
     skip: z

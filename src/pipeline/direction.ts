@@ -1,4 +1,5 @@
 import type { CallRecord, Party } from './call-record.js';
+import { type OwnerAfterTransfer, readConnections } from './connections.js';
 
 /**
  * Which way a call went, and which party is ours (the owner) and which is theirs (the participant).
@@ -10,28 +11,44 @@ import type { CallRecord, Party } from './call-record.js';
  * matching `skip` switch is off — then the caller's side is treated as ours (outgoing) for internal-only
  * calls, and the callee's side (incoming) for external-only calls (a forwarded call through the PBX).
  * When the PBX names the internal party (`ownerExtension`) and it is exactly one side's number, that side is ours.
+ * A call recorded as several connections (queues, ring groups, transfers) is read by `readConnections` first.
  */
 export interface DirectionRules {
   internalNumbers: RegExp[];
   trunkPatterns: RegExp[];
   skipInternal: boolean;
   skipExternal: boolean;
+  ownerAfterTransfer: OwnerAfterTransfer;
 }
 
 export type DirectionDecision =
-  | { kind: 'ok'; direction: 'incoming' | 'outgoing'; owner: Party; participant: Party; ownerExtension?: string | undefined }
+  | {
+      kind: 'ok';
+      direction: 'incoming' | 'outgoing';
+      owner: Party;
+      participant: Party;
+      ownerExtension?: string | undefined;
+      /** From the connections: whether the outside party was answered by one of ours, when, and for how long. */
+      conversation?: Conversation | undefined;
+    }
   | { kind: 'skip'; reason: string };
+
+export type Conversation =
+  | { answered: true; answerTime: string; talkSec: number | undefined }
+  | { answered: false; detail: string | undefined };
 
 export function compileDirectionRules(config: {
   internalNumbers: string[];
   trunkPatterns: string[];
   skip: { internal: boolean; external: boolean };
+  ownerAfterTransfer?: OwnerAfterTransfer;
 }): DirectionRules {
   return {
     internalNumbers: config.internalNumbers.map((p) => new RegExp(p)),
     trunkPatterns: config.trunkPatterns.map((p) => new RegExp(p)),
     skipInternal: config.skip.internal,
     skipExternal: config.skip.external,
+    ownerAfterTransfer: config.ownerAfterTransfer ?? 'first',
   };
 }
 
@@ -51,9 +68,18 @@ function anyMatches(patterns: readonly RegExp[], text: string): boolean {
 }
 
 export function decideDirection(
-  call: Pick<CallRecord, 'direction' | 'from' | 'to' | 'ownerExtension'>,
+  call: Pick<CallRecord, 'direction' | 'from' | 'to' | 'ownerExtension' | 'connections' | 'endTime'>,
   rules: DirectionRules,
 ): DirectionDecision {
+  if (call.connections?.length && call.direction === undefined) {
+    const read = readConnections(call, (party) => classifyParty(party, rules) === 'internal', rules.ownerAfterTransfer);
+    if (read.kind !== 'undecided') {
+      const { direction, owner, participant } = read;
+      const conversation: Conversation =
+        read.kind === 'connected' ? { answered: true, answerTime: read.answerTime, talkSec: read.talkSec } : { answered: false, detail: read.detail };
+      return { kind: 'ok', direction, owner, participant, ownerExtension: owner.number?.trim() || undefined, conversation };
+    }
+  }
   const { from, to } = call;
   let direction: 'incoming' | 'outgoing';
   if (call.direction === 'incoming' || call.direction === 'outgoing') {
@@ -87,10 +113,18 @@ function sameNumber(a: string, b: string | undefined): boolean {
   return b !== undefined && a.trim() === b.trim();
 }
 
-/** A party as a message names it; a number that looks internal but is external by its trunk says so. */
+/**
+ * A party as a message names it; a number that looks internal but is external by its trunk says so, and so does
+ * an extension read from a channel name whose caller id is an outside number (a trunk the extension pattern took
+ * for a phone turns an outside call into an "internal" one).
+ */
 function describe(party: Party, rules: DirectionRules): string {
   const number = party.number?.trim();
   const onTrunk = party.channel !== undefined && anyMatches(rules.trunkPatterns, party.channel);
   if (number && onTrunk && anyMatches(rules.internalNumbers, number)) return `${number} on trunk ${party.channel}`;
+  const shown = party.callerNumber?.trim();
+  if (number && shown && party.channel && anyMatches(rules.internalNumbers, number) && !anyMatches(rules.internalNumbers, shown)) {
+    return `${number} (read from the channel name ${party.channel} by the adapter's extension pattern; its caller id is the outside number ${shown})`;
+  }
   return number || party.channel || 'unknown';
 }

@@ -3,12 +3,12 @@ import { checkPayload } from '../dstny/payload.js';
 import type { SourceConfig } from '../sources/config.js';
 import type { CallRecord, Party } from './call-record.js';
 import type { NormalizeConfig } from './config.js';
-import { compileDirectionRules, decideDirection, type DirectionDecision, type DirectionRules } from './direction.js';
+import { compileDirectionRules, type Conversation, decideDirection, type DirectionDecision, type DirectionRules } from './direction.js';
 import { type ContactEntry, PhoneIndex, loadContactsCsv, loadOwnersCsv } from './directory.js';
 import { OwnerDirectory, type OwnerLookup } from './owners.js';
 import { type SplitName, isFullNumber, splitCallerName, toE164 } from './participant.js';
 import { type RecordingDecision, type RecordingIo, type RecordingRules, fsRecordingIo, resolveRecording, resolveRecordingWithoutIo } from './recording.js';
-import { type CallTimes, TimeError, decideDuration, formatUtc, resolveCallTimes } from './times.js';
+import { type CallTimes, type DurationInput, TimeError, decideDuration, formatUtc, resolveCallTimes } from './times.js';
 import { mapOutcome, renderTitle } from './title.js';
 import type { NormalizeResult, Normalizer } from './types.js';
 
@@ -91,12 +91,14 @@ export class CallNormalizer implements Normalizer {
     const side = decideDirection(call, this.rules);
     if (side.kind === 'skip') return { kind: 'skipped', reason: side.reason };
 
-    const length = decideDuration(call, times, { skipUnanswered: config.skip.unanswered, minDurationSec: config.minDurationSec });
+    // A call of several connections is as long as its outside party was connected, not as its first record.
+    const talk = side.conversation ? conversationLength(call, side.conversation, zone, times) : { call, times };
+    const length = decideDuration(talk.call, talk.times, { skipUnanswered: config.skip.unanswered, minDurationSec: config.minDurationSec });
     if (length.kind === 'skip') return { kind: 'skipped', reason: length.reason };
 
     const hasRecording = Boolean(call.recording?.url?.trim() || call.recording?.path?.trim());
     if (!hasRecording && config.skip.noRecording) return { kind: 'skipped', reason: 'no recording' };
-    return new Prepared(times, side, length.seconds);
+    return new Prepared(times, side, length.seconds, talk.call.outcome);
   }
 
   /** The owner's email, name and phone into `state`; a result when the call cannot have an owner (yet). */
@@ -130,7 +132,7 @@ export class CallNormalizer implements Normalizer {
     const stereo = recording.kind === 'ok' ? recording.stereo : false;
 
     const participant = this.participant(side.participant);
-    const outcome = mapOutcome(call.outcome, config.outcomes);
+    const outcome = mapOutcome(state.outcome, config.outcomes);
     // renderTitle gives no title without a template: the values are only gathered for one.
     const title = config.title
       ? renderTitle(config.title, {
@@ -207,7 +209,17 @@ class Prepared {
     readonly side: Extract<DirectionDecision, { kind: 'ok' }>,
     /** The call's length, as decideDuration settled it. */
     readonly seconds: number,
+    readonly outcome: CallRecord['outcome'],
   ) {}
+}
+
+/** What decideDuration reads, for a call whose connections said when, and whether, its outside party was answered. */
+function conversationLength(call: CallRecord, conversation: Conversation, zone: string, times: CallTimes): { call: DurationInput; times: CallTimes } {
+  if (!conversation.answered) {
+    return { call: { outcome: call.outcome === 'answered' ? 'no-answer' : call.outcome, unansweredDetail: conversation.detail }, times: { start: times.start } };
+  }
+  const answer = resolveCallTimes({ startTime: call.startTime, answerTime: conversation.answerTime }, zone).answer;
+  return { call: { outcome: 'answered', talkSec: conversation.talkSec }, times: { ...times, answer } };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import type { CallRecord } from './call-record.js';
 
 /**
  * CallRecord times → UTC instants (epoch milliseconds).
@@ -285,21 +286,29 @@ export interface DurationRules {
   minDurationSec: number;
 }
 
+/** The parts of a call that decide its length. */
+export interface DurationInput {
+  outcome: CallRecord['outcome'];
+  talkSec?: number | undefined;
+  durationSec?: number | undefined;
+  /** Said after the outcome when an unanswered call is skipped: what was tried. */
+  unansweredDetail?: string | undefined;
+}
+
 /**
  * How long the call was, and whether it is worth sending.
- * Answered calls count their talk time (billsec: what the recording holds); others count end − start.
+ * Answered calls count their talk time: billsec (what the recording holds) when the PBX gave it, else from the
+ * answer to the end; others count end − start.
  */
-export function decideDuration(
-  call: { outcome: string; talkSec?: number | undefined; durationSec?: number | undefined },
-  times: CallTimes,
-  rules: DurationRules,
-): DurationDecision {
+export function decideDuration(call: DurationInput, times: CallTimes, rules: DurationRules): DurationDecision {
   const answered = isAnswered(call, times);
   if (!answered && rules.skipUnanswered) {
-    return { kind: 'skip', reason: `unanswered call${call.outcome !== 'unknown' ? ` (${call.outcome})` : ''}` };
+    const what = [call.outcome !== 'unknown' ? call.outcome : undefined, call.unansweredDetail].filter(Boolean).join(': ');
+    return { kind: 'skip', reason: `unanswered call${what ? ` (${what})` : ''}` };
   }
   let seconds: number | undefined;
   if (answered && call.talkSec !== undefined) seconds = call.talkSec;
+  else if (answered && times.answer !== undefined && times.end !== undefined) seconds = (times.end - times.answer) / 1000;
   else if (times.end !== undefined) seconds = (times.end - times.start) / 1000;
   else if (call.durationSec !== undefined) seconds = call.durationSec;
   if (seconds === undefined) return { kind: 'skip', reason: 'no end time and no duration: cannot tell how long the call was' };

@@ -101,7 +101,7 @@ describe('asterisk-csv: fixtures', () => {
     expect(calls[0]?.durationSec).toBeUndefined(); // wall-clock span: normalization computes it in the PBX zone
   });
 
-  it('a blind transfer: the party the caller ended up with, talk time summed over the caller\'s legs', async () => {
+  it('a blind transfer: the party the caller reached first, and both connections for normalization to choose the owner from', async () => {
     const { calls } = await fixture('blind-transfer.csv');
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({
@@ -110,10 +110,13 @@ describe('asterisk-csv: fixtures', () => {
       answerTime: '2024-05-02T13:05:14',
       endTime: '2024-05-02T13:14:40',
       from: { number: '0709988776' },
-      to: { number: '204' },
-      talkSec: 38 + 522,
+      to: { number: '201' },
       outcome: 'answered',
     });
+    expect(calls[0]?.connections?.map((c) => [c.from.number, c.to.number, c.answerTime, c.endTime, c.talkSec])).toEqual([
+      ['0709988776', '201', '2024-05-02T13:05:14', '2024-05-02T13:05:52', 38],
+      ['0709988776', '204', '2024-05-02T13:05:58', '2024-05-02T13:14:40', 522],
+    ]);
   });
 
   it('an attended transfer: the consultation leg does not replace the customer as the other party', async () => {

@@ -157,8 +157,15 @@ describe('runParse', () => {
   it('without --config, the built-in defaults apply', async () => {
     const run = await parse({ files: [files.calls] });
     expect(run.code).toBe(0);
-    // Defaults: userfield is not a recording and no template, so no call has one.
-    expect(run.lines.filter((l) => l.state === 'skipped').map((l) => l.error)).toEqual(['no recording', 'no recording', 'no recording']);
+    // Defaults: a userfield naming an audio file is the recording (no call is skipped for having none), and no
+    // owner is mapped, so nothing is sent and each call says why.
+    expect(run.lines.filter((l) => l.state === 'skipped')).toEqual([]);
+    expect(run.lines.filter((l) => l.state === 'rejected').map((l) => l.error)).toEqual([
+      'expected 16 to 21 (cdr_csv layout) columns, got 1',
+      'no owner for extension 201',
+      'no owner for extension 202',
+      'no owner for extension 201',
+    ]);
   });
 
   it('is wired into the command line: callbridge parse --adapter ID --config FILE FILE...', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DateTime } from 'luxon';
-import { TimeError, candidateInstants, decideDuration, formatUtc, resolveCallTimes } from '../../src/pipeline/times.js';
+import { type CallTimes, type DurationInput, TimeError, candidateInstants, decideDuration, formatUtc, resolveCallTimes } from '../../src/pipeline/times.js';
 
 const utc = (value: string, zone: string) => candidateInstants(value, zone).map(formatUtc);
 
@@ -132,7 +132,7 @@ describe('decideDuration', () => {
     ['answered without billsec: end − start', { outcome: 'answered' }, times('2024-01-01T10:00:00', '2024-01-01T10:02:00'), rules, { kind: 'ok', seconds: 120, answered: true }],
     ['answered, no end: the PBX duration', { outcome: 'answered', durationSec: 42 }, times('2024-01-01T10:00:00'), rules, { kind: 'ok', seconds: 42, answered: true }],
     ['unknown outcome with talk time counts as answered', { outcome: 'unknown', talkSec: 30 }, times('2024-01-01T10:00:00', '2024-01-01T10:01:00'), rules, { kind: 'ok', seconds: 30, answered: true }],
-    ['unknown outcome with an answer time counts as answered', { outcome: 'unknown' }, times('2024-01-01T10:00:00', '2024-01-01T10:01:00', '2024-01-01T10:00:10'), rules, { kind: 'ok', seconds: 60, answered: true }],
+    ['unknown outcome with an answer time counts as answered, talking from the answer', { outcome: 'unknown' }, times('2024-01-01T10:00:00', '2024-01-01T10:01:00', '2024-01-01T10:00:10'), rules, { kind: 'ok', seconds: 50, answered: true }],
     ['no answer is skipped', { outcome: 'no-answer', talkSec: 0 }, times('2024-01-01T10:00:00', '2024-01-01T10:00:20'), rules, { kind: 'skip', reason: 'unanswered call (no-answer)' }],
     ['busy is skipped', { outcome: 'busy' }, times('2024-01-01T10:00:00', '2024-01-01T10:00:02'), rules, { kind: 'skip', reason: 'unanswered call (busy)' }],
     ['unknown with nothing answered is skipped', { outcome: 'unknown', talkSec: 0 }, times('2024-01-01T10:00:00', '2024-01-01T10:00:20'), rules, { kind: 'skip', reason: 'unanswered call' }],
@@ -144,7 +144,7 @@ describe('decideDuration', () => {
     ['fractional seconds round', { outcome: 'answered', talkSec: 12.6 }, times('2024-01-01T10:00:00'), rules, { kind: 'ok', seconds: 13, answered: true }],
     ['end before start', { outcome: 'answered' }, times('2024-01-01T10:00:00', '2024-01-01T09:59:00'), rules, { kind: 'skip', reason: 'end time is before start time (-60 s)' }],
     ['no way to know the length', { outcome: 'answered' }, times('2024-01-01T10:00:00'), rules, { kind: 'skip', reason: 'no end time and no duration: cannot tell how long the call was' }],
-  ])('%s', (_name, call, t, r, expected) => {
+  ] as Array<[string, DurationInput, CallTimes, typeof rules, unknown]>)('%s', (_name, call, t, r, expected) => {
     expect(decideDuration(call, t, r)).toEqual(expected);
   });
 });
