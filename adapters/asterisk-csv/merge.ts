@@ -16,7 +16,8 @@ import { mergeLegs } from '../shared/merge-legs.js';
  *   carries its own channel's answer, not the callee's. Its talk time is then the shorter of the two rows'.
  * - Rows without a dstchannel (a callee's own leg, the originated channel of a CLI/AMI Originate, a
  *   post-Dial `Hangup`, the zero-length row of an optimised Local channel) add times, never parties.
- * - The recording is the starting caller's (MixMonitor runs on the caller's channel); a call that also has
+ * - The recording is the starting caller's (MixMonitor runs on the caller's channel, and every row of that channel
+ *   repeats its userfield); a call that also has
  *   another one (a recording started after a blind transfer) says in `recording.note` which one is sent.
  * - Times, talk seconds and `raw` as `mergeLegs` gives them; `location` is the call's first row in the file.
  */
@@ -108,8 +109,10 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The caller's recording: of its first row, else of its channel's earliest row that has one, else the earliest of all. */
 function recordingOf(origin: CallRecord, legs: CallRecord[]): CallRecord['recording'] {
-  const sent = origin.recording ?? legs.find((leg) => leg.recording)?.recording;
+  const byStart = legs.filter((leg) => leg.recording).sort((a, b) => compare(a.startTime, b.startTime));
+  const sent = origin.recording ?? (byStart.find((leg) => leg.from.channel === origin.from.channel) ?? byStart[0])?.recording;
   if (!sent) return undefined;
   const where = (r: NonNullable<CallRecord['recording']>) => r.url ?? r.path ?? '';
   const others = new Map<string, CallRecord>();

@@ -284,6 +284,104 @@ describe('asterisk-csv: streaming and hostile input', () => {
   });
 });
 
+describe('asterisk-csv: channel names as PBXs write them', () => {
+  // One row each; from/to as the adapter reads them and whether the row is a connection (it has a dstchannel).
+  it.each([
+    ['FreePBX queue: trunk → a member\'s Local ;1 half', { channel: 'PJSIP/trunk-0000001a', dstchannel: 'Local/2001@from-queue-00000012;1', lastapp: 'Queue', lastdata: '500,t,,,300', dst: '500' }, '0701234567', '2001', 'queue 500'],
+    ['FreePBX queue: the member\'s ;2 half dials the phone, with the caller\'s caller id', { channel: 'Local/2001@from-queue-00000012;2', dstchannel: 'PJSIP/2001-0000001b', dst: '2001' }, '0701234567', '2001', undefined],
+    ['FreePBX ring group: trunk → Local/…@from-internal ;1, several targets at once', { channel: 'PJSIP/trunk-0000001a', dstchannel: 'Local/2002@from-internal-00000013;1', lastdata: 'Local/2001@from-internal/n&Local/2002@from-internal/n,20,tT', dst: '600' }, '0701234567', '2002', 'ring group'],
+    ['FreePBX follow-me: Local/FMGL-2001#@from-internal', { channel: 'PJSIP/trunk-0000001a', dstchannel: 'Local/FMGL-2001#@from-internal-00000014;1', dst: '2001' }, '0701234567', '2001', undefined],
+    ['a phone calls out through a trunk (src rewritten to the company number)', { channel: 'PJSIP/2001-0000001c', dstchannel: 'PJSIP/trunk-0000001d', src: '0812345600', clid: '"Company AB" <0812345600>', dst: '0701234567' }, '2001', '0701234567', undefined],
+    ['click-to-call: the originated ;1 half is the agent', { channel: 'Local/2001@from-internal-0000001e;1', dstchannel: 'PJSIP/trunk-0000001f', src: '2001', clid: '"Anna" <2001>', dst: '0701234567' }, '2001', '0701234567', undefined],
+    ['a transferred outside party\'s own ;1 half dials the transfer target', { channel: 'Local/0736512480@pstn-out-00000010;1', dstchannel: 'Local/3107@desk-00000011;1', src: '0736512480', dst: '3107' }, '0736512480', '3107', undefined],
+  ])('%s', async (_what, values, from, to, via) => {
+    const { calls } = await text(`${row(values)}\n`, {});
+    const call = calls[0] as CallRecord;
+    expect([call.from.number, call.to.number]).toEqual([from, to]);
+    expect(call.connections).toEqual([expect.objectContaining({ from: call.from, to: call.to, answered: true, ...(via ? { via } : {}) })]);
+    if (!via) expect(call.connections?.[0]?.via).toBeUndefined();
+  });
+
+  it.each([
+    ['a callee\'s own leg (Local ;2, no dstchannel) is the caller\'s call seen from the phone, not a call from the phone', { channel: 'Local/3101@desk-00000001;2', dstchannel: '', dst: '3101' }, '0701234567', '3101'],
+    ['the originated channel of a CLI/AMI Originate (src empty)', { channel: 'Local/d1@callgen-00000000;1', dstchannel: '', src: '', clid: '"" <>', dst: 'd1' }, 'd1', 'd1'],
+    ['a post-Dial Hangup row', { channel: 'PJSIP/2001-0000001c', dstchannel: '', lastapp: 'Hangup', disposition: 'NO ANSWER', answer: '' }, '2001', '201'],
+  ])('%s: no connection', async (_what, values, from, to) => {
+    const { calls } = await text(`${row(values)}\n`, {});
+    expect([calls[0]?.from.number, calls[0]?.to.number, calls[0]?.connections]).toEqual([from, to, undefined]);
+  });
+
+  it('a trunk whose name looks like an extension keeps its caller id for messages', async () => {
+    const { calls } = await text(`${row({ channel: 'PJSIP/4600-00000021', src: '+46701234567', clid: '"Bo" <+46701234567>' })}\n`, {});
+    expect(calls[0]?.from).toEqual({ number: '4600', channel: 'PJSIP/4600-00000021', callerNumber: '+46701234567' });
+  });
+});
+
+describe('asterisk-csv: one call from its rows', () => {
+  // A FreePBX-style queue call on SIP: the trunk's Queue rows per member, the answering member's Local ;2 row
+  // dialling the phone, and that phone's leg; then the agent blind-transfers the caller to 2003.
+  const queueCall = [
+    row({ channel: 'PJSIP/trunk-00000001', dstchannel: 'Local/2001@from-queue-00000002;1', lastapp: 'Queue', lastdata: 'sales,t', dst: '500', answer: '', billsec: 0, disposition: 'NO ANSWER', start: '2024-05-02 10:00:00', end: '2024-05-02 10:00:15', uniqueid: 'pbx-1714644000.1', linkedid: 'pbx-1714644000.1', sequence: 1 }),
+    row({ channel: 'PJSIP/trunk-00000001', dstchannel: 'Local/2002@from-queue-00000003;1', lastapp: 'Queue', lastdata: 'sales,t', dst: '500', start: '2024-05-02 10:00:17', answer: '2024-05-02 10:00:20', end: '2024-05-02 10:01:00', billsec: 40, uniqueid: 'pbx-1714644000.1', linkedid: 'pbx-1714644000.1', sequence: 5, userfield: '/var/spool/asterisk/monitor/q-sales.wav' }),
+    row({ channel: 'Local/2002@from-queue-00000003;2', dstchannel: 'PJSIP/2002-00000004', dst: '2002', start: '2024-05-02 10:00:17', answer: '2024-05-02 10:00:20', end: '2024-05-02 10:01:00', billsec: 40, uniqueid: 'pbx-1714644017.4', linkedid: 'pbx-1714644000.1', sequence: 6 }),
+    row({ channel: 'PJSIP/trunk-00000001', dstchannel: 'PJSIP/2003-00000006', lastapp: 'Dial', dcontext: 'from-internal-xfer', dst: '2003', start: '2024-05-02 10:01:00', answer: '2024-05-02 10:01:04', end: '2024-05-02 10:03:00', billsec: 116, uniqueid: 'pbx-1714644000.1', linkedid: 'pbx-1714644000.1', sequence: 9, userfield: '/var/spool/asterisk/monitor/xfer-2003.wav' }),
+  ];
+
+  it('starts with the channel created first, keeps every connection in order, the caller\'s recording, and says why', async () => {
+    // Written in the order cdr_csv finalises rows, not the order they started.
+    const { calls } = await text(`${[queueCall[2], queueCall[0], queueCall[3], queueCall[1]].join('\n')}\n`, {});
+    expect(calls).toHaveLength(1);
+    const call = calls[0] as CallRecord;
+    expect(call).toMatchObject({
+      externalId: 'pbx-1714644000.1',
+      location: 'Master.csv:1',
+      startTime: '2024-05-02T10:00:00',
+      endTime: '2024-05-02T10:03:00',
+      from: { number: '0701234567', channel: 'PJSIP/trunk-00000001' },
+      to: { number: '2002' },
+      outcome: 'answered',
+      recording: { path: '/var/spool/asterisk/monitor/q-sales.wav' },
+    });
+    expect(call.connections?.map((c) => [c.from.number, c.to.number, c.answered, c.via])).toEqual([
+      ['0701234567', '2001', false, 'queue sales'],
+      ['0701234567', '2002', true, 'queue sales'],
+      ['0701234567', '2002', true, undefined],
+      ['0701234567', '2003', true, undefined],
+    ]);
+    expect(call.recording?.note).toMatch(/^sent q-sales\.wav, the recording of the caller's channel; the call also has xfer-2003\.wav \(started 2024-05-02 10:01:00\)/);
+  });
+
+  it('a Dial row of an originated channel takes its callee\'s own answer (click-to-call: the customer, not the agent)', async () => {
+    const rows = [
+      row({ channel: 'Local/+4586123456@pstn-out-00000003;2', dstchannel: '', src: '3104', dst: '+4586123456', start: '2026-12-06 21:24:25', answer: '2026-12-06 21:24:29', end: '2026-12-06 21:24:39', billsec: 10, uniqueid: 'pbx2-1796588665.7', linkedid: 'pbx2-1796588663.4', sequence: 7 }),
+      row({ channel: 'Local/3104@desk-00000002;1', dstchannel: 'Local/+4586123456@pstn-out-00000003;1', src: '3104', dst: '+4586123456', start: '2026-12-06 21:24:23', answer: '2026-12-06 21:24:25', end: '2026-12-06 21:24:39', billsec: 14, uniqueid: 'pbx2-1796588663.4', linkedid: 'pbx2-1796588663.4', sequence: 4 }),
+    ];
+    const { calls } = await text(`${rows.join('\n')}\n`, {});
+    expect(calls[0]?.connections).toEqual([
+      expect.objectContaining({ from: expect.objectContaining({ number: '3104' }), to: expect.objectContaining({ number: '+4586123456' }), answerTime: '2026-12-06T21:24:29', talkSec: 10 }),
+    ]);
+  });
+
+  it('userfield: by default a value naming an audio file is the recording, anything else is not', async () => {
+    const { calls } = await text(
+      [
+        row({ userfield: '/var/spool/asterisk/monitor/2024/05/02/out-201.WAV' }),
+        row({ userfield: 'https://rec.example.se/a.mp3?sig=1', uniqueid: '1714636800.2', linkedid: '1714636800.2' }),
+        row({ userfield: 'VIP customer', uniqueid: '1714636800.3', linkedid: '1714636800.3' }),
+      ].join('\n'),
+      {},
+    );
+    expect(calls.map((c) => c.recording)).toEqual([{ path: '/var/spool/asterisk/monitor/2024/05/02/out-201.WAV' }, { url: 'https://rec.example.se/a.mp3?sig=1' }, undefined]);
+  });
+
+  it('recordingPathMap reads the PBX\'s recording folder where this bridge sees it', async () => {
+    const { calls } = await text(`${row({ userfield: '/var/spool/asterisk/monitor/2024/05/02/out-201.wav' })}\n`, {
+      recordingPathMap: [{ from: '/var/spool/asterisk/monitor', to: '/mnt/pbx/monitor' }],
+    });
+    expect(calls[0]?.recording).toEqual({ path: '/mnt/pbx/monitor/2024/05/02/out-201.wav' });
+  });
+});
+
 describe('asterisk-csv: options', () => {
   it('refuses an unknown template placeholder, naming it and the allowed ones', () => {
     const result = asteriskCsvOptionsSchema.safeParse({ recordingTemplate: '/rec/{callid}.wav' });

@@ -135,6 +135,7 @@ describe('decideDuration', () => {
     ['unknown outcome with an answer time counts as answered, talking from the answer', { outcome: 'unknown' }, times('2024-01-01T10:00:00', '2024-01-01T10:01:00', '2024-01-01T10:00:10'), rules, { kind: 'ok', seconds: 50, answered: true }],
     ['no answer is skipped', { outcome: 'no-answer', talkSec: 0 }, times('2024-01-01T10:00:00', '2024-01-01T10:00:20'), rules, { kind: 'skip', reason: 'unanswered call (no-answer)' }],
     ['busy is skipped', { outcome: 'busy' }, times('2024-01-01T10:00:00', '2024-01-01T10:00:02'), rules, { kind: 'skip', reason: 'unanswered call (busy)' }],
+    ['unanswered says what was tried', { outcome: 'no-answer', unansweredDetail: 'queue sales rang 2001, 2002; nobody answered' }, times('2024-01-01T10:00:00', '2024-01-01T10:00:40'), rules, { kind: 'skip', reason: 'unanswered call (no-answer: queue sales rang 2001, 2002; nobody answered)' }],
     ['unknown with nothing answered is skipped', { outcome: 'unknown', talkSec: 0 }, times('2024-01-01T10:00:00', '2024-01-01T10:00:20'), rules, { kind: 'skip', reason: 'unanswered call' }],
     ['unanswered kept when the filter is off: end − start', { outcome: 'no-answer' }, times('2024-01-01T10:00:00', '2024-01-01T10:00:20'), { ...rules, skipUnanswered: false }, { kind: 'ok', seconds: 20, answered: false }],
     ['zero-length answered call', { outcome: 'answered', talkSec: 0 }, times('2024-01-01T10:00:00', '2024-01-01T10:00:00'), rules, { kind: 'skip', reason: 'zero-length call' }],
