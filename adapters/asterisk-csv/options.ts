@@ -45,7 +45,7 @@ export const asteriskCsvOptionsSchema = z.strictObject({
     .nullable()
     .default(DEFAULT_EXTENSION_FROM_CHANNEL)
     .describe(
-      'Regular expression on a device channel (channel/dstchannel, not Local) whose first group is the extension of a phone; that extension is the party number (dst is often a queue, ring group or DID; src may be rewritten for outgoing calls). A trunk whose name matches would read an outside caller as an extension: parse and the skip reason then say so. null: always use src/dst.',
+      'Regular expression on a device channel (channel/dstchannel, not Local) whose first group is the extension of a phone; that extension is the party number (dst is often a queue, ring group or DID; src may be rewritten for outgoing calls). A trunk whose name matches would read an outside caller as an extension: such an "internal" call is rejected (kept, shown by parse and /status) with a reason naming the channel and its caller id, to retry once normalize.trunkPatterns names the trunk. null: always use src/dst.',
     )
     .superRefine((re, ctx) => {
       if (re === null) return;

@@ -31,7 +31,9 @@ export type DirectionDecision =
       /** From the connections: whether the outside party was answered by one of ours, when, and for how long. */
       conversation?: Conversation | undefined;
     }
-  | { kind: 'skip'; reason: string };
+  | { kind: 'skip'; reason: string }
+  /** Not a call we can place by the rules, and not one to drop either: kept as rejected, to retry once the rules are fixed. */
+  | { kind: 'reject'; reason: string };
 
 export type Conversation =
   | { answered: true; answerTime: string; talkSec: number | undefined }
@@ -74,7 +76,8 @@ export function decideDirection(
   if (call.connections?.length && call.direction === undefined) {
     const read = readConnections(call, (party) => classifyParty(party, rules) === 'internal', rules.ownerAfterTransfer);
     if (read.kind !== 'undecided') {
-      const { direction, owner, participant } = read;
+      const { direction, owner } = read;
+      const participant = asSeen(read.participant, rules);
       const conversation: Conversation =
         read.kind === 'connected' ? { answered: true, answerTime: read.answerTime, talkSec: read.talkSec } : { answered: false, detail: read.detail };
       return { kind: 'ok', direction, owner, participant, ownerExtension: owner.number?.trim() || undefined, conversation };
@@ -96,6 +99,9 @@ export function decideDirection(
     if (fromKind === 'internal' && toKind === 'external') direction = 'outgoing';
     else if (fromKind === 'external' && toKind === 'internal') direction = 'incoming';
     else if (fromKind === 'internal') {
+      // An "internal" call whose caller id is an outside number is a rule that misread a trunk: not dropped, kept to retry.
+      const misread = [from, to].find((party) => readFromChannel(party, rules));
+      if (misread) return { kind: 'reject', reason: misreadReason(misread) };
       if (rules.skipInternal) return { kind: 'skip', reason: `internal call (${describe(from, rules)} → ${describe(to, rules)})` };
       direction = 'outgoing';
     } else {
@@ -104,7 +110,7 @@ export function decideDirection(
     }
   }
   const owner = direction === 'outgoing' ? from : to;
-  const participant = direction === 'outgoing' ? to : from;
+  const participant = asSeen(direction === 'outgoing' ? to : from, rules);
   const ownerExtension = call.ownerExtension?.trim() || owner.number?.trim() || undefined;
   return { kind: 'ok', direction, owner, participant, ownerExtension };
 }
@@ -113,18 +119,32 @@ function sameNumber(a: string, b: string | undefined): boolean {
   return b !== undefined && a.trim() === b.trim();
 }
 
-/**
- * A party as a message names it; a number that looks internal but is external by its trunk says so, and so does
- * an extension read from a channel name whose caller id is an outside number (a trunk the extension pattern took
- * for a phone turns an outside call into an "internal" one).
- */
+/** A party as a message names it; a number that looks internal but is external by its trunk says so. */
 function describe(party: Party, rules: DirectionRules): string {
   const number = party.number?.trim();
   const onTrunk = party.channel !== undefined && anyMatches(rules.trunkPatterns, party.channel);
   if (number && onTrunk && anyMatches(rules.internalNumbers, number)) return `${number} on trunk ${party.channel}`;
-  const shown = party.callerNumber?.trim();
-  if (number && shown && party.channel && anyMatches(rules.internalNumbers, number) && !anyMatches(rules.internalNumbers, shown)) {
-    return `${number} (read from the channel name ${party.channel} by the adapter's extension pattern; its caller id is the outside number ${shown})`;
-  }
   return number || party.channel || 'unknown';
+}
+
+/** A party on a trunk whose number the adapter read from the channel name is its caller id. */
+function asSeen(party: Party, rules: DirectionRules): Party {
+  if (!party.callerNumber || !party.channel || !anyMatches(rules.trunkPatterns, party.channel)) return party;
+  return { ...party, number: party.callerNumber };
+}
+
+/** An internal number the adapter read from a channel name, whose caller id is an outside number. */
+function readFromChannel(party: Party, rules: DirectionRules): boolean {
+  const number = party.number?.trim();
+  const shown = party.callerNumber?.trim();
+  return Boolean(number && shown && party.channel && anyMatches(rules.internalNumbers, number) && !anyMatches(rules.internalNumbers, shown));
+}
+
+function misreadReason(party: Party): string {
+  const device = party.channel?.replace(/-[0-9a-f]+$/i, '');
+  return (
+    `looks like an internal call only because ${party.number} was read from the channel name ${party.channel} by the adapter's extension pattern, ` +
+    `while its caller id is the outside number ${party.callerNumber}: if ${device} is a trunk, add it to normalize.trunkPatterns ` +
+    '(or narrow the extension pattern), then run callbridge retry'
+  );
 }

@@ -90,6 +90,7 @@ export class CallNormalizer implements Normalizer {
 
     const side = decideDirection(call, this.rules);
     if (side.kind === 'skip') return { kind: 'skipped', reason: side.reason };
+    if (side.kind === 'reject') return { kind: 'rejected', reason: side.reason };
 
     // A call of several connections is as long as its outside party was connected, not as its first record.
     const talk = side.conversation ? conversationLength(call, side.conversation, zone, times) : { call, times };

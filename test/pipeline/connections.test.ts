@@ -22,7 +22,7 @@ type Call = Pick<CallRecord, 'from' | 'to' | 'connections' | 'endTime'>;
 
 function decide(call: Call, r = rules()) {
   const d = decideDirection(call, r);
-  if (d.kind === 'skip') return { skip: d.reason };
+  if (d.kind !== 'ok') return { [d.kind]: d.reason };
   return { direction: d.direction, owner: d.owner.number, participant: d.participant.number, conversation: d.conversation };
 }
 
@@ -92,10 +92,17 @@ describe('decideDirection over connections', () => {
     expect(decide(forwarded)).toEqual({ skip: 'external-only call, no internal party (+46701234567 → 2004 on trunk PJSIP/trunk-02)' });
   });
 
-  it('an extension read from a trunk\'s channel name is named in the skip reason, with the caller id it hid', () => {
+  it('an "internal" call whose extension was read from a trunk\'s channel name is rejected (kept to retry), saying what to fix', () => {
     const call: Call = { from: { number: '4600', channel: 'PJSIP/4600-01', callerNumber: '+46701234567' }, to: p('2001'), endTime: '2024-05-02T10:01:00' };
-    expect(decide(call)).toEqual({
-      skip: "internal call (4600 (read from the channel name PJSIP/4600-01 by the adapter's extension pattern; its caller id is the outside number +46701234567) → 2001)",
+    const d = decideDirection(call, rules());
+    expect(d).toEqual({
+      kind: 'reject',
+      reason:
+        "looks like an internal call only because 4600 was read from the channel name PJSIP/4600-01 by the adapter's extension pattern, while its caller id is the outside number +46701234567: " +
+        'if PJSIP/4600 is a trunk, add it to normalize.trunkPatterns (or narrow the extension pattern), then run callbridge retry',
     });
+    // With the trunk named, the same call is an incoming call.
+    const fixed = compileDirectionRules({ internalNumbers: ['^\\d{4}$'], trunkPatterns: ['^PJSIP/4600-'], skip: { internal: true, external: true } });
+    expect(decide(call, fixed)).toMatchObject({ direction: 'incoming', owner: '2001', participant: '+46701234567' });
   });
 });

@@ -35,8 +35,8 @@ describe('decideDirection', () => {
   ])('%s', (_name, call, r, expected) => {
     const d = decideDirection(call, r);
     const got =
-      d.kind === 'skip'
-        ? { skip: d.reason }
+      d.kind !== 'ok'
+        ? { [d.kind]: d.reason }
         : { direction: d.direction, owner: d.owner.number, participant: d.participant.number, ext: d.ownerExtension };
     expect(got).toEqual(expected);
   });
