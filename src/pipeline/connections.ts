@@ -85,14 +85,17 @@ function attempts(connections: Connection[], outside: Party): string | undefined
   if (connections.length < 2 && !connections.some((c) => c.via)) return undefined;
   const rung = (c: Connection) => (same(c.to, outside) ? c.from : c.to);
   const groups = new Map<string, string[]>();
-  for (const c of connections) {
-    const key = c.via ?? '';
-    const names = groups.get(key) ?? [];
+  const named = new Set<string>();
+  // What a queue or ring group rang first: a member's own leg (FreePBX's Local/2001@from-queue dialling the phone)
+  // then adds nothing.
+  for (const c of [...connections.filter((x) => x.via), ...connections.filter((x) => !x.via)]) {
     const name = rung(c).number ?? rung(c).channel ?? 'unknown';
-    if (!names.includes(name)) names.push(name);
-    groups.set(key, names);
+    if (named.has(name)) continue;
+    named.add(name);
+    const key = c.via ?? 'the call';
+    groups.set(key, [...(groups.get(key) ?? []), name]);
   }
-  const parts = [...groups].map(([via, names]) => `${via || 'the call'} rang ${names.join(', ')}`);
+  const parts = [...groups].map(([via, names]) => `${via} rang ${names.join(', ')}`);
   return `${parts.join('; ')}; nobody answered`;
 }
 
