@@ -11,28 +11,30 @@
  * Any other channel (`PJSIP/2001-0000001a`, `SIP/telia-00000d02`, `DAHDI/1-1`) is a device: a phone or a
  * trunk, which only the `extensionFromChannel` pattern and the normalize rules can tell apart.
  */
-export type Channel =
-  | { kind: 'local'; exten: string; context: string; /** Both halves share it. */ pair: string; half: 1 | 2 }
-  | { kind: 'device'; name: string }
-  | { kind: 'none' };
+
+export interface LocalChannel {
+  exten: string;
+  context: string;
+  /** Both halves share it. */
+  pair: string;
+  half: 1 | 2;
+}
 
 // `-<id>` is the channel's hexadecimal counter (8 digits since Asterisk 12, 4 before); the context may itself
 // contain dashes (from-queue), hence the anchored, backtracking match.
 const LOCAL = /^Local\/([^@;]*)@(.+)-([0-9a-f]+);([12])$/i;
 
-const NONE: Channel = { kind: 'none' };
-
-export function parseChannel(name: string | undefined): Channel {
-  if (!name) return NONE;
+/** The Local channel a name denotes; undefined for any other channel (a device) or none. */
+export function localChannel(name: string | undefined): LocalChannel | undefined {
+  // Most rows name devices: one character test before the expression.
+  if (!name || (name.charCodeAt(0) | 0x20) !== 0x6c /* l */) return undefined;
   const local = LOCAL.exec(name);
-  if (local) {
-    const [, exten = '', context = '', id = ''] = local;
-    return { kind: 'local', exten, context, pair: `Local/${exten}@${context}-${id}`, half: local[4] === '1' ? 1 : 2 };
-  }
-  return { kind: 'device', name };
+  if (!local) return undefined;
+  const [, exten = '', context = '', id = ''] = local;
+  return { exten, context, pair: `Local/${exten}@${context}-${id}`, half: local[4] === '1' ? 1 : 2 };
 }
 
 /** The other half of a Local channel's pair: the row of `;2` holds the answer of the party `;1` stands for. */
-export function otherHalf(channel: Extract<Channel, { kind: 'local' }>): string {
+export function otherHalf(channel: LocalChannel): string {
   return `${channel.pair};${channel.half === 1 ? 2 : 1}`;
 }

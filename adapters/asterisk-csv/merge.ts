@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CallRecord, Connection } from '../../src/pipeline/call-record.js';
-import { parseChannel, otherHalf } from './channels.js';
-import type { Row } from './row.js';
+import { localChannel, otherHalf } from './channels.js';
+import { connectionOf, type Row } from './row.js';
 import { mergeLegs } from '../shared/merge-legs.js';
 
 /**
@@ -22,18 +22,19 @@ import { mergeLegs } from '../shared/merge-legs.js';
  * - Times, talk seconds and `raw` as `mergeLegs` gives them; `location` is the call's first row in the file.
  */
 export function mergeAsteriskLegs(legs: CallRecord[]): CallRecord {
-  const bridged = legs.filter((leg) => leg.connections?.length);
+  // One row says all it can as from → to.
+  if (legs.length === 1) return mergeLegs(legs);
+  const bridged = legs.map((leg) => ({ leg, connection: connectionOf(leg) })).filter((b): b is { leg: CallRecord; connection: Connection } => b.connection !== undefined);
   if (!bridged.length) return mergeLegs(legs);
   const merged = mergeLegs(legs);
-  if (legs.length === 1) return merged;
 
   const answers = ownAnswers(legs);
-  const origin = startingLeg(bridged);
-  const connections = bridged
-    .map((leg) => ({ leg, connections: (leg.connections as Connection[]).map((c) => withOwnAnswer(c, answers)) }))
-    .sort((a, b) => compare(a.leg.startTime, b.leg.startTime) || (a.leg === origin ? -1 : b.leg === origin ? 1 : 0) || sequence(a.leg) - sequence(b.leg))
-    .flatMap((x) => x.connections);
-  const caller = (origin.connections as Connection[])[0] as Connection;
+  const origin = startingLeg(bridged.map((b) => b.leg));
+  const ordered = bridged
+    .map((b) => ({ leg: b.leg, connection: withOwnAnswer(b.connection, answers) }))
+    .sort((a, b) => compare(a.leg.startTime, b.leg.startTime) || (a.leg === origin ? -1 : b.leg === origin ? 1 : 0) || sequence(a.leg) - sequence(b.leg));
+  const connections = ordered.map((b) => b.connection);
+  const caller = (ordered.find((b) => b.leg === origin) as (typeof ordered)[number]).connection;
   const reached = connections.find((c) => c.answered && c.from.number === caller.from.number);
 
   merged.location = (legs[0] as CallRecord).location;
@@ -41,7 +42,7 @@ export function mergeAsteriskLegs(legs: CallRecord[]): CallRecord {
   merged.to = (reached ?? caller).to;
   merged.connections = connections;
   if (!connections.some((c) => c.answered)) merged.outcome = origin.outcome;
-  const disposition = (reached ? bridged.find((leg) => leg.connections?.[0]?.to === reached.to) : origin)?.disposition;
+  const disposition = (reached ? ordered.find((b) => b.connection === reached)?.leg : origin)?.disposition;
   if (disposition !== undefined) merged.disposition = disposition;
   const recording = recordingOf(origin, legs);
   if (recording) merged.recording = recording;
@@ -53,17 +54,17 @@ export function mergeAsteriskLegs(legs: CallRecord[]): CallRecord {
 function ownAnswers(legs: CallRecord[]): Map<string, { answerTime: string; talkSec: number | undefined }> {
   const out = new Map<string, { answerTime: string; talkSec: number | undefined }>();
   for (const leg of legs) {
-    if (leg.connections?.length || !leg.answerTime || !leg.from.channel) continue;
+    if ((leg.raw as Row).dstchannel || !leg.answerTime || !leg.from.channel) continue;
     out.set(leg.from.channel, { answerTime: leg.answerTime, talkSec: leg.talkSec });
   }
   return out;
 }
 
 function withOwnAnswer(c: Connection, answers: ReturnType<typeof ownAnswers>): Connection {
-  const channel = parseChannel(c.to.channel);
-  if (!c.answered || !c.answerTime || channel.kind !== 'local') return c;
+  const channel = c.answered && c.answerTime ? localChannel(c.to.channel) : undefined;
+  if (!channel) return c;
   const own = answers.get(otherHalf(channel));
-  if (!own || own.answerTime <= c.answerTime) return c;
+  if (!own || own.answerTime <= (c.answerTime as string)) return c;
   const corrected: Connection = { ...c, answerTime: own.answerTime };
   const talks = [c.talkSec, own.talkSec].filter((s): s is number => s !== undefined);
   if (talks.length) corrected.talkSec = Math.min(...talks);

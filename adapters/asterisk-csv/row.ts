@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CallRecord, Connection, Party } from '../../src/pipeline/call-record.js';
 import type { ParseItem } from '../types.js';
 import type { AsteriskColumn } from './columns.js';
-import { type Channel, parseChannel } from './channels.js';
+import { localChannel } from './channels.js';
 import type { AsteriskCsvOptions } from './options.js';
 import { compileTemplate, mapPath, recordingFromValue, type Recording } from '../shared/recording-template.js';
 import { datePartsText, parseSeconds, wallClockToIso } from '../shared/times.js';
@@ -61,8 +61,8 @@ function notATime(column: 'start' | 'answer' | 'end', text: string | undefined):
 
 /**
  * One row → the leg it describes, or a located error naming the column that is wrong. A row with a
- * dstchannel is a bridge the PBX made (Dial, Queue, a transfer's AppDial) and carries it as a connection;
- * a row without one is a channel's own record (a callee's leg, an originated channel, a post-Dial `Hangup`).
+ * dstchannel is a bridge the PBX made (Dial, Queue, a transfer's AppDial: see `connectionOf`); a row without
+ * one is a channel's own record (a callee's leg, an originated channel, a post-Dial `Hangup`).
  */
 export function rowToItem(row: Row, fields: readonly string[], location: string, ctx: RowContext): Extract<ParseItem, { kind: 'leg' | 'error' }> {
   const gmt = ctx.options.usegmtime;
@@ -100,16 +100,23 @@ export function rowToItem(row: Row, fields: readonly string[], location: string,
   if (disposition) leg.disposition = disposition;
   const recording = recordingOf(row, startTime, ctx);
   if (recording) leg.recording = recording;
-  if (row.dstchannel) {
-    const connection: Connection = { from, to, answered: outcome === 'answered', startTime };
-    if (leg.answerTime) connection.answerTime = leg.answerTime;
-    if (endTime) connection.endTime = endTime;
-    if (billsec !== undefined && leg.answerTime) connection.talkSec = billsec;
-    const via = viaOf(row);
-    if (via) connection.via = via;
-    leg.connections = [connection];
-  }
   return { kind: 'leg', groupKey, leg };
+}
+
+/**
+ * The connection a row with a dstchannel records (a Dial, one Queue attempt, a transfer's AppDial); none for a
+ * row without one. Built when a call of several rows is merged, not per row: most calls are one row.
+ */
+export function connectionOf(leg: CallRecord): Connection | undefined {
+  const row = leg.raw as Row;
+  if (!row.dstchannel) return undefined;
+  const connection: Connection = { from: leg.from, to: leg.to, answered: leg.outcome === 'answered', startTime: leg.startTime };
+  if (leg.answerTime) connection.answerTime = leg.answerTime;
+  if (leg.endTime) connection.endTime = leg.endTime;
+  if (leg.talkSec !== undefined && leg.answerTime) connection.talkSec = leg.talkSec;
+  const via = viaOf(row);
+  if (via) connection.via = via;
+  return connection;
 }
 
 /**
@@ -121,10 +128,11 @@ export function rowToItem(row: Row, fields: readonly string[], location: string,
 function callerParty(row: Row, ctx: RowContext): Party {
   const callerId = parseCallerId(row.clid ?? '');
   const shown = row.src || callerId.number;
-  const channel = parseChannel(row.channel);
+  const local = localChannel(row.channel);
   let number = shown;
-  if (channel.kind === 'local' && channel.half === 1) number = dialledNumber(channel.exten, ctx.pool);
-  else if (channel.kind === 'device') number = extensionOf(channel, ctx) ?? shown;
+  if (local) {
+    if (local.half === 1) number = dialledNumber(local.exten, ctx.pool);
+  } else if (row.channel) number = extensionOf(row.channel, ctx) ?? shown;
   const party: Party = {};
   if (number) party.number = number;
   // A name belongs to the caller id's number: a transferred party's Local half may show someone else's.
@@ -136,10 +144,10 @@ function callerParty(row: Row, ctx: RowContext): Party {
 
 /** The party on `dstchannel`'s side: the Local channel's extension, a phone's, or the number dialled through a trunk. */
 function calleeParty(row: Row, ctx: RowContext): Party {
-  const channel = parseChannel(row.dstchannel);
+  const local = localChannel(row.dstchannel);
   let number = row.dst;
-  if (channel.kind === 'local') number = dialledNumber(channel.exten, ctx.pool);
-  else if (channel.kind === 'device') number = extensionOf(channel, ctx) ?? row.dst;
+  if (local) number = dialledNumber(local.exten, ctx.pool);
+  else if (row.dstchannel) number = extensionOf(row.dstchannel, ctx) ?? row.dst;
   const party: Party = {};
   if (number) party.number = number;
   if (row.dstchannel) party.channel = row.dstchannel;
@@ -154,18 +162,20 @@ function dialledNumber(exten: string, pool: ValuePool): string {
   return pool.share(followMe ? (followMe[1] as string) : exten);
 }
 
-function extensionOf(channel: Extract<Channel, { kind: 'device' }>, ctx: RowContext): string | undefined {
-  const found = ctx.extension?.exec(channel.name)?.[1] || undefined;
+function extensionOf(device: string, ctx: RowContext): string | undefined {
+  const found = ctx.extension?.exec(device)?.[1] || undefined;
   return found && ctx.pool.share(found);
 }
 
 /** What rang the callee, for messages: a queue by name, a ring group (a Dial of several targets at once). */
 function viaOf(row: Row): string | undefined {
-  const app = row.lastapp?.toLowerCase();
-  const first = row.lastdata?.split(',')[0]?.trim() ?? '';
-  if (app === 'queue') return first ? `queue ${first}` : 'queue';
-  if (app === 'dial' && first.includes('&')) return 'ring group';
-  return undefined;
+  const app = row.lastapp;
+  if (app !== 'Queue' && app !== 'Dial' && app?.toLowerCase() !== 'queue' && app?.toLowerCase() !== 'dial') return undefined;
+  const data = row.lastdata ?? '';
+  const comma = data.indexOf(',');
+  const first = (comma < 0 ? data : data.slice(0, comma)).trim();
+  if (app.toLowerCase() === 'queue') return first ? `queue ${first}` : 'queue';
+  return first.includes('&') ? 'ring group' : undefined;
 }
 
 type RenderTemplate = ReturnType<typeof compileTemplate>;

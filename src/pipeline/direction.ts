@@ -70,10 +70,10 @@ function anyMatches(patterns: readonly RegExp[], text: string): boolean {
 }
 
 export function decideDirection(
-  call: Pick<CallRecord, 'direction' | 'from' | 'to' | 'ownerExtension' | 'connections' | 'endTime'>,
+  call: Pick<CallRecord, 'direction' | 'from' | 'to' | 'ownerExtension' | 'connections' | 'endTime' | 'answerTime'>,
   rules: DirectionRules,
 ): DirectionDecision {
-  if (call.connections?.length && call.direction === undefined) {
+  if (call.direction === undefined && saysMore(call)) {
     const read = readConnections(call, (party) => classifyParty(party, rules) === 'internal', rules.ownerAfterTransfer);
     if (read.kind !== 'undecided') {
       const { direction, owner } = read;
@@ -113,6 +113,13 @@ export function decideDirection(
   const participant = asSeen(direction === 'outgoing' ? to : from, rules);
   const ownerExtension = call.ownerExtension?.trim() || owner.number?.trim() || undefined;
   return { kind: 'ok', direction, owner, participant, ownerExtension };
+}
+
+/** Connections tell more than from → to: there are several, or the one there is was answered at another time than the call. */
+function saysMore(call: Pick<CallRecord, 'connections' | 'answerTime'>): boolean {
+  const connections = call.connections;
+  if (!connections?.length) return false;
+  return connections.length > 1 || connections[0]?.answerTime !== call.answerTime;
 }
 
 function sameNumber(a: string, b: string | undefined): boolean {

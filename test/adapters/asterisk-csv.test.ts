@@ -3,11 +3,12 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import adapter, { asteriskCsvOptionsSchema, parseCallerId } from '../../adapters/asterisk-csv/index.js';
+import { connectionOf } from '../../adapters/asterisk-csv/row.js';
 import { type AsteriskColumn, autoLayout, rowOf } from '../../adapters/asterisk-csv/columns.js';
 import { mergeLegs } from '../../adapters/shared/merge-legs.js';
 import { renderRecording } from '../../adapters/shared/recording-template.js';
 import type { CallRecord } from '../../src/pipeline/call-record.js';
-import { type Parsed, parseSummary } from './support.js';
+import { only, type Parsed, parseSummary } from './support.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/asterisk-csv/', import.meta.url));
 
@@ -284,6 +285,11 @@ describe('asterisk-csv: streaming and hostile input', () => {
   });
 });
 
+/** The leg of a parse of one row. */
+function onlyLeg(parsed: Parsed): CallRecord {
+  return only(parsed.items.flatMap((i) => (i.kind === 'leg' ? [i.leg] : [])));
+}
+
 describe('asterisk-csv: channel names as PBXs write them', () => {
   // One row each; from/to as the adapter reads them and whether the row is a connection (it has a dstchannel).
   it.each([
@@ -295,11 +301,11 @@ describe('asterisk-csv: channel names as PBXs write them', () => {
     ['click-to-call: the originated ;1 half is the agent', { channel: 'Local/2001@from-internal-0000001e;1', dstchannel: 'PJSIP/trunk-0000001f', src: '2001', clid: '"Anna" <2001>', dst: '0701234567' }, '2001', '0701234567', undefined],
     ['a transferred outside party\'s own ;1 half dials the transfer target', { channel: 'Local/0736512480@pstn-out-00000010;1', dstchannel: 'Local/3107@desk-00000011;1', src: '0736512480', dst: '3107' }, '0736512480', '3107', undefined],
   ])('%s', async (_what, values, from, to, via) => {
-    const { calls } = await text(`${row(values)}\n`, {});
-    const call = calls[0] as CallRecord;
-    expect([call.from.number, call.to.number]).toEqual([from, to]);
-    expect(call.connections).toEqual([expect.objectContaining({ from: call.from, to: call.to, answered: true, ...(via ? { via } : {}) })]);
-    if (!via) expect(call.connections?.[0]?.via).toBeUndefined();
+    const leg = onlyLeg(await text(`${row(values)}\n`, {}));
+    expect([leg.from.number, leg.to.number]).toEqual([from, to]);
+    const connection = connectionOf(leg);
+    expect(connection).toEqual(expect.objectContaining({ from: leg.from, to: leg.to, answered: true }));
+    expect(connection?.via).toBe(via);
   });
 
   it.each([
@@ -307,8 +313,16 @@ describe('asterisk-csv: channel names as PBXs write them', () => {
     ['the originated channel of a CLI/AMI Originate (src empty)', { channel: 'Local/d1@callgen-00000000;1', dstchannel: '', src: '', clid: '"" <>', dst: 'd1' }, 'd1', 'd1'],
     ['a post-Dial Hangup row', { channel: 'PJSIP/2001-0000001c', dstchannel: '', lastapp: 'Hangup', disposition: 'NO ANSWER', answer: '' }, '2001', '201'],
   ])('%s: no connection', async (_what, values, from, to) => {
-    const { calls } = await text(`${row(values)}\n`, {});
-    expect([calls[0]?.from.number, calls[0]?.to.number, calls[0]?.connections]).toEqual([from, to, undefined]);
+    const leg = onlyLeg(await text(`${row(values)}\n`, {}));
+    expect([leg.from.number, leg.to.number, connectionOf(leg)]).toEqual([from, to, undefined]);
+  });
+
+  it('a call of one row is its from → to; rows without a dstchannel add times, never connections', async () => {
+    const one = await text(`${row({})}\n`, {});
+    expect(one.calls[0]?.connections).toBeUndefined();
+    const withLeg = await text(`${row({})}\n${row({ channel: 'Local/201@from-internal-00000001;2', dstchannel: '', uniqueid: '1714636800.2', end: '2024-05-02 10:01:09' })}\n`, {});
+    expect(withLeg.calls[0]).toMatchObject({ endTime: '2024-05-02T10:01:09', connections: [expect.objectContaining({ from: { number: '0701234567', channel: 'PJSIP/telia-00000001' }, to: { number: '201', channel: 'PJSIP/201-00000002' } })] });
+    expect(withLeg.calls[0]?.connections).toHaveLength(1);
   });
 
   it('a trunk whose name looks like an extension keeps its caller id for messages', async () => {

@@ -26,8 +26,9 @@ function decide(call: CallRecord, ownerAfterTransfer: 'first' | 'last') {
   const rules = compileDirectionRules({ internalNumbers: ['^40\\d{2}$'], trunkPatterns: [], skip: { internal: true, external: true }, ownerAfterTransfer });
   const d = decideDirection(call, rules);
   if (d.kind !== 'ok') return d.reason;
-  const c = d.conversation;
-  const answered = c?.answered ? `answered ${c.answerTime.slice(11)}` : `unanswered${c && !c.answered && c.detail ? ` (${c.detail})` : ''}`;
+  // A call of one connection is read as from → to, and its own answer counts.
+  const c = d.conversation ?? (call.answerTime ? { answered: true as const, answerTime: call.answerTime } : { answered: false as const, detail: undefined });
+  const answered = c.answered ? `answered ${c.answerTime.slice(11)}` : `unanswered${c.detail ? ` (${c.detail})` : ''}`;
   return `${d.direction} ${d.owner.number} ↔ ${d.participant.number} ${d.participant.name ?? ''} ${answered}`.replace(/ +/g, ' ');
 }
 

@@ -18,7 +18,7 @@ const c = (from: Party, to: Party, answer: string | undefined, end: string, extr
 const rules = (ownerAfterTransfer: 'first' | 'last' = 'first') =>
   compileDirectionRules({ internalNumbers: ['^\\d{4}$'], trunkPatterns: ['^PJSIP/trunk-'], skip: { internal: true, external: true }, ownerAfterTransfer });
 
-type Call = Pick<CallRecord, 'from' | 'to' | 'connections' | 'endTime'>;
+type Call = Pick<CallRecord, 'from' | 'to' | 'connections' | 'endTime'> & Partial<Pick<CallRecord, 'answerTime'>>;
 
 function decide(call: Call, r = rules()) {
   const d = decideDirection(call, r);
@@ -80,9 +80,20 @@ describe('decideDirection over connections', () => {
     expect(decide(call)).toEqual({ direction: 'incoming', owner: '2001', participant: '+46701234567', conversation: { answered: false, detail: 'queue sales rang 2001, 2002; nobody answered' } });
   });
 
-  it('one unanswered attempt adds nothing to its outcome', () => {
+  it('one connection answered when the call was (or never) says no more than from → to', () => {
     const call: Call = { from: p('2001'), to: p('0701111111'), endTime: '2024-05-02T10:00:02', connections: [c(p('2001'), p('0701111111'), undefined, '10:00:02')] };
-    expect(decide(call)).toMatchObject({ direction: 'outgoing', owner: '2001', participant: '0701111111', conversation: { answered: false, detail: undefined } });
+    expect(decide(call)).toEqual({ direction: 'outgoing', owner: '2001', participant: '0701111111', conversation: undefined });
+  });
+
+  it('one connection answered later than the call (click-to-call: the agent first, then the customer) gives the later answer', () => {
+    const call: Call & { answerTime: string } = {
+      from: p('2001', 'Local/2001@from-internal-0000001e;1'),
+      to: p('0701111111'),
+      answerTime: '2024-05-02T10:00:02',
+      endTime: '2024-05-02T10:01:00',
+      connections: [c(p('2001'), p('0701111111'), '10:00:06', '10:01:00', { talkSec: 54 })],
+    };
+    expect(decide(call)).toMatchObject({ direction: 'outgoing', conversation: { answered: true, answerTime: '2024-05-02T10:00:06', talkSec: 54 } });
   });
 
   it('no outside party, or no internal one: from → to decides, as for one record', () => {
