@@ -1,15 +1,37 @@
 import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
 import { own, shorten } from '../shared/input.js';
+import { type CallOfLeg, callOfLeg, type LegLink } from './call-of-leg.js';
 import type { FsCallflow, FsDocument, FsProfile } from './document.js';
 import { outcomeOf } from './hangup-causes.js';
 import type { FreeswitchExtractOptions } from './options.js';
 import { findRecording, fsTrue } from './recording.js';
 
-/** What `raw` holds for a FreeSWITCH leg: which leg it was, its own uuid, and the document as parsed. */
+/** What `raw` holds for a FreeSWITCH leg: which leg it was, its own uuid, how it is tied to its call, and the document as parsed. */
 export interface FsRaw {
   leg: 'A' | 'B';
   uuid: string;
+  link: FsLink;
   cdr: unknown;
+}
+
+/**
+ * What `merge` needs from each leg to rebuild the call's connections (merge.ts), read here because only the
+ * document has it: how the leg is tied to the call (call-of-leg.ts) and the uuids and times around that.
+ */
+export interface FsLink {
+  how: LegLink;
+  /** The channel that created this one. */
+  createdBy?: string;
+  /** `joined`: what joined it to the call, and when it was connected to it (its newest callflow entry's times). */
+  joinedBy?: 'uuid_bridge' | 'fifo';
+  joinedStart?: string;
+  joinedAnswer?: string;
+  /** The other half of this channel's loopback pair. */
+  loopbackPartner?: string;
+  /** This channel bridged on to a channel it created itself: it ran the dialplan's `bridge`, it is not an endpoint. */
+  placedCall?: true;
+  /** The destination its creator's dialplan had reached when it created this channel (the originator profile's). */
+  dialedFor?: string;
 }
 
 export type ExtractResult = { ok: true; groupKey: string; leg: CallRecord } | { ok: false; message: string };
@@ -28,11 +50,10 @@ const PLACEHOLDER_NAMES = new Set(['outbound call', 'unknown', 'anonymous', 'una
 /**
  * One FreeSWITCH CDR → one leg of a call.
  *
- * Grouping: every leg of a call gets the A leg's uuid as groupKey. A B leg names its A leg in
- * `originating_leg_uuid` (set by originate on the new channel) or in its `originator` caller profile
- * (what mod_json_cdr/mod_xml_cdr themselves test to tell a B leg); the inbound half of a loopback pair
- * names the real A leg in `other_loopback_from_uuid`. `bridge_uuid` and `signal_bond` are NOT used:
- * FreeSWITCH sets them on both legs, each pointing at the other, so they cannot say which one is A.
+ * Grouping: every leg of a call gets the A leg's uuid as groupKey, found from this document alone
+ * (call-of-leg.ts: the channel that created it, the one it was re-bridged to, the caller a queue agent took,
+ * the other half of a loopback pair). Any leg that is not the A leg itself is a B leg: its caller is the
+ * originator profile, its callee the channel itself.
  */
 export function extractLeg(doc: FsDocument, opts: FreeswitchExtractOptions, ctx: ExtractContext): ExtractResult {
   const v = (name: string): string | undefined => {
@@ -53,10 +74,11 @@ export function extractLeg(doc: FsDocument, opts: FreeswitchExtractOptions, ctx:
     return { ok: false, message: `the request's ?uuid=${shorten(queryUuid, 64)} is not the CDR's uuid ${shorten(uuid, 64)}` };
   }
 
+  // The originator profile FreeSWITCH last wrote (newest entry first): the caller a B leg was connected to.
   const originator = doc.callflows.map((c) => c.originators[0]).find((p) => p !== undefined);
-  const aLeg = v('originating_leg_uuid') ?? field(originator, 'uuid') ?? v('other_loopback_from_uuid');
-  const isB = aLeg !== undefined && aLeg !== uuid;
-  const groupKey = isB ? aLeg : uuid;
+  const call = callOfLeg(doc, uuid, v);
+  const isB = call.link !== 'own';
+  const groupKey = call.callUuid;
 
   // Times: *_uepoch (microseconds) when present, else *_epoch, else the profile times (microseconds).
   const startMs = epochMs(v('start_uepoch'), v('start_epoch')) ?? usecMs(oldest?.times.created_time);
@@ -95,7 +117,7 @@ export function extractLeg(doc: FsDocument, opts: FreeswitchExtractOptions, ctx:
     to,
     outcome: outcomeOf(answered, cause, opts.outcomes),
     legs: 1,
-    raw: { leg: isB ? 'B' : 'A', uuid, cdr: ctx.original } satisfies FsRaw,
+    raw: { leg: isB ? 'B' : 'A', uuid, link: linkOf(doc, v, call), cdr: ctx.original } satisfies FsRaw,
   };
   if (answerMs !== undefined) leg.answerTime = iso(answerMs);
   if (endMs !== undefined) leg.endTime = iso(endMs);
@@ -120,12 +142,17 @@ type Lookup = (name: string) => string | undefined;
 type FieldOf = (profile: FsProfile | undefined, name: string) => string | undefined;
 
 /**
- * A leg: the caller as the call arrived (the oldest caller profile, before any transfer), and the party
- * it was bridged to (the last originatee), else the user or number it dialed.
+ * A leg: the caller as the call arrived (the oldest caller profile, before any transfer: a queue or an
+ * attended transfer adds a newer one with someone else's caller id), and the party it was connected to: the
+ * last one it bridged to (originatee), else the channel that took it (the originator of a later entry: a
+ * mod_fifo agent), else the user it dialed or where the dialplan last routed it (the newest entry's
+ * destination: the extension, not the DID the call arrived on).
  */
 function aLegParties(doc: FsDocument, v: Lookup, field: FieldOf, newest?: FsCallflow, oldest?: FsCallflow): { from: Party; to: Party } {
   const caller = oldest?.profile ?? newest?.profile;
-  const bridged = doc.callflows.map((c) => c.originatees[c.originatees.length - 1]).find((p) => p !== undefined);
+  const bridged =
+    doc.callflows.map((c) => c.originatees[c.originatees.length - 1]).find((p) => p !== undefined) ??
+    doc.callflows.map((c) => c.originators[0]).find((p) => p !== undefined);
   const fromNumber =
     field(caller, 'caller_id_number') ?? v('caller_id_number') ?? v('origination_caller_id_number') ?? v('sip_from_user');
   const from = party(
@@ -136,6 +163,7 @@ function aLegParties(doc: FsDocument, v: Lookup, field: FieldOf, newest?: FsCall
   const toNumber =
     field(bridged, 'destination_number') ??
     v('dialed_user') ??
+    field(newest?.profile, 'destination_number') ??
     field(caller, 'destination_number') ??
     v('destination_number') ??
     v('sip_req_user') ??
@@ -158,6 +186,27 @@ function bLegParties(v: Lookup, field: FieldOf, newest?: FsCallflow, originator?
     field(own, 'chan_name') ?? v('channel_name'),
   );
   return { from, to };
+}
+
+/** The facts of this leg that merge.ts needs to tell who the call was connected to, and when. */
+function linkOf(doc: FsDocument, v: Lookup, call: CallOfLeg): FsLink {
+  const link: FsLink = { how: call.link };
+  if (call.createdBy) link.createdBy = call.createdBy;
+  const partner = v('other_loopback_leg_uuid');
+  if (partner) link.loopbackPartner = partner;
+  if (doc.callflows.some((c) => c.originatees.length > 0) || v('originated_legs')) link.placedCall = true;
+  const creator = doc.callflows[doc.callflows.length - 1]?.originators[0];
+  const dialedFor = creator?.destination_number?.trim();
+  if (dialedFor) link.dialedFor = dialedFor;
+  if (call.joinedBy) {
+    link.joinedBy = call.joinedBy;
+    const times = doc.callflows[0]?.times ?? {};
+    const start = usecMs(times.profile_created_time) ?? usecMs(times.bridged_time);
+    const answer = usecMs(times.bridged_time) ?? epochMs(v('bridge_uepoch'), v('bridge_epoch'));
+    if (start !== undefined) link.joinedStart = iso(start);
+    if (answer !== undefined) link.joinedAnswer = iso(answer);
+  }
+  return link;
 }
 
 function party(number: string | undefined, name: string | undefined, channel: string | undefined): Party {

@@ -1,4 +1,3 @@
-import type { CallRecord } from '../../src/pipeline/call-record.js';
 import {
   arrayElementLines,
   formatBytes,
@@ -8,11 +7,11 @@ import {
   readAllBounded,
   linesOrDocument,
 } from '../shared/input.js';
-import { mergeByRootLeg } from '../shared/merge-root-leg.js';
 import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
 import { JSON_CONTENT_TYPES, unwrapCdrBody } from './body.js';
 import { fromJsonCdr } from './document.js';
-import { extractLeg, type FsRaw } from './extract-leg.js';
+import { extractLeg } from './extract-leg.js';
+import { mergeFreeswitchLegs } from './merge.js';
 import { type FreeswitchOptions, freeswitchOptionsSchema } from './options.js';
 
 /**
@@ -37,10 +36,6 @@ export default defineAdapter({
   parse: parseFreeswitchJson,
   merge: mergeFreeswitchLegs,
 });
-
-export function mergeFreeswitchLegs(legs: CallRecord[]): CallRecord {
-  return mergeByRootLeg(legs, (leg) => (leg.raw as Partial<FsRaw> | undefined)?.leg === 'A');
-}
 
 async function* parseFreeswitchJson(input: AdapterInput, options: FreeswitchOptions): AsyncGenerator<ParseItem> {
   const max = options.maxDocumentBytes;

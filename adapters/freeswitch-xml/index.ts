@@ -1,6 +1,6 @@
 import { XML_CONTENT_TYPES, unwrapCdrBody } from '../freeswitch-json/body.js';
 import { extractLeg } from '../freeswitch-json/extract-leg.js';
-import { mergeFreeswitchLegs } from '../freeswitch-json/index.js';
+import { mergeFreeswitchLegs } from '../freeswitch-json/merge.js';
 import { freeswitchOptionsSchema } from '../freeswitch-json/options.js';
 import { formatBytes, locate, readAllBounded } from '../shared/input.js';
 import { defineAdapter } from '../types.js';
