@@ -3,7 +3,8 @@ import { type AdapterInput, defineAdapter, type ParseItem } from '../types.js';
 import { autoLayout, rowOf } from './columns.js';
 import { mergeAsteriskLegs } from './merge.js';
 import { asteriskCsvOptionsSchema, type AsteriskCsvOptions } from './options.js';
-import { compileRowTemplate, type Row, type RowContext, rowToItem, shareRepeatedValues, ValuePool } from './row.js';
+import { type Row, type RowContext, rowToItem, shareRepeatedValues, ValuePool } from './row.js';
+import { compileTemplate } from '../shared/recording-template.js';
 import { readCsvBatches } from '../shared/guarded-csv.js';
 
 export { asteriskCsvOptionsSchema, DEFAULT_EXTENSION_FROM_CHANNEL, type AsteriskCsvOptions } from './options.js';
@@ -19,7 +20,7 @@ async function* parseBatches(input: AdapterInput, options: AsteriskCsvOptions): 
   const ctx: RowContext = {
     options,
     extension: options.extensionFromChannel ? new RegExp(options.extensionFromChannel) : undefined,
-    template: compileRowTemplate(options.recordingTemplate),
+    template: options.recordingTemplate ? compileTemplate(options.recordingTemplate) : undefined,
     pool: new ValuePool(),
   };
   const prefix = `${input.name}:`;

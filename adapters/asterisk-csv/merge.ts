@@ -17,8 +17,9 @@ import { mergeLegs } from '../shared/merge-legs.js';
  * - Rows without a dstchannel (a callee's own leg, the originated channel of a CLI/AMI Originate, a
  *   post-Dial `Hangup`, the zero-length row of an optimised Local channel) add times, never parties.
  * - The recording is the starting caller's (MixMonitor runs on the caller's channel, and every row of that channel
- *   repeats its userfield); a call that also has
- *   another one (a recording started after a blind transfer) says in `recording.note` which one is sent.
+ *   repeats its userfield); a call that also has another one (a recording started after a blind transfer) says in
+ *   `recording.note` which one is sent.
+ * `legs` are single rows, as the grouper and the stash hand them over (not calls merged before).
  * - Times, talk seconds and `raw` as `mergeLegs` gives them; `location` is the call's first row in the file.
  */
 export function mergeAsteriskLegs(legs: CallRecord[]): CallRecord {
@@ -68,7 +69,6 @@ function withOwnAnswer(c: Connection, answers: ReturnType<typeof ownAnswers>): C
   const corrected: Connection = { ...c, answerTime: own.answerTime };
   const talks = [c.talkSec, own.talkSec].filter((s): s is number => s !== undefined);
   if (talks.length) corrected.talkSec = Math.min(...talks);
-  else delete corrected.talkSec;
   return corrected;
 }
 

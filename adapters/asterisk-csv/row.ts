@@ -169,12 +169,10 @@ function extensionOf(device: string, ctx: RowContext): string | undefined {
 
 /** What rang the callee, for messages: a queue by name, a ring group (a Dial of several targets at once). */
 function viaOf(row: Row): string | undefined {
-  const app = row.lastapp;
-  if (app !== 'Queue' && app !== 'Dial' && app?.toLowerCase() !== 'queue' && app?.toLowerCase() !== 'dial') return undefined;
-  const data = row.lastdata ?? '';
-  const comma = data.indexOf(',');
-  const first = (comma < 0 ? data : data.slice(0, comma)).trim();
-  if (app.toLowerCase() === 'queue') return first ? `queue ${first}` : 'queue';
+  const app = row.lastapp?.toLowerCase();
+  if (app !== 'queue' && app !== 'dial') return undefined;
+  const first = (row.lastdata ?? '').split(',', 1)[0]?.trim() ?? '';
+  if (app === 'queue') return first ? `queue ${first}` : 'queue';
   return first.includes('&') ? 'ring group' : undefined;
 }
 
@@ -183,25 +181,21 @@ type RenderTemplate = ReturnType<typeof compileTemplate>;
 // What MixMonitor and Monitor write (WAV49 is GSM in a .WAV or .wav49 file); a query string may follow in a URL.
 const AUDIO_FILE = /\.(?:wav|wav49|gsm|mp3|ogg|oga|opus|flac|m4a|sln)(?:\?.*)?\s*$/i;
 
-export function compileRowTemplate(template: string | undefined): RenderTemplate | undefined {
-  return template ? compileTemplate(template) : undefined;
+function recordingOf(row: Row, start: string, ctx: RowContext): Recording | undefined {
+  const { options } = ctx;
+  const useUserfield = row.userfield && (options.userfieldIsRecording === true || (options.userfieldIsRecording === 'auto' && AUDIO_FILE.test(row.userfield)));
+  const found = (useUserfield && recordingFromValue(row.userfield as string, options.recordingDir)) || fromTemplate(row, start, ctx.template);
+  if (found?.path) found.path = mapPath(found.path, options.recordingPathMap);
+  return found;
 }
 
-function recordingOf(row: Row, start: string, ctx: RowContext): Recording | undefined {
-  const { options, template } = ctx;
-  if (row.userfield && (options.userfieldIsRecording === true || (options.userfieldIsRecording === 'auto' && AUDIO_FILE.test(row.userfield)))) {
-    const fromUserfield = recordingFromValue(row.userfield, options.recordingDir);
-    if (fromUserfield?.path) fromUserfield.path = mapPath(fromUserfield.path, options.recordingPathMap);
-    if (fromUserfield) return fromUserfield;
-  }
+function fromTemplate(row: Row, start: string, template: RenderTemplate | undefined): Recording | undefined {
   if (!template) return undefined;
   templateRow = row;
   templateStart = start;
   templateDate = undefined;
   try {
-    const rendered = template(templateValue);
-    if (rendered?.path) rendered.path = mapPath(rendered.path, options.recordingPathMap);
-    return rendered;
+    return template(templateValue);
   } finally {
     templateRow = undefined;
   }
