@@ -217,7 +217,9 @@ class Prepared {
 /** What decideDuration reads, for a call whose connections said when, and whether, its outside party was answered. */
 function conversationLength(call: CallRecord, conversation: Conversation, zone: string, times: CallTimes): { call: DurationInput; times: CallTimes } {
   if (!conversation.answered) {
-    return { call: { outcome: call.outcome === 'answered' ? 'no-answer' : call.outcome, unansweredDetail: conversation.detail }, times: { start: times.start } };
+    // Nobody of ours answered the outside party: as long as it waited, whatever answered it (an IVR, a consultation).
+    const waited: CallTimes = times.end === undefined ? { start: times.start } : { start: times.start, end: times.end };
+    return { call: { outcome: call.outcome === 'answered' ? 'no-answer' : call.outcome, unansweredDetail: conversation.detail }, times: waited };
   }
   const answer = resolveCallTimes({ startTime: call.startTime, answerTime: conversation.answerTime }, zone).answer;
   return { call: { outcome: 'answered', talkSec: conversation.talkSec }, times: { ...times, answer } };

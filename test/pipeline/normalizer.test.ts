@@ -85,6 +85,33 @@ function normalizer(config: Record<string, unknown> = {}, opts: Partial<Normaliz
 
 const source = { id: 'asterisk-main' };
 
+describe('CallNormalizer: a call of several connections', () => {
+  const trunk = { number: '0701234567', channel: 'SIP/trunk-00000001' };
+  const queueNobody = (): CallRecord =>
+    call({
+      answerTime: undefined,
+      talkSec: 0,
+      outcome: 'no-answer',
+      endTime: '2024-06-01 12:00:40',
+      connections: [
+        { from: trunk, to: { number: '1001' }, answered: false, startTime: '2024-06-01 12:00:00', endTime: '2024-06-01 12:00:15', via: 'queue sales' },
+        { from: trunk, to: { number: '1002' }, answered: false, startTime: '2024-06-01 12:00:17', endTime: '2024-06-01 12:00:40', via: 'queue sales' },
+      ],
+    });
+
+  it('a queue nobody answered is skipped, saying what rang', async () => {
+    expect(await normalizer().normalize(queueNobody(), source, NOW)).toEqual({
+      kind: 'skipped',
+      reason: 'unanswered call (no-answer: queue sales rang 1001, 1002; nobody answered)',
+    });
+  });
+
+  it('kept when unanswered calls are not skipped: as long as the caller waited', async () => {
+    const result = await normalizer({ skip: { unanswered: false } }).normalize(queueNobody(), source, NOW);
+    expect(result).toMatchObject({ kind: 'payload', payload: { call_duration: 40, call_outcome: 'No Answer', call_direction: 'incoming' } });
+  });
+});
+
 describe('CallNormalizer: a call → the exact API body', () => {
   it('an incoming answered call (times from Stockholm to UTC, E.164, talk time, owner, caller-id name)', async () => {
     const result = await normalizer().normalize(call(), source, NOW);
