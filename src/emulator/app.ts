@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { conversationPayloadSchema, describeIssues } from '../dstny/payload.js';
 import type { Logger } from '../log/logger.js';
 import { emulatorFaultsPatchSchema, emulatorWebhookSchema } from './config.js';
-import { type ConversationRecord, generatedTitle, type ListFilter, listedConversation, matchesFilter } from './conversations.js';
+import { type ConversationRecord, generatedTitle, type ListFilter, listAnswer, listedConversation, matchesFilter } from './conversations.js';
 import { publicTeam, publicUser, type Seed } from './seed.js';
 import type { ApiRoute, EmulatorState } from './state.js';
 import type { WebhookDispatcher } from './webhooks.js';
@@ -233,11 +233,12 @@ export function createEmulatorApp(deps: EmulatorAppDeps): express.Express {
       return;
     }
     const now = state.now();
+    const { listShape, listEnvelope, listLimit } = state.faults;
     const found = [...state.conversations.values()]
-      .filter((rec) => state.isVisible(rec, now) && matchesFilter(rec, filter, seed))
+      .filter((rec) => state.isVisible(rec, now) && matchesFilter(rec, filter, seed, listShape))
       .sort((a, b) => Date.parse(b.payload.call_start_time) - Date.parse(a.payload.call_start_time) || b.createdAt - a.createdAt);
-    const limit = state.faults.listLimit;
-    res.json((limit > 0 ? found.slice(0, limit) : found).map(listedConversation));
+    const items = (listLimit > 0 ? found.slice(0, listLimit) : found).map((rec) => listedConversation(rec, listShape));
+    res.json(listAnswer(items, found.length, listEnvelope));
   });
 
   api.get('/conversations/:id', (req, res) => {
@@ -247,7 +248,8 @@ export function createEmulatorApp(deps: EmulatorAppDeps): express.Express {
       res.status(404).json({ message: 'Not found.' });
       return;
     }
-    res.json(listedConversation(rec));
+    // Same item shape as the list, never enveloped: one conversation is the whole answer.
+    res.json(listedConversation(rec, state.faults.listShape));
   });
 
   api.get('/users', (_req, res) => {

@@ -31,8 +31,21 @@ export const emulatorFaultsSchema = z.object({
   fetchRecordings: z.boolean().default(true).describe('Check that call_recording_url answers 200, as Dstny does.'),
   requireKnownOwner: z.boolean().default(false).describe('Refuse (422) an owner_email that is not a seeded user (undocumented; off by default).'),
   listLimit: z.number().int().nonnegative().default(0).describe('At most this many conversations per list answer, newest first (0 = all): emulates a truncating list.'),
+  // The documentation leaves the list and per-id answers open (its sample is `[{}]`); these choose among plausible ones.
+  listShape: z
+    .enum(['full', 'minimal'])
+    .default('full')
+    .describe(
+      'Shape of a conversation in GET /conversations and GET /conversations/{id} (undocumented). full: id, external_id, type, title, times, direction, outcome, owner, participant; minimal: only id, type, title, start_time (no external id, owner or participant), and search no longer matches external ids.',
+    ),
+  listEnvelope: z
+    .enum(['array', 'data'])
+    .default('array')
+    .describe('How GET /conversations wraps its items (undocumented). array: a bare JSON array; data: {"data": [...], "meta": {"total": n}}, n counting every match before listLimit.'),
 });
 export type EmulatorFaults = z.infer<typeof emulatorFaultsSchema>;
+export type ListShape = EmulatorFaults['listShape'];
+export type ListEnvelope = EmulatorFaults['listEnvelope'];
 
 export const emulatorConfigSchema = z
   .object({

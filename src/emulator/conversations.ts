@@ -1,4 +1,5 @@
 import type { ConversationPayload } from '../dstny/payload.js';
+import type { ListEnvelope, ListShape } from './config.js';
 import type { Seed } from './seed.js';
 
 /** One conversation the emulator accepted. */
@@ -16,21 +17,33 @@ export interface ConversationRecord {
 }
 
 /**
- * The shape the emulator lists. The real list shape is undocumented (dstny-facts.md); this is ONE choice,
- * and the reconciler finds its fields through configuration (reconcile.lookup.idField / externalIdField):
+ * The shape the emulator lists and answers per id. The real shape is undocumented (dstny-facts.md), so the
+ * `listShape` fault chooses among plausible ones, and the reconciler finds its fields through configuration
+ * (reconcile.lookup.idField / externalIdField). "full" (the default):
  *
  *   { id, external_id, type: "call", title, start_time, end_time, duration, direction, outcome,
  *     is_stereo, participant_channel, owner: {id, email, name, phone_number},
  *     participant: {email, first_name, last_name, phone_number, company_name, external_id}, created_at }
+ *
+ * "minimal": { id, type: "call", title, start_time }: nothing promises the external id comes back.
  */
-export function listedConversation(rec: ConversationRecord): Record<string, unknown> {
+export function listedConversation(rec: ConversationRecord, shape: ListShape = 'full'): Record<string, unknown> {
+  return shape === 'minimal' ? minimalConversation(rec) : fullConversation(rec);
+}
+
+/** The least a listed conversation plausibly carries; a client cannot recognise its call in it by external id. */
+function minimalConversation(rec: ConversationRecord): Record<string, unknown> {
+  return { id: rec.id, type: 'call', title: rec.title, start_time: startTime(rec.payload) };
+}
+
+function fullConversation(rec: ConversationRecord): Record<string, unknown> {
   const p = rec.payload;
   return {
     id: rec.id,
     external_id: rec.externalId,
     type: 'call',
     title: rec.title,
-    start_time: new Date(p.call_start_time).toISOString(),
+    start_time: startTime(p),
     end_time: endTime(p),
     duration: duration(p),
     direction: p.call_direction,
@@ -48,6 +61,18 @@ export function listedConversation(rec: ConversationRecord): Record<string, unkn
     },
     created_at: new Date(rec.createdAt).toISOString(),
   };
+}
+
+/**
+ * The list answer in the configured envelope: a bare array (as the documentation's sample `[{}]`), or
+ * Laravel-style `{ data, meta: { total } }` where `total` counts every match, also those a listLimit left out.
+ */
+export function listAnswer(items: Array<Record<string, unknown>>, total: number, envelope: ListEnvelope): unknown {
+  return envelope === 'data' ? { data: items, meta: { total } } : items;
+}
+
+function startTime(p: ConversationPayload): string {
+  return new Date(p.call_start_time).toISOString();
 }
 
 function endTime(p: ConversationPayload): string {
@@ -88,8 +113,11 @@ export interface ListFilter {
   teamIds?: string[];
 }
 
-/** Does a conversation match every given filter? (Full text: title, participant, owner, external ids.) */
-export function matchesFilter(rec: ConversationRecord, filter: ListFilter, seed: Seed): boolean {
+/**
+ * Does a conversation match every given filter? (Full text: title, participant, owner, and the external ids
+ * unless the list shape is minimal: a server that does not show the external id is not assumed to index it.)
+ */
+export function matchesFilter(rec: ConversationRecord, filter: ListFilter, seed: Seed, shape: ListShape): boolean {
   const p = rec.payload;
   const day = new Date(p.call_start_time).toISOString().slice(0, 10);
   if (filter.start && day < filter.start) return false;
@@ -103,9 +131,9 @@ export function matchesFilter(rec: ConversationRecord, filter: ListFilter, seed:
   }
   if (filter.search) {
     const words = filter.search.toLowerCase().split(/\s+/).filter(Boolean);
+    const externalIds = shape === 'minimal' ? [] : [rec.externalId, p.participant_external_id];
     const haystack = [
       rec.title,
-      rec.externalId,
       p.owner_email,
       p.owner_name,
       p.owner_phone_number,
@@ -114,7 +142,7 @@ export function matchesFilter(rec: ConversationRecord, filter: ListFilter, seed:
       p.participant_last_name,
       p.participant_phone_number,
       p.participant_company_name,
-      p.participant_external_id,
+      ...externalIds,
     ].filter((h): h is string => h !== undefined).map((h) => h.toLowerCase());
     // Every word of the query must occur somewhere (full text, not one exact phrase).
     if (!words.every((w) => haystack.some((h) => h.includes(w)))) return false;
