@@ -17,7 +17,7 @@
  * Exits 1 when a goal is missed (or not every call was confirmed).
  */
 import { BridgeScene, nonZero, sleep } from '../test/e2e/support.js';
-import { Pacer } from '../src/submit/scheduler.js';
+import { Pacer } from '../src/dstny/pacer.js';
 
 const args = process.argv.slice(2);
 const positional = args.filter((a) => !a.startsWith('--'));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { getAdapter } from '../adapters/registry.js';
 import type { Config } from './config/schema.js';
 import { DstnyClient } from './dstny/client.js';
+import { ApiGate } from './dstny/gate.js';
 import { type EmulatorHandle, startEmulator } from './emulator/index.js';
 import express, { type Express } from 'express';
 import { type RunningHttpServer, createHttpApp, startHttpServer } from './http/app.js';
@@ -25,7 +26,6 @@ import { seedSandbox } from './sandbox.js';
 import { type SourceRunner, createSourceRunners } from './sources/index.js';
 import type { StatusReport } from './status/report.js';
 import { createStatusRouter } from './status/router.js';
-import { ApiScheduler } from './submit/scheduler.js';
 import { Submitter } from './submit/submitter.js';
 import { VERSION } from './version.js';
 
@@ -90,9 +90,8 @@ export async function startBridge(config: Config, opts: { configDir: string; log
     registerSecret(signingSecret);
 
     const client = new DstnyClient({ baseUrl, token, timeoutMs: config.dstny.timeoutMs, maxPauseMs: config.submit.maxPauseMs });
-    const scheduler = new ApiScheduler({ perSecond: config.submit.rateLimit.perSecond, concurrency: config.submit.concurrency });
-    stops.push(() => scheduler.close());
-    const schedule = <T>(fn: () => Promise<T>) => scheduler.schedule(fn);
+    const gate = new ApiGate(client, { ...config.submit.rateLimit, concurrency: config.submit.concurrency, logger });
+    stops.push(() => gate.close());
 
     // The public base URL must be known before the server listens (links are signed into payloads).
     // Listen first (answering 503 until the app is ready): the port may be 0, and links must name the real one.
@@ -118,7 +117,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       linkTtlHours: config.recordings.linkTtlHours,
       linkClock: 'now',
       roots: config.recordings.roots,
-      fetchUsers: () => schedule(() => client.listUsers()),
+      fetchUsers: () => gate.listUsers(),
       onDirectoryError: (error) => logger.warn('the Dstny users directory could not be refreshed; the last copy is used', { error }),
     });
     const ingestor = new PipelineIngestor({
@@ -135,9 +134,9 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       row.payload.call_recording_url.startsWith(ownLinks)
         ? { ...row.payload, call_recording_url: recordingUrl(publicBaseUrl, row.externalId, signingSecret, config.recordings.linkTtlHours) }
         : row.payload;
-    const submitter = new Submitter({ ledger, client, scheduler, config: config.submit, logger, prepare });
+    const submitter = new Submitter({ ledger, api: gate, config: config.submit, logger, prepare });
     stops.push(() => submitter.stop());
-    const reconciler = new Reconciler({ ledger, api: client, config: config.reconcile, schedule, logger });
+    const reconciler = new Reconciler({ ledger, api: gate, config: config.reconcile, logger });
     stops.push(() => reconciler.stop());
 
     const runners: SourceRunner[] = createSourceRunners(config.sources, { ingestor, ledger, getAdapter, logger });

@@ -6,7 +6,8 @@ import type { ReconcileConfig } from './config.js';
 import { type DateWindow, dateWindows, fieldAt } from './windows.js';
 
 /**
- * The part of the Dstny client the reconciler needs (src/dstny/client.ts's DstnyClient satisfies it):
+ * The part of the Dstny API the reconciler needs (the runtime hands it the API gate, which paces and pauses
+ * these look-ups together with the creations):
  * `listConversations` is GET api/v2/conversations with array params sent as `name[]=v`;
  * `getByPath` is a GET whose 404 answers null.
  */
@@ -15,14 +16,10 @@ export interface ConversationLookup {
   getByPath(path: string): Promise<unknown | null>;
 }
 
-/** The shared rate limiter: every API call of the bridge (submissions and look-ups) goes through it. */
-export type Schedule = <T>(fn: () => Promise<T>) => Promise<T>;
-
 export interface ReconcilerDeps {
   ledger: Ledger;
   api: ConversationLookup;
   config: ReconcileConfig;
-  schedule?: Schedule;
   logger?: Logger;
   /** Errors that deserve a loud log (default: the client's AuthError). Every API error stops the run. */
   isFatal?: (error: unknown) => boolean;
@@ -102,7 +99,6 @@ export class Reconciler {
   private readonly ledger: Ledger;
   private readonly api: ConversationLookup;
   private readonly config: ReconcileConfig;
-  private readonly schedule: Schedule;
   private readonly logger: Logger;
   private readonly isFatal: (error: unknown) => boolean;
   private task: ScheduledTask | null = null;
@@ -112,7 +108,6 @@ export class Reconciler {
     this.ledger = deps.ledger;
     this.api = deps.api;
     this.config = deps.config;
-    this.schedule = deps.schedule ?? ((fn) => fn());
     this.logger = (deps.logger ?? silentLogger()).child({ component: 'reconcile' });
     this.isFatal = deps.isFatal ?? ((error) => error instanceof AuthError);
     if (!this.config.lookup.externalIdField) {
@@ -166,7 +161,7 @@ export class Reconciler {
     const call = async <T>(fn: () => Promise<T>): Promise<T> => {
       summary.apiCalls += 1;
       try {
-        return await this.schedule(fn);
+        return await fn();
       } catch (error) {
         if (this.isFatal(error)) this.logger.error('reconcile: the Dstny API refused our credentials; look-ups stopped until the next run', { error });
         else this.logger.warn('reconcile: a look-up failed; the rest of this run is skipped and retried on the next run', { error });

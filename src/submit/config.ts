@@ -9,6 +9,10 @@ export const submitConfigSchema = z
           .positive()
           .default(1)
           .describe('Requests per second to the API (submissions and reconciler look-ups share it). 1/s stays under Dstny\'s default 60/min.'),
+        adaptive: z
+          .boolean()
+          .default(true)
+          .describe('When Dstny keeps answering 429 at this rate, lower it (and climb back slowly) so it settles just under the real limit; false = always the configured rate.'),
       })
       .prefault({}),
     concurrency: z.number().int().positive().default(1).describe('Requests in flight at once.'),

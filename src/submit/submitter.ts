@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { DstnyClient } from '../dstny/client.js';
 import type { ConversationPayload } from '../dstny/payload.js';
 import { AuthError, PermanentApiError, RateLimitedError, RetryableApiError } from '../dstny/errors.js';
+import { type ApiGate, GateClosedError } from '../dstny/gate.js';
 import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import { backoffDelay, startOfUtcDay } from './backoff.js';
 import type { SubmitConfig } from './config.js';
-import type { ApiScheduler } from './scheduler.js';
+
+/** A row's fields once its request is over: no lease, no request in flight. */
+const DONE = { leaseOwner: null, leaseUntil: null, sendingAt: null };
 
 export type SubmitterState = 'running' | 'paused' | 'halted' | 'quota' | 'stopped';
 
@@ -22,8 +24,8 @@ export interface SubmitterStatus {
 
 export interface SubmitterDeps {
   ledger: Ledger;
-  client: Pick<DstnyClient, 'createConversation'>;
-  scheduler: ApiScheduler;
+  /** The API gate: it paces, pauses on a 429 and tells when it is paused. */
+  api: Pick<ApiGate, 'createConversation' | 'pausedUntilMs'>;
   config: SubmitConfig;
   logger: Logger;
   /** Lease owner id; unique per process. */
@@ -37,8 +39,8 @@ export interface SubmitterDeps {
 }
 
 /**
- * Moves due rows from the ledger into the shared rate-limited queue, posts them, and records each outcome
- * (DESIGN.md step 6). Every outcome is written to the ledger under the row's lease, so a row can never be
+ * Moves due rows from the ledger into the API gate's queue, posts them, and records each outcome for its row.
+ * The gate alone paces and pauses; this class only decides what an answer means for the row. Every outcome is written to the ledger under the row's lease, so a row can never be
  * sent by two processes at once, and a crash leaves it `submitting` → `verify`, never silently re-sent.
  */
 export class Submitter {
@@ -50,7 +52,8 @@ export class Submitter {
   private pumping: Promise<number> | null = null;
   /** Rows claimed and queued but not started; released (handed back to the ledger) on pause, halt and stop. */
   private readonly queued = new Map<string, LedgerRow>();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Every enqueued row's whole course, by external id; the started ones are `inFlightIds`. */
+  private readonly tasks = new Map<string, Promise<void>>();
   private readonly inFlightIds = new Set<string>();
   private stopped = true;
   private renewedAt = 0;
@@ -73,14 +76,14 @@ export class Submitter {
   }
 
   status(now = Date.now()): SubmitterStatus {
-    const pausedUntil = this.deps.scheduler.pausedUntilMs(now);
+    const pausedUntil = this.deps.api.pausedUntilMs(now);
     let state: SubmitterState = 'running';
     if (this.stopped) state = 'stopped';
     else if (this.haltReason) state = 'halted';
     else if (this.quotaUntil > now) state = 'quota';
     else if (pausedUntil) state = 'paused';
     const reason = state === 'halted' ? this.haltReason : state === 'quota' ? `daily quota of ${this.cfg.dailyQuota} conversations reached; resuming at ${new Date(this.quotaUntil).toISOString()}` : null;
-    return { state, reason, pausedUntil, queued: this.queued.size, inFlight: this.inFlight.size, sent: this.sent };
+    return { state, reason, pausedUntil, queued: this.queued.size, inFlight: this.inFlightIds.size, sent: this.sent };
   }
 
   /** One pump: recover dead leases, then claim as many due rows as the queue can start soon. Returns rows queued. */
@@ -98,10 +101,10 @@ export class Submitter {
       await this.heartbeat(now);
       const recovered = await this.deps.ledger.recoverExpiredLeases(now);
       if (recovered) this.log.warn(`${recovered} request(s) were in flight when their process stopped; they will be looked up before being sent again`);
-      if (this.deps.scheduler.pausedUntilMs(now)) return 0;
-      let room = this.capacity() - this.queued.size - this.inFlight.size;
+      if (this.deps.api.pausedUntilMs(now)) return 0;
+      let room = this.capacity() - this.queued.size - this.inFlightIds.size;
       if (this.haltReason) {
-        if (!this.probeDue || this.inFlight.size > 0) return 0;
+        if (!this.probeDue || this.inFlightIds.size > 0) return 0;
         room = 1; // the probe: one real submission tells whether the token works again
         this.probeDue = false;
       }
@@ -133,9 +136,9 @@ export class Submitter {
     if (this.cfg.dailyQuota === 0) return Number.POSITIVE_INFINITY;
     if (this.quotaUntil > now) return 0;
     const dayStart = startOfUtcDay(now);
-    const used = (await this.deps.ledger.countSubmittedSince(dayStart)) + this.queued.size + this.inFlight.size;
+    const used = (await this.deps.ledger.countSubmittedSince(dayStart)) + this.queued.size + this.inFlightIds.size;
     const left = this.cfg.dailyQuota - used;
-    if (left <= 0 && this.queued.size + this.inFlight.size === 0) {
+    if (left <= 0 && this.queued.size + this.inFlightIds.size === 0) {
       this.quotaUntil = dayStart + 86_400_000;
       this.log.warn(`daily quota of ${this.cfg.dailyQuota} conversations reached: holding submissions (nothing is failed) until ${new Date(this.quotaUntil).toISOString()}`);
     }
@@ -144,74 +147,79 @@ export class Submitter {
 
   private enqueue(row: LedgerRow): void {
     this.queued.set(row.externalId, row);
-    this.deps.scheduler
-      .schedule(async () => {
-        // Released (pause, halt, stop) while waiting: the ledger already has it back.
-        if (!this.queued.delete(row.externalId)) return;
-        const task = this.send(row);
-        this.inFlight.add(task);
-        this.inFlightIds.add(row.externalId);
-        try {
-          await task;
-        } finally {
-          this.inFlight.delete(task);
-          this.inFlightIds.delete(row.externalId);
-        }
+    const task = this.deps.api
+      .createConversation(() => this.begin(row))
+      .then(
+        (answer) => (answer ? this.created(row, answer.conversationId) : undefined),
+        (error: unknown) => this.failed(row, error),
+      )
+      .catch((error: unknown) => {
+        this.log.error(`recording the outcome of ${row.externalId} failed; its lease will expire and it will be looked up`, { error });
       })
-      .catch(() => {
-        // Outcomes, 429 included, are recorded inside send(); the scheduler rethrows the 429 after pausing.
+      .finally(() => {
+        this.tasks.delete(row.externalId);
+        this.inFlightIds.delete(row.externalId);
       });
+    this.tasks.set(row.externalId, task);
   }
 
-  private async send(row: LedgerRow): Promise<void> {
+  /**
+   * The gate's turn for this row has come: mark the request as started (from here a crash means "look it up",
+   * not "send again") and hand over the body. Null: nothing to send (released while waiting, lease lost, no payload).
+   */
+  private async begin(row: LedgerRow): Promise<ConversationPayload | null> {
+    if (!this.queued.delete(row.externalId)) return null;
+    this.inFlightIds.add(row.externalId);
     const { ledger } = this.deps;
     const lease = { leaseOwner: this.owner, states: ['submitting' as const] };
     const started = Date.now();
-    // Renew the lease and mark the request as started: from here a crash means "look it up", not "send again".
     if (!(await ledger.update(row.externalId, { leaseUntil: started + this.cfg.leaseMs, sendingAt: started }, lease))) {
       this.log.warn(`row ${row.externalId} lost its lease while queued; not sending it`);
-      return;
+      return null;
     }
     if (!row.payload) {
       await ledger.update(row.externalId, { state: 'rejected', reason: 'no payload to send', leaseOwner: null, leaseUntil: null }, lease);
-      return;
+      return null;
     }
-    const done = { leaseOwner: null, leaseUntil: null, sendingAt: null };
-    try {
-      const body = this.deps.prepare ? this.deps.prepare({ ...row, payload: row.payload }) : row.payload;
-      const { conversationId } = await this.deps.client.createConversation(body);
-      const now = Date.now();
-      await ledger.update(
-        row.externalId,
-        {
-          state: 'submitted',
-          conversationId,
-          submittedAt: now,
-          attempts: 'increment',
-          reason: conversationId ? null : 'Dstny answered without a conversation_id; the reconciler will look it up',
-          ...done,
-        },
-        lease,
-      );
-      this.sent++;
-      if (this.haltReason) this.resume();
-    } catch (error) {
-      const now = Date.now();
-      if (error instanceof RateLimitedError) {
-        // The scheduler has paused every task; this row goes back without burning an attempt.
-        await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now + error.retryAfterMs, ...done }, lease);
-        this.log.warn(`Dstny rate limit (429): pausing all submissions for ${Math.ceil(error.retryAfterMs / 1000)} s`);
-        await this.releaseQueued(now + error.retryAfterMs);
-      } else if (error instanceof AuthError) {
-        await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now, ...done }, lease);
-        this.halt(error.message);
-        await this.releaseQueued(now);
-      } else if (error instanceof PermanentApiError) {
-        await ledger.update(row.externalId, { state: 'failed', reason: error.apiMessage, attempts: 'increment', ...done }, lease);
-        this.log.error(`call ${row.externalId} (${row.location ?? row.sourceId}) refused by Dstny: ${error.apiMessage}`);
-      } else {
-        await this.retryLater(row, error, now);
-      }
+    return this.deps.prepare ? this.deps.prepare({ ...row, payload: row.payload }) : row.payload;
+  }
+
+  private async created(row: LedgerRow, conversationId: string | null): Promise<void> {
+    await this.deps.ledger.update(
+      row.externalId,
+      {
+        state: 'submitted',
+        conversationId,
+        submittedAt: Date.now(),
+        attempts: 'increment',
+        reason: conversationId ? null : 'Dstny answered without a conversation_id; the reconciler will look it up',
+        ...DONE,
+      },
+      { leaseOwner: this.owner, states: ['submitting'] },
+    );
+    this.sent++;
+    if (this.haltReason) this.resume();
+  }
+
+  private async failed(row: LedgerRow, error: unknown): Promise<void> {
+    const { ledger } = this.deps;
+    const lease = { leaseOwner: this.owner, states: ['submitting' as const] };
+    const now = Date.now();
+    if (error instanceof GateClosedError) {
+      // Shutting down before its turn: never sent. stop() has normally handed it back already.
+      if (this.queued.delete(row.externalId)) await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now, ...DONE }, lease);
+    } else if (error instanceof RateLimitedError) {
+      // The gate has paused every request; this row goes back without burning an attempt.
+      await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now + error.retryAfterMs, ...DONE }, lease);
+    } else if (error instanceof AuthError) {
+      await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now, ...DONE }, lease);
+      this.halt(error.message);
+      await this.releaseQueued(now);
+    } else if (error instanceof PermanentApiError) {
+      await ledger.update(row.externalId, { state: 'failed', reason: error.apiMessage, attempts: 'increment', ...DONE }, lease);
+      this.log.error(`call ${row.externalId} (${row.location ?? row.sourceId}) refused by Dstny: ${error.apiMessage}`);
+    } else {
+      await this.retryLater(row, error, now);
     }
   }
 
@@ -219,7 +227,7 @@ export class Submitter {
     const lease = { leaseOwner: this.owner, states: ['submitting' as const] };
     const reason = error instanceof Error ? error.message : String(error);
     const attempts = row.attempts + 1;
-    const done = { leaseOwner: null, leaseUntil: null, sendingAt: null, attempts: 'increment' as const };
+    const done = { ...DONE, attempts: 'increment' as const };
     if (!(error instanceof RetryableApiError)) this.log.error(`unexpected error submitting ${row.externalId}`, { error });
     if (error instanceof RetryableApiError && error.maybeDelivered) {
       // The request may have reached Dstny: sending again could create the call twice. Look it up first.
@@ -285,16 +293,16 @@ export class Submitter {
     this.pumpTimer = this.probeTimer = null;
     await this.pumping;
     await this.releaseQueued(Date.now());
-    if (this.inFlight.size) {
+    if (this.inFlightIds.size) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
-        Promise.allSettled([...this.inFlight]).then(() => false),
+        Promise.allSettled([...this.inFlightIds].map((id) => this.tasks.get(id))).then(() => false),
         new Promise<boolean>((resolve) => {
           timer = setTimeout(() => resolve(true), this.cfg.shutdownTimeoutMs);
         }),
       ]);
       clearTimeout(timer);
-      if (timedOut) this.log.warn(`${this.inFlight.size} request(s) still in flight at shutdown; they will be looked up before being sent again`);
+      if (timedOut) this.log.warn(`${this.inFlightIds.size} request(s) still in flight at shutdown; they will be looked up before being sent again`);
     }
   }
 
@@ -302,7 +310,7 @@ export class Submitter {
   async idle(pollMs = 50): Promise<void> {
     for (;;) {
       await this.pump();
-      if (this.queued.size === 0 && this.inFlight.size === 0) {
+      if (this.queued.size === 0 && this.inFlightIds.size === 0) {
         const due = (await this.deps.ledger.stats()).oldestDue;
         if (!due || due.state !== 'pending' || due.nextAttemptAt > Date.now() || this.haltReason || this.stopped) return;
       }

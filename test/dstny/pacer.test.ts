@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Pacer, RATE_MARGIN } from '../../src/submit/scheduler.js';
+import { Pacer, RATE_MARGIN } from '../../src/dstny/pacer.js';
 
 describe('Pacer', () => {
   it('spaces starts evenly, 1000/N ms plus the margin apart', () => {

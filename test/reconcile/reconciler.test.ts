@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
 import { type ReconcileConfig, reconcileConfigSchema } from '../../src/reconcile/config.js';
-import { Reconciler, type Schedule } from '../../src/reconcile/reconciler.js';
+import { Reconciler } from '../../src/reconcile/reconciler.js';
 import { startRecordingServer, type TestServer, waitFor } from '../emulator/support.js';
 import { callPayload, clientFor, putPending, submitDue, type TempLedger, tempLedger } from './support.js';
 
@@ -25,9 +25,9 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-function reconciler(overrides: Record<string, unknown> = {}, schedule?: Schedule, token?: string) {
+function reconciler(overrides: Record<string, unknown> = {}, token?: string) {
   const config: ReconcileConfig = reconcileConfigSchema.parse({ graceMinutes: 5, deadlineMinutes: 120, verifyWaitMinutes: 30, ...overrides });
-  return { rec: new Reconciler({ ledger: t.ledger, api: clientFor(emu, token), config, schedule }) };
+  return { rec: new Reconciler({ ledger: t.ledger, api: clientFor(emu, token), config }) };
 }
 
 /** What the reconciler asked the emulator: request paths with their (decoded) queries. */
@@ -77,18 +77,12 @@ describe('reconciler: submitted rows', () => {
     await submit(april.slice(75), '2025-04-18T22:00:00Z', Date.now() - 10 * MIN);
     await submit(march, '2025-03-01T12:00:00Z', Date.now() - 10 * MIN);
     const listsBefore = emu.state.stats().requests.byRoute.list;
-    let scheduled = 0;
-    const { rec } = reconciler({}, (fn) => {
-      scheduled += 1;
-      return fn();
-    });
+    const { rec } = reconciler();
     const summary = await rec.runOnce();
     expect(summary).toMatchObject({ checked: 190, confirmed: 190, apiCalls: 2 });
     const stats = emu.state.stats();
     expect(stats.requests.byRoute.list - listsBefore).toBe(2);
     expect(stats.requests.byRoute.get).toBe(0);
-    // Every API call went through the shared limiter.
-    expect(scheduled).toBe(2);
     expect(asked('list').sort()).toEqual([
       '/api/v2/conversations?global_start=2025-02-28&global_end=2025-03-02&recording_types[]=call',
       '/api/v2/conversations?global_start=2025-04-16&global_end=2025-04-19&recording_types[]=call',
@@ -166,7 +160,7 @@ describe('reconciler: submitted rows', () => {
   it('stops at a refused token without judging any row', async () => {
     await submit(ids('auth', 2), '2025-04-17T08:00:00Z', Date.now() - 121 * MIN);
     await submit(ids('auth-may', 2), '2025-05-20T08:00:00Z', Date.now() - 121 * MIN);
-    const { rec } = reconciler({}, undefined, 'a-wrong-token-123');
+    const { rec } = reconciler({}, 'a-wrong-token-123');
     expect(await rec.runOnce()).toMatchObject({ checked: 4, missing: 0, confirmed: 0, inconclusive: 4, apiCalls: 1 });
     expect(emu.state.stats().responses.unauthorized).toBe(1);
     expect((await t.ledger.stats()).counts.submitted).toBe(4);

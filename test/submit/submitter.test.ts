@@ -2,12 +2,12 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { DstnyClient } from '../../src/dstny/client.js';
+import { ApiGate } from '../../src/dstny/gate.js';
 import type { Ledger, LedgerRow } from '../../src/ledger/ledger.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { createLogger } from '../../src/log/logger.js';
 import { registerSecret } from '../../src/log/redact.js';
 import { submitConfigSchema } from '../../src/submit/config.js';
-import { ApiScheduler } from '../../src/submit/scheduler.js';
 import { Submitter } from '../../src/submit/submitter.js';
 import { pendingRow } from '../support/rows.js';
 import { type Reply, startScriptedApi } from '../support/scripted-api.js';
@@ -56,14 +56,14 @@ async function setup(opts: {
       },
     }),
   });
-  const scheduler = new ApiScheduler(config.rateLimit.perSecond ? { perSecond: config.rateLimit.perSecond, concurrency: config.concurrency } : { perSecond: 1, concurrency: 1 });
   const client = new DstnyClient({ baseUrl: api.url, token: TOKEN, timeoutMs: opts.timeoutMs ?? 2000, defaultPauseMs: 500 });
-  const submitter = new Submitter({ ledger, client, scheduler, config, logger, ...(opts.prepare ? { prepare: opts.prepare } : {}) });
+  const gate = new ApiGate(client, { ...config.rateLimit, concurrency: config.concurrency, logger });
+  const submitter = new Submitter({ ledger, api: gate, config, logger, ...(opts.prepare ? { prepare: opts.prepare } : {}) });
   cleanups.push(async () => {
     await submitter.stop();
-    scheduler.close();
+    gate.close();
   });
-  return { api, ledger, submitter, lines };
+  return { api, ledger, submitter, gate, lines };
 }
 
 async function until(check: () => Promise<boolean> | boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
