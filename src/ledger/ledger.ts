@@ -93,6 +93,8 @@ export interface Checkpoint {
 export interface RowFilter {
   states?: RowState[];
   externalIds?: string[];
+  /** Rows that own one of these Dstny conversation ids. */
+  conversationIds?: string[];
   sourceId?: string;
   /** Rows whose `submittedAt` (or `updatedAt` for other states) is before this (epoch ms). */
   before?: number;

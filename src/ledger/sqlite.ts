@@ -375,6 +375,10 @@ function buildWhere(filter: RowFilter): { where: string; params: unknown[] } {
     clauses.push(`external_id IN (${filter.externalIds.map(() => '?').join(', ')})`);
     params.push(...filter.externalIds);
   }
+  if (filter.conversationIds?.length) {
+    clauses.push(`conversation_id IN (${filter.conversationIds.map(() => '?').join(', ')})`);
+    params.push(...filter.conversationIds);
+  }
   if (filter.sourceId !== undefined) {
     clauses.push('source_id = ?');
     params.push(filter.sourceId);

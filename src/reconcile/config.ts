@@ -18,7 +18,11 @@ export const reconcileLookupSchema = z
     externalIdField: z
       .string()
       .default('external_id')
-      .describe('Dotted path of call_external_id in a listed conversation ("" = not listed; then rows left in flight by a crash cannot be found and are re-sent after verifyWaitMinutes).'),
+      .describe(
+        'Dotted path of call_external_id in a listed conversation ("" = not listed). Conversations listed without it are matched on what the bridge sent (startTimeField, titleField); see "Exactly once" in the README.',
+      ),
+    startTimeField: z.string().default('start_time').describe('Dotted path of the call\'s start time in a listed conversation ("" = not listed).'),
+    titleField: z.string().default('title').describe('Dotted path of the title in a listed conversation ("" = not listed); compared when the bridge sent a call_title.'),
     recordingTypes: z.array(z.enum(['meeting', 'call', 'live'])).default(['call']).describe('recording_types[] sent with each list query.'),
     windowPaddingDays: z
       .number()

@@ -3,6 +3,7 @@ import { AuthError } from '../dstny/errors.js';
 import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type { ReconcileConfig } from './config.js';
+import { Sightings, searchTermFor, type Verdict } from './matching.js';
 import { type DateWindow, dateWindows, fieldAt } from './windows.js';
 
 /**
@@ -41,6 +42,8 @@ export interface ReconcileSummary {
   verifyRequeued: number;
   /** Rows whose look-up could not be done this run (API error, truncated list beyond the search budget). */
   inconclusive: number;
+  /** Rows that several listed conversations (or several of our rows) could be: kept, reported for an operator. */
+  ambiguous: number;
   /** API requests made by this run. */
   apiCalls: number;
 }
@@ -48,51 +51,19 @@ export interface ReconcileSummary {
 const MINUTE = 60_000;
 
 function emptySummary(): ReconcileSummary {
-  return { checked: 0, confirmed: 0, missing: 0, resubmitted: 0, reported: 0, verifyFound: 0, verifyRequeued: 0, inconclusive: 0, apiCalls: 0 };
+  return { checked: 0, confirmed: 0, missing: 0, resubmitted: 0, reported: 0, verifyFound: 0, verifyRequeued: 0, inconclusive: 0, ambiguous: 0, apiCalls: 0 };
 }
 
 /** Thrown inside a run to stop it after an API error; the rows keep their state for the next run. */
 class RunAborted extends Error {}
 
-interface Found {
-  conversationId: string | null;
-}
-
-/** What the list answers tell us: conversations by id and by external id. */
-class Sightings {
-  readonly byId = new Map<string, unknown>();
-  readonly byExternalId = new Map<string, unknown[]>();
-
-  constructor(private readonly lookup: ReconcileConfig['lookup']) {}
-
-  add(items: unknown[]): void {
-    for (const item of items) {
-      const id = fieldAt(item, this.lookup.idField);
-      if (id !== undefined) this.byId.set(id, item);
-      const ext = fieldAt(item, this.lookup.externalIdField);
-      if (ext !== undefined) {
-        const list = this.byExternalId.get(ext);
-        if (list) list.push(item);
-        else this.byExternalId.set(ext, [item]);
-      }
-    }
-  }
-
-  /** By our conversation id first (the one Dstny answered us), else by external id. */
-  match(row: LedgerRow): Found | null {
-    if (row.conversationId && this.byId.has(row.conversationId)) return { conversationId: row.conversationId };
-    const items = this.byExternalId.get(row.externalId);
-    if (items?.length) return { conversationId: fieldAt(items[0], this.lookup.idField) ?? null };
-    return null;
-  }
-}
-
 /**
  * Proves that every submitted call appeared at Dstny. Runs on a node-cron schedule (or `runOnce(now)`):
  * - `submitted` rows older than the grace period are looked up (one list query per date window, or per id);
  *   found → `confirmed`; not found by the deadline → `missing`, then once back to `pending` if configured;
- * - `verify` rows (in flight when a process died) are looked up by external id: found → `confirmed`, never
- *   re-sent; not found `verifyWaitMinutes` after the crash → `pending`.
+ * - `verify` rows (in flight when a process died, or a POST whose answer was lost) are looked up: found →
+ *   `confirmed`, never re-sent; certainly absent `verifyWaitMinutes` after the crash → `pending`; ambiguous →
+ *   kept and reported for an operator, never re-sent automatically (the rule: src/reconcile/matching.ts).
  * A row is declared missing only when its look-up succeeded; an API error leaves rows as they are.
  */
 export class Reconciler {
@@ -103,6 +74,9 @@ export class Reconciler {
   private readonly isFatal: (error: unknown) => boolean;
   private task: ScheduledTask | null = null;
   private running: Promise<ReconcileSummary> | null = null;
+  /** Has any listed conversation carried the configured external-id field (since start)? */
+  private externalIdsListed = false;
+  private warnedShape = false;
 
   constructor(deps: ReconcilerDeps) {
     this.ledger = deps.ledger;
@@ -112,14 +86,20 @@ export class Reconciler {
     this.isFatal = deps.isFatal ?? ((error) => error instanceof AuthError);
     if (!this.config.lookup.externalIdField) {
       this.logger.warn(
-        'reconcile.lookup.externalIdField is empty: calls left in flight by a crash cannot be looked up and will be re-sent after verifyWaitMinutes (a duplicate is possible)',
+        'reconcile.lookup.externalIdField is empty: calls whose answer was lost are matched on their start time and title instead (see "Exactly once" in the README)',
       );
     }
   }
 
-  /** Start the cron schedule. */
+  /** Start the cron schedule, after one look at what the list shows (is our external id in it?). */
   start(): void {
     if (this.task || !this.config.enabled) return;
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    this.api
+      .listConversations(this.windowQuery({ start: yesterday, end: today }))
+      .then((items) => this.noteShape(items, 0))
+      .catch((error: unknown) => this.logger.debug('reconcile: the first look at the list failed; the next run looks again', { error }));
     this.task = cron.createTask(
       this.config.schedule,
       async () => {
@@ -169,45 +149,46 @@ export class Reconciler {
       }
     };
 
-    const { found, lookedUp } = await this.lookUp(submitted, verify, call);
+    const verdicts = await this.lookUp(submitted, verify, call);
 
     for (const row of submitted) {
-      if (!lookedUp.has(row.externalId)) {
+      const verdict = verdicts.get(row.externalId);
+      if (!verdict) {
         summary.inconclusive += 1;
-        continue;
-      }
-      const hit = found.get(row.externalId);
-      if (hit) {
+      } else if (verdict.kind === 'found') {
         const ok = await this.ledger.update(
           row.externalId,
-          { state: 'confirmed', confirmedAt: now, conversationId: row.conversationId ?? hit.conversationId, reason: null },
+          { state: 'confirmed', confirmedAt: now, conversationId: row.conversationId ?? verdict.conversationId, reason: null },
           { states: ['submitted'] },
         );
         if (ok) summary.confirmed += 1;
-        if (row.conversationId && hit.conversationId && hit.conversationId !== row.conversationId) {
+        if (row.conversationId && verdict.conversationId && verdict.conversationId !== row.conversationId) {
           this.logger.warn('reconcile: found the call under another conversation id than the one we were given', {
             externalId: row.externalId,
             ours: row.conversationId,
-            listed: hit.conversationId,
+            listed: verdict.conversationId,
           });
         }
-        continue;
+      } else if (verdict.kind === 'ambiguous') {
+        // Dstny said yes to the POST: the call is there. Which listed conversation it is stays open; never "missing".
+        summary.ambiguous += 1;
+        await this.reportAmbiguous(row, verdict, 'submitted');
+      } else if (now - (row.submittedAt ?? row.updatedAt) >= this.config.deadlineMinutes * MINUTE) {
+        await this.markMissing(row, now, summary);
       }
-      const since = row.submittedAt ?? row.updatedAt;
-      if (now - since >= this.config.deadlineMinutes * MINUTE) await this.markMissing(row, now, summary);
     }
 
     for (const row of verify) {
-      if (!lookedUp.has(row.externalId)) continue;
-      const hit = found.get(row.externalId);
-      if (hit) {
+      const verdict = verdicts.get(row.externalId);
+      if (!verdict) continue;
+      if (verdict.kind === 'found') {
         const ok = await this.ledger.update(
           row.externalId,
           {
             state: 'confirmed',
             confirmedAt: now,
             submittedAt: row.submittedAt ?? row.updatedAt,
-            conversationId: hit.conversationId ?? row.conversationId,
+            conversationId: verdict.conversationId ?? row.conversationId,
             reason: null,
             leaseOwner: null,
             leaseUntil: null,
@@ -216,21 +197,22 @@ export class Reconciler {
         );
         if (ok) {
           summary.verifyFound += 1;
-          this.logger.info('reconcile: a call left in flight by a crash was created at Dstny; not sending it again', { externalId: row.externalId });
+          this.logger.info('reconcile: a call whose request was in doubt was created at Dstny; not sending it again', { externalId: row.externalId, matchedBy: verdict.by });
         }
-        continue;
-      }
-      if (now - row.updatedAt >= this.config.verifyWaitMinutes * MINUTE) {
+      } else if (verdict.kind === 'ambiguous') {
+        summary.ambiguous += 1;
+        await this.reportAmbiguous(row, verdict, 'verify');
+      } else if (now - row.updatedAt >= this.config.verifyWaitMinutes * MINUTE) {
         const ok = await this.ledger.update(
           row.externalId,
-          { state: 'pending', nextAttemptAt: now, reason: `not found at Dstny ${this.config.verifyWaitMinutes} min after the crash that interrupted it; sending again` },
+          { state: 'pending', nextAttemptAt: now, reason: `not found at Dstny ${this.config.verifyWaitMinutes} min after its request was in doubt; sending again` },
           { states: ['verify'] },
         );
         if (ok) summary.verifyRequeued += 1;
       }
     }
 
-    if (summary.confirmed || summary.missing || summary.verifyFound || summary.verifyRequeued || summary.inconclusive) {
+    if (summary.confirmed || summary.missing || summary.verifyFound || summary.verifyRequeued || summary.inconclusive || summary.ambiguous) {
       this.logger.info('reconcile run', { ...summary });
     } else {
       this.logger.debug('reconcile run', { ...summary });
@@ -239,18 +221,14 @@ export class Reconciler {
   }
 
   /**
-   * Look rows up at Dstny. Returns what was found (by external id) and which rows were conclusively
-   * looked up (a row not in `lookedUp` must not be judged missing).
+   * Look rows up at Dstny. Returns a verdict for each row that was conclusively looked up (a row without one
+   * must not be judged missing or absent: its list was cut short beyond the search budget, or the run stopped).
    */
-  private async lookUp(
-    submitted: LedgerRow[],
-    verify: LedgerRow[],
-    call: <T>(fn: () => Promise<T>) => Promise<T>,
-  ): Promise<{ found: Map<string, Found>; lookedUp: Set<string> }> {
-    const found = new Map<string, Found>();
-    const lookedUp = new Set<string>();
+  private async lookUp(submitted: LedgerRow[], verify: LedgerRow[], call: <T>(fn: () => Promise<T>) => Promise<T>): Promise<Map<string, Verdict>> {
     const lookup = this.config.lookup;
     const sightings = new Sightings(lookup);
+    const verdicts = new Map<string, Verdict>();
+    const judged: LedgerRow[] = [];
     // perId mode: rows with a conversation id are fetched one by one; everything else goes through the list.
     const perId = lookup.mode === 'perId' ? submitted.filter((r) => r.conversationId) : [];
     const perIdSet = new Set(perId);
@@ -260,42 +238,76 @@ export class Reconciler {
       for (const row of perId) {
         const path = lookup.perIdPath.replace('{id}', encodeURIComponent(row.conversationId!));
         const item = await call(() => this.api.getByPath(path));
-        lookedUp.add(row.externalId);
-        if (item !== null && item !== undefined) found.set(row.externalId, { conversationId: row.conversationId });
+        verdicts.set(row.externalId, item === null || item === undefined ? { kind: 'absent' } : { kind: 'found', conversationId: row.conversationId, by: 'conversation id' });
       }
 
       const { windows, undated } = dateWindows(listed, (r) => r.payload?.call_start_time, lookup.windowPaddingDays, lookup.maxWindowDays);
       for (const row of undated) this.logger.warn('reconcile: row has no readable call_start_time; cannot look it up', { externalId: row.externalId });
-      let searches = 0;
+      const cutShort: Array<{ window: DateWindow<LedgerRow>; row: LedgerRow }> = [];
       for (const window of windows) {
         const items = await call(() => this.api.listConversations(this.windowQuery(window)));
         sightings.add(items);
+        this.noteShape(items, sightings.withExternalId);
         const truncated = lookup.listPageSize > 0 && items.length >= lookup.listPageSize;
-        for (const row of window.rows) {
-          const hit = sightings.match(row);
-          if (hit) {
-            found.set(row.externalId, hit);
-            lookedUp.add(row.externalId);
-          } else if (!truncated) {
-            lookedUp.add(row.externalId);
-          } else if (searches < lookup.maxSearchesPerRun) {
-            // The window's answer may have been cut short: ask for this call by its external id.
-            searches += 1;
-            const results = await call(() => this.api.listConversations({ ...this.windowQuery(window), search: row.externalId }));
-            sightings.add(results);
-            const again = sightings.match(row);
-            if (again) found.set(row.externalId, again);
-            lookedUp.add(row.externalId);
-          }
+        for (const row of window.rows) (truncated ? cutShort.push({ window, row }) : judged.push(row));
+      }
+      // A window's answer may have been cut short: what is not already certain there is searched for on its own.
+      let searches = 0;
+      for (const { window, row } of cutShort) {
+        const certain = sightings.judge([row], new Map()).get(row.externalId);
+        if (certain?.kind === 'found' && certain.by !== 'start time' && certain.by !== 'start time and title') {
+          judged.push(row);
+          continue;
         }
+        const term = searchTermFor(row, this.externalIdsListed);
+        if (term === null || searches >= lookup.maxSearchesPerRun) continue;
+        searches += 1;
+        const results = await call(() => this.api.listConversations({ ...this.windowQuery(window), search: term }));
+        sightings.add(results);
+        this.noteShape(results, sightings.withExternalId);
+        if (results.length < lookup.listPageSize) judged.push(row);
       }
     } catch (error) {
       if (!(error instanceof RunAborted)) throw error;
     }
-    return { found, lookedUp };
+
+    // Conversations another row of ours already owns are no candidates for these rows.
+    const candidates = sightings.candidateIds(judged);
+    const owned = new Map<string, string>();
+    if (candidates.length) {
+      for (const row of await this.ledger.query({ conversationIds: candidates })) owned.set(row.conversationId!, row.externalId);
+    }
+    for (const [id, verdict] of sightings.judge(judged, owned)) verdicts.set(id, verdict);
+    return verdicts;
   }
 
-  private windowQuery(window: DateWindow<LedgerRow>): Record<string, string | string[]> {
+  /** Warn once, loudly, when the list answers conversations but never with the external-id field we were told to read. */
+  private noteShape(items: unknown[], withExternalId: number): void {
+    const field = this.config.lookup.externalIdField;
+    if (!field || this.externalIdsListed) return;
+    if (withExternalId > 0 || items.some((item) => fieldAt(item, field) !== undefined)) {
+      this.externalIdsListed = true;
+      return;
+    }
+    if (!items.length || this.warnedShape) return;
+    this.warnedShape = true;
+    this.logger.warn(
+      `RECONCILE: Dstny lists conversations without "${field}" (reconcile.lookup.externalIdField), so calls cannot be found by their external id. ` +
+        'Calls whose answer was lost are matched on their start time and title instead; a call that two listed conversations could be is kept for an operator (callbridge status), never sent twice. ' +
+        'Setting normalize.title makes that match stronger; reconcile.lookup.mode: perId confirms by conversation id.',
+    );
+  }
+
+  /** Keep the row where it is and say why, once per change of reason: an operator decides (callbridge confirm / retry). */
+  private async reportAmbiguous(row: LedgerRow, verdict: Extract<Verdict, { kind: 'ambiguous' }>, state: 'submitted' | 'verify'): Promise<void> {
+    const reason = `needs an operator: ${verdict.why} (${verdict.candidates.join(', ')}); not sent again automatically. Confirm the right one with "callbridge confirm ${row.externalId} <conversation id>", or send it again with "callbridge retry --state ${state} --id ${row.externalId}"`;
+    if (row.reason === reason) return;
+    if (await this.ledger.update(row.externalId, { reason }, { states: [state] })) {
+      this.logger.error(`reconcile: call ${row.externalId} ${reason}`, { externalId: row.externalId, candidates: verdict.candidates });
+    }
+  }
+
+  private windowQuery(window: { start: string; end: string }): Record<string, string | string[]> {
     const query: Record<string, string | string[]> = { global_start: window.start, global_end: window.end };
     if (this.config.lookup.recordingTypes.length) query.recording_types = [...this.config.lookup.recordingTypes];
     return query;

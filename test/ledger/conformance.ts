@@ -205,6 +205,8 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       await ledger.update('q3', { state: 'submitted', submittedAt: Date.now() + 10_000 });
       expect((await ledger.query({ states: ['submitted'], before: Date.now() })).map((r) => r.externalId)).toEqual(['q2']);
       expect((await ledger.query({ externalIds: ['q1', 'q3'] })).map((r) => r.externalId).sort()).toEqual(['q1', 'q3']);
+      await ledger.update('q2', { conversationId: 'conv-q2' });
+      expect((await ledger.query({ conversationIds: ['conv-q2', 'conv-none'] })).map((r) => r.externalId)).toEqual(['q2']);
       expect(await ledger.query({ states: ['pending'], limit: 1 })).toHaveLength(1);
       await ledger.update('q1', { nextAttemptAt: 5_000 });
       expect((await ledger.query({ dueBy: 6_000 })).map((r) => r.externalId)).toEqual(['q1']);

@@ -244,7 +244,7 @@ describe('reconciler: rows left in flight by a crash (verify)', () => {
     expect(await rec.runOnce(Date.now() + 31 * MIN)).toMatchObject({ verifyRequeued: 1 });
     const row = (await t.ledger.get('crash-lost'))!;
     expect(row.state).toBe('pending');
-    expect(row.reason).toMatch(/not found at Dstny 30 min after the crash/);
+    expect(row.reason).toMatch(/not found at Dstny 30 min after its request was in doubt/);
   });
 
   it('waits for a slow creation to appear rather than sending a second one', async () => {

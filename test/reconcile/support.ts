@@ -70,3 +70,20 @@ export async function submitDue(ledger: Ledger, emu: Pick<EmulatorHandle, 'url' 
 export function clientFor(emu: Pick<EmulatorHandle, 'url' | 'token'>, token = emu.token): DstnyClient {
   return new DstnyClient({ baseUrl: emu.url, token, timeoutMs: 5_000 });
 }
+
+/**
+ * A row whose request was in doubt: claimed and started by a process that then died (or whose answer was lost),
+ * recovered as `verify`. With `reachedDstny` the POST did create the conversation first.
+ */
+export async function inDoubt(ledger: Ledger, emu: Pick<EmulatorHandle, 'url' | 'token'>, payload: ConversationPayload, reachedDstny: boolean): Promise<void> {
+  const externalId = payload.call_external_id;
+  await putPending(ledger, [payload]);
+  const claimed = await ledger.claimDue({ now: Date.now() + 1, limit: 10_000, owner: 'dead-process', leaseMs: 1 });
+  if (!claimed.some((r) => r.externalId === externalId)) throw new Error(`inDoubt: ${externalId} was not claimed`);
+  if (!(await ledger.update(externalId, { sendingAt: Date.now() }, { states: ['submitting'], leaseOwner: 'dead-process' }))) throw new Error('inDoubt: lease lost');
+  if (reachedDstny) await clientFor(emu).createConversation(payload);
+  await new Promise((r) => setTimeout(r, 5));
+  await ledger.recoverExpiredLeases(Date.now());
+  const row = await ledger.get(externalId);
+  if (row?.state !== 'verify') throw new Error(`inDoubt: ${externalId} is ${row?.state}, not verify`);
+}
