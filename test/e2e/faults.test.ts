@@ -10,68 +10,71 @@ import { BridgeScene, nonZero, waitUntil } from './support.js';
 
 const CALLS = 100;
 
-const scene = new BridgeScene('callbridge-e2e-faults-');
+// Both list shapes: one that carries our external id, and the documented minimum (id, type, title, start time).
+describe.each([{ listShape: 'full' as const }, { listShape: 'minimal' as const }])('list shape $listShape', ({ listShape }) => {
+  const scene = new BridgeScene('callbridge-e2e-faults-');
 
-afterAll(() => scene.stop());
+  afterAll(() => scene.stop());
 
-describe('e2e: 5xx, timeouts, lost answers and a 429 storm', () => {
-  it('every call still ends confirmed, exactly once at the emulator; none lost', async () => {
-    await scene.start({
-      faults: { appearDelayMs: 300, ratePerSecond: 500, errorRate: 0.1, timeoutRate: 0.1, lostResponseRate: 0.1 },
-      overrides: {
-        dstny: { timeoutMs: 1_000 },
-        // A call left in doubt is sent again only if it is still not listed 1.8 s later (it appears after 0.3 s).
-        reconcile: { verifyWaitMinutes: 0.03 },
-      },
-    });
-    const { ids } = scene.dropCalls('Master.csv', { count: CALLS, prefix: 'faults' });
+  describe('e2e: 5xx, timeouts, lost answers and a 429 storm', () => {
+    it('every call still ends confirmed, exactly once at the emulator; none lost', async () => {
+      await scene.start({
+        faults: { appearDelayMs: 300, ratePerSecond: 500, errorRate: 0.1, timeoutRate: 0.1, lostResponseRate: 0.1, listShape },
+        overrides: {
+          dstny: { timeoutMs: 1_000 },
+          // A call left in doubt is sent again only if it is still not listed 1.8 s later (it appears after 0.3 s).
+          reconcile: { verifyWaitMinutes: 0.03 },
+        },
+      });
+      const { ids } = scene.dropCalls('Master.csv', { count: CALLS, prefix: 'faults' });
 
-    // A 429 storm once a third of the calls were created: everything is refused for 2.5 s.
-    const emu = scene.emulator;
-    await waitUntil(async () => (await emu.stats()).conversations.accepted >= CALLS / 3, { timeoutMs: 30_000, what: 'a third of the calls created' });
-    await emu.faults({ storm429Ms: 2_500 });
+      // A 429 storm once a third of the calls were created: everything is refused for 2.5 s.
+      const emu = scene.emulator;
+      await waitUntil(async () => (await emu.stats()).conversations.accepted >= CALLS / 3, { timeoutMs: 30_000, what: 'a third of the calls created' });
+      await emu.faults({ storm429Ms: 2_500 });
 
-    const b = scene.bridge;
-    const final = await waitUntil(
-      async () => {
-        const s = await b.status();
-        return s.ledger.counts.confirmed === CALLS ? s : null;
-      },
-      {
-        timeoutMs: 60_000,
-        what: `all ${CALLS} calls confirmed`,
-        describe: async () => `${JSON.stringify(nonZero((await b.status()).ledger.counts))}\n${JSON.stringify((await emu.stats()).responses)}\n${b.cli.tail(30)}`,
-      },
-    );
-    expect(nonZero(final.ledger.counts)).toEqual({ confirmed: CALLS });
+      const b = scene.bridge;
+      const final = await waitUntil(
+        async () => {
+          const s = await b.status();
+          return s.ledger.counts.confirmed === CALLS ? s : null;
+        },
+        {
+          timeoutMs: 60_000,
+          what: `all ${CALLS} calls confirmed`,
+          describe: async () => `${JSON.stringify(nonZero((await b.status()).ledger.counts))}\n${JSON.stringify((await emu.stats()).responses)}\n${b.cli.tail(30)}`,
+        },
+      );
+      expect(nonZero(final.ledger.counts)).toEqual({ confirmed: CALLS });
 
-    const stats = await emu.stats();
-    // The faults really happened (each rolled on well over a hundred requests at 10%) ...
-    expect(stats.responses.serverError).toBeGreaterThan(0);
-    expect(stats.responses.timeout).toBeGreaterThan(0);
-    expect(stats.responses.lostResponse).toBeGreaterThan(0);
-    expect(stats.responses.rateLimited).toBeGreaterThan(0);
-    // ... and the calls in doubt were looked up, not blindly sent again.
-    expect(b.cli.grep(/may have been delivered/).length).toBeGreaterThan(0);
+      const stats = await emu.stats();
+      // The faults really happened (each rolled on well over a hundred requests at 10%) ...
+      expect(stats.responses.serverError).toBeGreaterThan(0);
+      expect(stats.responses.timeout).toBeGreaterThan(0);
+      expect(stats.responses.lostResponse).toBeGreaterThan(0);
+      expect(stats.responses.rateLimited).toBeGreaterThan(0);
+      // ... and the calls in doubt were looked up, not blindly sent again.
+      expect(b.cli.grep(/may have been delivered/).length).toBeGreaterThan(0);
 
-    // Exactly once in the emulator's own records.
-    expect(Object.keys(stats.creationsByExternalId ?? {}).sort()).toEqual([...ids].sort());
-    expect(Object.entries(stats.creationsByExternalId ?? {}).filter(([, n]) => n !== 1)).toEqual([]);
-    expect(stats.conversations).toMatchObject({ accepted: CALLS, live: CALLS, dropped: 0, duplicates: 0 });
+      // Exactly once in the emulator's own records.
+      expect(Object.keys(stats.creationsByExternalId ?? {}).sort()).toEqual([...ids].sort());
+      expect(Object.entries(stats.creationsByExternalId ?? {}).filter(([, n]) => n !== 1)).toEqual([]);
+      expect(stats.conversations).toMatchObject({ accepted: CALLS, live: CALLS, dropped: 0, duplicates: 0 });
 
-    // The 429 storm paused the bridge: it did not hammer the emulator while refused (Retry-After is 3 s at most).
-    expect(stats.responses.rateLimited).toBeLessThanOrEqual(8);
+      // The 429 storm paused the bridge: it did not hammer the emulator while refused (Retry-After is 3 s at most).
+      expect(stats.responses.rateLimited).toBeLessThanOrEqual(8);
 
-    expect(await b.cli.stop()).toEqual({ code: 0, signal: null });
-    const ledger = await openSqliteLedger(scene.ledgerFile);
-    try {
-      const listed = new Map((await emu.conversations()).map((c) => [c.external_id, c.id]));
-      const rows = await ledger.query({});
-      expect(rows).toHaveLength(CALLS);
-      // Calls whose answer was lost have the id the reconciler found; the others the one they were given.
-      for (const row of rows) expect([row.externalId, row.state, row.conversationId]).toEqual([row.externalId, 'confirmed', listed.get(row.externalId)]);
-    } finally {
-      await ledger.close();
-    }
-  }, 110_000);
+      expect(await b.cli.stop()).toEqual({ code: 0, signal: null });
+      const ledger = await openSqliteLedger(scene.ledgerFile);
+      try {
+        const listed = new Map((await emu.conversations()).map((c) => [c.external_id, c.id]));
+        const rows = await ledger.query({});
+        expect(rows).toHaveLength(CALLS);
+        // Calls whose answer was lost have the id the reconciler found; the others the one they were given.
+        for (const row of rows) expect([row.externalId, row.state, row.conversationId]).toEqual([row.externalId, 'confirmed', listed.get(row.externalId)]);
+      } finally {
+        await ledger.close();
+      }
+    }, 110_000);
+  });
 });
