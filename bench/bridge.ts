@@ -12,18 +12,25 @@
  * `--webhooks` is given: the reconciler alone has to confirm every call.
  *
  * Run: npx tsx bench/bridge.ts [calls=2000] [rate=20] [--webhooks]
+ *
+ * `--faults` runs the exactly-once scenario instead (test/e2e/exactly-once.ts): `calls` (default 1,500) through
+ * 10 % 5xx, 2 % timeouts, 2 % lost answers and four SIGKILLs of the bridge, against an emulator whose list does
+ * not carry the external id (`--full`: one that does). Goals: 0 lost, 0 duplicates, every call confirmed or
+ * reported for an operator.
  * The issue's 10,000 calls: `npx tsx bench/bridge.ts 10000 20` (about 9 minutes at 20/s; at 50/s about 4).
  * The default is 2,000 so that a run takes about two minutes on a shared 2-core machine.
  * Exits 1 when a goal is missed (or not every call was confirmed).
  */
+import { exactlyOnceUnderFaults } from '../test/e2e/exactly-once.js';
 import { BridgeScene, nonZero, sleep } from '../test/e2e/support.js';
 import { Pacer } from '../src/dstny/pacer.js';
 
 const args = process.argv.slice(2);
 const positional = args.filter((a) => !a.startsWith('--'));
-const CALLS = Number(positional[0] ?? 2_000);
+const CALLS = Number(positional[0] ?? (args.includes('--faults') ? 1_500 : 2_000));
 const RATE = Number(positional[1] ?? 20);
 const WEBHOOKS = args.includes('--webhooks');
+const FAULTS = args.includes('--faults');
 const GOALS = { rateRatio: 0.95, rateLimited: 0, reconcilePerCall: 0.05 };
 const APPEAR_DELAY_MS = 2_000;
 const RECONCILE = { schedule: '*/5 * * * * *', graceMinutes: 0.05 };
@@ -36,7 +43,33 @@ if (!Number.isInteger(CALLS) || CALLS < 10 || !(RATE > 0)) {
 const fmt = (n: number, digits = 3) => n.toFixed(digits);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** The exactly-once scenario at any size. */
+async function faults(): Promise<number> {
+  const listShape = args.includes('--full') ? 'full' : 'minimal';
+  console.log(`bench/bridge --faults: ${CALLS} calls, 10% 5xx, 2% timeouts, 2% lost answers, 4 SIGKILLs; list shape ${listShape}`);
+  const scene = new BridgeScene('callbridge-bench-once-');
+  try {
+    const r = await exactlyOnceUnderFaults(scene, { calls: CALLS, kills: 4, listShape, timeoutMs: 60_000 + CALLS * 100, progress: (line) => console.log(line) });
+    console.log('');
+    console.log(`settled in ${r.seconds.toFixed(1)} s; emulator responses ${JSON.stringify(r.responses)}; requests in doubt looked up: ${r.inDoubt}`);
+    const rows: Array<[string, string, boolean]> = [
+      ['confirmed', `${r.confirmed}/${r.calls}`, true],
+      ['reported for an operator', `${r.reported.length}${r.reported.length ? ` (${r.reported[0]!.externalId}: ${r.reported[0]!.reason})` : ''}`, r.confirmed + r.reported.length === r.calls],
+      ['lost', String(r.lost.length), r.lost.length === 0],
+      ['created twice', String(r.duplicates.length), r.duplicates.length === 0],
+      ['confirmed under a wrong conversation id', String(r.wrongId.length), r.wrongId.length === 0],
+      ['neither confirmed nor reported', String(r.unsettled.length), r.unsettled.length === 0],
+    ];
+    const w = Math.max(...rows.map((x) => x[0].length));
+    for (const [name, value, ok] of rows) console.log(`${name.padEnd(w)}  ${value}  ${ok ? 'ok' : 'MISSED'}`);
+    return rows.every((x) => x[2]) ? 0 : 1;
+  } finally {
+    await scene.stop(10_000);
+  }
+}
+
 async function main(): Promise<number> {
+  if (FAULTS) return faults();
   const scene = new BridgeScene('callbridge-bench-bridge-');
   try {
     console.log(

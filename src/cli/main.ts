@@ -7,7 +7,7 @@ import { describeAdapters } from '../docs/schema-docs.js';
 import { CallbridgeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { VERSION } from '../version.js';
-import { runCheckConfig, runRetry, runStatus } from './commands.js';
+import { runCheckConfig, runConfirm, runRetry, runStatus } from './commands.js';
 import { runParse } from './parse.js';
 
 const program = new Command();
@@ -72,10 +72,20 @@ program
   .command('retry')
   .description('move rows back to pending: failed/missing ones are sent again; rejected/skipped/held ones are normalized again first')
   .addOption(configOption())
-  .option('-s, --state <states>', 'comma-separated states to retry (failed, missing, rejected, skipped, held)', 'failed,missing,rejected')
+  .option('-s, --state <states>', 'comma-separated states to retry (failed, missing, verify, rejected, skipped, held)', 'failed,missing,rejected')
   .option('--id <ids...>', 'only these call external ids')
   .action(async (opts: { config: string; state: string; id?: string[] }) => {
     process.exitCode = await runRetry(opts.config, process.stdout, { states: opts.state.split(',').map((s) => s.trim()).filter(Boolean), ids: opts.id });
+  });
+
+program
+  .command('confirm')
+  .description('mark a call as delivered under a Dstny conversation id (for a call the reconciler reported as needing an operator); nothing is sent')
+  .addOption(configOption())
+  .argument('<externalId>', "the call's external id")
+  .argument('<conversationId>', 'the Dstny conversation it is')
+  .action(async (externalId: string, conversationId: string, opts: { config: string }) => {
+    process.exitCode = await runConfirm(opts.config, process.stdout, { externalId, conversationId });
   });
 
 program

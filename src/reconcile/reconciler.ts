@@ -300,7 +300,9 @@ export class Reconciler {
 
   /** Keep the row where it is and say why, once per change of reason: an operator decides (callbridge confirm / retry). */
   private async reportAmbiguous(row: LedgerRow, verdict: Extract<Verdict, { kind: 'ambiguous' }>, state: 'submitted' | 'verify'): Promise<void> {
-    const reason = `needs an operator: ${verdict.why} (${verdict.candidates.join(', ')}); not sent again automatically. Confirm the right one with "callbridge confirm ${row.externalId} <conversation id>", or send it again with "callbridge retry --state ${state} --id ${row.externalId}"`;
+    // A submitted row was accepted by Dstny: it is one of the candidates, so there is nothing to send again.
+    const resend = state === 'verify' ? `, or send it again with "callbridge retry --state verify --id ${row.externalId}"` : '';
+    const reason = `needs an operator: ${verdict.why} (${verdict.candidates.join(', ')}); not sent again automatically. Confirm the right one with "callbridge confirm ${row.externalId} <conversation id>"${resend}`;
     if (row.reason === reason) return;
     if (await this.ledger.update(row.externalId, { reason }, { states: [state] })) {
       this.logger.error(`reconcile: call ${row.externalId} ${reason}`, { externalId: row.externalId, candidates: verdict.candidates });

@@ -90,6 +90,6 @@ describe('callbridge status and retry', () => {
     const file = configFile({});
     const r = await capture((out) => runRetry(file, out, { states: ['confirmed', 'bogus'] }));
     expect(r.code).toBe(2);
-    expect(r.text).toContain('cannot retry state "confirmed", "bogus": use failed, missing, rejected, skipped, held');
+    expect(r.text).toContain('cannot retry state "confirmed", "bogus": use failed, missing, verify, rejected, skipped, held');
   });
 });
