@@ -116,6 +116,20 @@ function checkHmac(auth: Extract<HookAuth, { type: 'hmac' }>, req: AuthRequest, 
   return { ok: true };
 }
 
+/**
+ * What identifies one signed request, for refusing the exact same request again inside its timestamp window:
+ * for HMAC sources the signature (it covers the timestamp and the body, so a new request has a new one; the scheme
+ * has no delivery id header). Call only once checkHookAuth accepted the request. null for schemes without a
+ * timestamp window (bearer, basic, none, and Twilio, whose signature covers only the URL and the fields: the same
+ * callback legitimately repeats it, and with no window it could not be forgotten): their repeats reach the ledger,
+ * which answers them as duplicates.
+ */
+export function signedRequestId(auth: HookAuth, req: AuthRequest): string | null {
+  if (auth.type !== 'hmac') return null;
+  const sig = req.header(auth.signatureHeader)?.trim().replace(/^sha256=/i, '').toLowerCase();
+  return sig ? `hmac-sha256:${sig}` : null;
+}
+
 /** `hex(HMAC-SHA256(secret, "<timestamp>.<raw body>"))`, what a sender puts after `sha256=`. */
 export function hmacSignature(secret: string, timestamp: string, body: Buffer): string {
   return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');

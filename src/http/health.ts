@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
+import { redactPaths } from '../status/redact-paths.js';
 
 export type CheckOutcome = { ok: true; detail?: string } | { ok: false; detail: string };
 /** A readiness check; a throw or a timeout counts as failing. */
@@ -16,7 +17,8 @@ export interface HealthDeps {
 
 /**
  * `/healthz`: the process answers (liveness; 200 always).
- * `/readyz`: 200 only when every check passes, else 503; the JSON body says which check fails and why.
+ * `/readyz`: 200 only when every check passes, else 503; the JSON body says which check fails and why, with absolute
+ * paths cut to their file name (anyone who can reach the port reads it; the bridge's own log keeps them whole).
  */
 export function createHealthRouter(deps: HealthDeps): Router {
   const log = (deps.logger ?? silentLogger()).child({ component: 'health' });
@@ -29,7 +31,7 @@ export function createHealthRouter(deps: HealthDeps): Router {
     const entries = await Promise.all(
       Object.entries(deps.checks).map(async ([name, check]) => [name, await runCheck(name, check, timeoutMs, log)] as const),
     );
-    const checks = Object.fromEntries(entries);
+    const checks = Object.fromEntries(entries.map(([name, outcome]) => [name, outcome.detail === undefined ? outcome : { ...outcome, detail: redactPaths(outcome.detail) }]));
     const ready = entries.every(([, outcome]) => outcome.ok);
     res.set('Cache-Control', 'no-store').status(ready ? 200 : 503).json({ ready, checks });
   });

@@ -4,7 +4,8 @@ import { LedgerUnavailableError, ParseError } from '../errors.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type { IngestSummary, Ingestor } from '../pipeline/types.js';
 import type { SourceConfig } from '../sources/config.js';
-import { authNeedsBody, checkHookAuth, type AuthResult } from './auth.js';
+import { authNeedsBody, checkHookAuth, signedRequestId, type AuthResult } from './auth.js';
+import { ReplayGuard } from './replay-guard.js';
 
 type HookSource = Extract<SourceConfig, { type: 'hook' }>;
 
@@ -17,6 +18,8 @@ export interface HooksDeps {
   /** http.publicBaseUrl: the base of the URLs PBXs call (checked by signature schemes that sign the URL). */
   publicBaseUrl?: string;
   now?: () => number;
+  /** Signed requests remembered per HMAC source, for answering an exact repeat (default 10,000; oldest dropped first). */
+  maxRememberedRequests?: number;
 }
 
 /** The 200 answer: the call ids of the body, after they are committed to the ledger. */
@@ -32,6 +35,12 @@ export interface HookAccepted {
   held: number;
   /** Parts of the body that could not be read, when others could. */
   errors?: IngestSummary['errors'];
+  /**
+   * Set when this exact signed request was already accepted inside its timestamp window: nothing was taken again
+   * (every count is 0) and `accepted` repeats the ids the first answer gave.
+   */
+  repeat?: true;
+  note?: string;
 }
 
 /**
@@ -40,15 +49,27 @@ export interface HookAccepted {
  * 200 with the ids (a repeated post of the same call is still 200: the ledger says duplicate),
  * 400 when nothing in the body is a call, 401/403 for authentication, 404 for an unknown source,
  * 413 for a body over the source's maxBodyBytes, 503 + Retry-After when the ledger cannot take it.
+ *
+ * HMAC sources: the exact same signed request again (same signature, so same timestamp and body) while its timestamp
+ * is still inside the tolerance window is not taken again. It is answered 200 with `repeat: true`, the ids the first
+ * answer gave and counts of 0, and logged (warn) as a repeat. Not an error status, because the usual sender of an exact
+ * repeat is the PBX itself retrying after its first answer was lost: a 4xx would make it report a failure (or retry
+ * forever) for a call we hold. An attacker replaying a captured request gains nothing either way: it only learns the
+ * ids it could already read from the body, and the ledger would have answered a duplicate anyway. Past the window the
+ * timestamp check refuses it (403) as before. Remembered only once accepted, so a post that failed (503) can be
+ * retried as is; a repeat arriving while the first is still being stored is taken like a new post (the ledger makes
+ * it a duplicate).
  */
 export function createHooksRouter(deps: HooksDeps): Router {
   const log = (deps.logger ?? silentLogger()).child({ component: 'hooks' });
   const now = deps.now ?? Date.now;
   const retryAfter = String(deps.retryAfterSec ?? 30);
-  const hooks = new Map<string, { source: HookSource; readBody: RequestHandler }>();
+  const hooks = new Map<string, { source: HookSource; readBody: RequestHandler; seen: ReplayGuard<string[]> | null }>();
   for (const source of deps.sources) {
     if (source.type !== 'hook') continue;
-    hooks.set(source.id, { source, readBody: express.raw({ type: () => true, limit: source.maxBodyBytes }) });
+    // Kept 2x the tolerance: a request signed up to one tolerance ahead of our clock stays acceptable that long.
+    const seen = source.auth.type === 'hmac' ? new ReplayGuard<string[]>(2 * source.auth.toleranceSec * 1000, deps.maxRememberedRequests) : null;
+    hooks.set(source.id, { source, readBody: express.raw({ type: () => true, limit: source.maxBodyBytes }), seen });
   }
 
   // The URL a PBX called, as it saw it (Twilio signs it): the configured public base, else what this request says.
@@ -75,6 +96,31 @@ export function createHooksRouter(deps: HooksDeps): Router {
       return;
     }
     if (authNeedsBody(source.auth) && refuse(res, checkHookAuth(source.auth, authReq, body.data, now()), source.id)) return;
+    const requestId = hook.seen ? signedRequestId(source.auth, authReq) : null;
+    if (hook.seen && requestId && hook.seen.has(requestId, now())) {
+      const accepted = hook.seen.get(requestId, now()) ?? [];
+      // Neither the signature nor the secret: the source and the (signed, public) timestamp say which request it was.
+      log.warn(`a signed post was received again inside its timestamp window (a replay, or the sender retrying): answered as a repeat, nothing taken again`, {
+        source: source.id,
+        signedAt: source.auth.type === 'hmac' ? req.header(source.auth.timestampHeader)?.trim() : undefined,
+        calls: accepted.length,
+      });
+      const repeat: HookAccepted = {
+        accepted,
+        duplicates: 0,
+        inserted: 0,
+        updated: 0,
+        conflicts: 0,
+        stashed: 0,
+        skipped: 0,
+        rejected: 0,
+        held: 0,
+        repeat: true,
+        note: 'this exact signed request was already accepted; nothing new was taken',
+      };
+      res.status(200).json(repeat);
+      return;
+    }
     if (body.data.length === 0) {
       res.status(400).json({ error: 'the body is empty; post the CDR as the request body' });
       return;
@@ -120,6 +166,7 @@ export function createHooksRouter(deps: HooksDeps): Router {
       held: summary.held,
     };
     if (summary.errors.length > 0) answer.errors = summary.errors;
+    if (hook.seen && requestId) hook.seen.add(requestId, now(), summary.ids);
     log.info(`post accepted: ${summary.ids.length} call(s), ${summary.duplicates} duplicate(s)`, { source: source.id });
     res.status(200).json(answer);
   });

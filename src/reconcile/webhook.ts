@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { LedgerUnavailableError } from '../errors.js';
+import { ReplayGuard } from '../http/replay-guard.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 
@@ -30,29 +31,6 @@ function sameSecret(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
-}
-
-/** Delivery ids seen recently (for the tolerance window); oldest first, so pruning stops at the first live one. */
-class ReplayGuard {
-  private readonly seen = new Map<string, number>();
-
-  constructor(private readonly keepMs: number) {}
-
-  has(id: string, now: number): boolean {
-    this.prune(now);
-    return this.seen.has(id);
-  }
-
-  add(id: string, now: number): void {
-    this.seen.set(id, now + this.keepMs);
-  }
-
-  private prune(now: number): void {
-    for (const [id, until] of this.seen) {
-      if (until > now) break;
-      this.seen.delete(id);
-    }
-  }
 }
 
 /**

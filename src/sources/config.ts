@@ -14,7 +14,7 @@ export const hookAuthSchema = z.discriminatedUnion('type', [
     secret: z.string().min(16).describe('HMAC-SHA256 key; the signature covers `<timestamp>.<raw body>`.'),
     signatureHeader: z.string().default('x-callbridge-signature').describe('Header carrying `sha256=<hex>`.'),
     timestampHeader: z.string().default('x-callbridge-timestamp').describe('Header carrying unix seconds.'),
-    toleranceSec: z.number().int().positive().default(300).describe('Requests older or newer than this are refused as replays.'),
+    toleranceSec: z.number().int().positive().default(300).describe('Requests older or newer than this are refused (403) as replays; the exact same signed request again inside the window is answered 200 as a repeat, and nothing is taken again.'),
   }),
   z.object({
     type: z.literal('twilio'),

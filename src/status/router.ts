@@ -1,9 +1,14 @@
 import { Router } from 'express';
 import { Gauge, Registry } from 'prom-client';
 import { rowStates } from '../ledger/ledger.js';
+import { redactStatusReport } from './redact-paths.js';
 import type { StatusReport } from './report.js';
 
-/** GET /status (JSON) and GET /metrics (Prometheus text), both computed on request from the same report. */
+/**
+ * GET /status (JSON) and GET /metrics (Prometheus text), both computed on request from the same report.
+ * Anyone who can reach the port may read them: /status shows reasons and source problems with their absolute paths
+ * cut to the file name (redactPaths); `callbridge status`, run on the host, reads the ledger and keeps them whole.
+ */
 export function createStatusRouter(report: () => Promise<StatusReport>): Router {
   const registry = new Registry();
   let last: StatusReport | null = null;
@@ -58,7 +63,7 @@ export function createStatusRouter(report: () => Promise<StatusReport>): Router 
 
   const router = Router();
   router.get('/status', async (_req, res) => {
-    res.json(await refresh());
+    res.json(redactStatusReport(await refresh()));
   });
   router.get('/metrics', async (_req, res) => {
     await refresh();

@@ -10,6 +10,7 @@ import { PipelineIngestor } from '../../src/pipeline/ingestor.js';
 import { createNormalizer } from '../../src/pipeline/normalizer.js';
 import { ledgerFile } from '../../src/runtime.js';
 import { asteriskLine } from '../sources/support.js';
+import { pendingRow } from '../support/rows.js';
 import { tempDir } from '../support/tmp.js';
 
 /** Run a command function, capturing what it prints. */
@@ -84,6 +85,21 @@ describe('callbridge status and retry', () => {
     }
     const json = JSON.parse((await capture((out) => runStatus(after, out, { json: true }))).text) as { ledger: { counts: Record<string, number> } };
     expect(json.ledger.counts).toMatchObject({ pending: 2, rejected: 0, failed: 0 });
+  });
+
+  it('status, run by the administrator on the host, keeps the full paths that /status cuts (text and --json)', async () => {
+    const file = configFile({});
+    const { config } = loadConfig(file);
+    const recording = '/var/spool/asterisk/monitor/2024/01/02/out-201-1704189600.1.wav';
+    const ledger = await openSqliteLedger(ledgerFile(config));
+    await ledger.put([pendingRow('call-1')]);
+    await ledger.update('call-1', { state: 'rejected', reason: `recording ${recording} not found 30 min after the call ended` });
+    await ledger.close();
+    const text = await capture((out) => runStatus(file, out, { json: false }));
+    expect(text.code).toBe(0);
+    expect(text.text).toContain(`call-1  rejected: recording ${recording} not found`);
+    const json = JSON.parse((await capture((out) => runStatus(file, out, { json: true }))).text) as { ledger: { lastErrors: Array<{ reason: string }> } };
+    expect(json.ledger.lastErrors[0]?.reason).toContain(recording);
   });
 
   it('retry refuses states that cannot be retried, naming the ones that can', async () => {

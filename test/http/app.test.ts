@@ -83,6 +83,15 @@ describe('health and composition', () => {
     ledger = await openLedger(tmp.dir);
   });
 
+  it('/readyz names a stopped source without the absolute paths of its problem (anyone can read it)', async () => {
+    runner.running = false;
+    runner.lastProblem = 'drop folder /var/spool/asterisk/cdr-csv cannot be read: EACCES';
+    const res = await getJson('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.json).toMatchObject({ checks: { sources: { ok: false, detail: 'not running: asterisk-main (drop folder <path>/cdr-csv cannot be read: EACCES)' } } });
+    expect(JSON.stringify(res.json)).not.toContain('/var/spool');
+  });
+
   it('mounts the routers the caller adds, and answers JSON 404 elsewhere', async () => {
     expect(await getJson('/status')).toEqual({ status: 200, json: { extra: true } });
     expect(await getJson('/nothing-here')).toEqual({ status: 404, json: { error: 'not found' } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkHookAuth, hmacSignature, safeEqual, twilioSignature } from '../../src/http/auth.js';
+import { checkHookAuth, hmacSignature, safeEqual, signedRequestId, twilioSignature } from '../../src/http/auth.js';
 import type { HookAuth } from '../../src/sources/config.js';
 
 const req = (headers: Record<string, string>) => ({ header: (name: string) => headers[name.toLowerCase()] });
@@ -36,6 +36,20 @@ describe('hook authentication', () => {
     expect(checkHookAuth(hmac, req({ 'x-sig': sig, 'x-ts': ts }), body, now + 301_000)).toMatchObject({ ok: false, status: 403 });
     expect(checkHookAuth(hmac, req({ 'x-sig': sig, 'x-ts': `${ts}.5` }), body, now)).toMatchObject({ ok: false, status: 401 });
     expect(checkHookAuth(hmac, req({ 'x-sig': sig, 'x-ts': ts }), Buffer.from('{"a":2}'), now)).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it('HMAC: one request id per signature, whatever its spelling (sha256= prefix, case, spaces); none for unsigned schemes', () => {
+    const body = Buffer.from('{"a":1}');
+    const sig = hmacSignature('hmac-secret-0123456789', '1700000000', body);
+    const id = signedRequestId(hmac, req({ 'x-sig': `sha256=${sig}`, 'x-ts': '1700000000' }));
+    expect(id).toBe(`hmac-sha256:${sig}`);
+    expect(signedRequestId(hmac, req({ 'x-sig': ` SHA256=${sig.toUpperCase()} `, 'x-ts': '1700000000' }))).toBe(id);
+    // Another timestamp signs differently: another request.
+    const later = hmacSignature('hmac-secret-0123456789', '1700000001', body);
+    expect(signedRequestId(hmac, req({ 'x-sig': later, 'x-ts': '1700000001' }))).not.toBe(id);
+    expect(signedRequestId(hmac, req({}))).toBeNull();
+    expect(signedRequestId({ type: 'bearer', token: 'Token-0123456789abcdef' }, req({ authorization: 'Bearer Token-0123456789abcdef' }))).toBeNull();
+    expect(signedRequestId({ type: 'twilio', authToken: 'twilio-token-0123456789' }, req({ 'x-twilio-signature': 'abc=' }))).toBeNull();
   });
 
   it('never puts the secret or the credentials it was sent into a message', () => {

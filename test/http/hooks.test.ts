@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { LedgerUnavailableError } from '../../src/errors.js';
 import { hmacSignature } from '../../src/http/auth.js';
 import { createHttpApp, type RunningHttpServer, startHttpServer } from '../../src/http/app.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
@@ -41,6 +42,12 @@ describe('POST /hooks/:sourceId', () => {
   let ingestorForRunners: ReturnType<typeof realPipeline>['ingestor'];
   const logLines: string[] = [];
   const bodies: string[] = [];
+  /** The bridge's clock runs this far ahead of the real one (a request's timestamp leaving its window). */
+  let clockShiftMs = 0;
+  /** Source id of every post handed to the ingestor (the adapter and the ledger). */
+  let ingested: string[] = [];
+  /** The ingestor answers as a ledger that cannot write. */
+  let ledgerDown = false;
 
   beforeAll(() => {
     clearSecretsForTests();
@@ -56,12 +63,22 @@ describe('POST /hooks/:sourceId', () => {
     const { ingestor } = realPipeline(ledger);
     flush = (id) => ingestor.flushQuiet(byId(id), Date.now() + 1_000);
     ingestorForRunners = ingestor;
+    clockShiftMs = 0;
+    ingested = [];
+    ledgerDown = false;
     const logStream = new PassThrough();
     logStream.on('data', (c: Buffer) => logLines.push(c.toString()));
     const app = createHttpApp({
       sources,
-      ingestor,
+      ingestor: {
+        ingestLegs: (source, input) => {
+          ingested.push(source.id);
+          if (ledgerDown) return Promise.reject(new LedgerUnavailableError('the disk is full (test)'));
+          return ingestor.ingestLegs(source, input);
+        },
+      },
       ledger,
+      now: () => Date.now() + clockShiftMs,
       recordings: { signingSecret: 'recording-secret-0123456789', roots: [] },
       readiness: {},
       logger: createLogger({ format: 'json', stream: logStream, level: 'debug' }),
@@ -154,6 +171,102 @@ describe('POST /hooks/:sourceId', () => {
     expect((await post('fs-hmac', formBody, signed(now + 400))).status).toBe(403);
     expect(await ledger.quietGroups('fs-hmac', Date.now() + 1_000)).toEqual([]);
     expect((await post('fs-hmac', formBody, signed(now))).status).toBe(200);
+  });
+
+  describe('HMAC: the exact same signed request again (replay)', () => {
+    const signed = (ts: number, body = formBody) => ({
+      'x-callbridge-timestamp': String(ts),
+      'x-callbridge-signature': `sha256=${hmacSignature(HMAC_SECRET, String(ts), Buffer.from(body))}`,
+    });
+    const repeatLogs = () => logLines.filter((l) => l.includes('received again inside its timestamp window'));
+
+    it('inside the window it is answered 200 as a repeat, taken once, and logged at warn without the signature', async () => {
+      const ts = Math.floor(Date.now() / 1000);
+      const headers = signed(ts);
+      const logsBefore = repeatLogs().length;
+      const first = await post('fs-hmac', formBody, headers);
+      expect(first.status).toBe(200);
+      expect(first.json.repeat).toBeUndefined();
+      expect(first.json.accepted).toHaveLength(1);
+
+      const again = await post('fs-hmac', formBody, headers);
+      expect(again.status).toBe(200);
+      expect(again.json).toMatchObject({ repeat: true, accepted: first.json.accepted, inserted: 0, duplicates: 0, stashed: 0 });
+      expect(again.json.note).toMatch(/already accepted; nothing new was taken/);
+      // Handed to the adapter and the ledger once: the repeat never reached them.
+      expect(ingested).toEqual(['fs-hmac']);
+      await flush('fs-hmac');
+      expect(await rowCount(ledger)).toBe(1);
+
+      const lines = repeatLogs().slice(logsBefore);
+      expect(lines).toHaveLength(1);
+      const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
+      expect(entry).toMatchObject({ level: 'warn', source: 'fs-hmac', signedAt: String(ts), calls: 1 });
+      const sigHex = headers['x-callbridge-signature'].slice('sha256='.length);
+      expect(lines[0]).not.toContain(sigHex);
+      expect(lines[0]).not.toContain(HMAC_SECRET);
+    });
+
+    it('a new request (another timestamp, or another body) with its own signature is still taken', async () => {
+      const ts = Math.floor(Date.now() / 1000);
+      const first = await post('fs-hmac', formBody, signed(ts));
+      expect(first.status).toBe(200);
+      // The same call signed again a second later: a new request (the ledger says whether the call is new).
+      const resent = await post('fs-hmac', formBody, signed(ts + 1));
+      expect(resent.status).toBe(200);
+      expect(resent.json.repeat).toBeUndefined();
+      // Another call.
+      const otherUuid = '0b6f2a1e-5c3d-4e7f-9a8b-1c2d3e4f5a6b';
+      const otherBody = `cdr=${encodeURIComponent(sample.replaceAll(sampleUuid, otherUuid))}`;
+      const other = await post('fs-hmac', otherBody, signed(ts, otherBody), `?uuid=${otherUuid}`);
+      expect(other.status).toBe(200);
+      expect(other.json.repeat).toBeUndefined();
+      expect(other.json.accepted).toHaveLength(1);
+      expect(other.json.accepted).not.toEqual(first.json.accepted);
+      expect(ingested).toEqual(['fs-hmac', 'fs-hmac', 'fs-hmac']);
+      await flush('fs-hmac');
+      expect(await rowCount(ledger)).toBe(2);
+    });
+
+    it('past the window it is refused for its timestamp (403), as any stale request', async () => {
+      const ts = Math.floor(Date.now() / 1000);
+      const headers = signed(ts);
+      expect((await post('fs-hmac', formBody, headers)).status).toBe(200);
+      clockShiftMs = 301_000; // the source's toleranceSec is 300
+      const late = await post('fs-hmac', formBody, headers);
+      expect(late.status).toBe(403);
+      expect(late.json.error).toMatch(/timestamp is 30\d s away .*refused as a possible replay/);
+      expect(late.json.repeat).toBeUndefined();
+      expect(ingested).toEqual(['fs-hmac']);
+    });
+
+    it('a request signed ahead of our clock is remembered for as long as its timestamp is acceptable', async () => {
+      const ts = Math.floor(Date.now() / 1000) + 290; // the sender's clock is fast: still inside the window
+      const headers = signed(ts);
+      expect((await post('fs-hmac', formBody, headers)).status).toBe(200);
+      // Nearly two tolerances later its timestamp is still acceptable (290 s in the past): still a repeat.
+      clockShiftMs = 580_000;
+      const again = await post('fs-hmac', formBody, headers);
+      expect(again.status).toBe(200);
+      expect(again.json.repeat).toBe(true);
+      expect(ingested).toEqual(['fs-hmac']);
+      clockShiftMs = 600_000;
+      expect((await post('fs-hmac', formBody, headers)).status).toBe(403);
+    });
+
+    it('a post the ledger could not take (503) is not remembered: the sender may retry it as is', async () => {
+      const headers = signed(Math.floor(Date.now() / 1000));
+      ledgerDown = true;
+      expect((await post('fs-hmac', formBody, headers)).status).toBe(503);
+      ledgerDown = false;
+      const retried = await post('fs-hmac', formBody, headers);
+      expect(retried.status).toBe(200);
+      expect(retried.json.repeat).toBeUndefined();
+      expect(retried.json.accepted).toHaveLength(1);
+      // Once taken, it is remembered.
+      expect((await post('fs-hmac', formBody, headers)).json.repeat).toBe(true);
+      expect(ingested).toEqual(['fs-hmac', 'fs-hmac']);
+    });
   });
 
   it('a body over the source limit is 413', async () => {

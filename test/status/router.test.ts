@@ -1,0 +1,84 @@
+/**
+ * GET /status over real HTTP, from a real ledger: reasons and source problems carry no absolute path (anyone who
+ * can reach the port reads them); /metrics still counts the same rows.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHttpApp, type RunningHttpServer, startHttpServer } from '../../src/http/app.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import type { StatusReport } from '../../src/status/report.js';
+import { createStatusRouter } from '../../src/status/router.js';
+import { pendingRow } from '../support/rows.js';
+import { tempDir } from '../support/tmp.js';
+
+const RECORDING = '/var/spool/asterisk/monitor/2024/01/02/out-0701234567-201-1704189600.1.wav';
+const WINDOWS = 'C:\\Program Files\\3CX Phone System\\Instance1\\Data\\Recordings\\201\\call-7.wav';
+const FOLDER = '/var/spool/asterisk/cdr-csv';
+
+describe('GET /status', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let ledger: Ledger;
+  let server: RunningHttpServer;
+
+  beforeEach(async () => {
+    tmp = tempDir('callbridge-status-');
+    ledger = await openSqliteLedger(`${tmp.dir}/callbridge.sqlite`);
+    await ledger.put([pendingRow('call-1'), pendingRow('call-2'), pendingRow('call-3')]);
+    await ledger.update('call-1', { state: 'rejected', reason: `recording ${RECORDING} not found 30 min after the call ended` });
+    await ledger.update('call-2', { state: 'failed', reason: `HTTP 422: call_recording_url file://${RECORDING} is not an http(s) URL` });
+    await ledger.update('call-3', { state: 'rejected', reason: `recording ${WINDOWS} is outside recordings.roots (C:\\Recordings, /srv/rec)` });
+    // As the runtime builds it: the ledger's stats and the sources' last problems, unchanged.
+    const report = async (): Promise<StatusReport> => ({
+      version: 'test',
+      mode: 'live',
+      apiBaseUrl: 'https://api.example.com',
+      ledger: await ledger.stats(),
+      submitter: null,
+      sources: [{ id: 'pbx', type: 'drop', adapter: 'asterisk-csv', running: false, lastProblem: `drop folder ${FOLDER} cannot be read: EACCES` }],
+    });
+    const app = createHttpApp({
+      sources: [],
+      ingestor: { ingestLegs: () => Promise.reject(new Error('unused')) },
+      ledger,
+      recordings: { signingSecret: 'recording-secret-0123456789', roots: [] },
+      readiness: {},
+      extraRouters: [createStatusRouter(report)],
+    });
+    server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
+  });
+  afterEach(async () => {
+    await server.close(100);
+    await ledger.close();
+    tmp.cleanup();
+  });
+
+  it('shows the last errors and source problems with their paths cut to the file name', async () => {
+    // The ledger itself keeps the whole reason (callbridge status on the host shows it).
+    expect((await ledger.get('call-1'))?.reason).toContain(RECORDING);
+
+    const res = await fetch(`${server.url}/status`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    for (const secretish of ['/var/spool', 'asterisk/monitor', 'Program Files', 'Instance1', 'C:\\', '/srv/rec', 'cdr-csv/']) expect(text).not.toContain(secretish);
+
+    const body = JSON.parse(text) as StatusReport;
+    const reasons = Object.fromEntries(body.ledger.lastErrors.map((e) => [e.externalId, e.reason]));
+    expect(reasons).toEqual({
+      'call-1': 'recording <path>/out-0701234567-201-1704189600.1.wav not found 30 min after the call ended',
+      'call-2': 'HTTP 422: call_recording_url <path>/out-0701234567-201-1704189600.1.wav is not an http(s) URL',
+      'call-3': 'recording <path>/call-7.wav is outside recordings.roots (<path>/Recordings, <path>/rec)',
+    });
+    expect(body.sources).toEqual([{ id: 'pbx', type: 'drop', adapter: 'asterisk-csv', running: false, lastProblem: 'drop folder <path>/cdr-csv cannot be read: EACCES' }]);
+    // Everything else is as the report had it.
+    expect(body.ledger.counts).toMatchObject({ rejected: 2, failed: 1 });
+    expect(body.apiBaseUrl).toBe('https://api.example.com');
+  });
+
+  it('/metrics still answers from the same report', async () => {
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/callbridge_rows\{state="rejected"\} 2/);
+    expect(text).not.toContain('/var/spool');
+  });
+});
