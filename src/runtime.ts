@@ -147,6 +147,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       apiBaseUrl: emulator ? emulator.url : baseUrl,
       ledger: await ledger.stats(),
       submitter: submitter.status(),
+      api: gate.status(),
       sources: runners.map((r) => {
         const s = sourceFor(r.sourceId);
         return { id: r.sourceId, type: s?.type ?? '?', adapter: s?.adapter ?? '?', running: r.running, lastProblem: r.lastProblem };

@@ -71,6 +71,7 @@ export async function runStatus(file: string, out: Out, opts: { json: boolean })
       apiBaseUrl: null,
       ledger: await ledger.stats(),
       submitter: null,
+      api: null,
       sources: [],
     };
     out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));

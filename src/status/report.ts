@@ -1,3 +1,4 @@
+import type { GateStatus } from '../dstny/gate.js';
 import type { LedgerStats } from '../ledger/ledger.js';
 import type { SubmitterStatus } from '../submit/submitter.js';
 
@@ -8,6 +9,8 @@ export interface StatusReport {
   apiBaseUrl: string | null;
   ledger: LedgerStats;
   submitter: SubmitterStatus | null;
+  /** The API gate: its pause and the request rate it uses, with why. */
+  api: GateStatus | null;
   sources: Array<{ id: string; type: string; adapter: string; running: boolean; lastProblem: string | null }>;
 }
 
@@ -18,6 +21,11 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   if (report.submitter) {
     const s = report.submitter;
     lines.push(`submitter: ${s.state}${s.reason ? ` (${s.reason})` : ''}; queued ${s.queued}, in flight ${s.inFlight}`);
+  }
+  if (report.api) {
+    const a = report.api;
+    const pause = a.pausedUntil ? `paused for ${ago(a.pausedUntil - now)} (${a.pauseReason ?? '429'}); ` : '';
+    lines.push(`api: ${pause}${a.rate.perSecond}/s of ${a.rate.configuredPerSecond}/s configured (${a.rate.reason}); ${a.rateLimited} 429(s) since start`);
   }
   lines.push('rows by state:');
   const counts = Object.entries(report.ledger.counts);

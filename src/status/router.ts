@@ -52,6 +52,30 @@ export function createStatusRouter(report: () => Promise<StatusReport>): Router 
     },
   });
   new Gauge({
+    name: 'callbridge_api_paused',
+    help: 'The API gate is paused for a 429 (1) or not (0)',
+    registers: [registry],
+    collect() {
+      this.set(last?.api?.pausedUntil ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'callbridge_api_rate_per_second',
+    help: 'Requests per second the API gate uses now (lowered after 429s, at most the configured rate)',
+    registers: [registry],
+    collect() {
+      this.set(last?.api?.rate.perSecond ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'callbridge_api_rate_limited_total',
+    help: '429 answers from Dstny since this process started',
+    registers: [registry],
+    collect() {
+      this.set(last?.api?.rateLimited ?? 0);
+    },
+  });
+  new Gauge({
     name: 'callbridge_source_running',
     help: 'Source runner running (1) or not (0)',
     labelNames: ['source'],

@@ -34,6 +34,17 @@ describe.each([{ listShape: 'full' as const }, { listShape: 'minimal' as const }
       await emu.faults({ storm429Ms: 2_500 });
 
       const b = scene.bridge;
+      // The pause shows where an administrator looks: /status (submitter paused, the API gate with the 429's reason), the log.
+      const paused = await waitUntil(
+        async () => {
+          const s = await b.status();
+          return s.api?.pausedUntil ? s : null;
+        },
+        { timeoutMs: 5_000, pollMs: 50, what: 'the API gate paused in /status' },
+      );
+      expect(paused.api).toMatchObject({ pauseReason: expect.stringContaining('429'), rateLimited: expect.any(Number) });
+      expect(paused.submitter?.state).toBe('paused');
+      await b.cli.waitForLine(/pausing every API request for \d+ s/, 5_000);
       const final = await waitUntil(
         async () => {
           const s = await b.status();
@@ -63,6 +74,10 @@ describe.each([{ listShape: 'full' as const }, { listShape: 'minimal' as const }
 
       // The 429 storm paused the bridge: it did not hammer the emulator while refused (Retry-After is 3 s at most).
       expect(stats.responses.rateLimited).toBeLessThanOrEqual(8);
+
+      const metrics = await (await fetch(`${b.url}/metrics`)).text();
+      expect(Number(/^callbridge_api_rate_limited_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+      expect(metrics).toMatch(/^callbridge_api_rate_per_second [\d.]+$/m);
 
       expect(await b.cli.stop()).toEqual({ code: 0, signal: null });
       const ledger = await openSqliteLedger(scene.ledgerFile);

@@ -64,6 +64,14 @@ describe('redactPaths', () => {
         lastErrors: [{ externalId: 'c1', state: 'rejected', reason: 'recording /var/spool/x/y.wav not found', updatedAt: 5 }],
       },
       submitter: { state: 'halted', reason: 'Dstny answered 401 (see /var/log/callbridge/x.log)', pausedUntil: null, queued: 0, inFlight: 0, sent: 3 },
+      api: {
+        pausedUntil: 10,
+        pauseReason: 'rate limited by Dstny (429); retry after 3 s',
+        rate: { configuredPerSecond: 5, perSecond: 4, reason: 'lowered: Dstny answered 429 at 5/s; climbing back to just under that', refusedAt: 5 },
+        rateLimited: 1,
+        waiting: 0,
+        running: 0,
+      },
       sources: [
         { id: 'pbx', type: 'drop', adapter: 'asterisk-csv', running: false, lastProblem: 'folder /var/spool/asterisk/cdr is missing' },
         { id: 'ok', type: 'tail', adapter: 'asterisk-csv', running: true, lastProblem: null },

@@ -34,6 +34,7 @@ describe('GET /status', () => {
       apiBaseUrl: 'https://api.example.com',
       ledger: await ledger.stats(),
       submitter: null,
+      api: null,
       sources: [{ id: 'pbx', type: 'drop', adapter: 'asterisk-csv', running: false, lastProblem: `drop folder ${FOLDER} cannot be read: EACCES` }],
     });
     const app = createHttpApp({
