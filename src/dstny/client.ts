@@ -14,8 +14,9 @@ export interface DstnyClientOptions {
 }
 
 /**
- * The Dstny API over got. It makes exactly one attempt per call: retrying, pausing and halting are the
- * submitter's decisions (one rate limiter, one ledger), so got's own retry is off.
+ * The Dstny API over got. It makes exactly one attempt per call, so got's own retry is off: pausing and pacing
+ * belong to the API gate (gate.ts) that wraps this client, retrying and halting to the submitter, which records
+ * each outcome in the ledger.
  * Failures are thrown as typed errors from classifyOutcome's decision.
  */
 export class DstnyClient {
