@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
 import { runConfirm, runRetry } from '../../src/cli/commands.js';
@@ -8,15 +7,9 @@ import { loadConfig } from '../../src/config/load.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { ledgerFile } from '../../src/runtime.js';
 import { pendingRow } from '../support/rows.js';
+import { capture } from '../support/capture.js';
 import { tempDir } from '../support/tmp.js';
 
-async function capture(run: (out: NodeJS.WritableStream) => Promise<number>): Promise<{ code: number; text: string }> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  const code = await run(out);
-  return { code, text: Buffer.concat(chunks).toString('utf8') };
-}
 
 /** An operator settles calls the reconciler kept because several Dstny conversations could be them. */
 describe('callbridge confirm, and retry of a verify row', () => {

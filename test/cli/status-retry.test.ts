@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
 import { runRetry, runStatus } from '../../src/cli/commands.js';
@@ -11,16 +10,9 @@ import { createNormalizer } from '../../src/pipeline/normalizer.js';
 import { ledgerFile } from '../../src/runtime.js';
 import { asteriskLine } from '../sources/support.js';
 import { pendingRow } from '../support/rows.js';
+import { capture } from '../support/capture.js';
 import { tempDir } from '../support/tmp.js';
 
-/** Run a command function, capturing what it prints. */
-async function capture(run: (out: NodeJS.WritableStream) => Promise<number>): Promise<{ code: number; text: string }> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  const code = await run(out);
-  return { code, text: Buffer.concat(chunks).toString('utf8') };
-}
 
 describe('callbridge status and retry', () => {
   let tmp: ReturnType<typeof tempDir>;

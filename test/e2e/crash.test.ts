@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import { BridgeScene, nonZero, sleep, waitUntil } from './support.js';
+import { allConfirmed, BridgeScene, nonZero, sleep, waitUntil } from './support.js';
 
 const CALLS = 60;
 
@@ -52,17 +52,7 @@ describe.each([{ listShape: 'full' as const }, { listShape: 'minimal' as const }
       expect(inDoubtCreated.length).toBeGreaterThan(0);
 
       const second = await scene.startBridge('bridge-2');
-      const final = await waitUntil(
-        async () => {
-          const s = await second.status();
-          return s.ledger.counts.confirmed === CALLS ? s : null;
-        },
-        {
-          timeoutMs: 45_000,
-          what: `all ${CALLS} calls confirmed after the restart`,
-          describe: async () => `${JSON.stringify(nonZero((await second.status()).ledger.counts))}\n${second.cli.tail(30)}`,
-        },
-      );
+      const final = await allConfirmed(second, CALLS, { timeoutMs: 45_000, what: `all ${CALLS} calls confirmed after the restart` });
       expect(nonZero(final.ledger.counts)).toEqual({ confirmed: CALLS });
       // The restarted bridge recovered the dead leases as calls to look up.
       expect(second.cli.grep(/were in flight when their process stopped/).length).toBeGreaterThan(0);

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import { BridgeScene, nonZero, waitUntil } from './support.js';
+import { allConfirmed, BridgeScene, nonZero, waitUntil } from './support.js';
 
 const CALLS = 100;
 
@@ -45,17 +45,7 @@ describe.each([{ listShape: 'full' as const }, { listShape: 'minimal' as const }
       expect(paused.api).toMatchObject({ pauseReason: expect.stringContaining('429'), rateLimited: expect.any(Number) });
       expect(paused.submitter?.state).toBe('paused');
       await b.cli.waitForLine(/pausing every API request for \d+ s/, 5_000);
-      const final = await waitUntil(
-        async () => {
-          const s = await b.status();
-          return s.ledger.counts.confirmed === CALLS ? s : null;
-        },
-        {
-          timeoutMs: 60_000,
-          what: `all ${CALLS} calls confirmed`,
-          describe: async () => `${JSON.stringify(nonZero((await b.status()).ledger.counts))}\n${JSON.stringify((await emu.stats()).responses)}\n${b.cli.tail(30)}`,
-        },
-      );
+      const final = await allConfirmed(b, CALLS, { timeoutMs: 60_000, describe: async () => JSON.stringify((await emu.stats()).responses) });
       expect(nonZero(final.ledger.counts)).toEqual({ confirmed: CALLS });
 
       const stats = await emu.stats();

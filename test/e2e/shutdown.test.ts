@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import { BridgeScene, nonZero, waitUntil } from './support.js';
+import { allConfirmed, BridgeScene, nonZero, waitUntil } from './support.js';
 
 const CALLS = 6;
 const CONCURRENCY = 4;
@@ -83,17 +83,7 @@ describe('e2e: SIGTERM while requests are in flight, past the shutdown timeout',
 
     const restartAt = Date.now();
     const second = await scene.startBridge('bridge-2');
-    const final = await waitUntil(
-      async () => {
-        const s = await second.status();
-        return s.ledger.counts.confirmed === CALLS ? s : null;
-      },
-      {
-        timeoutMs: 20_000,
-        what: `all ${CALLS} calls confirmed after the restart`,
-        describe: async () => `${JSON.stringify(nonZero((await second.status()).ledger.counts))}\n${second.cli.tail(30)}`,
-      },
-    );
+    const final = await allConfirmed(second, CALLS, { timeoutMs: 20_000, what: `all ${CALLS} calls confirmed after the restart` });
     expect(nonZero(final.ledger.counts)).toEqual({ confirmed: CALLS });
     // The second bridge took exactly the interrupted requests as "maybe delivered": verify, looked up first.
     // (one line per pump that found expired leases: normally one for all four, two if they expired a pump apart)

@@ -386,6 +386,21 @@ export class BridgeProcess {
   }
 }
 
+/** Wait until all `calls` rows are confirmed; on timeout the error shows the counts per state and the bridge's last output. */
+export function allConfirmed(bridge: BridgeProcess, calls: number, opts: { timeoutMs: number; what?: string; describe?: () => Promise<string> }): Promise<StatusReport> {
+  return waitUntil(
+    async () => {
+      const s = await bridge.status();
+      return s.ledger.counts.confirmed === calls ? s : null;
+    },
+    {
+      timeoutMs: opts.timeoutMs,
+      what: opts.what ?? `all ${calls} calls confirmed`,
+      describe: async () => `${JSON.stringify(nonZero((await bridge.status()).ledger.counts))}\n${opts.describe ? `${await opts.describe()}\n` : ''}${bridge.cli.tail(30)}`,
+    },
+  );
+}
+
 /** Write the config as YAML. */
 export function writeConfig(file: string, config: BridgeConfig): string {
   writeFileSync(file, stringify(config));

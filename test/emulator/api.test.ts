@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { PassThrough } from 'node:stream';
 import { type EmulatorHandle, runEmulator, startEmulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/log/logger.js';
-import { call, payload, sleep, startRecordingServer, type TestServer, waitFor } from './support.js';
+import { call, createCalls, payload, sleep, startRecordingServer, type TestServer, waitFor } from './support.js';
 
 const TOKEN = 'emulator-test-token-1234';
 let recordings: TestServer;
@@ -208,11 +208,7 @@ describe('emulator: GET /api/v2/conversations filters, users, global filters', (
       { call_external_id: 'c-0417b', call_start_time: '2025-04-17T23:59:59Z', call_end_time: '2025-04-18T00:10:00Z', call_title: undefined, participant_first_name: 'Maja', participant_last_name: 'Ek', owner_email: 'erik.lund@example.com' },
       { call_external_id: 'c-0418', call_start_time: '2025-04-18T10:00:00+02:00', call_end_time: '2025-04-18T10:10:00+02:00', call_title: 'Support case', owner_email: 'nobody@elsewhere.example' },
     ];
-    for (const c of calls) {
-      const res = await call(emu, 'POST', '/api/v2/conversations', { body: JSON.parse(JSON.stringify(payload(recordings.url, c))) });
-      expect(res.status).toBe(200);
-      ids[c.call_external_id] = (res.body as { conversation_id: string }).conversation_id;
-    }
+    Object.assign(ids, await createCalls(emu, recordings.url, calls));
   });
   afterAll(async () => {
     await emu.close();

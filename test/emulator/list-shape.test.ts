@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { call, payload, startRecordingServer, type TestServer } from './support.js';
+import { call, createCalls, payload, startRecordingServer, type TestServer } from './support.js';
 
 // The documentation leaves the list and per-id answers open (sample `[{}]`): listShape and listEnvelope let a
 // client be run against each plausible answer. These tests pin what each choice promises.
@@ -40,11 +40,7 @@ beforeAll(async () => {
     // No title: the generated one is listed.
     { call_external_id: 'shape-ext-2', call_start_time: '2025-04-18T09:00:00Z', call_end_time: '2025-04-18T09:05:00Z', call_title: undefined, participant_first_name: 'Maja', participant_last_name: 'Ek', participant_external_id: 'crm-contact-88' },
   ];
-  for (const c of calls) {
-    const res = await call(emu, 'POST', '/api/v2/conversations', { body: JSON.parse(JSON.stringify(payload(recordings.url, c))) });
-    expect(res.status).toBe(200);
-    ids[c.call_external_id] = (res.body as { conversation_id: string }).conversation_id;
-  }
+  Object.assign(ids, await createCalls(emu, recordings.url, calls));
 });
 afterAll(async () => {
   await emu.close();

@@ -86,3 +86,14 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** POST each call (the documented sample with these overrides) and return conversation_id by call_external_id. */
+export async function createCalls(emu: { url: string; token: string }, recordingBase: string, calls: Array<Record<string, unknown> & { call_external_id: string }>): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const c of calls) {
+    const res = await call(emu, 'POST', '/api/v2/conversations', { body: JSON.parse(JSON.stringify(payload(recordingBase, c))) });
+    if (res.status !== 200) throw new Error(`creating ${c.call_external_id}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    ids[c.call_external_id] = (res.body as { conversation_id: string }).conversation_id;
+  }
+  return ids;
+}

@@ -3,15 +3,14 @@
  * list sample is `[{}]`): found by what the bridge sent, absent only when nothing could be them, ambiguous
  * (kept for an operator, never sent twice) when two conversations or two of our calls could match.
  */
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
 import type { LedgerRow } from '../../src/ledger/ledger.js';
-import { createLogger } from '../../src/log/logger.js';
 import { reconcileConfigSchema, reconcileLookupSchema } from '../../src/reconcile/config.js';
 import { Sightings, searchTermFor } from '../../src/reconcile/matching.js';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
 import { startRecordingServer, type TestServer } from '../emulator/support.js';
+import { linesLogger } from '../support/log-lines.js';
 import { callPayload, clientFor, inDoubt, putPending, submitDue, type TempLedger, tempLedger } from './support.js';
 
 const MIN = 60_000;
@@ -110,16 +109,9 @@ describe('reconciler against an emulator whose list has no external id', () => {
   });
 
   function reconciler(overrides: Record<string, unknown> = {}) {
-    const logger = createLogger({
-      format: 'json',
-      level: 'debug',
-      stream: new Writable({
-        write(chunk: Buffer, _e, done) {
-          lines.push(chunk.toString());
-          done();
-        },
-      }),
-    });
+    const captured = linesLogger();
+    lines = captured.lines;
+    const { logger } = captured;
     const config = reconcileConfigSchema.parse({ graceMinutes: 5, deadlineMinutes: 120, verifyWaitMinutes: 30, ...overrides });
     return new Reconciler({ ledger: t.ledger, api: clientFor(emu), config, logger });
   }

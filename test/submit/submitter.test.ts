@@ -1,14 +1,13 @@
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { DstnyClient } from '../../src/dstny/client.js';
 import { ApiGate } from '../../src/dstny/gate.js';
 import type { Ledger, LedgerRow } from '../../src/ledger/ledger.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import { createLogger } from '../../src/log/logger.js';
 import { registerSecret } from '../../src/log/redact.js';
 import { submitConfigSchema } from '../../src/submit/config.js';
 import { Submitter } from '../../src/submit/submitter.js';
+import { linesLogger } from '../support/log-lines.js';
 import { pendingRow } from '../support/rows.js';
 import { type Reply, startScriptedApi } from '../support/scripted-api.js';
 import { tempDir } from '../support/tmp.js';
@@ -45,17 +44,7 @@ async function setup(opts: {
     dailyQuota: 0,
     ...opts.submit,
   });
-  const lines: string[] = [];
-  const logger = createLogger({
-    format: 'json',
-    level: 'debug',
-    stream: new Writable({
-      write(chunk: Buffer, _e, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    }),
-  });
+  const { logger, lines } = linesLogger();
   const client = new DstnyClient({ baseUrl: api.url, token: TOKEN, timeoutMs: opts.timeoutMs ?? 2000, defaultPauseMs: 500 });
   const gate = new ApiGate(client, { ...config.rateLimit, concurrency: config.concurrency, logger });
   const submitter = new Submitter({ ledger, api: gate, config, logger, ...(opts.prepare ? { prepare: opts.prepare } : {}) });
