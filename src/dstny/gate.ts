@@ -62,7 +62,7 @@ export class ApiGate {
   ) {
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.pacer = new Pacer(opts.perSecond);
-    this.rate = new AdaptiveRate(opts.adaptive === false ? { max: opts.perSecond, min: opts.perSecond } : { max: opts.perSecond });
+    this.rate = new AdaptiveRate({ max: opts.perSecond, adaptive: opts.adaptive ?? true });
     this.log = (opts.logger ?? silentLogger()).child({ component: 'api' });
   }
 
