@@ -40,8 +40,9 @@ export interface SubmitterDeps {
 
 /**
  * Moves due rows from the ledger into the API gate's queue, posts them, and records each outcome for its row.
- * The gate alone paces and pauses; this class only decides what an answer means for the row. Every outcome is written to the ledger under the row's lease, so a row can never be
- * sent by two processes at once, and a crash leaves it `submitting` → `verify`, never silently re-sent.
+ * The gate alone paces and pauses; this class only decides what an answer means for the row. Every outcome is
+ * written to the ledger under the row's lease, so a row can never be sent by two processes at once, and a crash
+ * leaves it `submitting` → `verify`, never silently re-sent.
  */
 export class Submitter {
   readonly owner: string;
