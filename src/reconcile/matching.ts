@@ -39,9 +39,9 @@ export class Sightings {
   private readonly byExternalId = new Map<string, string | null>();
   private readonly anonymous = new Map<string, Anonymous>();
   private readonly unreadable: Anonymous[] = [];
-  /** Listed conversations that carried the configured external-id field, this run. */
-  withExternalId = 0;
+  /** Listed conversations, and those that carried the configured external-id field. */
   listed = 0;
+  withExternalId = 0;
 
   constructor(private readonly lookup: Lookup) {}
 
@@ -84,13 +84,9 @@ export class Sightings {
     const taken = new Map(owned);
     for (const row of rows) if (row.conversationId) taken.set(row.conversationId, row.externalId);
     for (const row of rows) {
-      if (row.conversationId && this.byId.has(row.conversationId)) {
-        verdicts.set(row.externalId, { kind: 'found', conversationId: row.conversationId, by: 'conversation id' });
-      } else if (this.byExternalId.has(row.externalId)) {
-        verdicts.set(row.externalId, { kind: 'found', conversationId: this.byExternalId.get(row.externalId) ?? null, by: 'external id' });
-      } else {
-        open.push(row);
-      }
+      const found = this.byIdentity(row);
+      if (found) verdicts.set(row.externalId, found);
+      else open.push(row);
     }
     const candidates = new Map<string, string[]>();
     const wantedBy = new Map<string, number>();
@@ -121,6 +117,13 @@ export class Sightings {
       }
     }
     return verdicts;
+  }
+
+  /** Found by what identifies the call itself (rules 1 and 2), whatever else the lists hold; null otherwise. */
+  byIdentity(row: LedgerRow): Extract<Verdict, { kind: 'found' }> | null {
+    if (row.conversationId && this.byId.has(row.conversationId)) return { kind: 'found', conversationId: row.conversationId, by: 'conversation id' };
+    if (this.byExternalId.has(row.externalId)) return { kind: 'found', conversationId: this.byExternalId.get(row.externalId) ?? null, by: 'external id' };
+    return null;
   }
 
   private candidatesOf(row: LedgerRow): string[] {

@@ -4,7 +4,7 @@ import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type { ReconcileConfig } from './config.js';
 import { Sightings, searchTermFor, type Verdict } from './matching.js';
-import { type DateWindow, dateWindows, fieldAt } from './windows.js';
+import { type DateWindow, dateWindows } from './windows.js';
 
 /**
  * The part of the Dstny API the reconciler needs (the runtime hands it the API gate, which paces and pauses
@@ -98,7 +98,11 @@ export class Reconciler {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
     this.api
       .listConversations(this.windowQuery({ start: yesterday, end: today }))
-      .then((items) => this.noteShape(items, 0))
+      .then((items) => {
+        const seen = new Sightings(this.config.lookup);
+        seen.add(items);
+        this.noteShape(seen);
+      })
       .catch((error: unknown) => this.logger.debug('reconcile: the first look at the list failed; the next run looks again', { error }));
     this.task = cron.createTask(
       this.config.schedule,
@@ -247,15 +251,14 @@ export class Reconciler {
       for (const window of windows) {
         const items = await call(() => this.api.listConversations(this.windowQuery(window)));
         sightings.add(items);
-        this.noteShape(items, sightings.withExternalId);
+        this.noteShape(sightings);
         const truncated = lookup.listPageSize > 0 && items.length >= lookup.listPageSize;
         for (const row of window.rows) (truncated ? cutShort.push({ window, row }) : judged.push(row));
       }
       // A window's answer may have been cut short: what is not already certain there is searched for on its own.
       let searches = 0;
       for (const { window, row } of cutShort) {
-        const certain = sightings.judge([row], new Map()).get(row.externalId);
-        if (certain?.kind === 'found' && certain.by !== 'start time' && certain.by !== 'start time and title') {
+        if (sightings.byIdentity(row)) {
           judged.push(row);
           continue;
         }
@@ -264,7 +267,7 @@ export class Reconciler {
         searches += 1;
         const results = await call(() => this.api.listConversations({ ...this.windowQuery(window), search: term }));
         sightings.add(results);
-        this.noteShape(results, sightings.withExternalId);
+        this.noteShape(sightings);
         if (results.length < lookup.listPageSize) judged.push(row);
       }
     } catch (error) {
@@ -282,14 +285,14 @@ export class Reconciler {
   }
 
   /** Warn once, loudly, when the list answers conversations but never with the external-id field we were told to read. */
-  private noteShape(items: unknown[], withExternalId: number): void {
+  private noteShape(seen: Sightings): void {
     const field = this.config.lookup.externalIdField;
     if (!field || this.externalIdsListed) return;
-    if (withExternalId > 0 || items.some((item) => fieldAt(item, field) !== undefined)) {
+    if (seen.withExternalId > 0) {
       this.externalIdsListed = true;
       return;
     }
-    if (!items.length || this.warnedShape) return;
+    if (!seen.listed || this.warnedShape) return;
     this.warnedShape = true;
     this.logger.warn(
       `RECONCILE: Dstny lists conversations without "${field}" (reconcile.lookup.externalIdField), so calls cannot be found by their external id. ` +

@@ -5,12 +5,11 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import { allConfirmed, BridgeScene, nonZero, sleep, waitUntil } from './support.js';
+import { allConfirmed, BridgeScene, LIST_SHAPES, nonZero, sleep, waitUntil } from './support.js';
 
 const CALLS = 60;
 
-// Both list shapes: one that carries our external id, and the documented minimum (id, type, title, start time).
-describe.each([{ listShape: 'full' as const }, { listShape: 'minimal' as const }])('list shape $listShape', ({ listShape }) => {
+describe.each(LIST_SHAPES)('list shape $listShape', ({ listShape }) => {
   const scene = new BridgeScene('callbridge-e2e-crash-');
 
   afterAll(() => scene.stop());

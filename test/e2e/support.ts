@@ -386,6 +386,9 @@ export class BridgeProcess {
   }
 }
 
+/** The list shapes the e2e fault tests run against: one that carries our external id, and the documented minimum. */
+export const LIST_SHAPES = [{ listShape: 'full' as const }, { listShape: 'minimal' as const }];
+
 /** Wait until all `calls` rows are confirmed; on timeout the error shows the counts per state and the bridge's last output. */
 export function allConfirmed(bridge: BridgeProcess, calls: number, opts: { timeoutMs: number; what?: string; describe?: () => Promise<string> }): Promise<StatusReport> {
   return waitUntil(
