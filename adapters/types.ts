@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import type { CallRecord } from '../src/pipeline/call-record.js';
+import type { CallRecord } from './call-record.js';
 
 /** Raw input handed to an adapter by a source. */
 export interface AdapterInput {

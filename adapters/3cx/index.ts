@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../call-record.js';
 import { maxLineBytesOption, readCsvLines } from '../shared/guarded-csv.js';
 import { mergeLegs } from '../shared/merge-legs.js';
 import { compileTemplate, DATE_PLACEHOLDERS, recordingTemplateOption } from '../shared/recording-template.js';

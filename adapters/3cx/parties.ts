@@ -1,4 +1,4 @@
-import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Party } from '../call-record.js';
 
 /**
  * Who was on a 3CX call. A record names three parties: from, to, and final (who the call ended up with after a

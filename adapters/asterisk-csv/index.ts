@@ -1,4 +1,4 @@
-import { BatchedIterable } from '../../src/pipeline/batched.js';
+import { BatchedIterable } from '../batched.js';
 import { type AdapterInput, defineAdapter, type ParseItem } from '../types.js';
 import { autoLayout, rowOf } from './columns.js';
 import { mergeAsteriskLegs } from './merge.js';

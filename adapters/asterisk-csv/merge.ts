@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { CallRecord, Connection } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Connection } from '../call-record.js';
 import { localChannel, otherHalf } from './channels.js';
 import { connectionOf, type Row } from './row.js';
 import { mergeLegs } from '../shared/merge-legs.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CallRecord, Connection, Party } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Connection, Party } from '../call-record.js';
 import type { ParseItem } from '../types.js';
 import type { AsteriskColumn } from './columns.js';
 import { localChannel } from './channels.js';

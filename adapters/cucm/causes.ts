@@ -1,4 +1,4 @@
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../call-record.js';
 
 /**
  * Q.850 cause values as CUCM writes them in origCause_value / destCause_value, for calls that never connected.

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Party } from '../call-record.js';
 import { maxLineBytesOption, readCsvLines } from '../shared/guarded-csv.js';
 import { mergeLegs } from '../shared/merge-legs.js';
 import { compileTemplate, DATE_PLACEHOLDERS, recordingTemplateOption, templateProblem } from '../shared/recording-template.js';

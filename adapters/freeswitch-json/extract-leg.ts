@@ -1,4 +1,4 @@
-import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Party } from '../call-record.js';
 import { own, shorten } from '../shared/input.js';
 import { type CallOfLeg, callOfLeg, type LegLink } from './call-of-leg.js';
 import type { FsCallflow, FsDocument, FsProfile } from './document.js';

@@ -1,4 +1,4 @@
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../call-record.js';
 import { own } from '../shared/input.js';
 
 type Outcome = CallRecord['outcome'];

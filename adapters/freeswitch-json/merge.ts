@@ -1,4 +1,4 @@
-import type { CallRecord, Connection, Party } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Connection, Party } from '../call-record.js';
 import { mergeByRootLeg } from '../shared/merge-root-leg.js';
 import type { FsRaw } from './extract-leg.js';
 

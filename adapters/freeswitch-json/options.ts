@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { callOutcomes } from '../../src/pipeline/call-record.js';
+import { callOutcomes } from '../call-record.js';
 import { pathMapOption } from '../shared/recording-template.js';
 
 export const DEFAULT_RECORDING_VARIABLES = [

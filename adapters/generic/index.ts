@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../call-record.js';
 import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
 import { csvRecords } from './csv-records.js';
 import type { Row } from './field-ref.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { callOutcomes } from '../../src/pipeline/call-record.js';
+import { callOutcomes } from '../call-record.js';
 
 /** A source field name (`caller`, `caller.number` in JSON), or a small template: `{dir}/{file}.wav`. */
 const fieldRef = z

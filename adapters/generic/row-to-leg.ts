@@ -1,4 +1,4 @@
-import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Party } from '../call-record.js';
 import { type CompiledRef, compileRef, recordingEscape, type Row } from './field-ref.js';
 import type { GenericFields, GenericOptions } from './options.js';
 import { compileTimeParser, parseDuration, type TimeResult } from './times.js';

@@ -1,4 +1,4 @@
-import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Party } from '../call-record.js';
 import { secondsBetweenAbsolute } from './times.js';
 
 /**

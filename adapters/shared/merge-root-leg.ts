@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Party } from '../call-record.js';
 
 /**
  * Folds the legs of one call into one record, the same way for every adapter in this family:

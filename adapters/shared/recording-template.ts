@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../call-record.js';
 
 /**
  * Recording locations from a PBX value or an options template such as

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { CallRecord, Party } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Party } from '../call-record.js';
 import { own, shorten } from '../shared/input.js';
 import type { ParseItem } from '../types.js';
 import type { TwilioOptions } from './options.js';

@@ -1,4 +1,4 @@
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../call-record.js';
 import {
   arrayElementLines,
   formatBytes,

@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js';
 import { CallbridgeError } from '../errors.js';
 import { parseWhole } from '../pipeline/ingestor.js';
 import { createNormalizer, type CallNormalizer } from '../pipeline/normalizer.js';
-import type { CallRecord } from '../pipeline/call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 import type { NormalizeResult } from '../pipeline/types.js';
 import type { SourceConfig } from '../sources/config.js';
 

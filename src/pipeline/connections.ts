@@ -1,4 +1,4 @@
-import type { CallRecord, Connection, Party } from './call-record.js';
+import type { CallRecord, Connection, Party } from '../../adapters/call-record.js';
 
 /**
  * A call the PBX recorded as several connections (a queue or ring group trying members, a transfer, a

@@ -1,4 +1,4 @@
-import type { CallRecord, Party } from './call-record.js';
+import type { CallRecord, Party } from '../../adapters/call-record.js';
 import { type OwnerAfterTransfer, readConnections } from './connections.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { ParseItem } from '../../adapters/types.js';
-import { BatchedIterable } from './batched.js';
-import { type CallRecord, callRecordSchema } from './call-record.js';
+import { BatchedIterable } from '../../adapters/batched.js';
+import { type CallRecord, callRecordSchema } from '../../adapters/call-record.js';
 
 /** What grouping hands on: a whole call, or an adapter's error/skip passed through. */
 export type GroupedItem =

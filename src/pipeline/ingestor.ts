@@ -4,7 +4,7 @@ import { LedgerUnavailableError, ParseError } from '../errors.js';
 import type { Checkpoint, Ledger, NewRow, PutResult, StashedLeg } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import type { SourceConfig } from '../sources/config.js';
-import { type CallRecord, callRecordSchema } from './call-record.js';
+import { type CallRecord, callRecordSchema } from '../../adapters/call-record.js';
 import { assemble, groupLegs, type GroupedItem } from './grouper.js';
 import type { IngestSummary, Ingestor, NormalizeResult, Normalizer } from './types.js';
 

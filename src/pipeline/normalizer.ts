@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { checkPayload } from '../dstny/payload.js';
 import type { SourceConfig } from '../sources/config.js';
-import type { CallRecord, Party } from './call-record.js';
+import type { CallRecord, Party } from '../../adapters/call-record.js';
 import type { NormalizeConfig } from './config.js';
 import { compileDirectionRules, type Conversation, decideDirection, type DirectionDecision, type DirectionRules } from './direction.js';
 import { type ContactEntry, PhoneIndex, loadContactsCsv, loadOwnersCsv } from './directory.js';

@@ -1,5 +1,5 @@
 import { recordingUrl } from '../http/recording-token.js';
-import type { CallRecord } from './call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 import { UnknownAudioFormatError, readChannelCount } from './stereo.js';
 
 export interface RecordingRules {

@@ -1,6 +1,6 @@
 import type { Ledger, LedgerRow, RowPatch, RowState } from '../ledger/ledger.js';
 import type { SourceConfig } from '../sources/config.js';
-import { callRecordSchema } from './call-record.js';
+import { callRecordSchema } from '../../adapters/call-record.js';
 import type { NormalizeResult, Normalizer } from './types.js';
 
 /**

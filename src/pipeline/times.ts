@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { CallRecord } from './call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 
 /**
  * CallRecord times → UTC instants (epoch milliseconds).

@@ -2,7 +2,7 @@ import type { AdapterInput } from '../../adapters/types.js';
 import type { ConversationPayload } from '../dstny/payload.js';
 import type { Checkpoint } from '../ledger/ledger.js';
 import type { SourceConfig } from '../sources/config.js';
-import type { CallRecord } from './call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 
 /** The outcome of normalizing one call: a body to send, or a visible reason why not (never silent). */
 export type NormalizeResult =

@@ -5,7 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_FIELDS } from '../../adapters/3cx/fields.js';
 import adapter, { parseTimeSpan, threeCxOptionsSchema } from '../../adapters/3cx/index.js';
 import { parseChain } from '../../adapters/3cx/parties.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 import { type Parsed, parseSummary } from './support.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/3cx/', import.meta.url));

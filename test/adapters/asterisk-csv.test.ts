@@ -7,7 +7,7 @@ import { connectionOf } from '../../adapters/asterisk-csv/row.js';
 import { type AsteriskColumn, autoLayout, rowOf } from '../../adapters/asterisk-csv/columns.js';
 import { mergeLegs } from '../../adapters/shared/merge-legs.js';
 import { renderRecording } from '../../adapters/shared/recording-template.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 import { only, type Parsed, parseSummary } from './support.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/asterisk-csv/', import.meta.url));

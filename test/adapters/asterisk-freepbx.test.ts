@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import adapter, { asteriskCsvOptionsSchema } from '../../adapters/asterisk-csv/index.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 import { compileDirectionRules, decideDirection } from '../../src/pipeline/direction.js';
 import { parseWhole } from '../../src/pipeline/ingestor.js';
 import type { SourceConfig } from '../../src/sources/config.js';

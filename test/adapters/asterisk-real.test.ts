@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { parse as parseYaml, stringify } from 'yaml';
 import { getAdapter } from '../../adapters/registry.js';
 import { loadConfig } from '../../src/config/load.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 import { parseWhole } from '../../src/pipeline/ingestor.js';
 import { REPO_ROOT, runParseCase } from '../pipeline/fixture-cases.js';
 import { ALL_CALLS, REAL_CONFIG, REAL_MASTER, SENT, SKIPPED, type SentCall } from './asterisk-real-truth.js';

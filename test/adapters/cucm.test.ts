@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { cucmOutcome } from '../../adapters/cucm/causes.js';
 import adapter, { cleanNumber, cucmOptionsSchema } from '../../adapters/cucm/index.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 import { type Parsed, parseSummary } from './support.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/cucm/', import.meta.url));

@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { verifyRecordingToken } from '../../src/http/recording-token.js';
 import type { Ledger, LedgerRow } from '../../src/ledger/ledger.js';
-import type { CallRecord, Connection } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Connection } from '../../adapters/call-record.js';
 import { normalizeConfigSchema } from '../../src/pipeline/config.js';
 import { createNormalizer } from '../../src/pipeline/normalizer.js';
 import { REPO_ROOT, runParseCase } from '../pipeline/fixture-cases.js';

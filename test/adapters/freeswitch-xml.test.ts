@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import adapter from '../../adapters/freeswitch-xml/index.js';
 import type { AdapterInput, ParseItem } from '../../adapters/types.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 import { bodyInput, fileInput, fixtureDir, fixtureSourceOptions, parseItems } from './support.js';
 
 const DIR = fixtureDir('freeswitch-xml');

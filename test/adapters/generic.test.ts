@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import adapter from '../../adapters/generic/index.js';
 import type { AdapterInput, ParseItem } from '../../adapters/types.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 import { bodyInput, fileInput, fixtureDir, fixtureSourceOptions, mergedCalls, parseItems } from './support.js';
 
 const DIR = fixtureDir('generic');

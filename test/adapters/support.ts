@@ -9,7 +9,7 @@ import { expect } from '@jest/globals';
 import type { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import type { AdapterDefinition, AdapterInput, ParseItem } from '../../adapters/types.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 
 export function fixtureDir(adapterId: string): string {
   return path.resolve('test/fixtures', adapterId);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { parse as parseYaml } from 'yaml';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 import { REAL_CONFIG, REAL_DIR, REAL_MASTER, SENT, SKIPPED } from '../adapters/asterisk-real-truth.js';
 import { BridgeScene, dropFile, nonZero, REPO, waitUntil } from './support.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { CallRecord, Connection, Party } from '../../src/pipeline/call-record.js';
+import type { CallRecord, Connection, Party } from '../../adapters/call-record.js';
 import { compileDirectionRules, decideDirection } from '../../src/pipeline/direction.js';
 
 /** A party by number (and channel). */

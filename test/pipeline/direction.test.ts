@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Party } from '../../src/pipeline/call-record.js';
+import type { Party } from '../../adapters/call-record.js';
 import { compileDirectionRules, decideDirection } from '../../src/pipeline/direction.js';
 
 const rules = compileDirectionRules({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ParseItem } from '../../adapters/types.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
-import { BatchedIterable } from '../../src/pipeline/batched.js';
+import type { CallRecord } from '../../adapters/call-record.js';
+import { BatchedIterable } from '../../adapters/batched.js';
 import { type GroupedItem, groupLegs } from '../../src/pipeline/grouper.js';
 
 function leg(id: string, line: number, extra: Partial<CallRecord> = {}): ParseItem {

@@ -8,7 +8,7 @@ import { type AdapterDefinition, type ParseItem, defineAdapter } from '../../ada
 import { LedgerUnavailableError, ParseError } from '../../src/errors.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import type { CallRecord } from '../../src/pipeline/call-record.js';
+import type { CallRecord } from '../../adapters/call-record.js';
 import { normalizeConfigSchema } from '../../src/pipeline/config.js';
 import { MAX_LISTED_ERRORS, PipelineIngestor } from '../../src/pipeline/ingestor.js';
 import { createNormalizer } from '../../src/pipeline/normalizer.js';

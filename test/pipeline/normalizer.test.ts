@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { conversationPayloadSchema } from '../../src/dstny/payload.js';
 import { verifyRecordingToken } from '../../src/http/recording-token.js';
-import { type CallRecord, type CallRecordInput, callRecordSchema } from '../../src/pipeline/call-record.js';
+import { type CallRecord, type CallRecordInput, callRecordSchema } from '../../adapters/call-record.js';
 import { normalizeConfigSchema } from '../../src/pipeline/config.js';
 import { type NormalizerFromConfigOptions, createNormalizer } from '../../src/pipeline/normalizer.js';
 import { writeWav } from './audio-files.js';
