@@ -171,6 +171,7 @@ async function childPipeline(file: string, rows: number, stage: Stage = 'pipelin
   const { parseWhole } = await import('../src/pipeline/ingestor.js');
   const { normalizeConfigSchema } = await import('../src/pipeline/config.js');
   const { createNormalizer } = await import('../src/pipeline/normalizer.js');
+  const { RecordingLinks } = await import('../src/recordings/links.js');
   const adapter = getAdapter('asterisk-csv');
   // Recordings as URLs on the PBX's web server: the benchmark measures parsing and normalizing, not disk look-ups.
   const options = adapter.configSchema.parse({ userfieldIsRecording: false, recordingTemplate: 'https://pbx.example.com/recordings/{yyyy}/{mm}/{dd}/{linkedid}.wav' });
@@ -184,9 +185,7 @@ async function childPipeline(file: string, rows: number, stage: Stage = 'pipelin
   });
   const normalizer = createNormalizer(normalize, {
     baseDir: process.cwd(),
-    publicBaseUrl: 'https://bridge.example.com',
-    signingSecret: 'bench-signing-secret-0123456789',
-    linkTtlHours: 72,
+    links: new RecordingLinks({ publicBaseUrl: 'https://bridge.example.com', secret: 'bench-signing-secret-0123456789', ttlHours: 72 }),
     linkClock: 'now',
     roots: ['/var/spool/asterisk/monitor'],
   });

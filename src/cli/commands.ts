@@ -5,12 +5,13 @@ import type { Config } from '../config/schema.js';
 import { CallbridgeError } from '../errors.js';
 import { type RowState, rowStates } from '../ledger/ledger.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
-import { createNormalizer } from '../pipeline/normalizer.js';
 import { renormalizeRow } from '../pipeline/renormalize.js';
-import { ledgerFile } from '../runtime.js';
+import { ledgerFile } from '../bridge/ledger.js';
+import { buildNormalizer, sourceLookup } from '../bridge/pipeline.js';
+import { recordingLinksFor } from '../bridge/recording-links.js';
 import { formatStatus } from '../status/report.js';
 import { VERSION } from '../version.js';
-import { loadOrCreateSigningSecret } from '../http/signing-secret.js';
+import { loadOrCreateSigningSecret } from '../recordings/signing-secret.js';
 
 type Out = NodeJS.WritableStream;
 
@@ -34,14 +35,7 @@ export async function runCheckConfig(file: string, out: Out): Promise<number> {
   const { config } = loaded;
   try {
     // Owner and contact CSVs are read here too: a missing file should fail now, not at the first call.
-    createNormalizer(config.normalize, {
-      baseDir: path.dirname(path.resolve(file)),
-      publicBaseUrl: config.http.publicBaseUrl ?? 'http://127.0.0.1',
-      signingSecret: 'check-config-only-not-a-secret',
-      linkTtlHours: config.recordings.linkTtlHours,
-      linkClock: 'now',
-      roots: config.recordings.roots,
-    });
+    buildNormalizer({ config, configDir: path.dirname(path.resolve(file)), links: recordingLinksFor(config, 'check-config-only-not-a-secret'), linkClock: 'now' });
   } catch (error) {
     if (error instanceof CallbridgeError) {
       out.write(`${error.message}\n`);
@@ -114,15 +108,9 @@ export async function runRetry(file: string, out: Out, opts: { states: string[];
     const again = states.filter((s) => RENORMALIZABLE.includes(s));
     let stillStuck = 0;
     if (again.length) {
-      const normalizer = createNormalizer(config.normalize, {
-        baseDir: path.dirname(path.resolve(file)),
-        publicBaseUrl: config.http.publicBaseUrl ?? `http://127.0.0.1:${config.http.port}`,
-        signingSecret: await loadOrCreateSigningSecret(config),
-        linkTtlHours: config.recordings.linkTtlHours,
-        linkClock: 'now',
-        roots: config.recordings.roots,
-      });
-      const sourceFor = (id: string) => config.sources.find((s) => s.id === id);
+      const links = recordingLinksFor(config, await loadOrCreateSigningSecret(config));
+      const normalizer = buildNormalizer({ config, configDir: path.dirname(path.resolve(file)), links, linkClock: 'now' });
+      const sourceFor = sourceLookup(config);
       for (const row of await ledger.query({ ...filter, states: again })) {
         const result = await renormalizeRow(row, { ledger, normalizer, sourceFor }, now);
         if (result.to !== 'pending') stillStuck++;

@@ -24,7 +24,7 @@ program
   .description('run the bridge (sandbox mode against the built-in emulator when no DSTNY_API_TOKEN is set)')
   .addOption(configOption())
   .action(async (opts: { config: string }) => {
-    const { startBridge } = await import('../runtime.js');
+    const { startBridge } = await import('../bridge/start.js');
     const { config } = loadConfig(opts.config);
     const logger = createLogger({ level: config.log.level, format: config.log.format });
     const bridge = await startBridge(config, { configDir: path.dirname(path.resolve(opts.config)), logger });

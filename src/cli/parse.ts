@@ -8,10 +8,12 @@ import { loadConfig, validateConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CallbridgeError } from '../errors.js';
 import { parseWhole } from '../pipeline/ingestor.js';
-import { createNormalizer, type CallNormalizer } from '../pipeline/normalizer.js';
+import type { CallNormalizer } from '../pipeline/normalizer.js';
+import type { RecordingLinks } from '../recordings/links.js';
+import { buildNormalizer } from '../bridge/pipeline.js';
+import { recordingLinksFor } from '../bridge/recording-links.js';
 import type { CallRecord } from '../../adapters/call-record.js';
-import type { NormalizeResult } from '../pipeline/types.js';
-import type { SourceConfig } from '../sources/config.js';
+import type { NormalizeResult, PipelineSource } from '../pipeline/types.js';
 
 /**
  * Parse mode signs local-recording links with this when no recordings.signingSecret is configured, so that
@@ -44,17 +46,17 @@ export async function runParse(opts: ParseOptions): Promise<number> {
   let adapter: AdapterDefinition;
   let config: Config;
   let normalizer: CallNormalizer;
+  let links: RecordingLinks;
   try {
     adapter = getAdapter(opts.adapterId);
     config = opts.configFile ? loadConfig(opts.configFile).config : validateConfig({});
-    normalizer = createNormalizer(config.normalize, {
-      baseDir: opts.configFile ? path.dirname(path.resolve(opts.configFile)) : process.cwd(),
-      publicBaseUrl: config.http.publicBaseUrl ?? `http://127.0.0.1:${config.http.port}`,
-      signingSecret: config.recordings.signingSecret ?? PARSE_PLACEHOLDER_SECRET,
-      linkTtlHours: config.recordings.linkTtlHours,
+    links = recordingLinksFor(config, config.recordings.signingSecret ?? PARSE_PLACEHOLDER_SECRET);
+    normalizer = buildNormalizer({
+      config,
+      configDir: opts.configFile ? path.dirname(path.resolve(opts.configFile)) : process.cwd(),
+      links,
       // Links expire relative to the call's end, not to when parse ran: the same input gives the same output.
       linkClock: 'call-end',
-      roots: config.recordings.roots,
     });
   } catch (error) {
     if (error instanceof CallbridgeError) {
@@ -78,7 +80,6 @@ export async function runParse(opts: ParseOptions): Promise<number> {
   const write = async (line: ParseLine) => {
     if (!opts.stdout.write(`${JSON.stringify(line)}\n`)) await once(opts.stdout, 'drain');
   };
-  const publicBase = `${(config.http.publicBaseUrl ?? `http://127.0.0.1:${config.http.port}`).replace(/\/+$/, '')}/recordings/`;
   let signedLocally = 0;
   let code = 0;
   for (const file of opts.files) {
@@ -95,7 +96,7 @@ export async function runParse(opts: ParseOptions): Promise<number> {
         else if (item.kind === 'skip') await write({ error: item.reason, source: item.location, state: 'skipped' });
         else {
           const result = await normalizeSafely(normalizer, item.call, source, now);
-          if (result.kind === 'payload' && result.payload.call_recording_url.startsWith(publicBase)) signedLocally += 1;
+          if (result.kind === 'payload' && links.isOwn(result.payload.call_recording_url)) signedLocally += 1;
           await write(lineFor(result, item.call));
         }
       }
@@ -131,7 +132,7 @@ function lineFor(result: NormalizeResult, call: CallRecord): ParseLine {
 async function normalizeSafely(
   normalizer: CallNormalizer,
   call: Parameters<CallNormalizer['normalize']>[0],
-  source: SourceConfig,
+  source: PipelineSource,
   now: number,
 ): Promise<NormalizeResult> {
   try {
@@ -142,24 +143,14 @@ async function normalizeSafely(
 }
 
 /** The config's first source using this adapter, or one with the adapter's defaults. */
-function pickSource(config: Config, adapter: AdapterDefinition): SourceConfig | string {
+function pickSource(config: Config, adapter: AdapterDefinition): PipelineSource | string {
   const configured = config.sources.find((s) => s.adapter === adapter.id);
   if (configured) return configured;
   const defaults = adapter.configSchema.safeParse({});
   if (!defaults.success) {
     return `adapter "${adapter.id}" needs options (for example ${JSON.stringify(adapter.example)}); give --config with a source using it`;
   }
-  return {
-    type: 'drop',
-    id: adapter.id,
-    adapter: adapter.id,
-    options: defaults.data as Record<string, unknown>,
-    path: '.',
-    stableMs: 0,
-    rescanMs: 10_000,
-    flushEveryMs: 5_000,
-    groupQuietMs: 0,
-  };
+  return { id: adapter.id, adapter: adapter.id, options: defaults.data as Record<string, unknown>, groupQuietMs: 0 };
 }
 
 async function checkReadable(file: string): Promise<true | string> {

@@ -4,6 +4,7 @@ import express, { type Express, type NextFunction, type Request, type RequestHan
 import type { Ledger } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type { Ingestor } from '../pipeline/types.js';
+import type { RecordingLinks } from '../recordings/links.js';
 import type { SourceConfig } from '../sources/config.js';
 import { createHealthRouter, type ReadinessCheck } from './health.js';
 import { createHooksRouter } from './hooks.js';
@@ -13,7 +14,7 @@ export interface HttpAppDeps {
   sources: readonly SourceConfig[];
   ingestor: Pick<Ingestor, 'ingestLegs'>;
   ledger: Pick<Ledger, 'get'>;
-  recordings: { signingSecret: string; roots: readonly string[] };
+  recordings: { links: Pick<RecordingLinks, 'verify'>; roots: readonly string[] };
   /** /readyz checks by name (see health.ts: ledgerWritable, submitterNotHalted, sourcesRunning). */
   readiness: Record<string, ReadinessCheck>;
   /** Routers mounted after ours: /status, /metrics, the Dstny webhook receiver. */
@@ -39,7 +40,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use(
     createRecordingsRouter({
       ledger: deps.ledger,
-      signingSecret: deps.recordings.signingSecret,
+      links: deps.recordings.links,
       roots: deps.recordings.roots,
       logger,
       now: deps.now,

@@ -1,14 +1,14 @@
-import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { LedgerUnavailableError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { verifyRecordingToken } from './recording-token.js';
+import type { RecordingLinks } from '../recordings/links.js';
+import { locateRecording } from '../recordings/locate.js';
 
 export interface RecordingsDeps {
   ledger: Pick<Ledger, 'get'>;
-  signingSecret: string;
+  links: Pick<RecordingLinks, 'verify'>;
   /** recordings.roots: the only folders a recording may be served from. */
   roots: readonly string[];
   logger?: Logger;
@@ -37,39 +37,6 @@ export function audioContentType(file: string): string {
   return AUDIO_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
-export type ResolvedRecording = { kind: 'file'; file: string; size: number } | { kind: 'missing' } | { kind: 'outside' };
-
-/**
- * Where a row's recording is, if it may be served: symlinks resolved (realpath), then required to be inside one of
- * the roots (also resolved). A relative path is looked up under each root in turn.
- */
-export async function resolveRecording(recordingPath: string, roots: readonly string[]): Promise<ResolvedRecording> {
-  const realRoots: string[] = [];
-  for (const root of roots) {
-    const r = await realpath(path.resolve(root)).catch(() => null);
-    if (r) realRoots.push(r);
-  }
-  const candidates = path.isAbsolute(recordingPath) ? [recordingPath] : realRoots.map((root) => path.join(root, recordingPath));
-  let sawOutside = false;
-  for (const candidate of candidates) {
-    const real = await realpath(candidate).catch(() => null);
-    if (!real) continue;
-    if (!realRoots.some((root) => isInside(root, real))) {
-      sawOutside = true;
-      continue;
-    }
-    const st = await stat(real).catch(() => null);
-    if (!st?.isFile()) continue;
-    return { kind: 'file', file: real, size: st.size };
-  }
-  return sawOutside ? { kind: 'outside' } : { kind: 'missing' };
-}
-
-function isInside(root: string, file: string): boolean {
-  const rel = path.relative(root, file);
-  return rel !== '' && !rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel);
-}
-
 /**
  * `GET|HEAD /recordings/:token`: a local recording, for a valid signed token that names a ledger row. The file is the
  * row's `raw.recording.path`, never anything from the request, and must lie inside `recordings.roots`.
@@ -86,7 +53,7 @@ export function createRecordingsRouter(deps: RecordingsDeps): Router {
 
   router.get('/recordings/:token', async (req: Request<{ token: string }>, res: Response) => {
     res.set('Cache-Control', 'private, no-store');
-    const check = verifyRecordingToken(req.params.token, deps.signingSecret, now());
+    const check = deps.links.verify(req.params.token, now());
     if (!check.ok) {
       res.status(403).json({ error: check.reason === 'expired' ? 'this recording link has expired' : 'invalid recording link' });
       return;
@@ -112,7 +79,7 @@ export function createRecordingsRouter(deps: RecordingsDeps): Router {
       res.status(404).json({ error: 'this call has no local recording' });
       return;
     }
-    const found = await resolveRecording(recordingPath, deps.roots);
+    const found = await locateRecording(recordingPath, deps.roots);
     if (found.kind === 'outside') {
       log.warn(`refused the recording of call ${id}: it is not inside recordings.roots`);
       res.status(403).json({ error: 'this recording is not in a folder the bridge may serve' });

@@ -1,12 +1,10 @@
 import type { AdapterDefinition, AdapterInput, ParseItem } from '../../adapters/types.js';
-import { getAdapter } from '../../adapters/registry.js';
 import { LedgerUnavailableError, ParseError } from '../errors.js';
 import type { Checkpoint, Ledger, NewRow, PutResult, StashedLeg } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
-import type { SourceConfig } from '../sources/config.js';
 import { type CallRecord, callRecordSchema } from '../../adapters/call-record.js';
 import { assemble, groupLegs, type GroupedItem } from './grouper.js';
-import type { IngestSummary, Ingestor, NormalizeResult, Normalizer } from './types.js';
+import type { IngestSummary, Ingestor, NormalizeResult, Normalizer, PipelineSource } from './types.js';
 
 export const MAX_LISTED_ERRORS = 100;
 /** Stashed groups read per ledger query when quiet calls are assembled. */
@@ -20,8 +18,8 @@ export interface IngestorOptions {
   /** normalize.ingestBatchSize: rows per ledger transaction. */
   batchSize: number;
   logger?: Logger;
-  /** Adapter look-up; default the registry. */
-  adapterFor?: (id: string) => AdapterDefinition;
+  /** The adapter of a source, by adapter id (the registry's getAdapter, or one adapter in tests). */
+  adapterFor: (id: string) => AdapterDefinition;
   clock?: () => number;
 }
 
@@ -30,12 +28,12 @@ export function emptySummary(): IngestSummary {
 }
 
 /** Adapter → grouped calls for a whole input. A failure to read the input (not bad content) throws ParseError. */
-export function parseWhole(adapter: AdapterDefinition, source: Pick<SourceConfig, 'options'>, input: AdapterInput, windowLegs: number): AsyncGenerator<GroupedItem> {
+export function parseWhole(adapter: AdapterDefinition, source: Pick<PipelineSource, 'options'>, input: AdapterInput, windowLegs: number): AsyncGenerator<GroupedItem> {
   return groupLegs(adapter.parse(input, source.options), (legs) => adapter.merge(legs), { windowLegs, readError: (error) => readStopped(input, error) });
 }
 
 /** The adapter's items; an adapter that throws (an I/O error, or a bug) stops the input with a located ParseError. */
-async function* guardedParse(adapter: AdapterDefinition, source: Pick<SourceConfig, 'options'>, input: AdapterInput): AsyncGenerator<ParseItem> {
+async function* guardedParse(adapter: AdapterDefinition, source: Pick<PipelineSource, 'options'>, input: AdapterInput): AsyncGenerator<ParseItem> {
   try {
     yield* adapter.parse(input, source.options);
   } catch (error) {
@@ -49,7 +47,7 @@ function readStopped(input: AdapterInput, error: unknown): Error {
 }
 
 /** A normalize result as the ledger row it becomes (the raw record is kept so it can be normalized again). */
-export function toRow(call: CallRecord, source: Pick<SourceConfig, 'id'>, result: NormalizeResult): NewRow {
+export function toRow(call: CallRecord, source: Pick<PipelineSource, 'id'>, result: NormalizeResult): NewRow {
   const base = { externalId: call.externalId, sourceId: source.id, location: call.location, raw: call };
   switch (result.kind) {
     case 'payload':
@@ -77,7 +75,7 @@ export class PipelineIngestor implements Ingestor {
 
   constructor(private readonly opts: IngestorOptions) {}
 
-  async ingestWhole(source: SourceConfig, input: AdapterInput, opts: { checkpoints?: Checkpoint[] } = {}): Promise<IngestSummary> {
+  async ingestWhole(source: PipelineSource, input: AdapterInput, opts: { checkpoints?: Checkpoint[] } = {}): Promise<IngestSummary> {
     const adapter = this.adapter(source);
     const summary = emptySummary();
     const now = this.now();
@@ -97,7 +95,7 @@ export class PipelineIngestor implements Ingestor {
     return summary;
   }
 
-  async ingestLegs(source: SourceConfig, input: AdapterInput, opts: { checkpoints?: Checkpoint[] } = {}): Promise<IngestSummary> {
+  async ingestLegs(source: PipelineSource, input: AdapterInput, opts: { checkpoints?: Checkpoint[] } = {}): Promise<IngestSummary> {
     const adapter = this.adapter(source);
     return this.exclusive(source.id, async () => {
       const summary = emptySummary();
@@ -121,7 +119,7 @@ export class PipelineIngestor implements Ingestor {
     });
   }
 
-  async flushQuiet(source: SourceConfig, now = this.now()): Promise<IngestSummary> {
+  async flushQuiet(source: PipelineSource, now = this.now()): Promise<IngestSummary> {
     const adapter = this.adapter(source);
     return this.exclusive(source.id, async () => {
       const summary = emptySummary();
@@ -149,7 +147,7 @@ export class PipelineIngestor implements Ingestor {
   private async assembleStashed(
     summary: IngestSummary,
     adapter: AdapterDefinition,
-    source: SourceConfig,
+    source: PipelineSource,
     groupKey: string,
     stored: unknown[],
     now: number,
@@ -178,7 +176,7 @@ export class PipelineIngestor implements Ingestor {
     };
   }
 
-  private async normalizeToRow(call: CallRecord, source: SourceConfig, now: number): Promise<NewRow> {
+  private async normalizeToRow(call: CallRecord, source: PipelineSource, now: number): Promise<NewRow> {
     let result: NormalizeResult;
     try {
       result = await this.opts.normalizer.normalize(call, source, now);
@@ -230,13 +228,13 @@ export class PipelineIngestor implements Ingestor {
     }
   }
 
-  private noteSkip(summary: IngestSummary, source: SourceConfig, location: string, reason: string): void {
+  private noteSkip(summary: IngestSummary, source: PipelineSource, location: string, reason: string): void {
     summary.skipped += 1;
     this.opts.logger?.info(`skipped ${location}: ${reason}`, { component: 'ingest', source: source.id });
   }
 
-  private adapter(source: SourceConfig): AdapterDefinition {
-    return (this.opts.adapterFor ?? getAdapter)(source.adapter);
+  private adapter(source: PipelineSource): AdapterDefinition {
+    return this.opts.adapterFor(source.adapter);
   }
 
   private now(): number {

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { checkPayload } from '../dstny/payload.js';
-import type { SourceConfig } from '../sources/config.js';
 import type { CallRecord, Party } from '../../adapters/call-record.js';
 import type { NormalizeConfig } from './config.js';
 import { compileDirectionRules, type Conversation, decideDirection, type DirectionDecision, type DirectionRules } from './direction.js';
@@ -10,13 +9,13 @@ import { type SplitName, isFullNumber, splitCallerName, toE164 } from './partici
 import { type RecordingDecision, type RecordingIo, type RecordingRules, fsRecordingIo, resolveRecording, resolveRecordingWithoutIo } from './recording.js';
 import { type CallTimes, type DurationInput, TimeError, decideDuration, formatUtc, resolveCallTimes } from './times.js';
 import { mapOutcome, renderTitle } from './title.js';
-import type { NormalizeResult, Normalizer } from './types.js';
+import type { NormalizeResult, Normalizer, PipelineSource } from './types.js';
 
 export interface NormalizerDeps {
   config: NormalizeConfig;
   owners: OwnerDirectory;
   contacts?: PhoneIndex<ContactEntry>;
-  recordings: Pick<RecordingRules, 'publicBaseUrl' | 'signingSecret' | 'linkTtlHours' | 'linkClock' | 'roots'>;
+  recordings: Pick<RecordingRules, 'links' | 'linkClock' | 'roots'>;
   io?: RecordingIo;
 }
 
@@ -47,7 +46,7 @@ export class CallNormalizer implements Normalizer {
     this.io = deps.io ?? fsRecordingIo;
   }
 
-  normalize(call: CallRecord, source: Pick<SourceConfig, 'id' | 'timezone'>, now = Date.now()): Promise<NormalizeResult> {
+  normalize(call: CallRecord, source: Pick<PipelineSource, 'id' | 'timezone'>, now = Date.now()): Promise<NormalizeResult> {
     try {
       const state = this.prepare(call, source);
       if (!(state instanceof Prepared)) return Promise.resolve(state);
@@ -76,7 +75,7 @@ export class CallNormalizer implements Normalizer {
   }
 
   /** Times → direction → duration → has a recording: a result when one of them refuses, else what the next steps need. */
-  private prepare(call: CallRecord, source: Pick<SourceConfig, 'id' | 'timezone'>): NormalizeResult | Prepared {
+  private prepare(call: CallRecord, source: Pick<PipelineSource, 'id' | 'timezone'>): NormalizeResult | Prepared {
     const config = this.deps.config;
     const zone = source.timezone ?? config.timezone;
 
@@ -253,9 +252,7 @@ function joinName(name: { first?: string | undefined; last?: string | undefined 
 export interface NormalizerFromConfigOptions {
   /** Folder that relative CSV paths in the config are resolved against (the config file's folder). */
   baseDir: string;
-  publicBaseUrl: string;
-  signingSecret: string;
-  linkTtlHours: number;
+  links: RecordingRules['links'];
   linkClock: RecordingRules['linkClock'];
   roots: readonly string[];
   /** Dstny users (`listUsers`); leave out for no network (parse mode). Used only when owners.fromDstnyUsers. */
@@ -279,9 +276,7 @@ export function createNormalizer(config: NormalizeConfig, opts: NormalizerFromCo
     config,
     owners: new OwnerDirectory(ownerOpts),
     recordings: {
-      publicBaseUrl: opts.publicBaseUrl,
-      signingSecret: opts.signingSecret,
-      linkTtlHours: opts.linkTtlHours,
+      links: opts.links,
       linkClock: opts.linkClock,
       // Resolved as the recordings server resolves them (from the working directory), not from the config file.
       roots: opts.roots,

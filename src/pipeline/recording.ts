@@ -1,12 +1,10 @@
-import { recordingUrl } from '../http/recording-token.js';
 import type { CallRecord } from '../../adapters/call-record.js';
-import { UnknownAudioFormatError, readChannelCount } from './stereo.js';
+import { UnknownAudioFormatError, readChannelCount } from '../recordings/audio.js';
+import type { RecordingLinks } from '../recordings/links.js';
+import { type LocatedRecording, locateRecording } from '../recordings/locate.js';
 
 export interface RecordingRules {
-  /** Base of the bridge's public URL (http.publicBaseUrl). */
-  publicBaseUrl: string;
-  signingSecret: string;
-  linkTtlHours: number;
+  links: Pick<RecordingLinks, 'url'>;
   /**
    * When a link's lifetime starts: `now` (the bridge: the link is made just before it is stored) or
    * `call-end` (parse mode and goldens: the same input always gives the same link).
@@ -19,8 +17,6 @@ export interface RecordingRules {
   skipNoRecording: boolean;
 }
 
-export type LocatedRecording = { kind: 'file'; file: string; size: number } | { kind: 'missing' } | { kind: 'outside' };
-
 export interface RecordingIo {
   /** Where the bridge's recordings server would find this path (the same rules, so a link we make is a link it serves). */
   locate(recordingPath: string, roots: readonly string[]): Promise<LocatedRecording>;
@@ -28,11 +24,7 @@ export interface RecordingIo {
   channelCount(file: string): Promise<number | undefined>;
 }
 
-export const fsRecordingIo: RecordingIo = {
-  // Loaded on first use: the recordings server module brings express, which parsing remote-URL calls never needs.
-  locate: async (recordingPath, roots) => (await import('../http/recordings.js')).resolveRecording(recordingPath, roots),
-  channelCount: readChannelCount,
-};
+export const fsRecordingIo: RecordingIo = { locate: locateRecording, channelCount: readChannelCount };
 
 export type RecordingDecision =
   | { kind: 'ok'; url: string; stereo: boolean }
@@ -85,7 +77,7 @@ export async function resolveRecording(
   const issuedAt = rules.linkClock === 'call-end' ? endMs : now;
   return {
     kind: 'ok',
-    url: recordingUrl(rules.publicBaseUrl, call.externalId, rules.signingSecret, rules.linkTtlHours, issuedAt),
+    url: rules.links.url(call.externalId, issuedAt),
     // The file's header is the truth; the PBX's claim only counts when the header does not say.
     stereo: channels !== undefined ? channels >= 2 : rec?.stereo === true,
   };

@@ -1,7 +1,6 @@
 import type { Ledger, LedgerRow, RowPatch, RowState } from '../ledger/ledger.js';
-import type { SourceConfig } from '../sources/config.js';
 import { callRecordSchema } from '../../adapters/call-record.js';
-import type { NormalizeResult, Normalizer } from './types.js';
+import type { NormalizeResult, Normalizer, PipelineSource } from './types.js';
 
 /**
  * Normalize stored rows again from their raw CallRecord: `held` rows when they are due (the recording may
@@ -30,7 +29,7 @@ export interface RenormalizeOutcome {
 
 export async function renormalizeRow(
   row: LedgerRow,
-  deps: { ledger: Ledger; normalizer: Normalizer; sourceFor: (id: string) => Pick<SourceConfig, 'id' | 'timezone'> | undefined },
+  deps: { ledger: Ledger; normalizer: Normalizer; sourceFor: (id: string) => Pick<PipelineSource, 'id' | 'timezone'> | undefined },
   now: number,
 ): Promise<RenormalizeOutcome> {
   const parsed = callRecordSchema.safeParse(row.raw);
@@ -45,7 +44,7 @@ export async function renormalizeRow(
 
 /** Held rows whose time has come, oldest first, at most `limit` of them. */
 export async function renormalizeDueHeld(
-  deps: { ledger: Ledger; normalizer: Normalizer; sourceFor: (id: string) => Pick<SourceConfig, 'id' | 'timezone'> | undefined },
+  deps: { ledger: Ledger; normalizer: Normalizer; sourceFor: (id: string) => Pick<PipelineSource, 'id' | 'timezone'> | undefined },
   now: number,
   limit = 200,
 ): Promise<RenormalizeOutcome[]> {

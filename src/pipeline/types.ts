@@ -1,8 +1,23 @@
 import type { AdapterInput } from '../../adapters/types.js';
 import type { ConversationPayload } from '../dstny/payload.js';
 import type { Checkpoint } from '../ledger/ledger.js';
-import type { SourceConfig } from '../sources/config.js';
 import type { CallRecord } from '../../adapters/call-record.js';
+
+/**
+ * What the pipeline knows of a source: the sources' own config satisfies it, and the pipeline needs nothing
+ * more (where the bytes come from is the source's business).
+ */
+export interface PipelineSource {
+  id: string;
+  /** Adapter id. */
+  adapter: string;
+  /** The adapter's options. */
+  options: Record<string, unknown>;
+  /** IANA zone of the PBX clock; default normalize.timezone. */
+  timezone?: string | undefined;
+  /** Tails and hooks: a call is complete when no leg of it arrived for this long, ms. */
+  groupQuietMs: number;
+}
 
 /** The outcome of normalizing one call: a body to send, or a visible reason why not (never silent). */
 export type NormalizeResult =
@@ -13,7 +28,7 @@ export type NormalizeResult =
   | { kind: 'held'; reason: string; retryAt: number };
 
 export interface Normalizer {
-  normalize(call: CallRecord, source: Pick<SourceConfig, 'id' | 'timezone'>, now?: number): Promise<NormalizeResult>;
+  normalize(call: CallRecord, source: Pick<PipelineSource, 'id' | 'timezone'>, now?: number): Promise<NormalizeResult>;
 }
 
 export interface IngestSummary {
@@ -40,9 +55,9 @@ export interface IngestSummary {
  */
 export interface Ingestor {
   /** A whole input (a dropped file): legs grouped within the input, rows and checkpoints committed in batches. */
-  ingestWhole(source: SourceConfig, input: AdapterInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
+  ingestWhole(source: PipelineSource, input: AdapterInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
   /** Legs that may have siblings still to come (tails, hooks): stashed with the checkpoints, assembled by flushQuiet. */
-  ingestLegs(source: SourceConfig, input: AdapterInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
+  ingestLegs(source: PipelineSource, input: AdapterInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
   /** Assemble, normalize and put every stashed group of this source quiet for `source.groupQuietMs`. */
-  flushQuiet(source: SourceConfig, now?: number): Promise<IngestSummary>;
+  flushQuiet(source: PipelineSource, now?: number): Promise<IngestSummary>;
 }

@@ -32,7 +32,7 @@ export interface SubmitterDeps {
   owner?: string;
   random?: () => number;
   /**
-   * The body to send for a row, just before it is sent (default: the stored payload). The runtime re-signs a local
+   * The body to send for a row, just before it is sent (default: the stored payload). The bridge re-signs a local
    * recording link here, so a row that waited longer than the link's lifetime still sends a link Dstny can fetch.
    */
   prepare?: (row: LedgerRow & { payload: ConversationPayload }) => ConversationPayload;

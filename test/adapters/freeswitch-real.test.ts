@@ -8,7 +8,7 @@ import type { AdapterDefinition } from '../../adapters/types.js';
 import { PARSE_PLACEHOLDER_SECRET } from '../../src/cli/parse.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { verifyRecordingToken } from '../../src/http/recording-token.js';
+import { verifyRecordingToken } from '../../src/recordings/token.js';
 import type { Ledger, LedgerRow } from '../../src/ledger/ledger.js';
 import type { CallRecord, Connection } from '../../adapters/call-record.js';
 import { normalizeConfigSchema } from '../../src/pipeline/config.js';
@@ -17,6 +17,7 @@ import { REPO_ROOT, runParseCase } from '../pipeline/fixture-cases.js';
 import { openLedger, realPipeline } from '../sources/support.js';
 import { tempDir } from '../support/tmp.js';
 import { bodyInput, fileInput, mergedCalls, parseItems } from './support.js';
+import { RecordingLinks } from '../../src/recordings/links.js';
 
 /**
  * Golden tests over REAL FreeSWITCH 1.10.12 output: test/fixtures/freeswitch-real/ holds, unchanged, the 50
@@ -429,9 +430,7 @@ describe.each(FORMATS.map((f) => [f.adapter.id, f] as const))('%s: owner after a
     const source = sourceFor(config, format.adapter.id);
     const normalizer = createNormalizer(normalizeConfigSchema.parse({ ...config.normalize, ownerAfterTransfer: 'last' }), {
       baseDir: REPO_ROOT,
-      publicBaseUrl: 'https://callbridge.example.com',
-      signingSecret: SECRET,
-      linkTtlHours: 72,
+      links: new RecordingLinks({ publicBaseUrl: 'https://callbridge.example.com', secret: SECRET, ttlHours: 72 }),
       linkClock: 'call-end',
       roots: config.recordings.roots,
     });

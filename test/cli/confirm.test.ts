@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { runConfirm, runRetry } from '../../src/cli/commands.js';
 import { loadConfig } from '../../src/config/load.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import { ledgerFile } from '../../src/runtime.js';
+import { ledgerFile } from '../../src/bridge/ledger.js';
 import { pendingRow } from '../support/rows.js';
 import { capture } from '../support/capture.js';
 import { tempDir } from '../support/tmp.js';

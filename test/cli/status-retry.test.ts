@@ -1,3 +1,4 @@
+import { getAdapter } from '../../adapters/registry.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -7,11 +8,12 @@ import { loadConfig } from '../../src/config/load.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { PipelineIngestor } from '../../src/pipeline/ingestor.js';
 import { createNormalizer } from '../../src/pipeline/normalizer.js';
-import { ledgerFile } from '../../src/runtime.js';
+import { ledgerFile } from '../../src/bridge/ledger.js';
 import { asteriskLine } from '../sources/support.js';
 import { pendingRow } from '../support/rows.js';
 import { capture } from '../support/capture.js';
 import { tempDir } from '../support/tmp.js';
+import { RecordingLinks } from '../../src/recordings/links.js';
 
 
 describe('callbridge status and retry', () => {
@@ -41,8 +43,8 @@ describe('callbridge status and retry', () => {
     const before = configFile({ '1002': 'bob@example.com' });
     const { config } = loadConfig(before);
     const ledger = await openSqliteLedger(ledgerFile(config));
-    const normalizer = createNormalizer(config.normalize, { baseDir: tmp.dir, publicBaseUrl: 'http://127.0.0.1:8080', signingSecret: 'x'.repeat(32), linkTtlHours: 72, linkClock: 'now', roots: [] });
-    const ingestor = new PipelineIngestor({ ledger, normalizer, windowLegs: 100, batchSize: 100 });
+    const normalizer = createNormalizer(config.normalize, { baseDir: tmp.dir, links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1:8080', secret: 'x'.repeat(32), ttlHours: 72 }), linkClock: 'now', roots: [] });
+    const ingestor = new PipelineIngestor({ ledger, normalizer, adapterFor: getAdapter, windowLegs: 100, batchSize: 100 });
     const { PassThrough: P } = await import('node:stream');
     const stream = new P();
     stream.end(asteriskLine(1) + asteriskLine(2));

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { EmulatorFaultsPatch, EmulatorStatsSnapshot } from '../../src/emulator/index.js';
 import type { RowState } from '../../src/ledger/ledger.js';
-import { stereoWav } from '../../src/sandbox.js';
+import { stereoWav } from '../../src/bridge/sandbox.js';
 import { listenLoopback } from '../support/loopback.js';
 import type { StatusReport } from '../../src/status/report.js';
 

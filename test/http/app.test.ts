@@ -4,10 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import express from 'express';
 import { createHttpApp, type RunningHttpServer, startHttpServer } from '../../src/http/app.js';
 import { ledgerWritable, sourcesRunning, submitterNotHalted } from '../../src/http/health.js';
-import { loadOrCreateSigningSecret } from '../../src/http/signing-secret.js';
+import { loadOrCreateSigningSecret } from '../../src/recordings/signing-secret.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { tempDir } from '../support/tmp.js';
 import { openLedger } from '../sources/support.js';
+import { RecordingLinks } from '../../src/recordings/links.js';
 
 describe('health and composition', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -29,7 +30,7 @@ describe('health and composition', () => {
       sources: [],
       ingestor: { ingestLegs: () => Promise.reject(new Error('unused')) },
       ledger,
-      recordings: { signingSecret: 'recording-secret-0123456789', roots: [] },
+      recordings: { links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1', secret: 'recording-secret-0123456789', ttlHours: 72 }), roots: [] },
       readiness: { ledger: ledgerWritable(ledger), submitter: submitterNotHalted(() => halted), sources: sourcesRunning([runner]) },
       extraRouters: [extra],
     });

@@ -13,6 +13,7 @@ import { tempDir } from '../support/tmp.js';
 import { getAdapter } from '../../adapters/registry.js';
 import { createSourceRunners } from '../../src/sources/index.js';
 import { openLedger, realPipeline, rowCount, waitFor } from '../sources/support.js';
+import { RecordingLinks } from '../../src/recordings/links.js';
 
 const BEARER = 'bearer-token-0123456789abcdef';
 const PASSWORD = 'basic-password-9876';
@@ -79,7 +80,7 @@ describe('POST /hooks/:sourceId', () => {
       },
       ledger,
       now: () => Date.now() + clockShiftMs,
-      recordings: { signingSecret: 'recording-secret-0123456789', roots: [] },
+      recordings: { links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1', secret: 'recording-secret-0123456789', ttlHours: 72 }), roots: [] },
       readiness: {},
       logger: createLogger({ format: 'json', stream: logStream, level: 'debug' }),
       retryAfterSec: 17,

@@ -5,12 +5,13 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { validateConfig } from '../../src/config/load.js';
 import { createHttpApp, type RunningHttpServer, startHttpServer } from '../../src/http/app.js';
-import { signRecordingToken } from '../../src/http/recording-token.js';
+import { signRecordingToken } from '../../src/recordings/token.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { createLogger } from '../../src/log/logger.js';
 import { pendingRow } from '../support/rows.js';
 import { tempDir } from '../support/tmp.js';
 import { asteriskId, asteriskLine, asteriskNormalize, openLedger, realPipeline } from '../sources/support.js';
+import { RecordingLinks } from '../../src/recordings/links.js';
 
 const SECRET = 'recording-signing-secret-0123456789';
 
@@ -72,7 +73,7 @@ describe('GET /recordings/:token', () => {
       sources: [],
       ingestor: { ingestLegs: () => Promise.reject(new Error('no hooks here')) },
       ledger,
-      recordings: { signingSecret: SECRET, roots: [root] },
+      recordings: { links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1', secret: SECRET, ttlHours: 72 }), roots: [root] },
       readiness: {},
       logger: createLogger({ format: 'json', stream: logStream, level: 'debug' }),
     });
@@ -201,7 +202,7 @@ describe('a local recording, from a CDR line to the link Dstny fetches', () => {
         sources: [],
         ingestor: { ingestLegs: () => Promise.reject(new Error('unused')) },
         ledger,
-        recordings: { signingSecret: SECRET, roots: [root] },
+        recordings: { links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1', secret: SECRET, ttlHours: 72 }), roots: [root] },
         readiness: {},
       });
       const server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });

@@ -15,6 +15,7 @@ import { createNormalizer } from '../../src/pipeline/normalizer.js';
 import { renormalizeDueHeld } from '../../src/pipeline/renormalize.js';
 import type { Normalizer } from '../../src/pipeline/types.js';
 import type { SourceConfig } from '../../src/sources/config.js';
+import { RecordingLinks } from '../../src/recordings/links.js';
 
 /**
  * A small CDR dialect for these tests: `id,from,to,start,end,talkSec[,recording]` per line, legs of one call
@@ -75,9 +76,7 @@ let ledger: Ledger;
 const normalizeConfig = normalizeConfigSchema.parse({ timezone: 'Europe/Stockholm', owners: { map: { '1001': 'alice@example.com', '1002': 'bob@example.com' } } });
 const normalizer = createNormalizer(normalizeConfig, {
   baseDir: process.cwd(),
-  publicBaseUrl: 'https://bridge.example.com',
-  signingSecret: 'ingestor-test-secret-0123456789',
-  linkTtlHours: 72,
+  links: new RecordingLinks({ publicBaseUrl: 'https://bridge.example.com', secret: 'ingestor-test-secret-0123456789', ttlHours: 72 }),
   linkClock: 'now',
   roots: [],
 });
@@ -276,9 +275,7 @@ describe('renormalizeDueHeld', () => {
     mkdirSync(rootsDir);
     const holding = createNormalizer(normalizeConfig, {
       baseDir: process.cwd(),
-      publicBaseUrl: 'https://bridge.example.com',
-      signingSecret: 'ingestor-test-secret-0123456789',
-      linkTtlHours: 72,
+      links: new RecordingLinks({ publicBaseUrl: 'https://bridge.example.com', secret: 'ingestor-test-secret-0123456789', ttlHours: 72 }),
       linkClock: 'now',
       roots: [rootsDir],
     });

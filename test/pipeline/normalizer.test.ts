@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { conversationPayloadSchema } from '../../src/dstny/payload.js';
-import { verifyRecordingToken } from '../../src/http/recording-token.js';
+import { verifyRecordingToken } from '../../src/recordings/token.js';
 import { type CallRecord, type CallRecordInput, callRecordSchema } from '../../adapters/call-record.js';
 import { normalizeConfigSchema } from '../../src/pipeline/config.js';
 import { type NormalizerFromConfigOptions, createNormalizer } from '../../src/pipeline/normalizer.js';
 import { writeWav } from './audio-files.js';
+import { RecordingLinks } from '../../src/recordings/links.js';
 
 let dir: string;
 let recordings: string;
@@ -74,9 +75,7 @@ function normalizer(config: Record<string, unknown> = {}, opts: Partial<Normaliz
   });
   return createNormalizer(normalize, {
     baseDir: dir,
-    publicBaseUrl: 'https://bridge.example.com',
-    signingSecret: secret,
-    linkTtlHours: 24,
+    links: new RecordingLinks({ publicBaseUrl: 'https://bridge.example.com', secret, ttlHours: 24 }),
     linkClock: 'now',
     roots: [recordings],
     ...opts,

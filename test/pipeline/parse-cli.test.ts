@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { verifyRecordingToken } from '../../src/http/recording-token.js';
+import { verifyRecordingToken } from '../../src/recordings/token.js';
 import { PARSE_PLACEHOLDER_SECRET, runParse } from '../../src/cli/parse.js';
 import { writeWav } from './audio-files.js';
 import { REPO_ROOT } from './fixture-cases.js';

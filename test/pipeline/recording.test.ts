@@ -2,10 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { verifyRecordingToken } from '../../src/http/recording-token.js';
+import { verifyRecordingToken } from '../../src/recordings/token.js';
 import { type RecordingRules, resolveRecording } from '../../src/pipeline/recording.js';
-import { IncompleteAudioHeaderError, UnknownAudioFormatError, readChannelCount } from '../../src/pipeline/stereo.js';
+import { IncompleteAudioHeaderError, UnknownAudioFormatError, readChannelCount } from '../../src/recordings/audio.js';
 import { writeMp3, writeWav } from './audio-files.js';
+import { RecordingLinks } from '../../src/recordings/links.js';
 
 let dir: string;
 let roots: string;
@@ -49,9 +50,7 @@ describe('resolveRecording', () => {
   let rules: RecordingRules;
   beforeAll(() => {
     rules = {
-      publicBaseUrl: 'https://bridge.example.com/',
-      signingSecret: secret,
-      linkTtlHours: 72,
+      links: new RecordingLinks({ publicBaseUrl: 'https://bridge.example.com/', secret, ttlHours: 72 }),
       linkClock: 'now',
       roots: [roots],
       waitMinutes: 30,

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { normalizeConfigSchema } from '../../src/pipeline/config.js';
 import { PipelineIngestor } from '../../src/pipeline/ingestor.js';
 import { createNormalizer } from '../../src/pipeline/normalizer.js';
+import { RecordingLinks } from '../../src/recordings/links.js';
 
 export async function openLedger(dir: string): Promise<Ledger> {
   return openSqliteLedger(path.join(dir, 'ledger.sqlite'));
@@ -24,13 +25,11 @@ export function realPipeline(ledger: Ledger, opts: RealPipelineOptions = {}) {
   const config = normalizeConfigSchema.parse(opts.normalize ?? {});
   const normalizer = createNormalizer(config, {
     baseDir: process.cwd(),
-    publicBaseUrl: opts.publicBaseUrl ?? 'http://127.0.0.1:8080',
-    signingSecret: opts.signingSecret ?? 'test-signing-secret-0123456789',
-    linkTtlHours: 72,
+    links: new RecordingLinks({ publicBaseUrl: opts.publicBaseUrl ?? 'http://127.0.0.1:8080', secret: opts.signingSecret ?? 'test-signing-secret-0123456789', ttlHours: 72 }),
     linkClock: 'now',
     roots: opts.roots ?? [],
   });
-  const ingestor = new PipelineIngestor({ ledger, normalizer, windowLegs: config.groupWindowLegs, batchSize: 500 });
+  const ingestor = new PipelineIngestor({ ledger, normalizer, adapterFor: getAdapter, windowLegs: config.groupWindowLegs, batchSize: 500 });
   return { ingestor, getAdapter, normalizer };
 }
 

@@ -10,6 +10,7 @@ import type { StatusReport } from '../../src/status/report.js';
 import { createStatusRouter } from '../../src/status/router.js';
 import { pendingRow } from '../support/rows.js';
 import { tempDir } from '../support/tmp.js';
+import { RecordingLinks } from '../../src/recordings/links.js';
 
 const RECORDING = '/var/spool/asterisk/monitor/2024/01/02/out-0701234567-201-1704189600.1.wav';
 const WINDOWS = 'C:\\Program Files\\3CX Phone System\\Instance1\\Data\\Recordings\\201\\call-7.wav';
@@ -41,7 +42,7 @@ describe('GET /status', () => {
       sources: [],
       ingestor: { ingestLegs: () => Promise.reject(new Error('unused')) },
       ledger,
-      recordings: { signingSecret: 'recording-secret-0123456789', roots: [] },
+      recordings: { links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1', secret: 'recording-secret-0123456789', ttlHours: 72 }), roots: [] },
       readiness: {},
       extraRouters: [createStatusRouter(report)],
     });

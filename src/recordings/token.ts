@@ -38,12 +38,6 @@ export function verifyRecordingToken(token: string, secret: string, nowMs = Date
   return { ok: true, claim: { id: c.id, exp: c.exp } };
 }
 
-/** The public URL of a row's recording. */
-export function recordingUrl(publicBaseUrl: string, externalId: string, secret: string, ttlHours: number, nowMs = Date.now()): string {
-  const exp = Math.floor(nowMs / 1000 + ttlHours * 3600);
-  return `${publicBaseUrl.replace(/\/+$/, '')}/recordings/${signRecordingToken({ id: externalId, exp }, secret)}`;
-}
-
 function mac(body: string, secret: string): string {
   return createHmac('sha256', secret).update(body).digest('base64url');
 }

@@ -1,8 +1,8 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Config } from './config/schema.js';
-import type { Logger } from './log/logger.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
 
 /** Where the sample CDRs live (config/sandbox), found from this file in src/ (tsx) or dist/src/. */
 function samplesDir(): string | null {

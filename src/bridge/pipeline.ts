@@ -1,0 +1,76 @@
+import { getAdapter } from '../../adapters/registry.js';
+import type { Config } from '../config/schema.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Logger } from '../log/logger.js';
+import { PipelineIngestor } from '../pipeline/ingestor.js';
+import { type CallNormalizer, createNormalizer } from '../pipeline/normalizer.js';
+import type { RecordingRules } from '../pipeline/recording.js';
+import { renormalizeDueHeld } from '../pipeline/renormalize.js';
+import type { PipelineSource } from '../pipeline/types.js';
+import type { RecordingLinks } from '../recordings/links.js';
+import { definePart } from './lifecycle.js';
+
+export interface NormalizerDeps {
+  config: Pick<Config, 'normalize' | 'recordings'>;
+  /** The config file's folder: relative CSV paths of the normalize section are resolved against it. */
+  configDir: string;
+  links: RecordingLinks;
+  /** `now` on a bridge; `call-end` where the same input must give the same output (parse). */
+  linkClock: RecordingRules['linkClock'];
+  /** The Dstny users directory, where there is network (owners.fromDstnyUsers). */
+  users?: { listUsers(): Promise<unknown[]> };
+  logger?: Logger;
+}
+
+/**
+ * The one way a normalizer is made: by the bridge, `parse`, `retry` and `check-config` alike, so a preview and
+ * a running bridge cannot read the same configuration differently.
+ */
+export function buildNormalizer(deps: NormalizerDeps): CallNormalizer {
+  const { config, users, logger } = deps;
+  return createNormalizer(config.normalize, {
+    baseDir: deps.configDir,
+    links: deps.links,
+    linkClock: deps.linkClock,
+    roots: config.recordings.roots,
+    ...(users ? { fetchUsers: () => users.listUsers() } : {}),
+    ...(logger ? { onDirectoryError: (error: unknown) => logger.warn('the Dstny users directory could not be refreshed; the last copy is used', { error }) } : {}),
+  });
+}
+
+/** The source of a ledger row by id, for normalizing it again (the row keeps only the id). */
+export function sourceLookup(config: Pick<Config, 'sources'>): (id: string) => PipelineSource | undefined {
+  return (id) => config.sources.find((s) => s.id === id);
+}
+
+export const pipelinePart = definePart({
+  name: 'pipeline',
+  summary: 'Adapter, grouping of legs, normalizer and recording links: a record in, a ledger row out. Held calls (recording not written yet) are looked at again when due.',
+  build(deps: Omit<NormalizerDeps, 'linkClock'> & { config: Config; ledger: Ledger; logger: Logger }) {
+    const { config, ledger, logger } = deps;
+    const normalizer = buildNormalizer({ ...deps, linkClock: 'now' });
+    const ingestor = new PipelineIngestor({
+      ledger,
+      normalizer,
+      adapterFor: getAdapter,
+      windowLegs: config.normalize.groupWindowLegs,
+      batchSize: config.normalize.ingestBatchSize,
+      logger,
+    });
+    const sourceFor = sourceLookup(config);
+    let heldTimer: NodeJS.Timeout | undefined;
+    return {
+      normalizer,
+      ingestor,
+      links: deps.links,
+      start() {
+        heldTimer = setInterval(() => {
+          renormalizeDueHeld({ ledger, normalizer, sourceFor }, Date.now()).catch((error: unknown) => logger.error('re-checking held calls failed', { error }));
+        }, config.normalize.recordingRetrySeconds * 1000);
+      },
+      stop() {
+        clearInterval(heldTimer);
+      },
+    };
+  },
+});

@@ -1,0 +1,47 @@
+import type { Express } from 'express';
+import type { Config } from '../config/schema.js';
+import { createHttpApp } from '../http/app.js';
+import { ledgerWritable, sourcesRunning, submitterNotHalted } from '../http/health.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Logger } from '../log/logger.js';
+import type { Ingestor } from '../pipeline/types.js';
+import { createWebhookRouter } from '../reconcile/webhook.js';
+import type { RecordingLinks } from '../recordings/links.js';
+import type { SourceRunner } from '../sources/index.js';
+import type { StatusReport } from '../status/report.js';
+import { createStatusRouter } from '../status/router.js';
+import type { Submitter } from '../submit/submitter.js';
+
+/** Every route of a running bridge, over the parts that answer them. */
+export function bridgeRoutes(deps: {
+  config: Config;
+  ledger: Ledger;
+  ingestor: Ingestor;
+  links: RecordingLinks;
+  submitter: Pick<Submitter, 'status'>;
+  runners: readonly SourceRunner[];
+  status: () => Promise<StatusReport>;
+  webhookSecret: string | undefined;
+  logger: Logger;
+}): Express {
+  const { config, ledger, submitter, logger } = deps;
+  const extraRouters = [createStatusRouter(deps.status)];
+  if (deps.webhookSecret || config.webhook.signingSecret) {
+    extraRouters.push(createWebhookRouter({ ledger, logger, secret: deps.webhookSecret, signingSecret: config.webhook.signingSecret }));
+  }
+  return createHttpApp({
+    sources: config.sources,
+    ingestor: deps.ingestor,
+    ledger,
+    recordings: { links: deps.links, roots: config.recordings.roots },
+    readiness: {
+      ledger: ledgerWritable(ledger),
+      submitter: submitterNotHalted(() => (submitter.status().state === 'halted' ? submitter.status().reason : null)),
+      sources: sourcesRunning(deps.runners),
+    },
+    extraRouters,
+    logger,
+    retryAfterSec: config.http.retryAfterSec,
+    publicBaseUrl: config.http.publicBaseUrl,
+  });
+}

@@ -1,0 +1,31 @@
+import { getAdapter } from '../../adapters/registry.js';
+import type { Config } from '../config/schema.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Logger } from '../log/logger.js';
+import type { Ingestor } from '../pipeline/types.js';
+import { type SourceRunner, createSourceRunners } from '../sources/index.js';
+import { definePart } from './lifecycle.js';
+
+export const sourcesPart = definePart({
+  name: 'sources',
+  summary: 'One runner per configured drop folder and tailed file, and the flusher that assembles the quiet calls of hook sources.',
+  build(deps: { config: Config; ingestor: Ingestor; ledger: Ledger; logger: Logger }) {
+    const { config, ingestor, ledger, logger } = deps;
+    const runners: SourceRunner[] = createSourceRunners(config.sources, { ingestor, ledger, getAdapter, logger });
+    const started: SourceRunner[] = [];
+    return {
+      runners,
+      async start() {
+        for (const runner of runners) {
+          await runner.start();
+          started.push(runner);
+        }
+      },
+      async stop() {
+        for (const runner of started.splice(0).reverse()) {
+          await runner.stop().catch((error: unknown) => logger.error(`error while stopping source ${runner.sourceId}`, { error }));
+        }
+      },
+    };
+  },
+});

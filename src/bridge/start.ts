@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import type { Config } from '../config/schema.js';
+import type { EmulatorHandle } from '../emulator/index.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Logger } from '../log/logger.js';
+import type { Reconciler } from '../reconcile/reconciler.js';
+import { loadOrCreateSigningSecret } from '../recordings/signing-secret.js';
+import type { StatusReport } from '../status/report.js';
+import type { Submitter } from '../submit/submitter.js';
+import { VERSION } from '../version.js';
+import { apiPart } from './api.js';
+import { deliveryPart } from './delivery.js';
+import { httpPart } from './http.js';
+import { ledgerPart } from './ledger.js';
+import { Lifecycle } from './lifecycle.js';
+import { pipelinePart } from './pipeline.js';
+import { recordingLinksFor } from './recording-links.js';
+import { bridgeRoutes } from './routes.js';
+import { sourcesPart } from './sources.js';
+import { statusOf } from './status.js';
+
+/** The parts of a bridge in the order they are built and started (stopped in reverse). The docs list them from here. */
+export const bridgeParts = [ledgerPart, apiPart, httpPart, deliveryPart, pipelinePart, sourcesPart] as const;
+
+export interface Bridge {
+  mode: 'sandbox' | 'live';
+  /** The bridge's own HTTP address (hooks, recordings, /status). */
+  url: string;
+  apiBaseUrl: string;
+  ledger: Ledger;
+  submitter: Submitter;
+  reconciler: Reconciler;
+  emulator: EmulatorHandle | null;
+  /** The names of the running parts, in start order. */
+  parts: string[];
+  status(): Promise<StatusReport>;
+  /** Stop taking work, finish what is in flight (bounded), close everything. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Build and start the whole bridge. `configDir` resolves the relative CSV paths of the normalize section.
+ * Without a token the built-in emulator stands in for Dstny: sandbox mode.
+ */
+export async function startBridge(config: Config, opts: { configDir: string; logger: Logger }): Promise<Bridge> {
+  const { configDir, logger } = opts;
+  mkdirSync(config.dataDir, { recursive: true });
+  const life = new Lifecycle(logger);
+  try {
+    const { ledger, file } = await life.build(ledgerPart, { config });
+    const api = await life.build(apiPart, { config, logger });
+    const http = await life.build(httpPart, { config });
+    const links = recordingLinksFor(config, await loadOrCreateSigningSecret(config), http.localUrl);
+    if (!config.http.publicBaseUrl && !api.emulator && config.recordings.roots.length) {
+      logger.warn(`http.publicBaseUrl is not set: local recordings are linked as ${http.localUrl}, which Dstny cannot reach`);
+    }
+    const { submitter, reconciler } = await life.build(deliveryPart, { config, ledger, gate: api.gate, links, logger });
+    const { ingestor } = await life.build(pipelinePart, { config, configDir, ledger, links, users: api.gate, logger });
+    const { runners } = await life.build(sourcesPart, { config, ingestor, ledger, logger });
+    const status = statusOf({ config, api, ledger, submitter, runners });
+    http.serve(bridgeRoutes({ config, ledger, ingestor, links, submitter, runners, status, webhookSecret: api.webhookSecret, logger }));
+    api.emulator?.registerWebhook({ url: `${http.localUrl}/webhooks/dstny/${api.webhookSecret}` });
+    await life.start();
+    logger.info(`callbridge ${VERSION} running: ${config.sources.length} source(s), HTTP on ${http.url}, API ${api.baseUrl}${api.emulator ? ' (emulator)' : ''}, ledger ${file}`);
+    return { mode: api.mode, url: http.url, apiBaseUrl: api.baseUrl, ledger, submitter, reconciler, emulator: api.emulator, parts: life.names, status, stop: () => life.stop() };
+  } catch (error) {
+    await life.stop();
+    throw error;
+  }
+}
