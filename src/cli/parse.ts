@@ -31,7 +31,7 @@ export interface ParseOptions {
   now?: number;
 }
 
-/** One NDJSON line of `callbridge parse` (DESIGN.md "Command line contract"). */
+/** One NDJSON line of `callbridge parse` (README.md "Command line"). */
 export type ParseLine =
   | { payload: Record<string, unknown>; note?: string }
   | { error: string; source: string; state: 'rejected' | 'skipped' };

@@ -1,7 +1,7 @@
 import type { ConversationPayload } from '../dstny/payload.js';
 
 /**
- * Row states (DESIGN.md "Row states").
+ * Row states (README.md "Row states").
  *
  *   held ─┐
  *         ▼

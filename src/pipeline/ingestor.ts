@@ -62,7 +62,7 @@ export function toRow(call: CallRecord, source: Pick<PipelineSource, 'id'>, resu
 }
 
 /**
- * Source → adapter → group → normalize → ledger (DESIGN.md steps 2–5), in batches of `batchSize` rows per
+ * Source → adapter → group → normalize → ledger (docs/architecture.md, steps 1-4), in batches of `batchSize` rows per
  * transaction. A source's checkpoints travel with the LAST batch of its input, so a checkpoint never runs
  * ahead of the rows it covers. Bad content becomes located errors in the summary; a ledger that cannot
  * take the write rejects with LedgerUnavailableError (a hook then answers 503 and the PBX retries).
