@@ -12,7 +12,7 @@ export const DEFAULT_RECORDING_VARIABLES = [
 ];
 
 /** Options shared by freeswitch-json and freeswitch-xml (the XML adapter leaves out `decodeValues`). */
-export const freeswitchOptionsSchema = z.object({
+export const freeswitchOptionsSchema = z.strictObject({
   decodeValues: z
     .boolean()
     .default(true)
@@ -31,7 +31,7 @@ export const freeswitchOptionsSchema = z.object({
     .default({ inbound: 'incoming', outbound: 'outgoing', local: 'internal' })
     .describe('Value of directionVariable → call direction. Unlisted values leave the direction to the normalize rules.'),
   recording: z
-    .object({
+    .strictObject({
       variables: z
         .array(z.string().min(1))
         .default(DEFAULT_RECORDING_VARIABLES)

@@ -45,7 +45,7 @@ export const genericFieldsSchema = z.strictObject({
 });
 
 export const genericOptionsSchema = z
-  .object({
+  .strictObject({
     format: z
       .enum(['auto', 'csv', 'json', 'ndjson'])
       .default('auto')

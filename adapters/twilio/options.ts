@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 export const twilioOptionsSchema = z
-  .object({
+  .strictObject({
     recordingExtension: z
       .enum(['mp3', 'wav', 'none'])
       .default('mp3')

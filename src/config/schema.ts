@@ -5,30 +5,31 @@ import { httpConfigSchema, recordingsConfigSchema, webhookConfigSchema } from '.
 import { ledgerConfigSchema } from '../ledger/config.js';
 import { normalizeConfigSchema } from '../pipeline/config.js';
 import { reconcileConfigSchema } from '../reconcile/config.js';
-import { sourceConfigSchema } from '../sources/config.js';
+import { sourcesConfigSchema } from '../sources/config.js';
 import { submitConfigSchema } from '../submit/config.js';
 
-/** The whole configuration file. Each section is owned by the module that uses it. */
-export const configSchema = z
-  .object({
-    dataDir: z.string().default('./data').describe('Folder for the ledger, generated secrets and state.'),
-    log: z
-      .object({
-        level: z.enum(['error', 'warn', 'info', 'debug']).default('info').describe('Log level (env LOG_LEVEL).'),
-        format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto: pretty on a terminal, JSON otherwise.'),
-      })
-      .prefault({}),
-    dstny: dstnyConfigSchema,
-    submit: submitConfigSchema,
-    ledger: ledgerConfigSchema,
-    normalize: normalizeConfigSchema,
-    sources: z.array(sourceConfigSchema).default([]).describe('Where calls come from: drop folders, tails and HTTP hooks.'),
-    http: httpConfigSchema,
-    recordings: recordingsConfigSchema,
-    webhook: webhookConfigSchema,
-    reconcile: reconcileConfigSchema,
-    emulator: emulatorConfigSchema,
-  })
-  .strict();
+/**
+ * The whole configuration file. Each section is owned by the module that uses it. Every object in it is strict:
+ * a misspelt key such as `submit.rateLimt` is a problem, not a quiet fallback to the default.
+ */
+export const configSchema = z.strictObject({
+  dataDir: z.string().default('./data').describe('Folder for the ledger, generated secrets and state.'),
+  log: z
+    .strictObject({
+      level: z.enum(['error', 'warn', 'info', 'debug']).default('info').describe('Log level (env LOG_LEVEL).'),
+      format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto: pretty on a terminal, JSON otherwise.'),
+    })
+    .prefault({}),
+  dstny: dstnyConfigSchema,
+  submit: submitConfigSchema,
+  ledger: ledgerConfigSchema,
+  normalize: normalizeConfigSchema,
+  sources: sourcesConfigSchema,
+  http: httpConfigSchema,
+  recordings: recordingsConfigSchema,
+  webhook: webhookConfigSchema,
+  reconcile: reconcileConfigSchema,
+  emulator: emulatorConfigSchema,
+});
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 export const dstnyConfigSchema = z
-  .object({
+  .strictObject({
     baseUrl: z
       .url()
       .default('https://copilot.dstny.se')
@@ -9,6 +9,7 @@ export const dstnyConfigSchema = z
     token: z
       .string()
       .min(6)
+      .meta({ secret: true })
       .optional()
       .describe('Bearer token (env DSTNY_API_TOKEN; prefer the environment over the file). Never logged.'),
     timeoutMs: z.number().int().positive().default(30_000).describe('Whole-request timeout for one API call, ms.'),

@@ -9,7 +9,7 @@ export const emulatorWebhookSchema = z.object({
     .enum(['v2', 'signed'])
     .default('v2')
     .describe('v2: unsigned {"event_type":"conversation_created",...} as documented; signed: the newer API\'s HMAC-signed conversation.completed.'),
-  signingSecret: z.string().min(16).optional().describe('HMAC key for style "signed".'),
+  signingSecret: z.string().min(16).meta({ secret: true }).optional().describe('HMAC key for style "signed".'),
 });
 export type EmulatorWebhook = z.input<typeof emulatorWebhookSchema>;
 
@@ -48,13 +48,14 @@ export type ListShape = EmulatorFaults['listShape'];
 export type ListEnvelope = EmulatorFaults['listEnvelope'];
 
 export const emulatorConfigSchema = z
-  .object({
+  .strictObject({
     port: z.number().int().min(0).max(65535).default(0).describe('Sandbox emulator port; 0 picks a free one.'),
     host: z.string().default('127.0.0.1').describe('Address the emulator listens on.'),
-    token: z.string().min(6).optional().describe('Bearer token the emulator accepts; generated at start when unset.'),
+    token: z.string().min(6).meta({ secret: true }).optional().describe('Bearer token the emulator accepts; generated at start when unset.'),
     ...emulatorFaultsSchema.shape,
     recordingTimeoutMs: z.number().int().positive().default(10_000).describe('How long the recording URL check may take, ms.'),
-    webhooks: z.array(emulatorWebhookSchema).default([]).describe('Registered webhook receivers.'),
+    // Strict here only: the POST /_emulator/webhooks body keeps its own, lenient shape.
+    webhooks: z.array(emulatorWebhookSchema.strict()).default([]).describe('Registered webhook receivers.'),
     webhookRetryDelaysMs: z
       .array(z.number().int().nonnegative())
       .default([1_000, 5_000, 25_000])

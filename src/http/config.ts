@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 export const httpConfigSchema = z
-  .object({
+  .strictObject({
     host: z.string().default('0.0.0.0').describe('Address the bridge listens on (hooks, recordings, webhooks, /status, /metrics).'),
     port: z.number().int().min(0).max(65535).default(8080).describe('Port; 0 picks a free one.'),
     publicBaseUrl: z
@@ -18,16 +18,16 @@ export const httpConfigSchema = z
   .prefault({});
 
 export const recordingsConfigSchema = z
-  .object({
-    signingSecret: z.string().min(16).optional().describe('HMAC key for recording links (env CALLBRIDGE_SIGNING_SECRET); generated and kept in dataDir when unset.'),
+  .strictObject({
+    signingSecret: z.string().min(16).meta({ secret: true }).optional().describe('HMAC key for recording links (env CALLBRIDGE_SIGNING_SECRET); generated and kept in dataDir when unset.'),
     linkTtlHours: z.number().positive().default(72).describe('How long a signed recording link stays valid, hours.'),
     roots: z.array(z.string()).default([]).describe('Folders local recordings may be served from; a path outside them is refused.'),
   })
   .prefault({});
 
 export const webhookConfigSchema = z
-  .object({
-    secret: z.string().min(16).optional().describe('Path secret for POST /webhooks/dstny/<secret> (env CALLBRIDGE_WEBHOOK_SECRET). Unset: receiver off.'),
-    signingSecret: z.string().min(16).optional().describe('HMAC key for signed `conversation.completed` events (X-Webhook-Signature).'),
+  .strictObject({
+    secret: z.string().min(16).meta({ secret: true }).optional().describe('Path secret for POST /webhooks/dstny/<secret> (env CALLBRIDGE_WEBHOOK_SECRET). Unset: receiver off.'),
+    signingSecret: z.string().min(16).meta({ secret: true }).optional().describe('HMAC key for signed `conversation.completed` events (X-Webhook-Signature).'),
   })
   .prefault({});

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 export const ledgerConfigSchema = z
-  .object({
+  .strictObject({
     driver: z.enum(['sqlite']).default('sqlite').describe('Ledger implementation. sqlite: a WAL-mode file under dataDir.'),
     path: z.string().optional().describe('SQLite file; default <dataDir>/callbridge.sqlite.'),
   })

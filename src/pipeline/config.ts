@@ -1,3 +1,4 @@
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
 /** Placeholders a `title` template may use (see src/pipeline/title.ts). */
@@ -13,17 +14,37 @@ export const titlePlaceholders = [
   'outcome',
 ] as const;
 
-/** Business rules that turn a CallRecord into the API body (DESIGN.md step 3). */
+/**
+ * An IANA zone name: normalize's, and a source's own. A misspelt one would otherwise reject every call at run time
+ * ("unknown time zone"). `plain`: the problem is worded in full, as the configuration loader shows it.
+ */
+export const timeZoneSchema = z.string().superRefine((zone, ctx) => {
+  if (IANAZone.isValidZone(zone)) return;
+  const quoted = JSON.stringify(zone);
+  const shown = quoted.length > 60 ? `${quoted.slice(0, 57)}...` : quoted;
+  ctx.addIssue({ code: 'custom', message: `unknown time zone ${shown}; use an IANA name such as "Europe/Stockholm" or "UTC"`, params: { plain: true } });
+});
+
+/** Checked here so that a pattern that does not compile is named by its path, not a bare SyntaxError at start. */
+const regExpSource = z.string().superRefine((pattern, ctx) => {
+  try {
+    new RegExp(pattern);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}`, params: { plain: true } });
+  }
+});
+
+/** Business rules that turn a CallRecord into the API body. */
 export const normalizeConfigSchema = z
-  .object({
-    timezone: z.string().default('UTC').describe('IANA zone of PBX clocks (times without an offset), e.g. "Europe/Stockholm".'),
+  .strictObject({
+    timezone: timeZoneSchema.default('UTC').describe('IANA zone of PBX clocks (times without an offset), e.g. "Europe/Stockholm".'),
     defaultCountry: z.string().length(2).default('SE').describe('ISO country for numbers without a country code (E.164 formatting).'),
     internalNumbers: z
-      .array(z.string())
+      .array(regExpSource)
       .default(['^\\d{2,5}$'])
       .describe('Regular expressions: a number matching one is an internal extension.'),
     trunkPatterns: z
-      .array(z.string())
+      .array(regExpSource)
       .default([])
       .describe('Regular expressions on channel/trunk names: a party on a matching channel is external.'),
     ownerAfterTransfer: z
@@ -35,7 +56,7 @@ export const normalizeConfigSchema = z
     participantChannel: z.enum(['left', 'right']).default('right').describe('Stereo channel of the participant (call_participant_channel).'),
     minDurationSec: z.number().nonnegative().default(1).describe('Shorter calls are skipped with a reason.'),
     skip: z
-      .object({
+      .strictObject({
         unanswered: z.boolean().default(true).describe('Skip calls nobody answered.'),
         internal: z.boolean().default(true).describe('Skip internal-only calls (both parties internal).'),
         external: z.boolean().default(true).describe('Skip external-only calls (no internal party).'),
@@ -49,7 +70,7 @@ export const normalizeConfigSchema = z
       .default(60)
       .describe('While a local recording is not there yet, look again this often, seconds.'),
     owners: z
-      .object({
+      .strictObject({
         map: z.record(z.string(), z.email()).default({}).describe('Extension → owner email.'),
         csv: z
           .string()

@@ -8,7 +8,7 @@ import { z } from 'zod';
  * "the listed conversation does not carry it".
  */
 export const reconcileLookupSchema = z
-  .object({
+  .strictObject({
     mode: z
       .enum(['list', 'perId'])
       .default('list')
@@ -46,7 +46,7 @@ export const reconcileLookupSchema = z
   .prefault({});
 
 export const reconcileConfigSchema = z
-  .object({
+  .strictObject({
     enabled: z.boolean().default(true).describe('Run the reconciler (the webhook receiver confirms independently).'),
     schedule: z
       .string()

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
 export const submitConfigSchema = z
-  .object({
+  .strictObject({
     rateLimit: z
-      .object({
+      .strictObject({
         perSecond: z
           .number()
           .positive()
@@ -24,7 +24,7 @@ export const submitConfigSchema = z
       .describe('Conversations created per UTC day before submission holds until midnight (0 = no quota). Dstny\'s default is 1,000.'),
     maxAttempts: z.number().int().positive().default(8).describe('Attempts for retryable errors (5xx, network, timeout) before a row is failed.'),
     backoff: z
-      .object({
+      .strictObject({
         baseMs: z.number().int().positive().default(2_000).describe('First retry delay, ms; doubles per attempt, with full jitter.'),
         maxMs: z.number().int().positive().default(600_000).describe('Longest retry delay, ms.'),
       })

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+declare module 'zod' {
+  interface GlobalMeta {
+    /**
+     * A credential (`.meta({ secret: true })` on a field of a part's schema): registered with the log redactor
+     * when the configuration loads, and never echoed in a problem.
+     */
+    secret?: boolean;
+  }
+}
+
+/** The string values of the fields a schema marks secret, wherever they are in `value`. */
+export function secretValues(schema: z.ZodType, value: unknown): string[] {
+  return secretPaths(schema)
+    .flatMap((p) => valuesAt(value, p))
+    .filter((v): v is string => typeof v === 'string');
+}
+
+/**
+ * Whether a key names a secret: it is, or ends like, the name of a field marked secret (`token`, `apiToken`).
+ * By name, not by path, so that it also covers values of the wrong shape and keys the schema does not know.
+ */
+export function secretNameTest(schema: z.ZodType): (key: string) => boolean {
+  const names = [...new Set(secretPaths(schema).map((p) => (p[p.length - 1] ?? '').toLowerCase()))].filter((n) => n && n !== ANY);
+  return (key) => names.some((name) => key.toLowerCase().endsWith(name));
+}
+
+/** Stands for any list index or map key in a path. */
+const ANY = '*';
+
+interface JsonSchemaNode {
+  secret?: boolean;
+  properties?: Record<string, JsonSchemaNode>;
+  items?: JsonSchemaNode;
+  additionalProperties?: JsonSchemaNode | boolean;
+  anyOf?: JsonSchemaNode[];
+  oneOf?: JsonSchemaNode[];
+}
+
+const pathsBySchema = new WeakMap<z.ZodType, string[][]>();
+
+/**
+ * Where the marked fields are, read from zod's own JSON Schema export: metadata survives `.optional()`,
+ * `.describe()` and the other wrappers there, and it is a public format, unlike zod's internals.
+ */
+export function secretPaths(schema: z.ZodType): string[][] {
+  let paths = pathsBySchema.get(schema);
+  if (!paths) {
+    const found: string[][] = [];
+    const walk = (node: JsonSchemaNode, at: string[]): void => {
+      if (node.secret) found.push(at);
+      for (const [key, child] of Object.entries(node.properties ?? {})) walk(child, [...at, key]);
+      if (node.items) walk(node.items, [...at, ANY]);
+      if (typeof node.additionalProperties === 'object') walk(node.additionalProperties, [...at, ANY]);
+      for (const variant of [...(node.anyOf ?? []), ...(node.oneOf ?? [])]) walk(variant, at);
+    };
+    walk(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode, []);
+    paths = found;
+    pathsBySchema.set(schema, paths);
+  }
+  return paths;
+}
+
+function valuesAt(value: unknown, path: readonly string[]): unknown[] {
+  const [key, ...rest] = path;
+  if (key === undefined) return [value];
+  if (value === null || typeof value !== 'object') return [];
+  const children = key === ANY ? Object.values(value) : [(value as Record<string, unknown>)[key]];
+  return children.flatMap((child) => valuesAt(child, rest));
+}
