@@ -13,7 +13,8 @@
  *    Exits 1 when a goal is missed.
  *
  * `--keep` keeps the generated file; `--file PATH` measures an existing Master.csv instead of generating one;
- * `--stages` also runs (b) cut after the adapter and after grouping, and prints each stage's share of the CPU time.
+ * `--stages` also runs (b) cut after the adapter and after grouping, and prints each stage's share of the CPU time;
+ * `--times` also times normalizing's speed tricks (src/pipeline/fast-*.ts) against the plain calls they replace.
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,12 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse';
 import { seededRandom } from '../src/emulator/seeded-random.js';
 
+const USAGE = `usage: npx tsx bench/parse.ts [rows] [--keep] [--file PATH] [--stages] [--times]
+  rows         rows of the generated Master.csv (default 1,000,000)
+  --keep       keep the generated file
+  --file PATH  measure an existing Master.csv instead of generating one
+  --stages     also run (b) cut after the adapter and after grouping: each stage's share of the CPU time
+  --times      also time normalizing's speed tricks against the plain calls they replace, per time of the file`;
 const RATIO_GOAL = 0.4;
 const RSS_GOAL_MB = 200;
 const EXTENSIONS = 120;
@@ -163,6 +170,82 @@ async function childCsv(file: string): Promise<ChildResult> {
   return { rows, ms: performance.now() - started, cpuMs: cpuSince(cpu), maxRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
+interface TimesResult {
+  rows: number;
+  times: number;
+  /** CPU nanoseconds per time: resolveCallTimes (hour cache) and luxon alone; formatUtc (tables) and toISOString. */
+  resolveNs: number;
+  luxonNs: number;
+  formatNs: number;
+  isoStringNs: number;
+}
+
+const TIMES_ROWS = 20_000;
+
+/**
+ * What each speed trick of normalizing saves, against the plain call it replaces, over the times of the file's
+ * first rows as the adapter passes them on. The plain zone → UTC call, luxon's DateTime.fromISO in the zone, is
+ * the least a time would cost without the hour cache (the ratio understates the saving). formatUtc's text is
+ * checked against toISOString's for every instant before it is timed.
+ */
+async function childTimes(file: string): Promise<TimesResult> {
+  const { DateTime } = await import('luxon');
+  const { wallClockToIso } = await import('../adapters/shared/wall-clock.js');
+  const { resolveCallTimes } = await import('../src/pipeline/call-times.js');
+  const { formatUtc } = await import('../src/pipeline/fast-utc.js');
+  const zone = 'Europe/Stockholm'; // as (b) normalizes
+  const calls: Array<{ startTime: string; answerTime?: string; endTime?: string; durationSec: number }> = [];
+  const times: string[] = [];
+  for await (const record of createReadStream(file).pipe(parse({ relax_column_count: true, to: TIMES_ROWS }))) {
+    const [start, answer, end, duration] = (record as string[]).slice(9, 13).map((text) => wallClockToIso(text ?? '') ?? text);
+    const call: (typeof calls)[number] = { startTime: start as string, durationSec: Number(duration) };
+    if (answer) call.answerTime = answer;
+    if (end) call.endTime = end;
+    calls.push(call);
+    times.push(...[start, answer, end].filter((t): t is string => Boolean(t)));
+  }
+  const instants = calls.flatMap((call) => {
+    const resolved = resolveCallTimes(call, zone);
+    return resolved.end === undefined ? [resolved.start] : [resolved.start, resolved.end];
+  });
+  const isoString = (ms: number) => {
+    const iso = new Date(ms).toISOString();
+    return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  };
+  for (const ms of instants) if (formatUtc(ms) !== isoString(ms)) throw new Error(`formatUtc(${ms}) = ${formatUtc(ms)}, not ${isoString(ms)}`);
+  let sink = 0;
+  const resolveNs = nsPerItem(times.length, () => {
+    for (const call of calls) sink += resolveCallTimes(call, zone).start;
+  });
+  const luxonNs = nsPerItem(times.length, () => {
+    for (const time of times) sink += DateTime.fromISO(time, { zone }).toMillis();
+  });
+  const formatNs = nsPerItem(instants.length, () => {
+    for (const ms of instants) sink += formatUtc(ms).length;
+  });
+  const isoStringNs = nsPerItem(instants.length, () => {
+    for (const ms of instants) sink += isoString(ms).length;
+  });
+  if (sink === 0) throw new Error('nothing measured');
+  return { rows: calls.length, times: times.length, resolveNs, luxonNs, formatNs, isoStringNs };
+}
+
+/** CPU nanoseconds per item of `pass` over `items`: passes repeated for at least 300 ms, the fastest of three such runs. */
+function nsPerItem(items: number, pass: () => void): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let run = 0; run < 3; run++) {
+    let passes = 0;
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    do {
+      pass();
+      passes += 1;
+    } while (performance.now() - started < 300);
+    best = Math.min(best, (cpuSince(cpu) * 1e6) / (passes * items));
+  }
+  return best;
+}
+
 type Stage = 'adapter' | 'group' | 'pipeline';
 
 async function childPipeline(file: string, rows: number, stage: Stage = 'pipeline'): Promise<ChildResult> {
@@ -264,7 +347,7 @@ function bridgeNodeFlags(): string[] {
   return (scripts.start ?? '').split(/\s+/).filter((word) => /^--max-(?:old|semi)-space-size=\d+$/.test(word));
 }
 
-async function runChild(script: string, mode: 'csv' | Stage, file: string, rows: number, nodeFlags: readonly string[]): Promise<ChildResult> {
+async function runChild<T = ChildResult>(script: string, mode: 'csv' | 'times' | Stage, file: string, rows: number, nodeFlags: readonly string[]): Promise<T> {
   const child = spawn(process.execPath, [...nodeFlags, script, `--child=${mode}`, file, String(rows)], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
   let out = '';
   child.stdout.setEncoding('utf8');
@@ -273,7 +356,7 @@ async function runChild(script: string, mode: 'csv' | Stage, file: string, rows:
   });
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`child ${mode} exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').pop() as string) as ChildResult;
+  return JSON.parse(out.trim().split('\n').pop() as string) as T;
 }
 
 // ---------------------------------------------------------------------------------------------- main
@@ -284,8 +367,13 @@ async function main(): Promise<number> {
   if (child) {
     const [file, rows] = args.filter((a) => !a.startsWith('--'));
     // (b) reports against the row count (a) measured: cdr_csv writes one record per line.
-    const result = child === 'csv' ? await childCsv(file as string) : await childPipeline(file as string, Number(rows), child as Stage);
+    const result =
+      child === 'csv' ? await childCsv(file as string) : child === 'times' ? await childTimes(file as string) : await childPipeline(file as string, Number(rows), child as Stage);
     process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
     return 0;
   }
   const keep = args.includes('--keep');
@@ -328,6 +416,14 @@ async function main(): Promise<number> {
       console.log(line('    stage: adapter.parse only    ', adapterOnly));
       console.log(line('    stage: adapter + grouping    ', grouped));
       console.log(`    CPU share of (b): adapter ${((100 * adapterOnly.cpuMs) / ours.cpuMs).toFixed(0)}%, grouping ${((100 * (grouped.cpuMs - adapterOnly.cpuMs)) / ours.cpuMs).toFixed(0)}%, normalizing ${((100 * (ours.cpuMs - grouped.cpuMs)) / ours.cpuMs).toFixed(0)}%`);
+    }
+    if (args.includes('--times')) {
+      // What normalizing's speed tricks save, each against the plain call it replaces (a ratio: the machine's load cancels out).
+      const t = await runChild<TimesResult>(script, 'times', file, rows, flags);
+      const ns = (n: number) => `${n >= 1000 ? `${(n / 1000).toFixed(1)} µs` : `${n.toFixed(0)} ns`}`.padStart(8);
+      console.log(`    speed tricks, CPU time per time of the first ${fmt(t.rows)} rows (${fmt(t.times)} times, Europe/Stockholm):`);
+      console.log(`    zone → UTC: resolveCallTimes (hour cache, fast-hour-offsets.ts) ${ns(t.resolveNs)}   luxon per time ${ns(t.luxonNs)}   x${(t.luxonNs / t.resolveNs).toFixed(1)}`);
+      console.log(`    UTC → text: formatUtc (tables, fast-utc.ts)                     ${ns(t.formatNs)}   toISOString    ${ns(t.isoStringNs)}   x${(t.isoStringNs / t.formatNs).toFixed(1)}`);
     }
     console.log('');
     // The verdict uses CPU time: on a shared machine, wall time measures the neighbours as much as the code.

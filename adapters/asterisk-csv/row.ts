@@ -5,7 +5,8 @@ import type { AsteriskColumn } from './columns.js';
 import { localChannel } from './channels.js';
 import type { AsteriskCsvOptions } from './options.js';
 import { compileTemplate, mapPath, recordingFromValue, type Recording } from '../shared/recording-template.js';
-import { datePartsText, parseSeconds, wallClockToIso } from '../shared/times.js';
+import { datePartsText, parseSeconds } from '../shared/times.js';
+import { wallClockToIso } from '../shared/wall-clock.js';
 
 export type Row = Partial<Record<AsteriskColumn, string>>;
 

@@ -1,10 +1,9 @@
 import { DateTime } from 'luxon';
 import { shorten } from '../shared/input.js';
+import { hasWrittenOffset, parseIsoOrSql } from '../shared/wall-clock.js';
 import type { GenericOptions } from './options.js';
 
 export type TimeResult = { ok: true; iso: string } | { ok: false; message: string };
-
-const OFFSET_AT_END = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
 /**
  * A time as configured → the CallRecord form: ISO 8601 with its offset (or `Z`) when the instant is known,
@@ -25,12 +24,9 @@ export function compileTimeParser(time: GenericOptions['time']): (value: string)
   if (format === 'iso') {
     return (value) => {
       const text = value.trim();
-      const sep = text.search(/[T ]/);
-      const hasOffset = sep > 0 && OFFSET_AT_END.test(text.slice(sep + 1));
-      let dt = DateTime.fromISO(text, { zone: 'utc', setZone: true });
-      if (!dt.isValid) dt = DateTime.fromSQL(text, { zone: 'utc', setZone: true });
+      const dt = parseIsoOrSql(text, { zone: 'utc', setZone: true });
       if (!dt.isValid) return { ok: false, message: `"${clip(value)}" is not an ISO 8601 time` };
-      return finish(dt, hasOffset, zone, value);
+      return finish(dt, hasWrittenOffset(text), zone, value);
     };
   }
   const hasZoneToken = /[Zz]/.test(format.replace(/'[^']*'/g, ''));

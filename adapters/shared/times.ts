@@ -1,36 +1,8 @@
 /**
  * Time values for CallRecord. Adapters only re-spell what the PBX wrote: a wall-clock time stays without an
- * offset (normalization applies the source's zone), an epoch value becomes UTC with `Z`. No zone arithmetic here.
+ * offset (normalization applies the source's zone; wall-clock.ts reads such times), an epoch value becomes UTC
+ * with `Z`. No zone arithmetic here.
  */
-
-const WALL_CLOCK = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$/;
-
-/** `2024-05-02 14:03:09` → `2024-05-02T14:03:09`; undefined when the text is not such a time or not a real date. */
-export function wallClockToIso(text: string): string | undefined {
-  // One test and the digits read in place: this runs for three columns of every row.
-  if (!WALL_CLOCK.test(text)) return undefined;
-  const y = digits(text, 0, 4);
-  const mo = digits(text, 5, 2);
-  const d = digits(text, 8, 2);
-  if (!isRealDate(y, mo, d) || digits(text, 11, 2) > 23 || digits(text, 14, 2) > 59 || digits(text, 17, 2) > 60) return undefined;
-  // Joined, not concatenated: one flat string, which is what a leg holds until its call is assembled.
-  return text.charCodeAt(10) === 0x54 /* T */ ? text : [text.slice(0, 10), text.slice(11)].join('T');
-}
-
-/** The decimal value of `length` ASCII digits at `at` (the caller has checked they are digits). */
-function digits(text: string, at: number, length: number): number {
-  let value = 0;
-  for (let i = at; i < at + length; i++) value = value * 10 + (text.charCodeAt(i) - 0x30);
-  return value;
-}
-
-const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function isRealDate(y: number, mo: number, d: number): boolean {
-  if (mo < 1 || mo > 12 || d < 1) return false;
-  const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  return d <= (DAYS[mo - 1] as number) + (leap ? 1 : 0);
-}
 
 /** Unix seconds (UTC) → `2016-01-14T12:29:50Z`. */
 export function epochSecondsToIso(seconds: number): string {

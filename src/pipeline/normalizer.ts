@@ -7,7 +7,10 @@ import { type ContactEntry, PhoneIndex, loadContactsCsv, loadOwnersCsv } from '.
 import { OwnerDirectory, type OwnerLookup } from './owners.js';
 import { type SplitName, isFullNumber, splitCallerName, toE164 } from './participant.js';
 import { type RecordingDecision, type RecordingIo, type RecordingRules, fsRecordingIo, resolveRecording, resolveRecordingWithoutIo } from './recording.js';
-import { type CallTimes, type DurationInput, TimeError, decideDuration, formatUtc, resolveCallTimes } from './times.js';
+import { type CallTimes, resolveCallTimes } from './call-times.js';
+import { type DurationInput, decideDuration } from './duration.js';
+import { formatUtc } from './fast-utc.js';
+import { TimeError } from './zone-offsets.js';
 import { mapOutcome, renderTitle } from './title.js';
 import type { NormalizeResult, Normalizer, PipelineSource } from './types.js';
 
