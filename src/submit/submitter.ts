@@ -213,9 +213,11 @@ export class Submitter {
       // The gate has paused every request; this row goes back without burning an attempt.
       await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now + error.retryAfterMs, ...DONE }, lease);
     } else if (error instanceof AuthError) {
-      await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now, ...DONE }, lease);
+      // Halt before any await: the gate may give the next queued row its turn meanwhile, and it must not be sent.
       this.halt(error.message);
-      await this.releaseQueued(now);
+      const released = this.releaseQueued(now);
+      await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now, ...DONE }, lease);
+      await released;
     } else if (error instanceof PermanentApiError) {
       await ledger.update(row.externalId, { state: 'failed', reason: error.apiMessage, attempts: 'increment', ...DONE }, lease);
       this.log.error(`call ${row.externalId} (${row.location ?? row.sourceId}) refused by Dstny: ${error.apiMessage}`);
