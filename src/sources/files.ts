@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { link, mkdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -71,4 +71,23 @@ async function exists(file: string): Promise<boolean> {
 
 export function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+/** An error for a log line or lastProblem: its errno code first when it has one (EACCES says what to fix). */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = errnoCode(error);
+    return code ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}
+
+/** The stat of a path, or null when nothing is there: a file not created yet, or renamed away, is a state. */
+export async function statOrNull(file: string): Promise<Stats | null> {
+  try {
+    return await stat(file);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return null;
+    throw error;
+  }
 }

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { validateConfig } from '../../src/config/load.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { createLogger } from '../../src/log/logger.js';
-import { parseCheckpoint, TailRunner, type TailSource, tailCheckpointKey } from '../../src/sources/tail.js';
+import { TailRunner, type TailSource } from '../../src/sources/tail.js';
+import { parseCheckpoint, tailCheckpointKey } from '../../src/sources/tail/checkpoint.js';
 import { tempDir } from '../support/tmp.js';
 import { asteriskId, asteriskLine, asteriskLines, asteriskNormalize, asteriskOptions, openLedger, realPipeline, rowCount, sleep, waitFor } from './support.js';
 
