@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import type { WallClock } from '../../adapters/shared/wall-clock.js';
 
 /**
  * A zone's UTC offsets at a wall-clock time, as luxon gives them (the IANA database via Intl): we never work
@@ -11,16 +12,7 @@ import { DateTime } from 'luxon';
 export class TimeError extends Error {}
 
 /** Wall-clock fields as written, and the same fields read as if they were UTC (a key, not an instant). */
-export interface Wall {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  millisecond: number;
-  asUtcMs: number;
-}
+export type Wall = Omit<WallClock, 'offset'> & { asUtcMs: number };
 
 /**
  * The UTC offsets (minutes) a wall-clock time may have in `zone`: one, two for a repeated time (earliest
