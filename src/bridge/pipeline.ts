@@ -10,7 +10,7 @@ import type { PipelineSource } from '../pipeline/types.js';
 import type { RecordingLinks } from '../recordings/links.js';
 import { definePart } from './lifecycle.js';
 
-export interface NormalizerDeps {
+export interface BuildNormalizerOptions {
   config: Pick<Config, 'normalize' | 'recordings'>;
   /** The config file's folder: relative CSV paths of the normalize section are resolved against it. */
   configDir: string;
@@ -26,7 +26,7 @@ export interface NormalizerDeps {
  * The one way a normalizer is made: by the bridge, `parse`, `retry` and `check-config` alike, so a preview and
  * a running bridge cannot read the same configuration differently.
  */
-export function buildNormalizer(deps: NormalizerDeps): CallNormalizer {
+export function buildNormalizer(deps: BuildNormalizerOptions): CallNormalizer {
   const { config, users, logger } = deps;
   return createNormalizer(config.normalize, {
     baseDir: deps.configDir,
@@ -46,7 +46,7 @@ export function sourceLookup(config: Pick<Config, 'sources'>): (id: string) => P
 export const pipelinePart = definePart({
   name: 'pipeline',
   summary: 'Adapter, grouping of legs, normalizer and recording links: a record in, a ledger row out. Held calls (recording not written yet) are looked at again when due.',
-  build(deps: Omit<NormalizerDeps, 'linkClock'> & { config: Config; ledger: Ledger; logger: Logger }) {
+  build(deps: Omit<BuildNormalizerOptions, 'linkClock'> & { config: Config; ledger: Ledger; logger: Logger }) {
     const { config, ledger, logger } = deps;
     const normalizer = buildNormalizer({ ...deps, linkClock: 'now' });
     const ingestor = new PipelineIngestor({
