@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-import path from 'node:path';
 import { Command, Option } from 'commander';
 import { adapters } from '../../adapters/registry.js';
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
+import { DEFAULT_CONFIG_FILE } from '../config/load.js';
 import { describeAdapters } from '../docs/schema-docs.js';
 import { CallbridgeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { VERSION } from '../version.js';
-import { runCheckConfig, runConfirm, runRetry, runStatus } from './commands.js';
+import { runCheckConfig } from './check-config.js';
+import { runConfirm } from './confirm.js';
+import { runRetry } from './retry.js';
+import { runStart } from './start.js';
+import { runStatus } from './status.js';
 import { runParse } from './parse.js';
 
 const program = new Command();
@@ -23,33 +26,7 @@ program
   .command('start')
   .description('run the bridge (sandbox mode against the built-in emulator when no DSTNY_API_TOKEN is set)')
   .addOption(configOption())
-  .action(async (opts: { config: string }) => {
-    const { startBridge } = await import('../bridge/start.js');
-    const { config } = loadConfig(opts.config);
-    const logger = createLogger({ level: config.log.level, format: config.log.format });
-    const bridge = await startBridge(config, { configDir: path.dirname(path.resolve(opts.config)), logger });
-    let signals = 0;
-    const shutdown = (signal: string) => {
-      signals++;
-      if (signals > 1) {
-        logger.warn(`${signal} again: exiting now; requests in flight will be looked up before being sent again`);
-        process.exit(1);
-      }
-      logger.info(`${signal}: stopping (taking no new work, finishing requests in flight)`);
-      bridge.stop().then(
-        () => {
-          logger.info('stopped');
-          process.exit(0);
-        },
-        (error: unknown) => {
-          logger.error('stop failed', { error });
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
-  });
+  .action((opts: { config: string }) => runStart(opts.config));
 
 program
   .command('check-config')

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse as parseYaml } from 'yaml';
 import { adapters } from '../../adapters/registry.js';
-import { runCheckConfig } from '../../src/cli/commands.js';
+import { runCheckConfig } from '../../src/cli/check-config.js';
 import { loadConfig, validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
