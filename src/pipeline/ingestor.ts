@@ -2,8 +2,10 @@ import type { AdapterDefinition, AdapterInput, ParseItem } from '../../adapters/
 import { LedgerUnavailableError, ParseError } from '../errors.js';
 import type { Checkpoint, Ledger, NewRow, PutResult, StashedLeg } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
+import { logStateChange } from '../log/state-change.js';
 import { type CallRecord, callRecordSchema } from '../../adapters/call-record.js';
 import { assemble, groupLegs, type GroupedItem } from './grouper.js';
+import { rejectedChange } from './rejection-fix.js';
 import type { IngestSummary, Ingestor, NormalizeResult, Normalizer, PipelineSource } from './types.js';
 
 export const MAX_LISTED_ERRORS = 100;
@@ -72,8 +74,11 @@ export function toRow(call: CallRecord, source: Pick<PipelineSource, 'id'>, resu
  */
 export class PipelineIngestor implements Ingestor {
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly log: Logger | undefined;
 
-  constructor(private readonly opts: IngestorOptions) {}
+  constructor(private readonly opts: IngestorOptions) {
+    this.log = opts.logger?.child({ component: 'ingest' });
+  }
 
   async ingestWhole(source: PipelineSource, input: AdapterInput, opts: { checkpoints?: Checkpoint[] } = {}): Promise<IngestSummary> {
     const adapter = this.adapter(source);
@@ -211,6 +216,21 @@ export class PipelineIngestor implements Ingestor {
       else if (r.outcome === 'updated') summary.updated += 1;
       else summary.conflicts += 1;
     }
+    this.logRejections(rows, results);
+  }
+
+  /**
+   * One warn line per rejected row the commit just wrote. A duplicate changed nothing and a conflict was dropped:
+   * no line. An update replaced the call with new content (a corrected CDR), so its rejection is news even when
+   * the version it replaced was rejected too.
+   */
+  private logRejections(rows: NewRow[], results: PutResult[]): void {
+    // One result per row, in order: the same call twice in a batch is inserted once, then a duplicate.
+    rows.forEach((row, i) => {
+      const result = results[i];
+      if (row.state !== 'rejected' || result?.externalId !== row.externalId) return;
+      if (result.outcome === 'inserted' || result.outcome === 'updated') logStateChange(this.log, rejectedChange(row));
+    });
   }
 
   private async stash(summary: IngestSummary, legs: StashedLeg[], checkpoints?: Checkpoint[]): Promise<void> {

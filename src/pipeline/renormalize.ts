@@ -1,5 +1,8 @@
 import type { Ledger, LedgerRow, RowPatch, RowState } from '../ledger/ledger.js';
+import type { Logger } from '../log/logger.js';
+import { logStateChange } from '../log/state-change.js';
 import { callRecordSchema } from '../../adapters/call-record.js';
+import { rejectedChange } from './rejection-fix.js';
 import type { NormalizeResult, Normalizer, PipelineSource } from './types.js';
 
 /**
@@ -27,11 +30,15 @@ export interface RenormalizeOutcome {
   reason: string | null;
 }
 
-export async function renormalizeRow(
-  row: LedgerRow,
-  deps: { ledger: Ledger; normalizer: Normalizer; sourceFor: (id: string) => Pick<PipelineSource, 'id' | 'timezone'> | undefined },
-  now: number,
-): Promise<RenormalizeOutcome> {
+export interface RenormalizeDeps {
+  ledger: Ledger;
+  normalizer: Normalizer;
+  sourceFor: (id: string) => Pick<PipelineSource, 'id' | 'timezone'> | undefined;
+  /** Where a row that becomes rejected (a held call whose recording never came) is reported. */
+  logger?: Logger;
+}
+
+export async function renormalizeRow(row: LedgerRow, deps: RenormalizeDeps, now: number): Promise<RenormalizeOutcome> {
   const parsed = callRecordSchema.safeParse(row.raw);
   const source = deps.sourceFor(row.sourceId) ?? { id: row.sourceId };
   const result: NormalizeResult = parsed.success
@@ -39,12 +46,16 @@ export async function renormalizeRow(
     : { kind: 'rejected', reason: 'the stored record is not a call record (it cannot be normalized again)' };
   const patch = patchFor(result, now);
   const moved = await deps.ledger.update(row.externalId, patch, { states: [row.state] });
+  // Only a committed move INTO rejected is news: a rejected row normalized again to the same verdict is not.
+  if (moved && patch.state === 'rejected' && row.state !== 'rejected') {
+    logStateChange(deps.logger?.child({ component: 'ingest' }), rejectedChange({ externalId: row.externalId, reason: patch.reason ?? null, location: row.location }));
+  }
   return { externalId: row.externalId, from: row.state, to: moved ? (patch.state as RowState) : 'unchanged', reason: patch.reason ?? null };
 }
 
 /** Held rows whose time has come, oldest first, at most `limit` of them. */
 export async function renormalizeDueHeld(
-  deps: { ledger: Ledger; normalizer: Normalizer; sourceFor: (id: string) => Pick<PipelineSource, 'id' | 'timezone'> | undefined },
+  deps: RenormalizeDeps,
   now: number,
   limit = 200,
 ): Promise<RenormalizeOutcome[]> {

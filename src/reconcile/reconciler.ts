@@ -2,6 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { AuthError } from '../dstny/errors.js';
 import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
+import { logStateChange } from '../log/state-change.js';
 import type { ReconcileConfig } from './config.js';
 import { Sightings, searchTermFor, type Verdict } from './matching.js';
 import { type DateWindow, dateWindows } from './windows.js';
@@ -339,13 +340,12 @@ export class Reconciler {
         },
         { states: ['missing'] },
       );
-      if (back) {
-        summary.resubmitted += 1;
-        this.logger.warn('reconcile: call never appeared at Dstny; resubmitting it once', { externalId: row.externalId, reason });
-      }
+      // One line for the move to missing, after both commits, saying which way it went.
+      if (back) summary.resubmitted += 1;
+      logStateChange(this.logger, { externalId: row.externalId, to: 'missing', reason, location: row.location, resubmitting: back });
       return;
     }
     summary.reported += 1;
-    this.logger.error('reconcile: call never appeared at Dstny; it stays missing (see callbridge status / retry)', { externalId: row.externalId, reason });
+    logStateChange(this.logger, { externalId: row.externalId, to: 'missing', reason, location: row.location });
   }
 }

@@ -4,6 +4,7 @@ import { AuthError, PermanentApiError, RateLimitedError, RetryableApiError } fro
 import { type ApiGate, GateClosedError } from '../dstny/gate.js';
 import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
+import { logStateChange } from '../log/state-change.js';
 import { backoffDelay, startOfUtcDay } from './backoff.js';
 import type { SubmitConfig } from './config.js';
 
@@ -179,7 +180,10 @@ export class Submitter {
       return null;
     }
     if (!row.payload) {
-      await ledger.update(row.externalId, { state: 'rejected', reason: 'no payload to send', leaseOwner: null, leaseUntil: null }, lease);
+      const reason = 'no payload to send';
+      if (await ledger.update(row.externalId, { state: 'rejected', reason, leaseOwner: null, leaseUntil: null }, lease)) {
+        logStateChange(this.log, { externalId: row.externalId, to: 'rejected', reason, location: row.location, fix: 'retry normalizes it again from its stored CDR' });
+      }
       return null;
     }
     return this.deps.prepare ? this.deps.prepare({ ...row, payload: row.payload }) : row.payload;
@@ -219,8 +223,16 @@ export class Submitter {
       await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now, ...DONE }, lease);
       await released;
     } else if (error instanceof PermanentApiError) {
-      await ledger.update(row.externalId, { state: 'failed', reason: error.apiMessage, attempts: 'increment', ...DONE }, lease);
-      this.log.error(`call ${row.externalId} (${row.location ?? row.sourceId}) refused by Dstny: ${error.apiMessage}`);
+      if (await ledger.update(row.externalId, { state: 'failed', reason: error.apiMessage, attempts: 'increment', ...DONE }, lease)) {
+        logStateChange(this.log, {
+          externalId: row.externalId,
+          to: 'failed',
+          reason: `refused by Dstny: ${error.apiMessage}`,
+          location: row.location ?? row.sourceId,
+          // The same body goes again: only what lies outside it (the owner's user at Dstny, the recording link) can change.
+          fix: "see the API's message: once what it names is fixed at Dstny or where the recording link points",
+        });
+      }
     } else {
       await this.retryLater(row, error, now);
     }
@@ -239,8 +251,16 @@ export class Submitter {
       return;
     }
     if (attempts >= this.cfg.maxAttempts) {
-      await this.deps.ledger.update(row.externalId, { state: 'failed', reason: `gave up after ${attempts} attempts: ${reason}`, ...done }, lease);
-      this.log.error(`call ${row.externalId} failed after ${attempts} attempts: ${reason}`);
+      const gaveUp = `gave up after ${attempts} attempts: ${reason}`;
+      if (await this.deps.ledger.update(row.externalId, { state: 'failed', reason: gaveUp, ...done }, lease)) {
+        logStateChange(this.log, {
+          externalId: row.externalId,
+          to: 'failed',
+          reason: gaveUp,
+          location: row.location ?? row.sourceId,
+          fix: 'once Dstny answers again (submit.maxAttempts is how often the bridge tries)',
+        });
+      }
       return;
     }
     const wait = Math.max(backoffDelay(attempts, this.cfg.backoff, this.deps.random), error instanceof RetryableApiError ? (error.delayMs ?? 0) : 0);
