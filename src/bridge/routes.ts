@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
 import type { Config } from '../config/schema.js';
 import { createHttpApp } from '../http/app.js';
 import { ledgerWritable, sourcesRunning, submitterNotHalted } from '../http/health.js';
@@ -25,7 +25,8 @@ export function bridgeRoutes(deps: {
   logger: Logger;
 }): Express {
   const { config, ledger, submitter, logger } = deps;
-  const extraRouters = [createStatusRouter(deps.status)];
+  // The webhook has its own authentication; /status and /metrics go behind the admin check (http.admin).
+  const extraRouters: RequestHandler[] = [];
   if (deps.webhookSecret || config.webhook.signingSecret) {
     extraRouters.push(createWebhookRouter({ ledger, logger, secret: deps.webhookSecret, signingSecret: config.webhook.signingSecret }));
   }
@@ -40,6 +41,8 @@ export function bridgeRoutes(deps: {
       sources: sourcesRunning(deps.runners),
     },
     extraRouters,
+    adminRouters: [createStatusRouter(deps.status)],
+    admin: config.http.admin,
     logger,
     retryAfterSec: config.http.retryAfterSec,
     publicBaseUrl: config.http.publicBaseUrl,

@@ -1,14 +1,17 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type { Ingestor } from '../pipeline/types.js';
 import type { RecordingLinks } from '../recordings/links.js';
 import type { SourceConfig } from '../sources/config.js';
+import { adminAllowed, adminGuard } from './admin.js';
+import type { AdminConfig } from './config.js';
 import { createHealthRouter, type ReadinessCheck } from './health.js';
 import { createHooksRouter } from './hooks.js';
 import { createRecordingsRouter } from './recordings.js';
+import { setSecurityHeaders } from './security-headers.js';
 
 export interface HttpAppDeps {
   sources: readonly SourceConfig[];
@@ -17,8 +20,17 @@ export interface HttpAppDeps {
   recordings: { links: Pick<RecordingLinks, 'verify'>; roots: readonly string[] };
   /** /readyz checks by name (see health.ts: ledgerWritable, submitterNotHalted, sourcesRunning). */
   readiness: Record<string, ReadinessCheck>;
-  /** Routers mounted after ours: /status, /metrics, the Dstny webhook receiver. */
+  /** Routers with their own authentication, mounted after ours: the Dstny webhook receiver. */
   extraRouters?: RequestHandler[];
+  /**
+   * Routers that reveal internals (/status, /metrics): mounted last, behind the admin check (admin.ts). Every
+   * request that no public route answered passes that check first, so an unknown path is 404 only to an admin.
+   */
+  adminRouters?: RequestHandler[];
+  /** http.admin: credentials for adminRouters and the detail of /readyz; unset, only loopback clients see them. */
+  admin?: AdminConfig;
+  /** The peer address of a request, for the loopback rule; tests stand in another. Default: the socket's. */
+  remoteAddress?: (req: Request) => string | undefined;
   logger?: Logger;
   /** Retry-After for 503 answers, seconds (http.retryAfterSec). */
   retryAfterSec?: number;
@@ -33,7 +45,12 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   const log = logger.child({ component: 'http' });
   const app = express();
   app.disable('x-powered-by');
-  app.use(createHealthRouter({ checks: deps.readiness, logger }));
+  app.use((_req, res, next) => {
+    setSecurityHeaders(res);
+    next();
+  });
+  const access = { admin: deps.admin, remoteAddress: deps.remoteAddress, logger };
+  app.use(createHealthRouter({ checks: deps.readiness, logger, showDetail: adminAllowed(access) }));
   app.use(
     createHooksRouter({ sources: deps.sources, ingestor: deps.ingestor, logger, retryAfterSec: deps.retryAfterSec, publicBaseUrl: deps.publicBaseUrl, now: deps.now }),
   );
@@ -48,6 +65,10 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     }),
   );
   for (const router of deps.extraRouters ?? []) app.use(router);
+  if (deps.adminRouters?.length) {
+    app.use(adminGuard(access));
+    for (const router of deps.adminRouters) app.use(router);
+  }
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'not found' });
   });
@@ -78,10 +99,22 @@ export interface RunningHttpServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Listen on host:port (port 0: a free one) and resolve with the bound address. */
+/**
+ * Listen on host:port (port 0: a free one) and resolve with the bound address. Whatever app it serves answers
+ * without a framework banner and with the security headers, even before the app itself runs.
+ */
 export async function startHttpServer(app: Express, opts: { host: string; port: number }): Promise<RunningHttpServer> {
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(opts.port, opts.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+  app.disable('x-powered-by');
+  const server = createServer((req, res) => {
+    setSecurityHeaders(res);
+    app(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

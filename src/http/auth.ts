@@ -69,16 +69,18 @@ export function twilioSignature(authToken: string, url: string, sortedFields: st
   return createHmac('sha1', authToken).update(url + sortedFields).digest('base64');
 }
 
-function checkBearer(token: string, header: string | undefined): AuthResult {
-  const challenge = `Bearer ${REALM}`;
+/** `Authorization: Bearer <token>`, compared in constant time; `realm` names the protected area in the challenge. */
+export function checkBearer(token: string, header: string | undefined, realm: string = REALM): AuthResult {
+  const challenge = `Bearer ${realm}`;
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
   if (!match?.[1]) return { ok: false, status: 401, message: 'missing bearer token (Authorization: Bearer <token>)', challenge };
   if (!safeEqual(match[1], token)) return { ok: false, status: 401, message: 'the bearer token is not valid', challenge: `${challenge}, error="invalid_token"` };
   return { ok: true };
 }
 
-function checkBasic(username: string, password: string, header: string | undefined): AuthResult {
-  const challenge = `Basic ${REALM}, charset="UTF-8"`;
+/** `Authorization: Basic <base64(user:password)>`, both parts compared in constant time. */
+export function checkBasic(username: string, password: string, header: string | undefined, realm: string = REALM): AuthResult {
+  const challenge = `Basic ${realm}, charset="UTF-8"`;
   const match = /^Basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i.exec(header ?? '');
   if (!match?.[1]) return { ok: false, status: 401, message: 'missing basic authentication (Authorization: Basic ...)', challenge };
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');

@@ -1,4 +1,4 @@
-import express, { type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { redactPaths } from '../status/redact-paths.js';
@@ -13,27 +13,41 @@ export interface HealthDeps {
   /** A check that has not answered by then fails (readyz must answer even when the disk hangs). */
   timeoutMs?: number;
   logger?: Logger;
+  /**
+   * Whether a request may read which check fails and why (the admin rule of admin.ts). Others get `{ ready }` and
+   * the status code only, which is all a load balancer or an orchestrator reads. Default: nobody.
+   */
+  showDetail?: (req: Request) => boolean;
 }
 
 /**
  * `/healthz`: the process answers (liveness; 200 always).
- * `/readyz`: 200 only when every check passes, else 503; the JSON body says which check fails and why, with absolute
- * paths cut to their file name (anyone who can reach the port reads it; the bridge's own log keeps them whole).
+ * `/readyz`: 200 only when every check passes, else 503. To an admin (showDetail) the JSON body says which check
+ * fails and why, with absolute paths cut to their file name; to anyone else only `{ ready }`. A change of what fails
+ * is logged whole, so the operator learns why without asking over HTTP.
  */
 export function createHealthRouter(deps: HealthDeps): Router {
   const log = (deps.logger ?? silentLogger()).child({ component: 'health' });
   const timeoutMs = deps.timeoutMs ?? 2_000;
+  const showDetail = deps.showDetail ?? (() => false);
+  let lastFailing = '';
   const router = express.Router();
   router.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  router.get('/readyz', async (req, res) => {
     const entries = await Promise.all(
       Object.entries(deps.checks).map(async ([name, check]) => [name, await runCheck(name, check, timeoutMs, log)] as const),
     );
     const checks = Object.fromEntries(entries.map(([name, outcome]) => [name, outcome.detail === undefined ? outcome : { ...outcome, detail: redactPaths(outcome.detail) }]));
     const ready = entries.every(([, outcome]) => outcome.ok);
-    res.set('Cache-Control', 'no-store').status(ready ? 200 : 503).json({ ready, checks });
+    const failing = entries.filter(([, o]) => !o.ok).map(([name, o]) => `${name}: ${o.detail ?? 'failing'}`).join('; ');
+    if (failing !== lastFailing) {
+      if (failing) log.warn(`not ready: ${failing}`);
+      else log.info('ready');
+      lastFailing = failing;
+    }
+    res.set('Cache-Control', 'no-store').status(ready ? 200 : 503).json(showDetail(req) ? { ready, checks } : { ready });
   });
   return router;
 }

@@ -25,8 +25,8 @@ export const submitConfigSchema = z
     maxAttempts: z.number().int().positive().default(8).describe('Attempts for retryable errors (5xx, network, timeout) before a row is failed.'),
     backoff: z
       .strictObject({
-        baseMs: z.number().int().positive().default(2_000).describe('First retry delay, ms; doubles per attempt, with full jitter.'),
-        maxMs: z.number().int().positive().default(600_000).describe('Longest retry delay, ms.'),
+        baseMs: z.number().int().positive().default(2_000).describe('First retry delay ceiling, ms; it doubles per retry (up to maxMs) and each retry waits a random time between half and all of it ("equal jitter": at least half the wait gives Dstny time to recover, the random half spreads rows that failed together).'),
+        maxMs: z.number().int().positive().default(600_000).describe('Longest retry delay, ms: once the doubling reaches it, each retry waits between maxMs/2 and maxMs.'),
       })
       .prefault({}),
     pumpIntervalMs: z.number().int().positive().default(1_000).describe('How often due rows are looked for, ms.'),
