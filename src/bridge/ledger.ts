@@ -1,10 +1,60 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
+import { HEARTBEAT_INTERVAL_MS } from '../ledger/heartbeat.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
+import { VERSION } from '../version.js';
 import { definePart } from './lifecycle.js';
 
 export function ledgerFile(config: Pick<Config, 'ledger' | 'dataDir'>): string {
   return path.resolve(config.ledger.path ?? path.join(config.dataDir, 'callbridge.sqlite'));
+}
+
+/** The bridge's address as configured; a port of 0 is only known once it listens (`announce` then names it). */
+function configuredUrl(config: Pick<Config, 'http'>): string | null {
+  const { host, port } = config.http;
+  if (port === 0) return null;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * While the bridge runs, it says so in its ledger every few seconds (host, pid, since when, version, HTTP address),
+ * so `callbridge status` and `callbridge sandbox --reset`, run apart from it, know. A clean stop ends the heartbeat;
+ * a killed bridge's beat just grows old.
+ */
+export function heartbeatOf(ledger: Pick<Ledger, 'beat' | 'endHeartbeat'>, opts: { httpUrl: string | null; intervalMs?: number; now?: () => number }) {
+  const now = opts.now ?? Date.now;
+  const intervalMs = opts.intervalMs ?? HEARTBEAT_INTERVAL_MS;
+  const startedAt = now();
+  const me = { id: `${os.hostname()}:${process.pid}:${startedAt}`, host: os.hostname(), pid: process.pid, startedAt, intervalMs, version: VERSION };
+  let httpUrl = opts.httpUrl;
+  let timer: NodeJS.Timeout | null = null;
+  let beating = false;
+  // A beat that fails (the ledger busy or gone) is not the bridge's failure: every write path reports that itself.
+  const beat = () => ledger.beat({ ...me, beatAt: now(), httpUrl }).catch(() => undefined);
+  return {
+    id: me.id,
+    /** The real HTTP address, once the server listens (a configured port of 0). */
+    announce(url: string) {
+      httpUrl = url;
+      if (beating) void beat();
+    },
+    async start() {
+      beating = true;
+      await beat();
+      timer = setInterval(() => void beat(), intervalMs);
+      // The heartbeat never keeps the process alive on its own.
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      if (!beating) return;
+      beating = false;
+      await ledger.endHeartbeat(me.id, now()).catch(() => undefined);
+    },
+  };
 }
 
 export const ledgerPart = definePart({
@@ -13,6 +63,16 @@ export const ledgerPart = definePart({
   async build({ config }: { config: Config }) {
     const file = ledgerFile(config);
     const ledger = await openSqliteLedger(file);
-    return { ledger, file, stop: () => ledger.close() };
+    const heartbeat = heartbeatOf(ledger, { httpUrl: configuredUrl(config) });
+    return {
+      ledger,
+      file,
+      heartbeat,
+      start: () => heartbeat.start(),
+      async stop() {
+        await heartbeat.stop();
+        await ledger.close();
+      },
+    };
   },
 });

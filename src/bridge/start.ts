@@ -47,9 +47,10 @@ export async function startBridge(config: Config, opts: { configDir: string; log
   mkdirSync(config.dataDir, { recursive: true });
   const life = new Lifecycle(logger);
   try {
-    const { ledger, file } = await life.build(ledgerPart, { config });
+    const { ledger, file, heartbeat } = await life.build(ledgerPart, { config });
     const api = await life.build(apiPart, { config, logger });
     const http = await life.build(httpPart, { config });
+    heartbeat.announce(http.url);
     const links = recordingLinksFor(config, await loadOrCreateSigningSecret(config), http.localUrl);
     if (!config.http.publicBaseUrl && !api.emulator && config.recordings.roots.length) {
       logger.warn(`http.publicBaseUrl is not set: local recordings are linked as ${http.localUrl}, which Dstny cannot reach`);

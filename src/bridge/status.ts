@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { ApiGate } from '../dstny/gate.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { SourceRunner } from '../sources/index.js';
-import type { StatusReport } from '../status/report.js';
+import { type StatusReport, statusReport } from '../status/report.js';
 import type { Submitter } from '../submit/submitter.js';
 import { VERSION } from '../version.js';
 
@@ -15,16 +15,17 @@ export function statusOf(parts: {
   runners: readonly SourceRunner[];
 }): () => Promise<StatusReport> {
   const { config, api, ledger, submitter, runners } = parts;
-  return async () => ({
-    version: VERSION,
-    mode: api.mode,
-    apiBaseUrl: api.baseUrl,
-    ledger: await ledger.stats(),
-    submitter: submitter.status(),
-    api: api.gate.status(),
-    sources: runners.map((r) => {
-      const s = config.sources.find((source) => source.id === r.sourceId);
-      return { id: r.sourceId, type: s?.type ?? '?', adapter: s?.adapter ?? '?', running: r.running, lastProblem: r.lastProblem };
-    }),
-  });
+  return async () =>
+    statusReport({
+      version: VERSION,
+      mode: api.mode,
+      apiBaseUrl: api.baseUrl,
+      ledger: await ledger.stats(),
+      submitter: submitter.status(),
+      api: api.gate.status(),
+      sources: runners.map((r) => {
+        const s = config.sources.find((source) => source.id === r.sourceId);
+        return { id: r.sourceId, type: s?.type ?? '?', adapter: s?.adapter ?? '?', running: r.running, lastProblem: r.lastProblem };
+      }),
+    });
 }

@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import { runCheckConfig } from './check-config.js';
 import { runConfirm } from './confirm.js';
 import { runRetry } from './retry.js';
+import { runSandbox } from './sandbox.js';
 import { runStart } from './start.js';
 import { runStatus } from './status.js';
 import { runParse } from './parse.js';
@@ -66,13 +67,23 @@ program
   });
 
 program
+  .command('sandbox')
+  .description('what an earlier sandbox run (no DSTNY_API_TOKEN) delivered; --reset removes it so the next start begins afresh')
+  .addOption(configOption())
+  .option('--reset', "remove the sandbox's ledger, sample CDRs (and processed/) and recordings; refused for a live configuration or while a bridge runs")
+  .action(async (opts: { config: string; reset?: boolean }) => {
+    process.exitCode = await runSandbox(opts.config, process.stdout, { reset: opts.reset === true });
+  });
+
+program
   .command('parse')
   .description('parse and normalize CDR files without submitting; one NDJSON line per call on stdout')
-  .requiredOption('-a, --adapter <id>', `adapter id (${adapters.map((a) => a.id).join(', ')})`)
-  .option('-c, --config <file>', 'configuration file (owners, time zone, adapter options)')
+  .option('-a, --adapter <id>', `adapter id (${adapters.map((a) => a.id).join(', ')}); default: the adapter of the config's sources`)
+  .option('-s, --source <id>', "the config's source whose adapter, options and time zone apply (when its sources use several adapters)")
+  .addOption(configOption())
   .argument('<files...>', 'CDR files to parse')
-  .action(async (files: string[], opts: { adapter: string; config?: string }) => {
-    process.exitCode = await runParse({ adapterId: opts.adapter, configFile: opts.config, files, stdout: process.stdout, stderr: process.stderr });
+  .action(async (files: string[], opts: { adapter?: string; source?: string; config: string }) => {
+    process.exitCode = await runParse({ adapterId: opts.adapter, sourceId: opts.source, configFile: opts.config, files, stdout: process.stdout, stderr: process.stderr });
   });
 
 program

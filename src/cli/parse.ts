@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
-import { getAdapter } from '../../adapters/registry.js';
+import { adapters, getAdapter } from '../../adapters/registry.js';
 import type { AdapterDefinition } from '../../adapters/types.js';
 import { loadConfig, validateConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -22,7 +22,11 @@ import type { NormalizeResult, PipelineSource } from '../pipeline/types.js';
 export const PARSE_PLACEHOLDER_SECRET = 'callbridge-parse-mode-placeholder-secret-not-valid-on-a-bridge';
 
 export interface ParseOptions {
-  adapterId: string;
+  /** Omitted: the adapter of the config's source (the only adapter its sources use, or the one `sourceId` names). */
+  adapterId?: string;
+  /** A source of the config: its adapter, options and time zone apply. */
+  sourceId?: string;
+  /** Omitted: no configuration at all (the CLI passes the default config file, as every command does). */
   configFile?: string;
   files: string[];
   stdout: NodeJS.WritableStream;
@@ -37,18 +41,16 @@ export type ParseLine =
   | { error: string; source: string; state: 'rejected' | 'skipped' };
 
 /**
- * `callbridge parse --adapter ID [--config FILE] FILE...`: parse and normalize without submitting, with no
+ * `callbridge parse [--adapter ID] [--source ID] [--config FILE] FILE...`: parse and normalize without submitting, with no
  * token and no network (owners from the configured map and CSV only). One NDJSON line per call on stdout.
  * Exit code 0 when every input was read; 1 when a file could not be read; 2 for a usage or config problem.
  */
 export async function runParse(opts: ParseOptions): Promise<number> {
   const say = (text: string) => opts.stderr.write(`callbridge parse: ${text}\n`);
-  let adapter: AdapterDefinition;
   let config: Config;
   let normalizer: CallNormalizer;
   let links: RecordingLinks;
   try {
-    adapter = getAdapter(opts.adapterId);
     config = opts.configFile ? loadConfig(opts.configFile).config : validateConfig({});
     links = recordingLinksFor(config, config.recordings.signingSecret ?? PARSE_PLACEHOLDER_SECRET);
     normalizer = buildNormalizer({
@@ -65,11 +67,19 @@ export async function runParse(opts: ParseOptions): Promise<number> {
     }
     throw error;
   }
-  const source = pickSource(config, adapter);
-  if (typeof source === 'string') {
-    say(source);
+  let picked: ReturnType<typeof pickAdapterAndSource>;
+  try {
+    picked = pickAdapterAndSource(config, opts);
+  } catch (error) {
+    // An unknown --adapter: the error lists the known ones.
+    if (!(error instanceof CallbridgeError)) throw error;
+    picked = error.message;
+  }
+  if (typeof picked === 'string') {
+    say(picked);
     return 2;
   }
+  const { adapter, source } = picked;
   if (!opts.files.length) {
     say('no input files given');
     return 2;
@@ -142,15 +152,39 @@ async function normalizeSafely(
   }
 }
 
-/** The config's first source using this adapter, or one with the adapter's defaults. */
-function pickSource(config: Config, adapter: AdapterDefinition): PipelineSource | string {
-  const configured = config.sources.find((s) => s.adapter === adapter.id);
-  if (configured) return configured;
-  const defaults = adapter.configSchema.safeParse({});
-  if (!defaults.success) {
-    return `adapter "${adapter.id}" needs options (for example ${JSON.stringify(adapter.example)}); give --config with a source using it`;
+/**
+ * The adapter and the source whose options and time zone apply: `--source` names a source; `--adapter` alone takes
+ * the config's first source using it (or the adapter's defaults); neither takes the one adapter the config's
+ * sources use. Otherwise a message listing the sources and their adapters.
+ */
+function pickAdapterAndSource(config: Config, opts: Pick<ParseOptions, 'adapterId' | 'sourceId' | 'configFile'>): { adapter: AdapterDefinition; source: PipelineSource } | string {
+  const listed = config.sources.map((s) => `${s.id} (${s.adapter})`).join(', ');
+  const file = opts.configFile ?? 'the configuration';
+  if (opts.sourceId !== undefined) {
+    const named = config.sources.find((s) => s.id === opts.sourceId);
+    if (!named) return `no source "${opts.sourceId}" in ${file}: ${listed ? `its sources are ${listed}` : 'it has no sources'}`;
+    if (opts.adapterId !== undefined && opts.adapterId !== named.adapter) {
+      return `source "${named.id}" uses adapter "${named.adapter}", not "${opts.adapterId}": leave out --adapter, or name another source`;
+    }
+    return { adapter: getAdapter(named.adapter), source: named };
   }
-  return { id: adapter.id, adapter: adapter.id, options: defaults.data as Record<string, unknown>, groupQuietMs: 0 };
+  if (opts.adapterId !== undefined) {
+    const adapter = getAdapter(opts.adapterId);
+    const configured = config.sources.find((s) => s.adapter === adapter.id);
+    if (configured) return { adapter, source: configured };
+    const defaults = adapter.configSchema.safeParse({});
+    if (!defaults.success) {
+      return `adapter "${adapter.id}" needs options (for example ${JSON.stringify(adapter.example)}); give --config with a source using it`;
+    }
+    return { adapter, source: { id: adapter.id, adapter: adapter.id, options: defaults.data as Record<string, unknown>, groupQuietMs: 0 } };
+  }
+  const used = [...new Set(config.sources.map((s) => s.adapter))];
+  if (used.length === 1) {
+    const source = config.sources[0]!;
+    return { adapter: getAdapter(source.adapter), source };
+  }
+  if (!used.length) return `${file} has no sources to take the adapter from: give --adapter ID (one of ${adapters.map((a) => a.id).join(', ')}), e.g. --adapter asterisk-csv`;
+  return `the sources of ${file} use different adapters: ${listed}; say which with --source ID (e.g. --source ${config.sources[0]!.id}) or --adapter ID`;
 }
 
 async function checkReadable(file: string): Promise<true | string> {

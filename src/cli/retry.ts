@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ledgerFile } from '../bridge/ledger.js';
 import { buildNormalizer, sourceLookup } from '../bridge/pipeline.js';
 import { recordingLinksFor } from '../bridge/recording-links.js';
-import { type RowState, rowStates } from '../ledger/ledger.js';
+import type { Config } from '../config/schema.js';
+import { type Ledger, type LedgerRow, type RowState, rowStates } from '../ledger/ledger.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
 import { renormalizeRow } from '../pipeline/renormalize.js';
 import { loadOrCreateSigningSecret } from '../recordings/signing-secret.js';
@@ -13,9 +14,21 @@ import { load, type Out } from './config-file.js';
 const RESENDABLE: readonly RowState[] = ['failed', 'missing', 'verify'];
 const RENORMALIZABLE: readonly RowState[] = ['rejected', 'skipped', 'held'];
 
+/** What retry did, counted from the lines it printed, so the summary always agrees with them. */
+interface Tally {
+  resent: number;
+  renormalizedToPending: number;
+  stillStuck: number;
+  /** The states of the rows normalized again (a failed row without a payload is one of them). */
+  normalizedFrom: Set<RowState>;
+  unknown: string[];
+}
+
 /**
  * `callbridge retry`: failed, missing and verify rows go back to pending (attempts reset); rejected, skipped and held
- * rows are normalized again with the current configuration (say, after an owner mapping was added).
+ * rows are normalized again with the current configuration (say, after an owner mapping was added). One line per
+ * call says what happened to it, and the summary counts those lines. An `--id` not in the ledger is an error (exit 1,
+ * after the known ones are done); one in a state not retried says so.
  */
 export async function runRetry(file: string, out: Out, opts: { states: string[]; ids?: string[] }): Promise<number> {
   const bad = opts.states.filter((s) => !RESENDABLE.includes(s as RowState) && !RENORMALIZABLE.includes(s as RowState));
@@ -34,27 +47,82 @@ export async function runRetry(file: string, out: Out, opts: { states: string[];
   const ledger = await openSqliteLedger(dbFile);
   try {
     const states = opts.states as RowState[];
-    const filter = { states, ...(opts.ids?.length ? { externalIds: opts.ids } : {}) };
+    const tally: Tally = { resent: 0, renormalizedToPending: 0, stillStuck: 0, normalizedFrom: new Set(), unknown: [] };
+    const rows = opts.ids?.length ? await rowsById(ledger, opts.ids, states, out, tally) : await ledger.query({ states });
     const now = Date.now();
-    const resend = states.filter((s) => RESENDABLE.includes(s));
-    const moved = resend.length ? await ledger.requeue({ ...filter, states: resend }, now) : [];
-    for (const id of moved) out.write(`${id}: pending (will be sent again)\n`);
-    const again = states.filter((s) => RENORMALIZABLE.includes(s));
-    let stillStuck = 0;
-    if (again.length) {
-      const links = recordingLinksFor(config, await loadOrCreateSigningSecret(config));
-      const normalizer = buildNormalizer({ config, configDir: path.dirname(path.resolve(file)), links, linkClock: 'now' });
-      const sourceFor = sourceLookup(config);
-      for (const row of await ledger.query({ ...filter, states: again })) {
-        const result = await renormalizeRow(row, { ledger, normalizer, sourceFor }, now);
-        if (result.to !== 'pending') stillStuck++;
-        out.write(`${result.externalId}: ${result.from} → ${result.to}${result.reason ? ` (${result.reason})` : ''}\n`);
+    // Only a row with a payload can be sent as is; one without (never normalized) is normalized again instead.
+    const toSend = rows.filter((r) => RESENDABLE.includes(r.state) && r.payload !== null);
+    const toNormalize = rows.filter((r) => !toSend.includes(r));
+    if (toSend.length) {
+      const moved = new Set<string>();
+      // In chunks: one statement names at most 500 ids (SQLite's limit on variables).
+      for (let i = 0; i < toSend.length; i += 500) {
+        const chunk = toSend.slice(i, i + 500);
+        for (const id of await ledger.requeue({ states: [...new Set(chunk.map((r) => r.state))], externalIds: chunk.map((r) => r.externalId) }, now)) moved.add(id);
+      }
+      for (const row of toSend) {
+        if (moved.has(row.externalId)) {
+          tally.resent++;
+          out.write(`${row.externalId}: ${row.state} → pending (will be sent again)\n`);
+        } else out.write(`${row.externalId}: ${row.state}, changed meanwhile: left as it is\n`);
       }
     }
-    const requested = opts.ids?.length ?? 0;
-    out.write(`${moved.length} row(s) queued to be sent again${again.length ? `, ${stillStuck} still not sendable` : ''}${requested ? ` (of ${requested} id(s) asked for)` : ''}\n`);
+    if (toNormalize.length) await renormalize(toNormalize, { config, file, ledger, now, out, tally });
+    out.write(summary(tally, states));
+    if (tally.unknown.length) {
+      out.write(`no call with external id ${tally.unknown.map((id) => `"${id}"`).join(', ')} in the ledger ${dbFile}\n`);
+      return 1;
+    }
     return 0;
   } finally {
     await ledger.close();
   }
+}
+
+/** The rows of the ids asked for that are in a state asked for; says why for every other id. */
+async function rowsById(ledger: Ledger, ids: string[], states: RowState[], out: Out, tally: Tally): Promise<LedgerRow[]> {
+  const rows: LedgerRow[] = [];
+  for (const id of [...new Set(ids)]) {
+    const row = await ledger.get(id);
+    if (!row) {
+      tally.unknown.push(id);
+      out.write(`${id}: no such call in the ledger\n`);
+    } else if (states.includes(row.state)) rows.push(row);
+    else if (RESENDABLE.includes(row.state) || RENORMALIZABLE.includes(row.state)) {
+      out.write(`${id}: is ${row.state}, not one of the states asked for (${states.join(', ')}): add --state ${row.state} to retry it\n`);
+    } else out.write(`${id}: is ${row.state}: nothing to retry\n`);
+  }
+  return rows;
+}
+
+async function renormalize(rows: LedgerRow[], ctx: { config: Config; file: string; ledger: Ledger; now: number; out: Out; tally: Tally }): Promise<void> {
+  const { config, ledger, now, out, tally } = ctx;
+  const links = recordingLinksFor(config, await loadOrCreateSigningSecret(config));
+  const normalizer = buildNormalizer({ config, configDir: path.dirname(path.resolve(ctx.file)), links, linkClock: 'now' });
+  const sourceFor = sourceLookup(config);
+  for (const row of rows) {
+    const result = await renormalizeRow(row, { ledger, normalizer, sourceFor }, now);
+    if (result.to === 'unchanged') {
+      out.write(`${result.externalId}: ${result.from}, changed meanwhile: left as it is\n`);
+      continue;
+    }
+    tally.normalizedFrom.add(result.from);
+    if (result.to === 'pending') tally.renormalizedToPending++;
+    else tally.stillStuck++;
+    out.write(`${result.externalId}: ${result.from} → ${result.to}${result.reason ? ` (${result.reason})` : ''}\n`);
+  }
+}
+
+/** "3 call(s) queued to be sent again: 0 failed/missing resent, 3 rejected normalized again; 1 still not sendable". */
+function summary(tally: Tally, states: RowState[]): string {
+  const resend = states.filter((s) => RESENDABLE.includes(s));
+  const again = [...new Set([...states.filter((s) => RENORMALIZABLE.includes(s)), ...tally.normalizedFrom])];
+  const parts = [
+    ...(resend.length ? [`${tally.resent} ${resend.join('/')} resent`] : []),
+    ...(again.length ? [`${tally.renormalizedToPending} ${again.join('/')} normalized again`] : []),
+  ];
+  const queued = tally.resent + tally.renormalizedToPending;
+  const stuck = again.length ? `; ${tally.stillStuck} still not sendable` : '';
+  const unknown = tally.unknown.length ? `; ${tally.unknown.length} unknown id(s)` : '';
+  return `${queued} call(s) queued to be sent again: ${parts.join(', ')}${stuck}${unknown}\n`;
 }

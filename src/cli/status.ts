@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
 import { ledgerFile } from '../bridge/ledger.js';
+import { bridgePresence, processGoneLocally } from '../ledger/heartbeat.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
-import { formatStatus } from '../status/report.js';
+import { formatStatus, statusReport } from '../status/report.js';
 import { VERSION } from '../version.js';
 import { load, type Out } from './config-file.js';
 
-/** `callbridge status`: read straight from the ledger, so it works whether or not the bridge runs. */
-export async function runStatus(file: string, out: Out, opts: { json: boolean }): Promise<number> {
+/**
+ * `callbridge status`: read straight from the ledger, so it works whether or not the bridge runs; the bridge's
+ * heartbeat in the ledger says whether one runs on it (its own counters are at GET /status).
+ */
+export async function runStatus(file: string, out: Out, opts: { json: boolean; now?: number }): Promise<number> {
   const loaded = load(file, out);
   if (typeof loaded === 'number') return loaded;
   const dbFile = ledgerFile(loaded.config);
@@ -16,16 +20,19 @@ export async function runStatus(file: string, out: Out, opts: { json: boolean })
   }
   const ledger = await openSqliteLedger(dbFile);
   try {
-    const report = {
+    const now = opts.now ?? Date.now();
+    const presence = bridgePresence(await ledger.heartbeats(), now, processGoneLocally);
+    const report = statusReport({
       version: VERSION,
-      mode: 'offline' as const,
+      mode: presence.running ? 'running' : 'not running',
       apiBaseUrl: null,
       ledger: await ledger.stats(),
       submitter: null,
       api: null,
       sources: [],
-    };
-    out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+      bridge: presence,
+    });
+    out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, now));
     return 0;
   } finally {
     await ledger.close();

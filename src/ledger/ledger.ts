@@ -109,6 +109,26 @@ export interface LedgerStats {
   lastErrors: Array<{ externalId: string; state: RowState; reason: string; updatedAt: number }>;
 }
 
+/**
+ * A running bridge's sign of life, written into its ledger every `intervalMs` (src/bridge/ledger.ts), so that
+ * `callbridge status` and `callbridge sandbox --reset`, run apart from it, can tell whether a bridge uses the ledger.
+ * Epoch ms, like every time the ledger keeps.
+ */
+export interface Heartbeat {
+  /** Unique per process: host, pid and start time. */
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  beatAt: number;
+  intervalMs: number;
+  version: string;
+  /** The bridge's own HTTP address (hooks, /status), when known. */
+  httpUrl: string | null;
+  /** Set when the bridge stopped cleanly; a crashed bridge's beat just grows old. */
+  stoppedAt: number | null;
+}
+
 /** A partly assembled call (legs waiting for their siblings), persisted so a restart loses none. */
 export interface StashedLeg {
   sourceId: string;
@@ -184,6 +204,19 @@ export interface Ledger {
    * `limit` (default 1,000) so that a tail started on a large file never loads every stashed leg at once.
    */
   quietGroups(sourceId: string, quietBefore: number, limit?: number): Promise<Array<{ groupKey: string; legs: unknown[] }>>;
+
+  /**
+   * Record a beat of a running bridge (insert or refresh its heartbeat). Beats of other processes that have not
+   * beaten for three of their intervals (they died without stopping) are forgotten at the same time.
+   */
+  beat(heartbeat: Omit<Heartbeat, 'stoppedAt'>): Promise<void>;
+  /**
+   * A bridge stopped cleanly: its heartbeat no longer counts as running; only when it stopped is kept (the last
+   * clean stop only, so `callbridge status` can say when the bridge was last seen).
+   */
+  endHeartbeat(id: string, stoppedAt: number): Promise<void>;
+  /** Every heartbeat kept, the most recent beat first. */
+  heartbeats(): Promise<Heartbeat[]>;
 
   /** Can the ledger take writes right now? (readiness) */
   ping(): Promise<void>;

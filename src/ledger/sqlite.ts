@@ -6,6 +6,7 @@ import type { ConversationPayload } from '../dstny/payload.js';
 import { LedgerUnavailableError } from '../errors.js';
 import type {
   Checkpoint,
+  Heartbeat,
   Ledger,
   LedgerRow,
   LedgerStats,
@@ -19,6 +20,7 @@ import type {
 } from './ledger.js';
 import { rowStates } from './ledger.js';
 import { migrations } from './migrations/index.js';
+import { SqliteHeartbeats } from './sqlite-heartbeats.js';
 
 /** States whose content may still be replaced by a newer version of the same call (never sent). */
 const REPLACEABLE: readonly RowState[] = ['held', 'pending', 'skipped', 'rejected'];
@@ -119,6 +121,7 @@ function guarded<A extends unknown[], R>(this: void, isOpen: () => boolean, fn: 
 export class SqliteLedger implements Ledger {
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly heartbeatTable: SqliteHeartbeats;
   private readonly isOpen = () => this.db.open;
 
   constructor(readonly file: string) {
@@ -131,6 +134,7 @@ export class SqliteLedger implements Ledger {
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     const db = this.db;
+    this.heartbeatTable = new SqliteHeartbeats(db);
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO calls (external_id, source_id, location, state, raw, payload, content_hash, reason, next_attempt_at, created_at, updated_at)
@@ -354,6 +358,12 @@ export class SqliteLedger implements Ledger {
       legs: this.stmts.groupLegs.all(sourceId, group_key).map((l) => JSON.parse(l.leg) as unknown),
     })),
   );
+
+  beat = guarded(this.isOpen, (heartbeat: Omit<Heartbeat, 'stoppedAt'>): void => this.heartbeatTable.beat(heartbeat));
+
+  endHeartbeat = guarded(this.isOpen, (id: string, stoppedAt: number): void => this.heartbeatTable.end(id, stoppedAt));
+
+  heartbeats = guarded(this.isOpen, (): Heartbeat[] => this.heartbeatTable.all());
 
   ping = guarded(this.isOpen, (): void => {
     this.stmts.ping.run(String(Date.now()));

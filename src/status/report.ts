@@ -1,30 +1,112 @@
 import type { GateStatus } from '../dstny/gate.js';
-import type { LedgerStats } from '../ledger/ledger.js';
+import type { Heartbeat, LedgerStats, RowState } from '../ledger/ledger.js';
 import type { SubmitterStatus } from '../submit/submitter.js';
 
-/** What `/status` and `callbridge status` show. Built from counts and reasons only: no secret can reach it. */
-export interface StatusReport {
+/** Whether a bridge runs on the ledger, as `callbridge status` tells from the heartbeat (src/ledger/heartbeat.ts). */
+export interface BridgeFacts {
+  running: boolean;
+  /** The running bridge's heartbeat, or the last one seen; null when no bridge ever beat on this ledger. */
+  heartbeat: Heartbeat | null;
+}
+
+/**
+ * What a status report is built from, as the parts know it: times in epoch ms. `running` / `not running`: read
+ * from the ledger by `callbridge status` (a separate process), with `bridge` saying whether one runs.
+ */
+export interface StatusFacts {
   version: string;
-  mode: 'sandbox' | 'live' | 'offline';
+  mode: 'sandbox' | 'live' | 'running' | 'not running';
   apiBaseUrl: string | null;
   ledger: LedgerStats;
   submitter: SubmitterStatus | null;
-  /** The API gate: its pause and the request rate it uses, with why. */
   api: GateStatus | null;
   sources: Array<{ id: string; type: string; adapter: string; running: boolean; lastProblem: string | null }>;
+  bridge?: BridgeFacts;
+}
+
+/** An ISO 8601 UTC time ("2024-05-02T07:14:03.000Z"): every time a status report shows. */
+export type IsoTime = string;
+
+export interface BridgeView {
+  running: boolean;
+  host: string;
+  pid: number;
+  version: string;
+  httpUrl: string | null;
+  startedAt: IsoTime;
+  lastBeatAt: IsoTime;
+  stoppedAt: IsoTime | null;
+}
+
+/**
+ * What `/status` and `callbridge status` show. Built from counts and reasons only: no secret can reach it.
+ * Every time in it is ISO 8601 UTC (`statusReport` converts the parts' epoch ms).
+ */
+export interface StatusReport {
+  version: string;
+  mode: StatusFacts['mode'];
+  apiBaseUrl: string | null;
+  ledger: {
+    counts: Record<RowState, number>;
+    oldestDue: { externalId: string; nextAttemptAt: IsoTime; state: RowState } | null;
+    lastErrors: Array<{ externalId: string; state: RowState; reason: string; updatedAt: IsoTime }>;
+  };
+  submitter: (Omit<SubmitterStatus, 'pausedUntil'> & { pausedUntil: IsoTime | null }) | null;
+  /** The API gate: its pause and the request rate it uses, with why. */
+  api: (Omit<GateStatus, 'pausedUntil'> & { pausedUntil: IsoTime | null }) | null;
+  sources: StatusFacts['sources'];
+  /** `callbridge status` only: the bridge running on this ledger, or the last one seen (null: never). */
+  bridge?: BridgeView | null;
+}
+
+const iso = (ms: number): IsoTime => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? null : iso(ms));
+
+/** The report as shown: the parts' facts with every epoch-ms time as ISO 8601 UTC. Pure. */
+export function statusReport(facts: StatusFacts): StatusReport {
+  const { ledger, submitter, api, bridge, ...rest } = facts;
+  const hb = bridge?.heartbeat ?? null;
+  return {
+    ...rest,
+    ledger: {
+      counts: ledger.counts,
+      oldestDue: ledger.oldestDue ? { ...ledger.oldestDue, nextAttemptAt: iso(ledger.oldestDue.nextAttemptAt) } : null,
+      lastErrors: ledger.lastErrors.map((e) => ({ ...e, updatedAt: iso(e.updatedAt) })),
+    },
+    submitter: submitter ? { ...submitter, pausedUntil: isoOrNull(submitter.pausedUntil) } : null,
+    api: api ? { ...api, pausedUntil: isoOrNull(api.pausedUntil) } : null,
+    ...(bridge
+      ? {
+          bridge: hb
+            ? {
+                running: bridge.running,
+                host: hb.host,
+                pid: hb.pid,
+                version: hb.version,
+                httpUrl: hb.httpUrl,
+                startedAt: iso(hb.startedAt),
+                lastBeatAt: iso(hb.beatAt),
+                stoppedAt: isoOrNull(hb.stoppedAt),
+              }
+            : null,
+        }
+      : {}),
+  };
 }
 
 /** Human-readable status for the terminal. */
 export function formatStatus(report: StatusReport, now = Date.now()): string {
   const lines: string[] = [];
-  lines.push(`callbridge ${report.version} (${report.mode}${report.apiBaseUrl ? `, API ${report.apiBaseUrl}` : ''})`);
+  const served = report.mode === 'sandbox' || report.mode === 'live';
+  lines.push(`callbridge ${report.version}${served ? ` (${report.mode}${report.apiBaseUrl ? `, API ${report.apiBaseUrl}` : ''})` : ''}`);
+  if (report.bridge !== undefined) lines.push(bridgeLine(report.bridge, now));
   if (report.submitter) {
     const s = report.submitter;
     lines.push(`submitter: ${s.state}${s.reason ? ` (${s.reason})` : ''}; queued ${s.queued}, in flight ${s.inFlight}`);
   }
   if (report.api) {
     const a = report.api;
-    const pause = a.pausedUntil ? `paused for ${ago(a.pausedUntil - now)} (${a.pauseReason ?? '429'}); ` : '';
+    const pause = a.pausedUntil ? `paused for ${ago(Date.parse(a.pausedUntil) - now)} (${a.pauseReason ?? '429'}); ` : '';
     lines.push(`api: ${pause}${a.rate.perSecond}/s of ${a.rate.configuredPerSecond}/s configured (${a.rate.reason}); ${a.rateLimited} 429(s) since start`);
   }
   lines.push('rows by state:');
@@ -32,17 +114,28 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   const width = Math.max(...counts.map(([k]) => k.length));
   for (const [state, n] of counts) lines.push(`  ${state.padEnd(width)}  ${n}`);
   const due = report.ledger.oldestDue;
+  const dueAt = due ? Date.parse(due.nextAttemptAt) : 0;
   lines.push(
     due
-      ? `oldest due: ${due.externalId} (${due.state}) ${due.nextAttemptAt <= now ? `due for ${ago(now - due.nextAttemptAt)}` : `due in ${ago(due.nextAttemptAt - now)}`}`
+      ? `oldest due: ${due.externalId} (${due.state}) ${dueAt <= now ? `due for ${ago(now - dueAt)}` : `due in ${ago(dueAt - now)}`} (${due.nextAttemptAt})`
       : 'oldest due: none',
   );
   if (report.ledger.lastErrors.length) {
     lines.push('last errors:');
-    for (const e of report.ledger.lastErrors) lines.push(`  ${new Date(e.updatedAt).toISOString()}  ${e.externalId}  ${e.state}: ${e.reason}`);
+    for (const e of report.ledger.lastErrors) lines.push(`  ${e.updatedAt}  ${e.externalId}  ${e.state}: ${e.reason}`);
   }
   for (const s of report.sources) lines.push(`source ${s.id} (${s.type}, ${s.adapter}): ${s.running ? 'running' : 'stopped'}${s.lastProblem ? ` (${s.lastProblem})` : ''}`);
   return `${lines.join('\n')}\n`;
+}
+
+function bridgeLine(bridge: BridgeView | null, now: number): string {
+  if (!bridge) return 'no bridge running on this ledger (none has run on it yet)';
+  if (!bridge.running) {
+    const how = bridge.stoppedAt ? 'stopped cleanly' : 'it did not stop cleanly';
+    return `no bridge running on this ledger (last seen ${bridge.stoppedAt ?? bridge.lastBeatAt}: pid ${bridge.pid} on ${bridge.host}, ${how})`;
+  }
+  const http = bridge.httpUrl ? `, http ${bridge.httpUrl}` : '';
+  return `bridge running (pid ${bridge.pid} on ${bridge.host} since ${bridge.startedAt}, last seen ${ago(now - Date.parse(bridge.lastBeatAt))} ago${http})`;
 }
 
 function ago(ms: number): string {

@@ -6,8 +6,9 @@ import type { StatusReport } from './report.js';
 
 /**
  * GET /status (JSON) and GET /metrics (Prometheus text), both computed on request from the same report.
- * Anyone who can reach the port may read them: /status shows reasons and source problems with their absolute paths
- * cut to the file name (redactPaths); `callbridge status`, run on the host, reads the ledger and keeps them whole.
+ * The bridge mounts this router behind the admin check (src/http/admin.ts: http.admin credentials, or loopback
+ * clients only); still, /status shows reasons and source problems with their absolute paths cut to the file name
+ * (redactPaths); `callbridge status`, run on the host, reads the ledger and keeps them whole.
  */
 export function createStatusRouter(report: () => Promise<StatusReport>): Router {
   const registry = new Registry();
@@ -31,7 +32,7 @@ export function createStatusRouter(report: () => Promise<StatusReport>): Router 
     registers: [registry],
     collect() {
       const due = last?.ledger.oldestDue;
-      this.set(due ? Math.max(0, (Date.now() - due.nextAttemptAt) / 1000) : 0);
+      this.set(due ? Math.max(0, (Date.now() - Date.parse(due.nextAttemptAt)) / 1000) : 0);
     },
   });
   new Gauge({

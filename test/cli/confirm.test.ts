@@ -56,7 +56,8 @@ describe('callbridge confirm, and retry of a verify row', () => {
   it('retry --state verify sends the chosen call again; the other stays kept', async () => {
     const r = await capture((out) => runRetry(file, out, { states: ['verify'], ids: ['twin-b'] }));
     expect(r.code).toBe(0);
-    expect(r.text).toContain('twin-b: pending (will be sent again)');
+    expect(r.text).toContain('twin-b: verify → pending (will be sent again)');
+    expect(r.text).toContain('1 call(s) queued to be sent again: 1 verify resent\n');
     expect(await row('twin-b')).toMatchObject({ state: 'pending', attempts: 0 });
     expect((await row('twin-a'))!.state).toBe('verify');
   });

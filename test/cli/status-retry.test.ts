@@ -69,8 +69,9 @@ describe('callbridge status and retry', () => {
     const after = configFile({ '1001': 'alice@example.com' });
     const retried = await capture((out) => runRetry(after, out, { states: ['failed', 'rejected'] }));
     expect(retried.code).toBe(0);
-    expect(retried.text).toContain('1704189600.2: pending (will be sent again)');
+    expect(retried.text).toContain('1704189600.2: failed → pending (will be sent again)');
     expect(retried.text).toContain('1704189600.1: rejected → pending');
+    expect(retried.text).toContain('2 call(s) queued to be sent again: 1 failed resent, 1 rejected normalized again; 0 still not sendable');
     const l2 = await openSqliteLedger(ledgerFile(config));
     try {
       expect(await l2.get('1704189600.1')).toMatchObject({ state: 'pending', reason: null, payload: expect.objectContaining({ owner_email: 'alice@example.com' }) });
@@ -93,8 +94,71 @@ describe('callbridge status and retry', () => {
     const text = await capture((out) => runStatus(file, out, { json: false }));
     expect(text.code).toBe(0);
     expect(text.text).toContain(`call-1  rejected: recording ${recording} not found`);
-    const json = JSON.parse((await capture((out) => runStatus(file, out, { json: true }))).text) as { ledger: { lastErrors: Array<{ reason: string }> } };
+    const json = JSON.parse((await capture((out) => runStatus(file, out, { json: true }))).text) as { ledger: { lastErrors: Array<{ reason: string; updatedAt: string }> } };
     expect(json.ledger.lastErrors[0]?.reason).toContain(recording);
+    // Times are ISO 8601 UTC, the same the text form shows, not epoch milliseconds.
+    const l = await openSqliteLedger(ledgerFile(config));
+    const updatedAt = new Date((await l.get('call-1'))!.updatedAt).toISOString();
+    await l.close();
+    expect(json.ledger.lastErrors[0]?.updatedAt).toBe(updatedAt);
+    expect(text.text).toContain(`${updatedAt}  call-1  rejected`);
+  });
+
+  /** Three calls from extension 1001 (rejected: no owner yet), one row whose stored record cannot be normalized, one confirmed, one skipped. */
+  async function seedRetryCases(file: string) {
+    const { config } = loadConfig(file);
+    const ledger = await openSqliteLedger(ledgerFile(config));
+    const normalizer = createNormalizer(config.normalize, { baseDir: tmp.dir, links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1:8080', secret: 'x'.repeat(32), ttlHours: 72 }), linkClock: 'now', roots: [] });
+    const ingestor = new PipelineIngestor({ ledger, normalizer, adapterFor: getAdapter, windowLegs: 100, batchSize: 100 });
+    const { PassThrough: P } = await import('node:stream');
+    const stream = new P();
+    stream.end(asteriskLine(1) + asteriskLine(2) + asteriskLine(3));
+    await ingestor.ingestWhole(config.sources[0]!, { name: 'Master.csv', stream });
+    await ledger.put([
+      pendingRow('broken', { state: 'rejected', payload: null, reason: 'no owner for extension 1009' }),
+      pendingRow('done'),
+      pendingRow('skip', { state: 'skipped', payload: null, reason: 'unanswered' }),
+    ]);
+    await ledger.update('done', { state: 'confirmed', conversationId: 'conv-done' });
+    expect((await ledger.query({ states: ['rejected'] })).map((r) => r.externalId).sort()).toEqual(['1704189600.1', '1704189600.2', '1704189600.3', 'broken']);
+    await ledger.close();
+  }
+
+  it('retry says what happened to each call, and its summary agrees with those lines', async () => {
+    await seedRetryCases(configFile({}));
+    const run = await capture((out) => runRetry(configFile({ '1001': 'alice@example.com' }), out, { states: ['failed', 'missing', 'rejected'] }));
+    expect(run.code).toBe(0);
+    const lines = run.text.trim().split('\n');
+    expect(lines.filter((l) => / rejected → pending$/.test(l))).toHaveLength(3);
+    expect(lines).toContain('broken: rejected → rejected (the stored record is not a call record (it cannot be normalized again))');
+    expect(lines.at(-1)).toBe('3 call(s) queued to be sent again: 0 failed/missing resent, 3 rejected normalized again; 1 still not sendable');
+  });
+
+  it('retry --id names ids not in the ledger and exits 1, still doing the known ones; an id in another state says its state', async () => {
+    await seedRetryCases(configFile({}));
+    const file = configFile({ '1001': 'alice@example.com' });
+    const run = await capture((out) => runRetry(file, out, { states: ['failed', 'missing', 'rejected'], ids: ['nosuch', '1704189600.1', 'done', 'skip', 'also-missing'] }));
+    expect(run.code).toBe(1);
+    expect(run.text).toContain('nosuch: no such call in the ledger\n');
+    expect(run.text).toContain('1704189600.1: rejected → pending\n');
+    expect(run.text).toContain('done: is confirmed: nothing to retry\n');
+    expect(run.text).toContain('skip: is skipped, not one of the states asked for (failed, missing, rejected): add --state skipped to retry it\n');
+    expect(run.text).toContain('1 call(s) queued to be sent again: 0 failed/missing resent, 1 rejected normalized again; 0 still not sendable; 2 unknown id(s)\n');
+    expect(run.text).toContain('no call with external id "nosuch", "also-missing" in the ledger');
+    const { config } = loadConfig(file);
+    const ledger = await openSqliteLedger(ledgerFile(config));
+    try {
+      expect((await ledger.get('1704189600.1'))?.state).toBe('pending');
+      // Not asked for: left as they were.
+      expect((await ledger.get('1704189600.2'))?.state).toBe('rejected');
+      expect((await ledger.get('done'))?.state).toBe('confirmed');
+    } finally {
+      await ledger.close();
+    }
+
+    const alone = await capture((out) => runRetry(file, out, { states: ['failed'], ids: ['nosuch'] }));
+    expect(alone.code).toBe(1);
+    expect(alone.text).toContain('no call with external id "nosuch" in the ledger');
   });
 
   it('retry refuses states that cannot be retried, naming the ones that can', async () => {

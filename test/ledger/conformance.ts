@@ -212,6 +212,32 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       expect((await ledger.query({ dueBy: 6_000 })).map((r) => r.externalId)).toEqual(['q1']);
     });
 
+    it('keeps the heartbeat of a running bridge: refreshed by each beat, kept across a reopen, marked when it stops cleanly', async () => {
+      const a = { id: 'host-a:100:1000', host: 'host-a', pid: 100, startedAt: 1_000, beatAt: 1_000, intervalMs: 5_000, version: '1.2.3', httpUrl: null };
+      expect(await ledger.heartbeats()).toEqual([]);
+      await ledger.beat(a);
+      await ledger.beat({ ...a, beatAt: 6_000, httpUrl: 'http://127.0.0.1:8080' });
+      await ledger.close();
+      const reopened = await openLedger();
+      expect(await reopened.heartbeats()).toEqual([{ ...a, beatAt: 6_000, httpUrl: 'http://127.0.0.1:8080', stoppedAt: null }]);
+      await reopened.endHeartbeat(a.id, 7_000);
+      expect(await reopened.heartbeats()).toEqual([{ ...a, beatAt: 6_000, httpUrl: 'http://127.0.0.1:8080', stoppedAt: 7_000 }]);
+    });
+
+    it('forgets the beats of a bridge that died (three intervals without a beat) and keeps only the last clean stop', async () => {
+      const beat = (id: string, beatAt: number) => ({ id, host: 'h', pid: 1, startedAt: 0, beatAt, intervalMs: 5_000, version: 'v', httpUrl: null });
+      await ledger.beat(beat('dead', 1_000));
+      await ledger.beat(beat('alive', 12_000));
+      expect((await ledger.heartbeats()).map((h) => h.id)).toEqual(['alive', 'dead']);
+      // 16 s after its last beat: more than three 5 s intervals.
+      await ledger.beat(beat('alive', 17_000));
+      expect((await ledger.heartbeats()).map((h) => h.id)).toEqual(['alive']);
+      await ledger.endHeartbeat('alive', 18_000);
+      await ledger.beat(beat('next', 20_000));
+      await ledger.endHeartbeat('next', 21_000);
+      expect(await ledger.heartbeats()).toEqual([{ ...beat('next', 20_000), stoppedAt: 21_000 }]);
+    });
+
     it('refuses writes after close with LedgerUnavailableError, and ping says so', async () => {
       await ledger.ping();
       await ledger.close();

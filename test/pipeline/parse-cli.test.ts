@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { verifyRecordingToken } from '../../src/recordings/token.js';
@@ -63,12 +64,14 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function parse(args: { adapterId?: string; configFile?: string; files: string[] }) {
+async function parse(args: { adapterId?: string | null; sourceId?: string; configFile?: string; files: string[] }) {
   let out = '';
   let err = '';
   const stdout = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
   const stderr = { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream;
-  const code = await runParse({ adapterId: args.adapterId ?? 'asterisk-csv', configFile: args.configFile, files: args.files, stdout, stderr });
+  // null: no --adapter at all (the config's sources name it).
+  const adapterId = args.adapterId === null ? undefined : (args.adapterId ?? 'asterisk-csv');
+  const code = await runParse({ adapterId, sourceId: args.sourceId, configFile: args.configFile, files: args.files, stdout, stderr });
   return { code, lines: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), stdout: out, stderr: err };
 }
 
@@ -167,6 +170,65 @@ describe('runParse', () => {
       'no owner for extension 201',
     ]);
   });
+
+  it('without --adapter, the adapter (and its options) come from the config\'s source', async () => {
+    const withAdapter = await parse({ configFile: files.config, files: [files.calls] });
+    const without = await parse({ adapterId: null, configFile: files.config, files: [files.calls] });
+    expect(without.code).toBe(0);
+    expect(without.stderr).not.toContain('--adapter');
+    expect(without.stdout).toBe(withAdapter.stdout);
+  });
+
+  it('when the sources use several adapters, --source picks one (its options and time zone apply); without it, the sources are listed', async () => {
+    const two = path.join(dir, 'two-sources.yaml');
+    writeFileSync(
+      two,
+      [
+        'sources:',
+        '  - { id: pbx, type: drop, path: ., adapter: asterisk-csv, options: { userfieldIsRecording: true } }',
+        '  - { id: utc-pbx, type: drop, path: ./utc, adapter: asterisk-csv, timezone: UTC, options: { userfieldIsRecording: true } }',
+        '  - { id: fs, type: hook, adapter: freeswitch-json, auth: { type: bearer, token: t0k3n-for-the-test } }',
+        'recordings:',
+        `  roots: [${JSON.stringify(rec)}]`,
+        'normalize:',
+        '  timezone: Europe/Stockholm',
+        '  owners: { csv: owners.csv }',
+        '',
+      ].join('\n'),
+    );
+    const unsure = await parse({ adapterId: null, configFile: two, files: [files.calls] });
+    expect(unsure).toMatchObject({ code: 2, stdout: '' });
+    expect(unsure.stderr).toContain(`callbridge parse: the sources of ${two} use different adapters: pbx (asterisk-csv), utc-pbx (asterisk-csv), fs (freeswitch-json); say which with --source ID (e.g. --source pbx) or --adapter ID`);
+
+    const start = (run: Awaited<ReturnType<typeof parse>>) => (run.lines.find((l) => l.payload)?.payload as { call_start_time: string }).call_start_time;
+    const stockholm = await parse({ adapterId: null, sourceId: 'pbx', configFile: two, files: [files.calls] });
+    expect(stockholm.code).toBe(0);
+    expect(start(stockholm)).toBe('2024-05-02T07:14:03Z');
+    const utc = await parse({ adapterId: null, sourceId: 'utc-pbx', configFile: two, files: [files.calls] });
+    expect(start(utc)).toBe('2024-05-02T09:14:03Z');
+
+    const unknownSource = await parse({ adapterId: null, sourceId: 'nope', configFile: two, files: [files.calls] });
+    expect(unknownSource.code).toBe(2);
+    expect(unknownSource.stderr).toContain(`no source "nope" in ${two}: its sources are pbx (asterisk-csv), utc-pbx (asterisk-csv), fs (freeswitch-json)`);
+    const mismatch = await parse({ adapterId: 'freeswitch-json', sourceId: 'pbx', configFile: two, files: [files.calls] });
+    expect(mismatch.stderr).toContain('source "pbx" uses adapter "asterisk-csv", not "freeswitch-json"');
+  });
+
+  it('on the command line, --config defaults to the default config file and --adapter to its source\'s', async () => {
+    // A working folder with config/callbridge.yaml, as `npm start` uses: `callbridge parse FILE` alone reads it.
+    const cwd = path.join(dir, 'workdir');
+    mkdirSync(path.join(cwd, 'config'), { recursive: true });
+    writeFileSync(
+      path.join(cwd, 'config', 'callbridge.yaml'),
+      readFileSync(files.config, 'utf8').replace('csv: owners.csv', `csv: ${JSON.stringify(path.join(dir, 'owners.csv'))}`),
+    );
+    const exec = promisify(execFile);
+    const tsx = pathToFileURL(path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+    const { stdout } = await exec(process.execPath, ['--import', tsx, path.join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'parse', files.calls], { cwd, timeout: 60_000 });
+    const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { payload?: { owner_email: string; call_is_stereo: boolean } });
+    expect(lines).toHaveLength(4);
+    expect(lines[1]?.payload).toMatchObject({ owner_email: 'anna@example.se', call_is_stereo: true });
+  }, 90_000);
 
   it('is wired into the command line: callbridge parse --adapter ID --config FILE FILE...', async () => {
     const exec = promisify(execFile);

@@ -61,11 +61,11 @@ describe('redactPaths', () => {
       ledger: {
         counts: { ...(Object.fromEntries(rowStates.map((s) => [s, 0])) as Record<RowState, number>), rejected: 1 },
         oldestDue: null,
-        lastErrors: [{ externalId: 'c1', state: 'rejected', reason: 'recording /var/spool/x/y.wav not found', updatedAt: 5 }],
+        lastErrors: [{ externalId: 'c1', state: 'rejected', reason: 'recording /var/spool/x/y.wav not found', updatedAt: '2024-05-02T07:14:03.000Z' }],
       },
       submitter: { state: 'halted', reason: 'Dstny answered 401 (see /var/log/callbridge/x.log)', pausedUntil: null, queued: 0, inFlight: 0, sent: 3 },
       api: {
-        pausedUntil: 10,
+        pausedUntil: '2024-05-02T07:14:13.000Z',
         pauseReason: 'rate limited by Dstny (429); retry after 3 s',
         rate: { configuredPerSecond: 5, perSecond: 4, reason: 'lowered: Dstny answered 429 at 5/s; climbing back to just under that', refusedAt: 5 },
         rateLimited: 1,
@@ -80,7 +80,7 @@ describe('redactPaths', () => {
     const before = structuredClone(report);
     const shown = redactStatusReport(report);
     expect(report).toEqual(before); // the input is not changed
-    expect(shown.ledger.lastErrors).toEqual([{ externalId: 'c1', state: 'rejected', reason: 'recording <path>/y.wav not found', updatedAt: 5 }]);
+    expect(shown.ledger.lastErrors).toEqual([{ externalId: 'c1', state: 'rejected', reason: 'recording <path>/y.wav not found', updatedAt: '2024-05-02T07:14:03.000Z' }]);
     expect(shown.sources.map((s) => s.lastProblem)).toEqual(['folder <path>/cdr is missing', null]);
     expect(shown.submitter?.reason).toBe('Dstny answered 401 (see <path>/x.log)');
     expect({ ...shown, ledger: { ...shown.ledger, lastErrors: [] }, sources: [], submitter: null }).toEqual({ ...before, ledger: { ...before.ledger, lastErrors: [] }, sources: [], submitter: null });

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHttpApp, type RunningHttpServer, startHttpServer } from '../../src/http/app.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import type { StatusReport } from '../../src/status/report.js';
+import { type StatusReport, statusReport } from '../../src/status/report.js';
 import { createStatusRouter } from '../../src/status/router.js';
 import { pendingRow } from '../support/rows.js';
 import { tempDir } from '../support/tmp.js';
@@ -28,16 +28,18 @@ describe('GET /status', () => {
     await ledger.update('call-1', { state: 'rejected', reason: `recording ${RECORDING} not found 30 min after the call ended` });
     await ledger.update('call-2', { state: 'failed', reason: `HTTP 422: call_recording_url file://${RECORDING} is not an http(s) URL` });
     await ledger.update('call-3', { state: 'rejected', reason: `recording ${WINDOWS} is outside recordings.roots (C:\\Recordings, /srv/rec)` });
+    await ledger.put([pendingRow('call-4', { nextAttemptAt: Date.now() - 60_000 })]);
     // As the runtime builds it: the ledger's stats and the sources' last problems, unchanged.
-    const report = async (): Promise<StatusReport> => ({
-      version: 'test',
-      mode: 'live',
-      apiBaseUrl: 'https://api.example.com',
-      ledger: await ledger.stats(),
-      submitter: null,
-      api: null,
-      sources: [{ id: 'pbx', type: 'drop', adapter: 'asterisk-csv', running: false, lastProblem: `drop folder ${FOLDER} cannot be read: EACCES` }],
-    });
+    const report = async (): Promise<StatusReport> =>
+      statusReport({
+        version: 'test',
+        mode: 'live',
+        apiBaseUrl: 'https://api.example.com',
+        ledger: await ledger.stats(),
+        submitter: null,
+        api: null,
+        sources: [{ id: 'pbx', type: 'drop', adapter: 'asterisk-csv', running: false, lastProblem: `drop folder ${FOLDER} cannot be read: EACCES` }],
+      });
     const app = createHttpApp({
       sources: [],
       ingestor: { ingestLegs: () => Promise.reject(new Error('unused')) },
@@ -76,11 +78,23 @@ describe('GET /status', () => {
     expect(body.apiBaseUrl).toBe('https://api.example.com');
   });
 
+  it('shows every time as ISO 8601 UTC: the last errors and the oldest due row', async () => {
+    const body = (await (await fetch(`${server.url}/status`)).json()) as StatusReport;
+    const row = await ledger.get('call-2');
+    expect(body.ledger.lastErrors.find((e) => e.externalId === 'call-2')?.updatedAt).toBe(new Date(row!.updatedAt).toISOString());
+    const due = await ledger.get('call-4');
+    expect(body.ledger.oldestDue).toEqual({ externalId: 'call-4', state: 'pending', nextAttemptAt: new Date(due!.nextAttemptAt).toISOString() });
+  });
+
   it('/metrics still answers from the same report', async () => {
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toMatch(/callbridge_rows\{state="rejected"\} 2/);
+    // The oldest due row (call-4) has waited about a minute: the gauge reads the ISO time, not NaN.
+    const waited = Number(/^callbridge_oldest_due_seconds (\S+)$/m.exec(text)?.[1]);
+    expect(waited).toBeGreaterThanOrEqual(59);
+    expect(waited).toBeLessThan(120);
     expect(text).not.toContain('/var/spool');
   });
 });

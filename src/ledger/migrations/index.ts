@@ -74,4 +74,22 @@ export const migrations: Migration[] = [
       CREATE UNIQUE INDEX stash_leg_once ON stash (source_id, group_key, leg_hash);
     `,
   },
+  {
+    version: 4,
+    name: 'heartbeats',
+    // A running bridge says so in its ledger: `callbridge status` and `sandbox --reset` run apart from it.
+    sql: `
+      CREATE TABLE heartbeats (
+        id          TEXT PRIMARY KEY,
+        host        TEXT NOT NULL,
+        pid         INTEGER NOT NULL,
+        started_at  INTEGER NOT NULL,
+        beat_at     INTEGER NOT NULL,
+        interval_ms INTEGER NOT NULL,
+        version     TEXT NOT NULL,
+        http_url    TEXT,
+        stopped_at  INTEGER
+      );
+    `,
+  },
 ];
