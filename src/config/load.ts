@@ -6,6 +6,7 @@ import { applyEnvOverrides, interpolate, withEnvironment } from './env.js';
 import { describeProblems } from './problems.js';
 import { type Config, configSchema } from './schema.js';
 import { secretNameTest, secretValues } from './secrets.js';
+import { type ShapeNode, shapeOf, shapesAt } from './shape.js';
 import { readConfigFile } from './yaml.js';
 
 export { envOverrides } from './env.js';
@@ -37,7 +38,22 @@ export function loadConfig(file: string = DEFAULT_CONFIG_FILE, env: NodeJS.Proce
 export function validateConfig(input: unknown, file = '(config)'): Config {
   const parsed = configSchema.safeParse(input, { reportInput: true });
   if (parsed.success) return parsed.data;
-  throw new ConfigError(file, describeProblems(parsed.error.issues, { examples: examplesFor(input), isSecretName: secretNameTest(configSchema) }));
+  throw new ConfigError(
+    file,
+    describeProblems(parsed.error.issues, { examples: examplesFor(input), isSecretName: secretNameTest(configSchema), shapeAt: (at) => shapeAt(input, at) }),
+  );
+}
+
+/** The schema at a path of the input; under a source's options, its adapter's schema (they are a free map to the file's). */
+function shapeAt(input: unknown, at: readonly PropertyKey[]): ShapeNode[] {
+  const [first, index, options, ...rest] = at;
+  if (first === 'sources' && typeof index === 'number' && options === 'options') {
+    const source = ((input as { sources?: unknown[] } | null)?.sources ?? [])[index];
+    const adapter = adapterOf(source);
+    const given = (source as { options?: unknown } | undefined)?.options;
+    return adapter ? shapesAt(shapeOf(adapter.configSchema), given, rest) : [];
+  }
+  return shapesAt(shapeOf(configSchema), input, at);
 }
 
 let defaults: Config | undefined;

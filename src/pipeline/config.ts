@@ -1,3 +1,4 @@
+import { isSupportedCountry } from 'libphonenumber-js';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
@@ -25,6 +26,21 @@ export const timeZoneSchema = z.string().superRefine((zone, ctx) => {
   ctx.addIssue({ code: 'custom', message: `unknown time zone ${shown}; use an IANA name such as "Europe/Stockholm" or "UTC"`, params: { plain: true } });
 });
 
+/**
+ * A country libphonenumber knows: with one it does not ("XX", "SWE", "Sweden") every national number would stay
+ * unformatted, call after call, without a word. `plain`: the problem is worded in full.
+ */
+const countrySchema = z.string().superRefine((country, ctx) => {
+  if (isSupportedCountry(country.toUpperCase())) return;
+  const quoted = JSON.stringify(country);
+  const shown = quoted.length > 40 ? `${quoted.slice(0, 37)}...` : quoted;
+  ctx.addIssue({
+    code: 'custom',
+    message: `unknown country ${shown}; use the two-letter ISO 3166 code of the country the PBX is in, for example SE (Sweden), NO, DK, FI, DE or GB`,
+    params: { plain: true },
+  });
+});
+
 /** Checked here so that a pattern that does not compile is named by its path, not a bare SyntaxError at start. */
 const regExpSource = z.string().superRefine((pattern, ctx) => {
   try {
@@ -38,7 +54,7 @@ const regExpSource = z.string().superRefine((pattern, ctx) => {
 export const normalizeConfigSchema = z
   .strictObject({
     timezone: timeZoneSchema.default('UTC').describe('IANA zone of PBX clocks (times without an offset), e.g. "Europe/Stockholm".'),
-    defaultCountry: z.string().length(2).default('SE').describe('ISO country for numbers without a country code (E.164 formatting).'),
+    defaultCountry: countrySchema.default('SE').describe('ISO country for numbers without a country code (E.164 formatting).'),
     internalNumbers: z
       .array(regExpSource)
       .default(['^\\d{2,5}$'])

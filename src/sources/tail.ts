@@ -15,6 +15,12 @@ import { readLinesAt } from './tail/lines.js';
 import { judgeTail, type RotatedWatch, rotatedFileQuiet } from './tail/rotation.js';
 import { findSibling } from './tail/siblings.js';
 
+/** The tailed file is not there (yet): the source waits for it, and says where it looks. */
+class WaitingForFile extends Error {
+  constructor(readonly file: string) {
+    super(`waiting for ${file}: it does not exist yet`);
+  }
+}
 
 export type TailSource = Extract<SourceConfig, { type: 'tail' }>;
 
@@ -68,7 +74,11 @@ export class TailRunner extends PollingRunner implements SourceRunner {
       everyMs: source.pollMs,
       pass: () => this.poll(),
       failed: (error) =>
-        error instanceof LedgerUnavailableError ? `the ledger cannot take the lines, will retry: ${error.message}` : `reading failed, will retry: ${describeError(error)}`,
+        error instanceof WaitingForFile
+          ? error.message
+          : error instanceof LedgerUnavailableError
+            ? `the ledger cannot take the lines, will retry: ${error.message}`
+            : `reading failed, will retry: ${describeError(error)}`,
       clearsProblem: true,
     });
     this.loop({
@@ -87,7 +97,7 @@ export class TailRunner extends PollingRunner implements SourceRunner {
   }
 
   protected override async beforeStart(): Promise<void> {
-    this.log.info(`following ${path.basename(this.source.path)}`);
+    this.log.info(`following ${path.resolve(this.source.path)}`);
   }
 
   /** The batch being committed has finished; the checkpoint already says where the next start resumes. */
@@ -106,10 +116,11 @@ export class TailRunner extends PollingRunner implements SourceRunner {
   private async openAtCheckpoint(): Promise<void> {
     const file = this.source.path;
     if (!(await statOrNull(file))) {
-      if (!this.waitingLogged) this.log.info(`${path.basename(file)} does not exist yet; waiting for it`);
       this.waitingLogged = true;
-      return;
+      // As a problem of the pass: logged at warn once (not at every poll) and shown by /status until the file is there.
+      throw new WaitingForFile(path.resolve(file));
     }
+    if (this.waitingLogged) this.log.info(`${path.resolve(file)} is there now; reading it`);
     this.waitingLogged = false;
     const saved = parseCheckpoint(await this.deps.ledger.getCheckpoint(this.key));
     const handle = await open(file, 'r');

@@ -36,11 +36,11 @@ describe('the checks the schemas own, worded as the loader always worded them', 
   it("a source's options against its adapter, the adapter's example as the valid value, also when the source has other problems", () => {
     expect(problems({ sources: [drop('Bad Id', 'freeswitch-json', { options: { maxDocumentBytes: 'big', recording: { variablez: [] } } })] })).toEqual([
       expect.stringMatching(/^sources\[0\]\.id: use lower-case letters/),
-      'sources[0].options.recording: unknown key "variablez"',
-      'sources[0].options.maxDocumentBytes: expected a number, got "big"',
+      'sources[0].options.recording: unknown key "variablez"; did you mean variables?',
+      'sources[0].options.maxDocumentBytes: expected a number, got "big"; for example 4194304',
     ]);
     expect(problems({ sources: [drop('g', 'generic', { options: { fields: { externalId: '' } } })] })).toEqual([
-      'sources[0].options.fields.externalId: must name a source field, e.g. "call_id", or be a template such as "{dir}/{file}.wav", got "" (valid: "call_id")',
+      'sources[0].options.fields.externalId: must name a source field, e.g. "call_id", or be a template such as "{dir}/{file}.wav", got ""; for example call_id',
       expect.stringMatching(/^sources\[0\]\.options\.fields\.startTime: expected a string, got nothing/),
     ]);
   });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -128,8 +128,32 @@ async function checkConfigInProcess(file: string, env: Record<string, string>): 
   }
 }
 
+/**
+ * A copy of an example as it is on a host set up for it: its host paths (/var, /srv, /mnt) under `root`, the drop
+ * folders and recordings roots it names made, its owners and contacts CSVs beside it. The tailed file is not made:
+ * a PBX that has not written a call yet has none.
+ */
+function onPreparedHost(file: string, root: string): string {
+  const dir = path.join(root, path.basename(file, '.yaml'));
+  mkdirSync(dir, { recursive: true });
+  const copy = path.join(dir, path.basename(file));
+  writeFileSync(copy, readFileSync(file, 'utf8').replace(/(^|[\s[,'"])\/(var|srv|mnt)\//gm, `$1${dir}/$2/`));
+  for (const csv of ['owners.csv', 'contacts.csv']) copyFileSync(path.join(EXAMPLES, csv), path.join(dir, csv));
+  const { config } = loadConfig(copy, { ...ENV });
+  for (const source of config.sources) if (source.type === 'drop') mkdirSync(source.path, { recursive: true });
+  for (const folder of config.recordings.roots) mkdirSync(folder, { recursive: true });
+  return copy;
+}
+
 describe('config/examples', () => {
   const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort();
+  let host: ReturnType<typeof tempDir>;
+  beforeAll(() => {
+    host = tempDir('callbridge-host-');
+  });
+  afterAll(() => {
+    host.cleanup();
+  });
 
   it('holds one example per PBX, each checked below', () => {
     expect(files).toEqual(Object.keys(EXPECTED).sort());
@@ -223,11 +247,27 @@ describe('config/examples', () => {
       }
     });
 
-    it('passes check-config (owners and contacts CSVs included) in live mode', async () => {
-      const { code, out } = await checkConfigInProcess(file, { ...ENV });
-      expect(out).toContain(`${file}: OK`);
+    it('passes check-config (paths, owners and contacts CSVs included) in live mode on a host with its folders', async () => {
+      const copy = onPreparedHost(file, host.dir);
+      const { code, out } = await checkConfigInProcess(copy, { ...ENV });
+      expect(out).toContain(`${copy}: OK`);
       expect(out).toContain('mode: live (https://copilot.dstny.se)');
+      // A tailed file the PBX has not written yet is a warning naming its full path; the check still passes.
+      const tails = loadConfig(copy, { ...ENV }).config.sources.flatMap((s, i) => (s.type === 'tail' ? [[i, s.path] as const] : []));
+      for (const [i, tailed] of tails) expect(out).toContain(`warning: sources[${i}].path: the tailed file ${tailed} does not exist yet`);
+      expect(out.split('\n').filter((l) => l.startsWith('warning:'))).toHaveLength(tails.length);
       expect(code).toBe(0);
+    });
+
+    it('fails check-config on a host without its folders, naming each by its key and full path', async () => {
+      const { code, out } = await checkConfigInProcess(file, { ...ENV });
+      const absent = [
+        ...config.sources.flatMap((s, i) => (s.type === 'drop' && !existsSync(s.path) ? [`  - sources[${i}].path: the drop folder ${s.path} does not exist`] : [])),
+        ...config.recordings.roots.flatMap((r, i) => (existsSync(r) ? [] : [`  - recordings.roots[${i}]: the recordings folder ${r} does not exist`])),
+      ];
+      for (const line of absent) expect(out).toContain(line);
+      if (absent.length) expect(code).toBe(2);
+      expect(code).toBe(out.includes('invalid configuration in') ? 2 : 0);
     });
 
     it('would be refused with a typo in any of its keys, naming it', () => {
@@ -239,7 +279,8 @@ describe('config/examples', () => {
         const parent = formatPath(keyPath.slice(0, -1)) || '(root)';
         const error = configError(() => validateConfig(renameKey(raw, keyPath, `${key}x`), name));
         // a renamed discriminator leaves no option to compare keys against; the missing tag is the error then
-        const named = key === 'type' ? `${formatPath(keyPath)}:` : `${parent}: unknown key "${key}x"`;
+        // (and it points at the misspelt key)
+        const named = key === 'type' ? `${formatPath(keyPath)}: is missing; it must be one of ` : `${parent}: unknown key "${key}x"; did you mean ${key}?`;
         expect({ key: formatPath(keyPath), named: error.problems.some((p) => p.startsWith(named)) }).toEqual({ key: formatPath(keyPath), named: true });
         checked++;
       }
@@ -331,10 +372,10 @@ recordigns:
     expect(error.message).toContain(`invalid configuration in ${file}:`);
     const problem = (p: string) => error.problems.find((x) => pathOf(x) === p) ?? '';
     expect(problem('submit.rateLimit.perSecond')).toMatch(/^submit\.rateLimit\.perSecond: expected a number, got "ten"/);
-    expect(problem('submit')).toBe('submit: unknown key "dailyQuotta"');
-    expect(problem('(root)')).toBe('(root): unknown key "recordigns"');
+    expect(problem('submit')).toBe('submit: unknown key "dailyQuotta"; did you mean dailyQuota?');
+    expect(problem('(root)')).toBe('(root): unknown key "recordigns"; did you mean recordings?');
     expect(problem('sources[0].adapter')).toMatch(/unknown adapter "asterisk"; use one of "asterisk-csv",/);
-    expect(problem('sources[1].options')).toBe('sources[1].options: unknown key "directionVariabel"');
+    expect(problem('sources[1].options')).toBe('sources[1].options: unknown key "directionVariabel"; did you mean directionVariable?');
     expect(problem('sources[2].options.recordingTemplate')).toContain('nosuchcolumn');
     expect(problem('normalize.timezone')).toContain('unknown time zone "Europe/Stokholm"');
     expect(problem('normalize.internalNumbers[0]')).toContain('not a valid regular expression');
@@ -369,7 +410,7 @@ recordigns:
 
   it('refuses a file that is not a mapping, and a file that is not there', () => {
     expect(configError(() => loadConfig(write('just some text\n'), {})).problems[0]).toMatch(/^\(root\): expected a mapping/);
-    expect(configError(() => loadConfig(write('- a\n- b\n'), {})).problems[0]).toMatch(/^\(root\): expected an object/);
+    expect(configError(() => loadConfig(write('- a\n- b\n'), {})).problems[0]).toMatch(/^\(root\): expected a mapping \(key: value\), got \["a","b"\]/);
     const missing = path.join(tmp.dir, 'nope.yaml');
     expect(configError(() => loadConfig(missing, {})).problems).toEqual([`cannot read ${missing}: no such file`]);
   });
@@ -503,7 +544,7 @@ unknownSection: true
       '  - submit.rateLimit.perSecond: expected a number, got "ten"',
       '  - sources[0].adapter: unknown adapter "asterisk"',
       '  - sources[1].auth.password: environment variable FS_CDR_PASSWORD is not set',
-      '  - sources[1].options: unknown key "directionVariabel"',
+      '  - sources[1].options: unknown key "directionVariabel"; did you mean directionVariable?',
       '  - sources[1].options.maxDocumentBytes: ',
       '  - sources[2].auth.token: ',
       '  - (root): unknown key "unknownSection"',
@@ -515,8 +556,9 @@ unknownSection: true
   });
 
   it('exits 0 and prints OK for a good file', async () => {
-    const { code, stdout } = await checkConfig(path.join('config', 'examples', 'freeswitch.yaml'), { ...ENV });
-    expect(stdout).toContain('config/examples/freeswitch.yaml: OK');
+    const copy = onPreparedHost(path.join(EXAMPLES, 'freeswitch.yaml'), tmp.dir);
+    const { code, stdout } = await checkConfig(copy, { ...ENV });
+    expect(stdout).toContain(`${copy}: OK`);
     expect(stdout).toContain('mode: live');
     expect(stdout).toContain('sources: fs-json (hook, freeswitch-json), fs-xml (drop, freeswitch-xml)');
     expect(stdout).not.toContain(ENV.FS_CDR_PASSWORD);

@@ -12,6 +12,8 @@ describe('secret marks', () => {
       'sources.*.auth.password',
       'sources.*.auth.secret',
       'sources.*.auth.authToken',
+      'http.admin.token',
+      'http.admin.password',
       'recordings.signingSecret',
       'webhook.secret',
       'webhook.signingSecret',

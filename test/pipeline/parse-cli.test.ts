@@ -147,7 +147,7 @@ describe('runParse', () => {
     expect(unknown.stderr).toMatch(/^callbridge parse: unknown adapter "avaya"; known adapters: asterisk-csv, /);
     const bad = await parse({ configFile: files.badConfig, files: [files.calls] });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('normalize.minDurationSec: Too small');
+    expect(bad.stderr).toContain('normalize.minDurationSec: must be 0 or more, got -1');
     const badRegex = await parse({ configFile: files.badRegex, files: [files.calls] });
     expect(badRegex.code).toBe(2);
     expect(badRegex.stderr).toContain('normalize.internalNumbers[0]: not a valid regular expression');
