@@ -1,17 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { validateConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
-
-/** The problems of an invalid configuration (fails the test when it is valid). */
-function problems(input: unknown): string[] {
-  try {
-    validateConfig(input);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configProblems as problems } from './support.js';
 
 const drop = (id: string, adapter: string, more: Record<string, unknown> = {}) => ({ id, type: 'drop', path: '/srv/cdr', adapter, ...more });
 

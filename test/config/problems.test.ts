@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { validateConfig } from '../../src/config/load.js';
 import { describeProblems } from '../../src/config/problems.js';
 import { shapeOf, shapesAt } from '../../src/config/shape.js';
-import { ConfigError } from '../../src/errors.js';
+import { configProblems } from './support.js';
 
 const schema = z.strictObject({
   port: z.number().int().default(8080),
@@ -25,16 +25,6 @@ function problems(input: unknown, s: z.ZodType = schema, ex: unknown = examples)
   return parsed.success ? [] : describeProblems(parsed.error.issues, { examples: ex, isSecretName, shapeAt: (at) => shapesAt(shapeOf(s), input, at) });
 }
 
-/** The problems of the real configuration schema (fails the test when the input is valid). */
-function configProblems(input: unknown): string[] {
-  try {
-    validateConfig(input);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('describeProblems', () => {
   it('says what was expected, what was given and, where there is one, a valid example', () => {

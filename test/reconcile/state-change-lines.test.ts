@@ -1,47 +1,30 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { Ledger, RowGuard, RowPatch } from '../../src/ledger/ledger.js';
 import { reconcileConfigSchema } from '../../src/reconcile/config.js';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
-import { startRecordingServer, type TestServer } from '../emulator/support.js';
 import { linesLogger } from '../support/log-lines.js';
-import { callPayload, clientFor, putPending, submitDue, type TempLedger, tempLedger } from './support.js';
+import { callPayload, clientFor, putPending, reconcileScene, submitDue } from './support.js';
 
 /**
  * Issue 10, defect 8: a row the reconciler declares `missing` is ONE warn line naming the call, why, and what to
  * do, once the ledger took the change; a row that moved on meanwhile (a webhook confirmed it) gets none.
  */
 const MIN = 60_000;
-let recordings: TestServer;
-let emu: EmulatorHandle;
-let t: TempLedger;
+const scene = reconcileScene();
 let log: ReturnType<typeof linesLogger>;
-
-beforeAll(async () => {
-  recordings = await startRecordingServer();
-});
-afterAll(async () => {
-  await recordings.close();
-});
-beforeEach(async () => {
-  emu = await startEmulator({ appearDelayMs: 0, ratePerSecond: 10_000, fetchRecordings: false });
-  t = await tempLedger();
+beforeEach(() => {
   log = linesLogger();
 });
-afterEach(async () => {
-  await emu.close();
-  await t.cleanup();
-});
 
-function reconciler(overrides: Record<string, unknown> = {}, ledger: Ledger = t.ledger) {
+function reconciler(overrides: Record<string, unknown> = {}, ledger: Ledger = scene.t.ledger) {
   const config = reconcileConfigSchema.parse({ graceMinutes: 5, deadlineMinutes: 120, verifyWaitMinutes: 30, ...overrides });
-  return new Reconciler({ ledger, api: clientFor(emu), config, logger: log.logger });
+  return new Reconciler({ ledger, api: clientFor(scene.emu), config, logger: log.logger });
 }
 
 async function submitLost(id: string): Promise<void> {
-  emu.setFaults({ dropRate: 1 }); // Dstny answers 201 but the conversation never appears
-  await putPending(t.ledger, [callPayload(id, '2025-04-17T08:00:00Z', recordings.url)]);
-  await submitDue(t.ledger, emu, Date.now() - 121 * MIN);
+  scene.emu.setFaults({ dropRate: 1 }); // Dstny answers 201 but the conversation never appears
+  await putPending(scene.t.ledger, [callPayload(id, '2025-04-17T08:00:00Z', scene.recordings.url)]);
+  await submitDue(scene.t.ledger, scene.emu, Date.now() - 121 * MIN);
 }
 
 interface Line {
@@ -63,7 +46,7 @@ describe('reconciler: one warn line per row that becomes missing', () => {
     expect(lines[0]!.message).toMatch(/^call lost-1 \(test:lost-1\) missing: not found at Dstny 121 min after submission \(conversation [^)]+\)\. What to do: nothing yet: it is sent once more by itself/);
     expect(lines[0]!.message).toContain('"callbridge retry --state missing --id lost-1"');
 
-    await submitDue(t.ledger, emu, Date.now() - 121 * MIN);
+    await submitDue(scene.t.ledger, scene.emu, Date.now() - 121 * MIN);
     expect(await rec.runOnce()).toMatchObject({ missing: 1, reported: 1 });
     lines = missingLines();
     expect(lines).toHaveLength(2);
@@ -77,18 +60,18 @@ describe('reconciler: one warn line per row that becomes missing', () => {
     // Already missing: later runs do not look at it, and say nothing more.
     await rec.runOnce();
     expect(missingLines()).toHaveLength(2);
-    expect((await t.ledger.get('lost-1'))!.state).toBe('missing');
+    expect((await scene.t.ledger.get('lost-1'))!.state).toBe('missing');
   });
 
   it('no line when the row moved on before the change committed (a webhook confirmed it meanwhile)', async () => {
     await submitLost('lost-2');
-    const racing = Object.create(t.ledger) as Ledger;
+    const racing = Object.create(scene.t.ledger) as Ledger;
     racing.update = async (id: string, patch: RowPatch, guard?: RowGuard) => {
-      if (patch.state === 'missing') await t.ledger.update(id, { state: 'confirmed', confirmedAt: Date.now() }, { states: ['submitted'] });
-      return t.ledger.update(id, patch, guard);
+      if (patch.state === 'missing') await scene.t.ledger.update(id, { state: 'confirmed', confirmedAt: Date.now() }, { states: ['submitted'] });
+      return scene.t.ledger.update(id, patch, guard);
     };
     expect(await reconciler({}, racing).runOnce()).toMatchObject({ missing: 0 });
-    expect((await t.ledger.get('lost-2'))!.state).toBe('confirmed');
+    expect((await scene.t.ledger.get('lost-2'))!.state).toBe('confirmed');
     expect(missingLines()).toEqual([]);
   });
 });

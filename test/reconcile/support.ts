@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DstnyClient } from '../../src/dstny/client.js';
 import { documentedSample, type ConversationPayload } from '../../src/dstny/payload.js';
-import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { afterAll, afterEach, beforeAll, beforeEach } from '@jest/globals';
+import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
 import type { Ledger, LedgerRow } from '../../src/ledger/ledger.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { startRecordingServer, type TestServer } from '../emulator/support.js';
 
 export interface TempLedger {
   ledger: Ledger;
@@ -86,4 +88,27 @@ export async function inDoubt(ledger: Ledger, emu: Pick<EmulatorHandle, 'url' | 
   await ledger.recoverExpiredLeases(Date.now());
   const row = await ledger.get(externalId);
   if (row?.state !== 'verify') throw new Error(`inDoubt: ${externalId} is ${row?.state}, not verify`);
+}
+
+/**
+ * Per test: an emulator that creates at once and a fresh temp ledger; per file: a server for the recordings the
+ * payloads link to. Read the parts through the returned object (they are replaced before each test).
+ */
+export function reconcileScene(): { readonly emu: EmulatorHandle; readonly t: TempLedger; readonly recordings: TestServer } {
+  const scene = {} as { emu: EmulatorHandle; t: TempLedger; recordings: TestServer };
+  beforeAll(async () => {
+    scene.recordings = await startRecordingServer();
+  });
+  afterAll(async () => {
+    await scene.recordings.close();
+  });
+  beforeEach(async () => {
+    scene.emu = await startEmulator({ appearDelayMs: 0, ratePerSecond: 10_000, fetchRecordings: false });
+    scene.t = await tempLedger();
+  });
+  afterEach(async () => {
+    await scene.emu.close();
+    await scene.t.cleanup();
+  });
+  return scene;
 }
