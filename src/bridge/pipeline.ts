@@ -6,7 +6,7 @@ import { PipelineIngestor } from '../pipeline/ingestor.js';
 import { type CallNormalizer, createNormalizer } from '../pipeline/normalizer.js';
 import type { RecordingRules } from '../pipeline/recording.js';
 import { renormalizeDueHeld } from '../pipeline/renormalize.js';
-import type { PipelineSource } from '../pipeline/types.js';
+import type { Normalizer, PipelineSource } from '../pipeline/types.js';
 import type { RecordingLinks } from '../recordings/links.js';
 import { definePart } from './lifecycle.js';
 
@@ -48,7 +48,11 @@ export const pipelinePart = definePart({
   summary: 'Adapter, grouping of legs, normalizer and recording links: a record in, a ledger row out. Held calls (recording not written yet) are looked at again when due.',
   build(deps: Omit<BuildNormalizerOptions, 'linkClock'> & { config: Config; ledger: Ledger; logger: Logger }) {
     const { config, ledger, logger } = deps;
-    const normalizer = buildNormalizer({ ...deps, linkClock: 'now' });
+    // One ingestor for the bridge's life (it keeps each source's stash and flush from interleaving); a reload
+    // swaps the normalizer and the source list it reads from.
+    let current = { normalizer: buildNormalizer({ ...deps, linkClock: 'now' }), sourceFor: sourceLookup(config) };
+    const normalizer: Normalizer = { normalize: (...args) => current.normalizer.normalize(...args) };
+    const sourceFor: ReturnType<typeof sourceLookup> = (id) => current.sourceFor(id);
     const ingestor = new PipelineIngestor({
       ledger,
       normalizer,
@@ -57,15 +61,21 @@ export const pipelinePart = definePart({
       batchSize: config.normalize.ingestBatchSize,
       logger,
     });
-    const sourceFor = sourceLookup(config);
     let heldTimer: NodeJS.Timeout | undefined;
     return {
       normalizer,
       ingestor,
       links: deps.links,
+      /**
+       * Normalize with `next` from now on: owner and contact files are read again. Throws (and keeps the
+       * current normalizer) when they cannot be read.
+       */
+      reconfigure(next: Pick<BuildNormalizerOptions, 'config' | 'configDir'> & { config: Pick<Config, 'sources'> }) {
+        current = { normalizer: buildNormalizer({ ...deps, ...next, linkClock: 'now' }), sourceFor: sourceLookup(next.config) };
+      },
       start() {
         heldTimer = setInterval(() => {
-          renormalizeDueHeld({ ledger, normalizer, sourceFor }, Date.now()).catch((error: unknown) => logger.error('re-checking held calls failed', { error }));
+          renormalizeDueHeld({ ledger, normalizer, sourceFor, logger }, Date.now()).catch((error: unknown) => logger.error('re-checking held calls failed', { error }));
         }, config.normalize.recordingRetrySeconds * 1000);
       },
       stop() {

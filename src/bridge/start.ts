@@ -4,6 +4,7 @@ import type { EmulatorHandle } from '../emulator/index.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import type { Reconciler } from '../reconcile/reconciler.js';
+import type { SourceRunner } from '../sources/index.js';
 import { loadOrCreateSigningSecret } from '../recordings/signing-secret.js';
 import type { StatusReport } from '../status/report.js';
 import type { Submitter } from '../submit/submitter.js';
@@ -16,6 +17,8 @@ import { Lifecycle } from './lifecycle.js';
 import { pipelinePart } from './pipeline.js';
 import { recordingLinksFor } from './recording-links.js';
 import { bridgeRoutes } from './routes.js';
+import { reloader } from './reload.js';
+import type { ReloadPlan } from './reload-plan.js';
 import { sourcesPart } from './sources.js';
 import { statusOf } from './status.js';
 
@@ -34,6 +37,11 @@ export interface Bridge {
   /** The names of the running parts, in start order. */
   parts: string[];
   status(): Promise<StatusReport>;
+  /**
+   * Apply a new, valid configuration (SIGHUP): see reload.ts for what changes live. Reloads run one at a time;
+   * when one fails the bridge goes on with the configuration it had and the error is thrown.
+   */
+  reload(next: Config, configDir: string): Promise<ReloadPlan>;
   /** Stop taking work, finish what is in flight (bounded), close everything. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -56,14 +64,32 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       logger.warn(`http.publicBaseUrl is not set: local recordings are linked as ${http.localUrl}, which Dstny cannot reach`);
     }
     const { submitter, reconciler } = await life.build(deliveryPart, { config, ledger, gate: api.gate, links, logger });
-    const { ingestor } = await life.build(pipelinePart, { config, configDir, ledger, links, users: api.gate, logger });
-    const { runners } = await life.build(sourcesPart, { config, ingestor, ledger, logger });
-    const status = statusOf({ config, api, ledger, submitter, runners });
-    http.serve(bridgeRoutes({ config, ledger, ingestor, links, submitter, runners, status, webhookSecret: api.webhookSecret, logger }));
+    const pipeline = await life.build(pipelinePart, { config, configDir, ledger, links, users: api.gate, logger });
+    const { ingestor } = pipeline;
+    let runners: readonly SourceRunner[] = (await life.build(sourcesPart, { config, ingestor, ledger, logger })).runners;
+    let status!: () => Promise<StatusReport>;
+    const serve = (config: Config, running: readonly SourceRunner[] = runners) => {
+      runners = running;
+      status = statusOf({ config, api, ledger, submitter, runners });
+      http.serve(bridgeRoutes({ config, ledger, ingestor, links, submitter, runners, status, webhookSecret: api.webhookSecret, logger }));
+    };
+    serve(config, runners);
     api.emulator?.registerWebhook({ url: `${http.localUrl}/webhooks/dstny/${api.webhookSecret}` });
     await life.start();
-    logger.info(`callbridge ${VERSION} running: ${config.sources.length} source(s), HTTP on ${http.url}, API ${api.baseUrl}${api.emulator ? ' (emulator)' : ''}, ledger ${file}`);
-    return { mode: api.mode, url: http.url, apiBaseUrl: api.baseUrl, ledger, submitter, reconciler, emulator: api.emulator, parts: life.names, status, stop: () => life.stop() };
+    logger.info(`callbridge ${VERSION} running (pid ${process.pid}): ${config.sources.length} source(s), HTTP on ${http.url}, API ${api.baseUrl}${api.emulator ? ' (emulator)' : ''}, ledger ${file}`);
+    return {
+      mode: api.mode,
+      url: http.url,
+      apiBaseUrl: api.baseUrl,
+      ledger,
+      submitter,
+      reconciler,
+      emulator: api.emulator,
+      parts: life.names,
+      status: () => status(),
+      reload: reloader({ life, pipeline, gate: api.gate, ledger, ingestor, logger, serve }, config),
+      stop: () => life.stop(),
+    };
   } catch (error) {
     await life.stop();
     throw error;

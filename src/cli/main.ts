@@ -109,8 +109,19 @@ program
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  // Configuration and usage problems are the operator's to fix: say what and where, no stack trace.
+  // Configuration, usage and permission problems are the operator's to fix: say what and where, no stack trace.
+  const denied = permissionProblem(error);
   if (error instanceof CallbridgeError) process.stderr.write(`callbridge: ${error.message}\n`);
+  else if (denied) process.stderr.write(`callbridge: ${denied}\n`);
   else process.stderr.write(`callbridge: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(error instanceof CallbridgeError ? 2 : 1);
+  process.exit(error instanceof CallbridgeError || denied ? 2 : 1);
 });
+
+/** A file system refusal (permissions, a read-only mount) in one line naming the path and who was refused. */
+function permissionProblem(error: unknown): string | null {
+  const e = error as NodeJS.ErrnoException;
+  const why: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system' };
+  if (!e?.code || !why[e.code] || !e.path) return null;
+  const user = process.getuid ? ` (running as uid ${process.getuid()})` : '';
+  return `cannot ${e.syscall ?? 'use'} ${e.path}: ${why[e.code]}${user}; check the folder's owner and mode, or point dataDir / the source paths elsewhere`;
+}

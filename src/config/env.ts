@@ -3,6 +3,7 @@ export const envOverrides: ReadonlyArray<{ env: string; path: string[]; type: 's
   { env: 'DSTNY_API_TOKEN', path: ['dstny', 'token'], type: 'string' },
   { env: 'DSTNY_BASE_URL', path: ['dstny', 'baseUrl'], type: 'string' },
   { env: 'CALLBRIDGE_DATA_DIR', path: ['dataDir'], type: 'string' },
+  { env: 'CALLBRIDGE_HTTP_HOST', path: ['http', 'host'], type: 'string' },
   { env: 'CALLBRIDGE_HTTP_PORT', path: ['http', 'port'], type: 'number' },
   { env: 'CALLBRIDGE_PUBLIC_BASE_URL', path: ['http', 'publicBaseUrl'], type: 'string' },
   { env: 'CALLBRIDGE_SIGNING_SECRET', path: ['recordings', 'signingSecret'], type: 'string' },

@@ -48,7 +48,8 @@ export class GateClosedError extends CallbridgeError {
 export class ApiGate {
   private readonly queue: PQueue;
   private readonly pacer: Pacer;
-  private readonly rate: AdaptiveRate;
+  private rate: AdaptiveRate;
+  private readonly adaptive: boolean;
   private readonly log: Logger;
   private pausedUntil = 0;
   private pauseReason: string | null = null;
@@ -62,7 +63,8 @@ export class ApiGate {
   ) {
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.pacer = new Pacer(opts.perSecond);
-    this.rate = new AdaptiveRate({ max: opts.perSecond, adaptive: opts.adaptive ?? true });
+    this.adaptive = opts.adaptive ?? true;
+    this.rate = new AdaptiveRate({ max: opts.perSecond, adaptive: this.adaptive });
     this.log = (opts.logger ?? silentLogger()).child({ component: 'api' });
   }
 
@@ -105,6 +107,14 @@ export class ApiGate {
       waiting: this.queue.size,
       running: this.queue.pending,
     };
+  }
+
+  /**
+   * A new configured rate (a reload). What the adaptive rate learned about the server's limit goes with the old
+   * setting: the operator may have raised it because Dstny raised the account's limit.
+   */
+  setRate(perSecond: number): void {
+    this.rate = new AdaptiveRate({ max: perSecond, adaptive: this.adaptive });
   }
 
   /** Start nothing more: requests waiting for their turn fail with GateClosedError (they were not sent). */
