@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { DstnyClient } from '../dstny/client.js';
 import { ApiGate } from '../dstny/gate.js';
 import { type EmulatorHandle, startEmulator } from '../emulator/index.js';
+import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
 import { definePart } from './lifecycle.js';
@@ -15,7 +16,7 @@ import { seedSandbox } from './sandbox.js';
 export const apiPart = definePart({
   name: 'api',
   summary: 'The Dstny API client behind the gate every request passes (rate, 429 pauses); in sandbox mode the built-in emulator stands in for Dstny.',
-  async build({ config, logger }: { config: Config; logger: Logger }) {
+  async build({ config, logger, ledger }: { config: Config; logger: Logger; ledger: Pick<Ledger, 'stats'> }) {
     let emulator: EmulatorHandle | null = null;
     let { baseUrl, token } = config.dstny;
     // The webhook receiver needs a secret path; the emulator can be told it, a real Dstny account is configured by hand.
@@ -30,7 +31,7 @@ export const apiPart = definePart({
       logger.warn(
         `\n${banner}\n  SANDBOX MODE: no DSTNY_API_TOKEN is set. Calls go to the built-in Dstny EMULATOR at ${emulator.url},\n  a test double; nothing reaches Dstny. Set DSTNY_API_TOKEN to deliver to the real API.\n${banner}`,
       );
-      seedSandbox(config, logger);
+      seedSandbox(config, logger, ledger);
     }
     const client = new DstnyClient({ baseUrl, token, timeoutMs: config.dstny.timeoutMs, maxPauseMs: config.submit.maxPauseMs });
     const gate = new ApiGate(client, { ...config.submit.rateLimit, concurrency: config.submit.concurrency, logger });

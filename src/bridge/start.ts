@@ -56,7 +56,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
   const life = new Lifecycle(logger);
   try {
     const { ledger, file, heartbeat } = await life.build(ledgerPart, { config });
-    const api = await life.build(apiPart, { config, logger });
+    const api = await life.build(apiPart, { config, logger, ledger });
     const http = await life.build(httpPart, { config });
     heartbeat.announce(http.url);
     const links = recordingLinksFor(config, await loadOrCreateSigningSecret(config), http.localUrl);

@@ -54,12 +54,9 @@ export async function runRetry(file: string, out: Out, opts: { states: string[];
     const toSend = rows.filter((r) => RESENDABLE.includes(r.state) && r.payload !== null);
     const toNormalize = rows.filter((r) => !toSend.includes(r));
     if (toSend.length) {
-      const moved = new Set<string>();
-      // In chunks: one statement names at most 500 ids (SQLite's limit on variables).
-      for (let i = 0; i < toSend.length; i += 500) {
-        const chunk = toSend.slice(i, i + 500);
-        for (const id of await ledger.requeue({ states: [...new Set(chunk.map((r) => r.state))], externalIds: chunk.map((r) => r.externalId) }, now)) moved.add(id);
-      }
+      // The same filter the rows were read with: requeue itself takes only rows with a payload, in a resendable state.
+      const filter = { states: states.filter((s) => RESENDABLE.includes(s)), ...(opts.ids?.length ? { externalIds: [...new Set(opts.ids)] } : {}) };
+      const moved = new Set(await ledger.requeue(filter, now));
       for (const row of toSend) {
         if (moved.has(row.externalId)) {
           tally.resent++;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ledgerFile } from '../bridge/ledger.js';
-import { applySandboxReset, earlierRun, planSandboxReset } from '../bridge/sandbox.js';
+import { earlierRunLine } from '../bridge/sandbox.js';
+import { applySandboxReset, planSandboxReset } from '../bridge/sandbox-reset.js';
 import { bridgePresence, processGoneLocally } from '../ledger/heartbeat.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
 import { load, type Out } from './config-file.js';
@@ -20,11 +21,20 @@ export async function runSandbox(file: string, out: Out, opts: { reset: boolean;
     return 1;
   }
   const db = ledgerFile(config);
-  if (existsSync(db)) {
+  if (!existsSync(db)) {
+    if (!opts.reset) {
+      out.write(`sandbox: no run yet (no ledger at ${db}); \`npm start\` copies the sample CDRs and delivers them\n`);
+      return 0;
+    }
+  } else {
     const ledger = await openSqliteLedger(db);
     try {
       const presence = bridgePresence(await ledger.heartbeats(), opts.now ?? Date.now(), processGoneLocally);
-      if (presence.running && opts.reset) {
+      if (!opts.reset) {
+        out.write(`${earlierRunLine((await ledger.stats()).counts)}\n`);
+        return 0;
+      }
+      if (presence.running) {
         const h = presence.heartbeat;
         out.write(`a bridge is running on the ledger ${db} (pid ${h.pid} on ${h.host} since ${new Date(h.startedAt).toISOString()}): stop it first; nothing was removed\n`);
         return 1;
@@ -32,10 +42,6 @@ export async function runSandbox(file: string, out: Out, opts: { reset: boolean;
     } finally {
       await ledger.close();
     }
-  }
-  if (!opts.reset) {
-    out.write(existsSync(db) ? `${await earlierRun(config)}\n` : `sandbox: no run yet (no ledger at ${db}); \`npm start\` copies the sample CDRs and delivers them\n`);
-    return 0;
   }
   const plan = planSandboxReset(config);
   applySandboxReset(plan);

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { type ShapeNode, shapeOf } from './shape.js';
 
 declare module 'zod' {
   interface GlobalMeta {
@@ -29,15 +30,6 @@ export function secretNameTest(schema: z.ZodType): (key: string) => boolean {
 /** Stands for any list index or map key in a path. */
 const ANY = '*';
 
-interface JsonSchemaNode {
-  secret?: boolean;
-  properties?: Record<string, JsonSchemaNode>;
-  items?: JsonSchemaNode;
-  additionalProperties?: JsonSchemaNode | boolean;
-  anyOf?: JsonSchemaNode[];
-  oneOf?: JsonSchemaNode[];
-}
-
 const pathsBySchema = new WeakMap<z.ZodType, string[][]>();
 
 /**
@@ -48,14 +40,14 @@ export function secretPaths(schema: z.ZodType): string[][] {
   let paths = pathsBySchema.get(schema);
   if (!paths) {
     const found: string[][] = [];
-    const walk = (node: JsonSchemaNode, at: string[]): void => {
+    const walk = (node: ShapeNode, at: string[]): void => {
       if (node.secret) found.push(at);
       for (const [key, child] of Object.entries(node.properties ?? {})) walk(child, [...at, key]);
       if (node.items) walk(node.items, [...at, ANY]);
       if (typeof node.additionalProperties === 'object') walk(node.additionalProperties, [...at, ANY]);
       for (const variant of [...(node.anyOf ?? []), ...(node.oneOf ?? [])]) walk(variant, at);
     };
-    walk(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode, []);
+    walk(shapeOf(schema), []);
     paths = found;
     pathsBySchema.set(schema, paths);
   }

@@ -13,6 +13,7 @@ export interface ShapeNode {
   enum?: unknown[];
   default?: unknown;
   description?: string;
+  format?: string;
   secret?: boolean;
 }
 

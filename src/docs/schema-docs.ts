@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { AdapterDefinition } from '../../adapters/types.js';
+import { type ShapeNode, shapeOf } from '../config/shape.js';
 
 /** One documented key of a zod schema: dotted path, type, default and description. */
 export interface KeyDoc {
@@ -9,29 +10,16 @@ export interface KeyDoc {
   description: string;
 }
 
-type JsonSchema = {
-  type?: string | string[];
-  description?: string;
-  default?: unknown;
-  enum?: unknown[];
-  const?: unknown;
-  properties?: Record<string, JsonSchema>;
-  items?: JsonSchema;
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
-  additionalProperties?: JsonSchema | boolean;
-  format?: string;
-};
 
 /** Every key of a schema, depth first, from zod's own JSON Schema export (the docs cannot drift from the code). */
 export function documentKeys(schema: z.ZodType): KeyDoc[] {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const json = shapeOf(schema);
   const out: KeyDoc[] = [];
   walk(json, '', out);
   return out;
 }
 
-function walk(node: JsonSchema, at: string, out: KeyDoc[], inheritedDescription?: string): void {
+function walk(node: ShapeNode, at: string, out: KeyDoc[], inheritedDescription?: string): void {
   const variants = node.oneOf ?? node.anyOf;
   if (variants && !node.properties) {
     // A discriminated union (sources, hook auth): document each variant's keys under its discriminator value.
@@ -61,7 +49,7 @@ function walk(node: JsonSchema, at: string, out: KeyDoc[], inheritedDescription?
   }
 }
 
-function typeOf(node: JsonSchema): string {
+function typeOf(node: ShapeNode): string {
   if (node.const !== undefined) return JSON.stringify(node.const);
   if (node.enum) return node.enum.map((v) => JSON.stringify(v)).join(' \\| ');
   const variants = node.anyOf ?? node.oneOf;

@@ -45,10 +45,6 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   const log = logger.child({ component: 'http' });
   const app = express();
   app.disable('x-powered-by');
-  app.use((_req, res, next) => {
-    setSecurityHeaders(res);
-    next();
-  });
   const access = { admin: deps.admin, remoteAddress: deps.remoteAddress, logger };
   app.use(createHealthRouter({ checks: deps.readiness, logger, showDetail: adminAllowed(access) }));
   app.use(

@@ -1,13 +1,10 @@
 import type { GateStatus } from '../dstny/gate.js';
-import type { Heartbeat, LedgerStats, RowState } from '../ledger/ledger.js';
+import type { Presence } from '../ledger/heartbeat.js';
+import type { LedgerStats, RowState } from '../ledger/ledger.js';
 import type { SubmitterStatus } from '../submit/submitter.js';
 
-/** Whether a bridge runs on the ledger, as `callbridge status` tells from the heartbeat (src/ledger/heartbeat.ts). */
-export interface BridgeFacts {
-  running: boolean;
-  /** The running bridge's heartbeat, or the last one seen; null when no bridge ever beat on this ledger. */
-  heartbeat: Heartbeat | null;
-}
+/** Whether a bridge runs on the ledger, as `callbridge status` tells from the heartbeat. */
+export type BridgeFacts = Presence;
 
 /**
  * What a status report is built from, as the parts know it: times in epoch ms. `running` / `not running`: read
