@@ -27,7 +27,29 @@ describe('ApiGate against a real HTTP server', () => {
       return req.method === 'POST' ? { status: 200, body: { conversation_id: `c-${seen.length}` } } : { status: 200, body: [] };
     });
     cleanups.push(() => api.close());
-    const gate = new ApiGate(new DstnyClient({ baseUrl: api.url, token: TOKEN, timeoutMs: 2_000 }), { perSecond: 50, concurrency: 4, adaptive: false });
+    // What the gate controls is when a request leaves: the client is wrapped to note each departure and each 429
+    // as the gate receives it. (Server arrival times also carry the loopback's delay, which a loaded machine stretches.)
+    const client = new DstnyClient({ baseUrl: api.url, token: TOKEN, timeoutMs: 2_000 });
+    const departures: Array<{ what: string; at: number }> = [];
+    const seen429: number[] = [];
+    const noted =
+      <A extends unknown[], R>(what: string, request: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        departures.push({ what, at: Date.now() });
+        try {
+          return await request(...args);
+        } catch (error) {
+          if (error instanceof RateLimitedError) seen429.push(Date.now());
+          throw error;
+        }
+      };
+    const watched: DstnyApi = {
+      createConversation: noted('POST', client.createConversation.bind(client)),
+      listConversations: noted('GET', client.listConversations.bind(client)),
+      getByPath: noted('GET', client.getByPath.bind(client)),
+      listUsers: noted('GET', client.listUsers.bind(client)),
+    };
+    const gate = new ApiGate(watched, { perSecond: 50, concurrency: 4, adaptive: false });
     cleanups.push(() => gate.close());
 
     let sawPaused = false;
@@ -46,12 +68,14 @@ describe('ApiGate against a real HTTP server', () => {
     expect(refusals.length).toBe(4);
     expect(sawPaused).toBe(true);
 
-    // Inside each pause window (from the 429's departure, allowing 30 ms for requests already on the wire,
-    // to Retry-After later), the server received nothing: no creation, no look-up.
-    for (const at of refusals) {
-      const inside = api.received.filter((r) => r.at > at + 30 && r.at < at + 1_000);
-      expect(inside.map((r) => `${r.method} ${r.at - at} ms after the 429`)).toEqual([]);
+    // From the moment the gate receives each 429 until its Retry-After (1 s) is over, nothing leaves: no creation,
+    // no look-up. Only requests already on the wire when it came may still reach the server.
+    expect(seen429).toHaveLength(4);
+    for (const at of seen429) {
+      const inside = departures.filter((d) => d.at > at && d.at < at + 990);
+      expect(inside.map((d) => `${d.what} left ${d.at - at} ms after the 429`)).toEqual([]);
     }
+    expect(departures).toHaveLength(48);
     // Each request was made once (the gate never retries: that is its caller's decision about its row).
     expect(api.received).toHaveLength(48);
     expect(gate.status().rateLimited).toBe(4);
