@@ -30,13 +30,15 @@ export async function applyReload(deps: ReloadDeps, current: Config, next: Confi
   // First what can fail without touching anything running: owners and contacts files are read again here.
   deps.pipeline.reconfigure({ config, configDir });
   if (plan.sourcesChanged) {
+    const runSources = async (on: Config) => {
+      const { runners } = await deps.life.replace(sourcesPart, { config: on, ingestor: deps.ingestor, ledger: deps.ledger, logger: deps.logger });
+      deps.serve(on, runners);
+    };
     try {
-      const { runners } = await deps.life.replace(sourcesPart, { config, ingestor: deps.ingestor, ledger: deps.ledger, logger: deps.logger });
-      deps.serve(config, runners);
+      await runSources(config);
     } catch (error) {
       deps.pipeline.reconfigure({ config: current, configDir });
-      const { runners } = await deps.life.replace(sourcesPart, { config: current, ingestor: deps.ingestor, ledger: deps.ledger, logger: deps.logger });
-      deps.serve(current, runners);
+      await runSources(current);
       throw error;
     }
   } else {
