@@ -7,13 +7,14 @@ import type { AdapterDefinition } from '../../adapters/types.js';
 import { loadConfig, validateConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CallbridgeError } from '../errors.js';
-import { parseWhole } from '../pipeline/ingestor.js';
 import type { CallNormalizer } from '../pipeline/normalizer.js';
 import type { RecordingLinks } from '../recordings/links.js';
 import { buildNormalizer } from '../bridge/pipeline.js';
 import { recordingLinksFor } from '../bridge/recording-links.js';
-import type { CallRecord } from '../../adapters/call-record.js';
-import type { NormalizeResult, PipelineSource } from '../pipeline/types.js';
+import { Preview, type PreviewSource } from './parse/preview.js';
+import { ParseTally } from './parse/summary.js';
+
+export type { ParseLine } from './parse/preview.js';
 
 /**
  * Parse mode signs local-recording links with this when no recordings.signingSecret is configured, so that
@@ -35,15 +36,12 @@ export interface ParseOptions {
   now?: number;
 }
 
-/** One NDJSON line of `callbridge parse` (README.md "Command line"). */
-export type ParseLine =
-  | { payload: Record<string, unknown>; note?: string }
-  | { error: string; source: string; state: 'rejected' | 'skipped' };
-
 /**
- * `callbridge parse [--adapter ID] [--source ID] [--config FILE] FILE...`: parse and normalize without submitting, with no
- * token and no network (owners from the configured map and CSV only). One NDJSON line per call on stdout.
- * Exit code 0 when every input was read; 1 when a file could not be read; 2 for a usage or config problem.
+ * `callbridge parse [--adapter ID] [--source ID] [--config FILE] FILE...`: what the bridge would send for these
+ * files, through its own ingestion (parse/preview.ts) with nothing submitted, no token and no network (owners
+ * from the configured map and CSV only). The files are one input, in the order given: legs of a call in
+ * separate files are one call. One NDJSON line per call or input problem on stdout, then one summary line on
+ * stderr. Exit code 0 when every input was read; 1 when a file could not be read; 2 for a usage or config problem.
  */
 export async function runParse(opts: ParseOptions): Promise<number> {
   const say = (text: string) => opts.stderr.write(`callbridge parse: ${text}\n`);
@@ -86,70 +84,48 @@ export async function runParse(opts: ParseOptions): Promise<number> {
   }
   if (config.normalize.owners.fromDstnyUsers) say('the Dstny users directory is not consulted in parse mode (no network): owners come from the map and CSV only');
 
-  const now = opts.now ?? Date.now();
-  const write = async (line: ParseLine) => {
-    if (!opts.stdout.write(`${JSON.stringify(line)}\n`)) await once(opts.stdout, 'drain');
-  };
-  let signedLocally = 0;
+  const preview = await Preview.open({
+    adapter,
+    source,
+    normalizer,
+    windowLegs: config.normalize.groupWindowLegs,
+    batchSize: config.normalize.ingestBatchSize,
+    now: opts.now ?? Date.now(),
+  });
   let code = 0;
-  for (const file of opts.files) {
-    const readable = await checkReadable(file);
-    if (readable !== true) {
-      say(`cannot read ${file}: ${readable}`);
-      code = 1;
-      continue;
-    }
-    const stream = createReadStream(file);
-    try {
-      for await (const item of parseWhole(adapter, source, { name: file, stream }, config.normalize.groupWindowLegs)) {
-        if (item.kind === 'error') await write({ error: item.message, source: item.location, state: 'rejected' });
-        else if (item.kind === 'skip') await write({ error: item.reason, source: item.location, state: 'skipped' });
-        else {
-          const result = await normalizeSafely(normalizer, item.call, source, now);
-          if (result.kind === 'payload' && links.isOwn(result.payload.call_recording_url)) signedLocally += 1;
-          await write(lineFor(result, item.call));
-        }
+  try {
+    for (const file of opts.files) {
+      const readable = await checkReadable(file);
+      if (readable !== true) {
+        say(`cannot read ${file}: ${readable}`);
+        code = 1;
+        continue;
       }
-    } catch (error) {
-      say(`${file}: ${error instanceof Error ? error.message : String(error)}`);
-      code = 1;
-    } finally {
-      stream.destroy();
+      const stream = createReadStream(file);
+      try {
+        await preview.add({ name: file, stream });
+      } catch (error) {
+        say(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+        code = 1;
+      } finally {
+        stream.destroy();
+      }
     }
-  }
-  if (signedLocally && !config.recordings.signingSecret) {
-    say(`${signedLocally} local recording link(s) are signed with a placeholder secret (no recordings.signingSecret configured): they are examples, not links a bridge serves`);
+    const tally = new ParseTally();
+    let placeholderLinks = 0;
+    for await (const { line, problem } of preview.lines()) {
+      tally.add(line, problem);
+      if ('payload' in line && !config.recordings.signingSecret && links.isOwn(line.payload.call_recording_url)) placeholderLinks += 1;
+      if (!opts.stdout.write(`${JSON.stringify(line)}\n`)) await once(opts.stdout, 'drain');
+    }
+    say(tally.text());
+    if (placeholderLinks) {
+      say(`${placeholderLinks} link(s) to local recordings are signed with a placeholder secret (no recordings.signingSecret configured): they show the shape of a link, but no bridge serves them`);
+    }
+  } finally {
+    await preview.close();
   }
   return code;
-}
-
-function lineFor(result: NormalizeResult, call: CallRecord): ParseLine {
-  const location = call.location;
-  switch (result.kind) {
-    case 'payload':
-      // Why this recording, when the call has more than one: the body cannot say it.
-      return call.recording?.note ? { payload: result.payload, note: `recording: ${call.recording.note}` } : { payload: result.payload };
-    case 'skipped':
-      return { error: result.reason, source: location, state: 'skipped' };
-    case 'rejected':
-      return { error: result.reason, source: location, state: 'rejected' };
-    case 'held':
-      // The bridge would wait and look again; parse mode does not wait, so it says why it would.
-      return { error: `${result.reason}; not sent in parse mode (the bridge would hold it)`, source: location, state: 'rejected' };
-  }
-}
-
-async function normalizeSafely(
-  normalizer: CallNormalizer,
-  call: Parameters<CallNormalizer['normalize']>[0],
-  source: PipelineSource,
-  now: number,
-): Promise<NormalizeResult> {
-  try {
-    return await normalizer.normalize(call, source, now);
-  } catch (error) {
-    return { kind: 'rejected', reason: `normalization failed: ${error instanceof Error ? error.message : String(error)}` };
-  }
 }
 
 /**
@@ -157,7 +133,7 @@ async function normalizeSafely(
  * the config's first source using it (or the adapter's defaults); neither takes the one adapter the config's
  * sources use. Otherwise a message listing the sources and their adapters.
  */
-function pickAdapterAndSource(config: Config, opts: Pick<ParseOptions, 'adapterId' | 'sourceId' | 'configFile'>): { adapter: AdapterDefinition; source: PipelineSource } | string {
+function pickAdapterAndSource(config: Config, opts: Pick<ParseOptions, 'adapterId' | 'sourceId' | 'configFile'>): { adapter: AdapterDefinition; source: PreviewSource } | string {
   const listed = config.sources.map((s) => `${s.id} (${s.adapter})`).join(', ');
   const file = opts.configFile ?? 'the configuration';
   if (opts.sourceId !== undefined) {

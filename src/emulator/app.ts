@@ -299,6 +299,8 @@ export function createEmulatorApp(deps: EmulatorAppDeps): express.Express {
         appears_at: r.appearsAt,
         dropped: r.dropped,
         visible: state.isVisible(r, now),
+        // The body as received, so a test can compare what was sent with what `callbridge parse` shows.
+        payload: r.payload,
       })),
     );
   });

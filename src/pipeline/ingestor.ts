@@ -23,6 +23,17 @@ export interface IngestorOptions {
   /** The adapter of a source, by adapter id (the registry's getAdapter, or one adapter in tests). */
   adapterFor: (id: string) => AdapterDefinition;
   clock?: () => number;
+  /** Sees every item as the ingestor handles it, in input order (parse prints them; the bridge needs none). */
+  observer?: IngestObserver;
+}
+
+/**
+ * What an ingestion did, item by item: an adapter's located error or skip (never a row), or a row about to be
+ * committed (the ledger may still keep an earlier version of it: a duplicate).
+ */
+export interface IngestObserver {
+  problem?(problem: { kind: 'error' | 'skip'; location: string; message: string }): void;
+  row?(row: NewRow): void;
 }
 
 export function emptySummary(): IngestSummary {
@@ -86,7 +97,7 @@ export class PipelineIngestor implements Ingestor {
     const now = this.now();
     let batch: NewRow[] = [];
     for await (const item of parseWhole(adapter, source, input, this.opts.windowLegs)) {
-      if (item.kind === 'error') addError(summary, item.location, item.message);
+      if (item.kind === 'error') this.noteError(summary, item.location, item.message);
       else if (item.kind === 'skip') this.noteSkip(summary, source, item.location, item.reason);
       else {
         batch.push(await this.normalizeToRow(item.call, source, now));
@@ -107,7 +118,7 @@ export class PipelineIngestor implements Ingestor {
       const ids = new Set<string>();
       let batch: StashedLeg[] = [];
       for await (const item of guardedParse(adapter, source, input)) {
-        if (item.kind === 'error') addError(summary, item.location, item.message);
+        if (item.kind === 'error') this.noteError(summary, item.location, item.message);
         else if (item.kind === 'skip') this.noteSkip(summary, source, item.location, item.reason);
         else {
           batch.push({ sourceId: source.id, groupKey: item.groupKey, leg: item.leg });
@@ -124,13 +135,17 @@ export class PipelineIngestor implements Ingestor {
     });
   }
 
-  async flushQuiet(source: PipelineSource, now = this.now()): Promise<IngestSummary> {
+  /**
+   * Assemble the calls whose last leg arrived before `quietBefore` (default: quiet for the source's groupQuietMs).
+   * `parse` passes the end of time: at the end of its input every call is as complete as it will get.
+   */
+  async flushQuiet(source: PipelineSource, now = this.now(), quietBefore = now - source.groupQuietMs): Promise<IngestSummary> {
     const adapter = this.adapter(source);
     return this.exclusive(source.id, async () => {
       const summary = emptySummary();
       // A page of groups at a time (each page's puts unstash it), so a large backlog never sits in memory at once.
       for (;;) {
-        const groups = await this.ledgerCall(() => this.opts.ledger.quietGroups(source.id, now - source.groupQuietMs, FLUSH_PAGE_GROUPS));
+        const groups = await this.ledgerCall(() => this.opts.ledger.quietGroups(source.id, quietBefore, FLUSH_PAGE_GROUPS));
         let rows: NewRow[] = [];
         let keys: Array<{ sourceId: string; groupKey: string }> = [];
         for (const group of groups) {
@@ -170,7 +185,7 @@ export class PipelineIngestor implements Ingestor {
     const reason = item?.kind === 'error' ? item.message : `stashed legs of call ${groupKey} are not valid call records: ${problems.join(' | ')}`;
     addError(summary, location, reason);
     const storedId = stored.map((l) => (l as { externalId?: unknown } | null)?.externalId).find((id): id is string => typeof id === 'string' && id !== '');
-    return {
+    const row: NewRow = {
       externalId: legs[0]?.externalId ?? storedId ?? `${source.id}:${groupKey}`,
       sourceId: source.id,
       location,
@@ -179,6 +194,8 @@ export class PipelineIngestor implements Ingestor {
       payload: null,
       reason,
     };
+    this.opts.observer?.row?.(row);
+    return row;
   }
 
   private async normalizeToRow(call: CallRecord, source: PipelineSource, now: number): Promise<NewRow> {
@@ -190,7 +207,9 @@ export class PipelineIngestor implements Ingestor {
       this.opts.logger?.error('normalization failed', { component: 'ingest', source: source.id, location: call.location, error });
       result = { kind: 'rejected', reason: `normalization failed: ${error instanceof Error ? error.message : String(error)}` };
     }
-    return toRow(call, source, result);
+    const row = toRow(call, source, result);
+    this.opts.observer?.row?.(row);
+    return row;
   }
 
   private async put(
@@ -248,8 +267,14 @@ export class PipelineIngestor implements Ingestor {
     }
   }
 
+  private noteError(summary: IngestSummary, location: string, message: string): void {
+    addError(summary, location, message);
+    this.opts.observer?.problem?.({ kind: 'error', location, message });
+  }
+
   private noteSkip(summary: IngestSummary, source: PipelineSource, location: string, reason: string): void {
     summary.skipped += 1;
+    this.opts.observer?.problem?.({ kind: 'skip', location, message: reason });
     this.opts.logger?.info(`skipped ${location}: ${reason}`, { component: 'ingest', source: source.id });
   }
 

@@ -1,11 +1,11 @@
-import { createReadStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import jsonAdapter from '../../adapters/freeswitch-json/index.js';
 import type { FsRaw } from '../../adapters/freeswitch-json/extract-leg.js';
 import xmlAdapter from '../../adapters/freeswitch-xml/index.js';
 import type { AdapterDefinition } from '../../adapters/types.js';
-import { PARSE_PLACEHOLDER_SECRET } from '../../src/cli/parse.js';
+import { PARSE_PLACEHOLDER_SECRET, runParse } from '../../src/cli/parse.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { verifyRecordingToken } from '../../src/recordings/token.js';
@@ -13,7 +13,7 @@ import type { Ledger, LedgerRow } from '../../src/ledger/ledger.js';
 import type { CallRecord, Connection } from '../../adapters/call-record.js';
 import { normalizeConfigSchema } from '../../src/pipeline/config.js';
 import { createNormalizer } from '../../src/pipeline/normalizer.js';
-import { REPO_ROOT, runParseCase } from '../pipeline/fixture-cases.js';
+import { REPO_ROOT } from '../pipeline/fixture-cases.js';
 import { openLedger, realPipeline } from '../sources/support.js';
 import { tempDir } from '../support/tmp.js';
 import { bodyInput, fileInput, mergedCalls, parseItems } from './support.js';
@@ -30,11 +30,10 @@ import { RecordingLinks } from '../../src/recordings/links.js';
  * (test/fixtures/freeswitch-real/README.md, "Scenarios (ground truth)": who called whom, who answered when, which
  * file holds which recording), never from what the code prints. Times are the README's, to the second.
  *
- * FreeSWITCH writes one file per leg. `callbridge parse` reads its files one by one and groups legs within a file
- * only, so whole calls are checked where they are assembled: through the ingestor, as a drop folder of a
- * `legsAcrossFiles` adapter does it (each file's legs stashed with `ingestLegs`, calls assembled once quiet with
- * `flushQuiet`: src/sources/drop.ts, src/sources/hook-flusher.ts), and, for JSON, through `callbridge parse` of one
- * NDJSON file holding all 50 documents (NDJSON is one of the adapter's documented inputs).
+ * FreeSWITCH writes one file per leg. Whole calls are checked where they are assembled: through the ingestor, as a
+ * drop folder of a `legsAcrossFiles` adapter does it (each file's legs stashed with `ingestLegs`, calls assembled
+ * once quiet with `flushQuiet`: src/sources/drop.ts, src/sources/hook-flusher.ts), and through `callbridge parse`
+ * of the 50 files, which takes that same path.
  */
 
 const DIR = 'test/fixtures/freeswitch-real';
@@ -524,27 +523,36 @@ describe.each(FORMATS.map((f) => [f.adapter.id, f] as const))('%s: the drop fold
   });
 });
 
-describe('freeswitch-json: `callbridge parse` of the 50 documents as one NDJSON file', () => {
-  let tmp: ReturnType<typeof tempDir>;
+describe.each(FORMATS.map((f) => [f.adapter.id, f] as const))('%s: `callbridge parse` of the 50 files as FreeSWITCH wrote them, one leg per file', (_id, format) => {
   let lines: Array<Record<string, unknown>>;
-  const files = scenarios.flatMap(([, s]) => s.files).sort();
+  let stderr: string;
 
   beforeAll(async () => {
-    tmp = tempDir('callbridge-fs-real-parse-');
-    const ndjson = path.join(tmp.dir, 'all.ndjson');
-    // Each mod_json_cdr file is one line already (README: "JSON files are a single line").
-    writeFileSync(ndjson, files.map((f) => `${readFileSync(path.join(REPO_ROOT, DIR, 'json_cdr', `${f}.cdr.json`), 'utf8').trim()}\n`).join(''));
-    const run = await runParseCase('freeswitch-json', CONFIG, ndjson);
-    expect(run.code).toBe(0);
-    lines = run.stdout
+    if (process.cwd() !== REPO_ROOT) process.chdir(REPO_ROOT);
+    // In the order `ls` gives: legs of one call are far apart (a_ files first), as in a drop folder.
+    const files = readdirSync(path.join(REPO_ROOT, DIR, format.folder))
+      .sort()
+      .map((f) => path.join(DIR, format.folder, f));
+    let out = '';
+    stderr = '';
+    const sink = (add: (text: string) => void) => ({ write: (text: string) => (add(text), true) }) as unknown as NodeJS.WritableStream;
+    const code = await runParse({ configFile: CONFIG, sourceId: sourceFor(loaded(), format.adapter.id).id, files, stdout: sink((t) => (out += t)), stderr: sink((t) => (stderr += t)) });
+    expect(code).toBe(0);
+    lines = out
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   });
-  afterAll(() => tmp?.cleanup());
 
-  /** A skipped line names where its call is in the NDJSON file: the line of one of its legs. */
-  const groupOfLine = (line: Record<string, unknown>) => expectedGroup(files[Number(/:(\d+)$/.exec(String(line.source))?.[1]) - 1] as string);
+  /** A skipped line names where its call is: the file of one of its legs. */
+  const groupOfLine = (line: Record<string, unknown>) => expectedGroup(path.basename(String(line.source).replace(/:\d+$/, ''), format.ext));
+
+  it('says what it printed, once, on stderr', () => {
+    const calls = scenarios.flatMap(([, s]) => [s.call.id, ...(s.apart ? [s.apart.group] : [])]).length;
+    const answered = scenarios.filter(([, s]) => isAnswered(s.call)).length;
+    expect(stderr.match(/^callbridge parse: \d+ calls? \(/gm)).toHaveLength(1);
+    expect(stderr).toContain(`callbridge parse: ${calls} calls (${answered} payloads, ${calls - answered} skipped, 0 rejected), 0 other records skipped, 0 input errors; skipped: `);
+  });
 
   it('one line per call, plus the groups of legs that name no leg of their call', () => {
     const ids = lines.map((l) => (l.payload ? (l.payload as Record<string, unknown>).call_external_id : groupOfLine(l)));

@@ -183,6 +183,8 @@ export interface EmulatorConversation {
   appears_at: number;
   dropped: boolean;
   visible: boolean;
+  /** The creation's body as the emulator received it. */
+  payload: Record<string, unknown>;
 }
 
 /** `callbridge emulator --port 0` as a child process, driven through its admin endpoints. */

@@ -108,7 +108,78 @@ describe('runParse', () => {
     });
     expect(run.lines).toHaveLength(4);
     expect(run.stderr).toContain('the Dstny users directory is not consulted in parse mode');
-    expect(run.stderr).toContain('1 local recording link(s) are signed with a placeholder secret');
+    expect(run.stderr).toContain('1 link(s) to local recordings are signed with a placeholder secret');
+    // Once, at the end: what it printed.
+    expect(run.stderr.split('\n').filter((l) => l.includes(' calls ('))).toEqual([
+      'callbridge parse: 3 calls (1 payload, 0 skipped, 2 rejected), 0 other records skipped, 1 input error',
+    ]);
+  });
+
+  it('no placeholder note when no link was signed for a local recording', async () => {
+    const remote = path.join(dir, 'remote.csv');
+    writeFileSync(remote, incoming('1714634043.2', '201', 'https://rec.example.se/2.wav'));
+    const run = await parse({ configFile: files.config, files: [remote] });
+    expect(run.lines).toEqual([{ payload: expect.objectContaining({ call_recording_url: 'https://rec.example.se/2.wav' }) }]);
+    expect(run.stderr).not.toContain('placeholder');
+    expect(run.stderr).toContain('callbridge parse: 1 call (1 payload, 0 skipped, 0 rejected), 0 other records skipped, 0 input errors\n');
+  });
+
+  it('the files are one input, as a drop folder sees them: a call in two files is one line, its latest version', async () => {
+    const first = path.join(dir, 'first.csv');
+    const again = path.join(dir, 'again.csv');
+    writeFileSync(first, incoming('1714634043.2', '201', 'https://rec.example.se/2.wav'));
+    // The PBX wrote the call again, corrected (another recording): the bridge would send the corrected one, once.
+    writeFileSync(again, incoming('1714634043.2', '201', 'https://rec.example.se/2-fixed.wav') + incoming('1714634043.5', '201', 'https://rec.example.se/5.wav'));
+    const run = await parse({ configFile: files.config, files: [first, again] });
+    expect(run.code).toBe(0);
+    expect(run.lines.map((l) => (l.payload as { call_external_id: string; call_recording_url: string }).call_recording_url)).toEqual([
+      'https://rec.example.se/2-fixed.wav',
+      'https://rec.example.se/5.wav',
+    ]);
+  });
+
+  it('legs of one call in separate files are one call (Twilio callbacks saved one per file), with every skip counted by reason', async () => {
+    const twilioConfig = path.join(dir, 'twilio.yaml');
+    writeFileSync(
+      twilioConfig,
+      [
+        'sources:',
+        "  - { id: tw, type: drop, path: ., adapter: twilio, options: { recordingExtension: mp3 } }",
+        'normalize:',
+        '  timezone: Europe/Stockholm',
+        "  internalNumbers: ['^\\+4685000100\\d$']",
+        "  owners: { map: { '+46850001000': support@example.com } }",
+        '',
+      ].join('\n'),
+    );
+    const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+    const call = { AccountSid: 'AC1', CallSid: 'CA100', From: '+46701234567', To: '+46850001000', Direction: 'inbound', ApiVersion: '2010-04-01' };
+    const parts = {
+      ringing: form({ ...call, CallStatus: 'ringing', Timestamp: 'Thu, 02 May 2024 07:14:03 +0000', SequenceNumber: '0', CallbackSource: 'call-progress-events' }),
+      completed: form({ ...call, CallStatus: 'completed', CallDuration: '464', Timestamp: 'Thu, 02 May 2024 07:21:47 +0000', SequenceNumber: '3', CallbackSource: 'call-progress-events' }),
+      recording: form({
+        AccountSid: 'AC1',
+        CallSid: 'CA100',
+        RecordingSid: 'RE100',
+        RecordingUrl: 'https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE100',
+        RecordingStatus: 'completed',
+        RecordingDuration: '458',
+        RecordingChannels: '1',
+        RecordingStartTime: 'Thu, 02 May 2024 07:14:09 +0000',
+        RecordingSource: 'DialVerb',
+      }),
+    };
+    const names = Object.keys(parts) as Array<keyof typeof parts>;
+    for (const name of names) writeFileSync(path.join(dir, `${name}.form`), parts[name]);
+    const run = await parse({ adapterId: null, configFile: twilioConfig, files: names.map((n) => path.join(dir, `${n}.form`)) });
+    expect(run.code).toBe(0);
+    const payloads = run.lines.filter((l) => l.payload).map((l) => l.payload as Record<string, unknown>);
+    expect(payloads).toEqual([
+      expect.objectContaining({ call_external_id: 'CA100', call_recording_url: 'https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE100.mp3', owner_email: 'support@example.com' }),
+    ]);
+    // The ringing callback is not a call: one line saying so, counted apart from the calls.
+    expect(run.lines.filter((l) => !l.payload)).toEqual([{ error: expect.stringContaining('not finished yet'), source: expect.stringContaining('ringing.form'), state: 'skipped' }]);
+    expect(run.stderr).toContain('callbridge parse: 1 call (1 payload, 0 skipped, 0 rejected), 1 other record skipped, 0 input errors; skipped: call … not finished yet (1)\n');
   });
 
   it('the local link is stable: signed with the labelled placeholder, expiring link-TTL after the call ended', async () => {
