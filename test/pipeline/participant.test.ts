@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isFullNumber, splitCallerName, toE164 } from '../../src/pipeline/participant.js';
+import { isFullNumber, toE164 } from '../../src/pipeline/participant.js';
 
 describe('toE164', () => {
   it.each([
@@ -33,53 +33,4 @@ describe('toE164', () => {
   });
 });
 
-describe('splitCallerName', () => {
-  it.each([
-    ['Alice Andersson', { first: 'Alice', last: 'Andersson' }],
-    ['"Alice Andersson"', { first: 'Alice', last: 'Andersson' }],
-    ['Andersson, Alice', { first: 'Alice', last: 'Andersson' }],
-    ['  Andersson ,  Alice  ', { first: 'Alice', last: 'Andersson' }],
-    ['Anna van der Berg', { first: 'Anna', last: 'van der Berg' }],
-    ['Åsa Öberg', { first: 'Åsa', last: 'Öberg' }],
-    ['Cher', { first: 'Cher' }],
-    ["'Bob'", { first: 'Bob' }],
-    ['Alice <100>', { first: 'Alice' }],
-    ['Smith,', { first: 'Smith' }],
-    // The whole name is kept: a quoted nickname is part of it; quoting left over from an encoding is not.
-    ['Svensson, Karin "KS"', { first: 'Karin "KS"', last: 'Svensson' }],
-    ['Karin "KS" Svensson', { first: 'Karin', last: '"KS" Svensson' }],
-    ["O'Brien, Kate", { first: 'Kate', last: "O'Brien" }],
-    ['"Karin Svensson', { first: 'Karin', last: 'Svensson' }],
-    ['“Karin Svensson”', { first: 'Karin', last: 'Svensson' }],
-    ['Nilsson; Per', { first: 'Per', last: 'Nilsson' }],
-    ['Ek, Bo\n(night line)', { first: 'Bo', last: 'Ek' }],
-    ['Maria (reception) Berg', { first: 'Maria', last: 'Berg' }],
-    // Companies are not people.
-    ['Nilsson Bygg AB', { company: 'Nilsson Bygg AB' }],
-    ['"Acme Ltd."', { company: 'Acme Ltd.' }],
-    ['Müller GmbH', { company: 'Müller GmbH' }],
-    ['Contoso, Inc.', { company: 'Contoso, Inc.' }],
-    ['Bygg "Nord" AB', { company: 'Bygg "Nord" AB' }],
-    ['Müller & Söhne GmbH', { company: 'Müller & Söhne GmbH' }],
-    ['Acme AB, Support', { company: 'Acme AB, Support' }],
-    // A person at a company (FreeSWITCH's real caller-id name from the samples).
-    ['Zoë Ström-Lind, "ZSL" Konsult & Co', { first: 'Zoë', last: 'Ström-Lind', company: '"ZSL" Konsult & Co' }],
-    ['Abba Andersson', { first: 'Abba', last: 'Andersson' }],
-    ['Unknown', {}],
-    ['anonymous', {}],
-    ['ANONYMOUS', {}],
-    ['Private Number', {}],
-    ['"Restricted"', {}],
-    ['unavailable', {}],
-    ['+46701234567', {}],
-    ['0701234567', {}],
-    ['<1003>', {}],
-    ['sip:alice@example.com', {}],
-    ['alice@example.com', {}],
-    ['""', {}],
-    ['', {}],
-    [undefined, {}],
-  ])('%j → %j', (input, expected) => {
-    expect(splitCallerName(input)).toEqual(expected);
-  });
-});
+// splitCallerName: test/pipeline/caller-id-names.test.ts
