@@ -50,6 +50,94 @@ const regExpSource = z.string().superRefine((pattern, ctx) => {
   }
 });
 
+export type Channel = 'left' | 'right';
+export type CallSide = 'incoming' | 'outgoing';
+/** One channel for every call, or one per direction (the PBX records the caller on the same side whichever way the call went). */
+export type ParticipantChannelSetting = Channel | Record<CallSide, Channel>;
+
+const channels: readonly Channel[] = ['left', 'right'];
+const callSides: readonly CallSide[] = ['incoming', 'outgoing'];
+const BY_DIRECTION_EXAMPLE = '{ incoming: left, outgoing: right }';
+
+const channelSchema = z.enum(channels as [Channel, ...Channel[]]);
+
+/**
+ * `left`, `right`, or `{ incoming, outgoing }`. The check words every problem in full (`plain`): zod's own words for a
+ * value that fits neither form ("must be left or right or a mapping") do not show the form by direction, nor a
+ * "did you mean" for a misspelt side. It runs as a preprocess so the union still gives the docs and types their shape.
+ */
+export const participantChannelSchema = z.preprocess(
+  (value, ctx) => {
+    for (const problem of participantChannelProblems(value)) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path, params: { plain: true } });
+    return value;
+  },
+  z.union([
+    channelSchema,
+    z.strictObject({
+      incoming: channelSchema.describe('Calls from outside.'),
+      outgoing: channelSchema.describe('Calls to outside, and internal calls (sent as outgoing from the caller).'),
+    }),
+  ]),
+);
+
+/** What is wrong with a participantChannel value, each problem at its path below the key; none when it is valid. */
+function participantChannelProblems(value: unknown): Array<{ path: string[]; message: string }> {
+  if (typeof value === 'string') {
+    if (channels.includes(value as Channel)) return [];
+    const meant = channelMeant(value);
+    const next = meant ? `did you mean ${meant}?` : `for example right, or one per direction: ${BY_DIRECTION_EXAMPLE}`;
+    return [{ path: [], message: `must be left or right, got ${shown(value)}; ${next}` }];
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return [{ path: [], message: `must be left or right, or one per direction, got ${shown(value)}; for example right or ${BY_DIRECTION_EXAMPLE}` }];
+  }
+  const problems: Array<{ path: string[]; message: string }> = [];
+  const given = value as Record<string, unknown>;
+  const named = new Set<CallSide>();
+  for (const key of Object.keys(given).filter((k) => !callSides.includes(k as CallSide))) {
+    const meant = sideMeant(key);
+    if (meant) named.add(meant);
+    // There is no side for internal calls: they are sent as outgoing (from the caller), so they take that one.
+    const internal = key.toLowerCase() === 'internal' ? 'internal calls take the outgoing side; ' : '';
+    const next = meant ? `did you mean ${meant}?` : `${internal}the keys are incoming and outgoing, for example ${BY_DIRECTION_EXAMPLE}`;
+    problems.push({ path: [], message: `unknown key "${key}"; ${next}` });
+  }
+  for (const side of callSides) {
+    const channel = given[side];
+    // A side given under another name ("inbound") was just told: not missing as well.
+    if (channel === undefined && !named.has(side)) problems.push({ path: [side], message: `is missing; give both directions, for example ${BY_DIRECTION_EXAMPLE}` });
+    if (channel !== undefined && !channels.includes(channel as Channel)) {
+      const meant = channelMeant(channel);
+      problems.push({ path: [side], message: `must be left or right, got ${shown(channel)}; ${meant ? `did you mean ${meant}?` : 'for example right'}` });
+    }
+  }
+  return problems;
+}
+
+/** Of two words the first letter tells which was meant ("L", "lft", "Right"). */
+function channelMeant(value: unknown): Channel | undefined {
+  const first = typeof value === 'string' ? value.trim().toLowerCase()[0] : undefined;
+  return channels.find((c) => first !== undefined && c[0] === first);
+}
+
+/** Another word for a direction ("inbound", "in", "Incoming", "outbound"): the one it means. */
+function sideMeant(key: string): CallSide | undefined {
+  const k = key.toLowerCase();
+  if (k === 'in' || k.startsWith('inb') || k.startsWith('inc')) return 'incoming';
+  if (k === 'out' || k.startsWith('outb') || k.startsWith('outg') || k.startsWith('outc')) return 'outgoing';
+  return undefined;
+}
+
+function shown(value: unknown): string {
+  const text = value === undefined ? 'nothing' : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** The channel the participant is on for a call that went this way. */
+export function participantChannelFor(setting: ParticipantChannelSetting, direction: CallSide): Channel {
+  return typeof setting === 'string' ? setting : setting[direction];
+}
+
 /** Business rules that turn a CallRecord into the API body. */
 export const normalizeConfigSchema = z
   .strictObject({
@@ -69,7 +157,12 @@ export const normalizeConfigSchema = z
       .describe(
         'A call transferred between internal parties has several who talked with the outside party: the owner is the first of them (who took the call) or the last (who ended it).',
       ),
-    participantChannel: z.enum(['left', 'right']).default('right').describe('Stereo channel of the participant (call_participant_channel).'),
+    // prefault, not default: a JSON Schema of the input (the docs) drops the default of a preprocess.
+    participantChannel: participantChannelSchema
+      .prefault('right')
+      .describe(
+        'Stereo channel of the participant (call_participant_channel): left or right for every call, or one per direction, e.g. { incoming: left, outgoing: right } when the PBX records the caller on the left. A source\'s own participantChannel wins for its calls.',
+      ),
     minDurationSec: z.number().nonnegative().default(1).describe('Shorter calls are skipped with a reason.'),
     skip: z
       .strictObject({

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { checkPayload } from '../dstny/payload.js';
 import type { CallRecord, Party } from '../../adapters/call-record.js';
-import type { NormalizeConfig } from './config.js';
+import { type Channel, type NormalizeConfig, participantChannelFor } from './config.js';
 import { compileDirectionRules, type Conversation, decideDirection, type DirectionDecision, type DirectionRules } from './direction.js';
 import { type ContactEntry, PhoneIndex, loadContactsCsv, loadOwnersCsv } from './directory.js';
 import { OwnerDirectory, type OwnerLookup } from './owners.js';
@@ -12,7 +12,7 @@ import { type DurationInput, decideDuration } from './duration.js';
 import { formatUtc } from './fast-utc.js';
 import { TimeError } from './zone-offsets.js';
 import { mapOutcome, renderTitle } from './title.js';
-import type { NormalizeResult, Normalizer, PipelineSource } from './types.js';
+import type { NormalizeResult, NormalizeSource, Normalizer } from './types.js';
 
 export interface NormalizerDeps {
   config: NormalizeConfig;
@@ -49,7 +49,7 @@ export class CallNormalizer implements Normalizer {
     this.io = deps.io ?? fsRecordingIo;
   }
 
-  normalize(call: CallRecord, source: Pick<PipelineSource, 'id' | 'timezone'>, now = Date.now()): Promise<NormalizeResult> {
+  normalize(call: CallRecord, source: NormalizeSource, now = Date.now()): Promise<NormalizeResult> {
     try {
       const state = this.prepare(call, source);
       if (!(state instanceof Prepared)) return Promise.resolve(state);
@@ -78,7 +78,7 @@ export class CallNormalizer implements Normalizer {
   }
 
   /** Times → direction → duration → has a recording: a result when one of them refuses, else what the next steps need. */
-  private prepare(call: CallRecord, source: Pick<PipelineSource, 'id' | 'timezone'>): NormalizeResult | Prepared {
+  private prepare(call: CallRecord, source: NormalizeSource): NormalizeResult | Prepared {
     const config = this.deps.config;
     const zone = source.timezone ?? config.timezone;
 
@@ -101,7 +101,9 @@ export class CallNormalizer implements Normalizer {
 
     const hasRecording = Boolean(call.recording?.url?.trim() || call.recording?.path?.trim());
     if (!hasRecording && config.skip.noRecording) return { kind: 'skipped', reason: 'no recording' };
-    return new Prepared(times, side, length.seconds, talk.call.outcome);
+    // A PBX that records the caller on one side has the participant there on incoming calls only: hence a side per direction.
+    const channel = participantChannelFor(source.participantChannel ?? config.participantChannel, side.direction);
+    return new Prepared(times, side, length.seconds, talk.call.outcome, channel);
   }
 
   /** The owner's email, name and phone into `state`; a result when the call cannot have an owner (yet). */
@@ -160,7 +162,7 @@ export class CallNormalizer implements Normalizer {
     body.call_direction = side.direction;
     if (title !== undefined) body.call_title = title;
     if (outcome !== undefined) body.call_outcome = outcome;
-    if (stereo && config.participantChannel !== undefined) body.call_participant_channel = config.participantChannel;
+    if (stereo) body.call_participant_channel = state.participantChannel;
     if (state.ownerEmail !== undefined) body.owner_email = state.ownerEmail;
     if (state.ownerName !== undefined) body.owner_name = state.ownerName;
     if (state.ownerPhone !== undefined) body.owner_phone_number = state.ownerPhone;
@@ -213,6 +215,8 @@ class Prepared {
     /** The call's length, as decideDuration settled it. */
     readonly seconds: number,
     readonly outcome: CallRecord['outcome'],
+    /** Of a stereo recording: the source's participantChannel, else normalize's, for this call's direction. */
+    readonly participantChannel: Channel,
   ) {}
 }
 

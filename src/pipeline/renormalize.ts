@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { logStateChange } from '../log/state-change.js';
 import { callRecordSchema } from '../../adapters/call-record.js';
 import { rejectedChange } from './rejection-fix.js';
-import type { NormalizeResult, Normalizer, PipelineSource } from './types.js';
+import type { NormalizeResult, NormalizeSource, Normalizer } from './types.js';
 
 /**
  * Normalize stored rows again from their raw CallRecord: `held` rows when they are due (the recording may
@@ -33,7 +33,7 @@ export interface RenormalizeOutcome {
 export interface RenormalizeDeps {
   ledger: Ledger;
   normalizer: Normalizer;
-  sourceFor: (id: string) => Pick<PipelineSource, 'id' | 'timezone'> | undefined;
+  sourceFor: (id: string) => NormalizeSource | undefined;
   /** Where a row that becomes rejected (a held call whose recording never came) is reported. */
   logger?: Logger;
 }

@@ -2,6 +2,7 @@ import type { AdapterInput } from '../../adapters/types.js';
 import type { ConversationPayload } from '../dstny/payload.js';
 import type { Checkpoint } from '../ledger/ledger.js';
 import type { CallRecord } from '../../adapters/call-record.js';
+import type { ParticipantChannelSetting } from './config.js';
 
 /**
  * What the pipeline knows of a source: the sources' own config satisfies it, and the pipeline needs nothing
@@ -15,6 +16,8 @@ export interface PipelineSource {
   options: Record<string, unknown>;
   /** IANA zone of the PBX clock; default normalize.timezone. */
   timezone?: string | undefined;
+  /** Stereo channel of the participant in this source's recordings; default normalize.participantChannel. */
+  participantChannel?: ParticipantChannelSetting | undefined;
   /** Tails and hooks: a call is complete when no leg of it arrived for this long, ms. */
   groupQuietMs: number;
 }
@@ -27,8 +30,11 @@ export type NormalizeResult =
   /** Something outside is not ready (the recording file): look again at `retryAt` (epoch ms). */
   | { kind: 'held'; reason: string; retryAt: number };
 
+/** What the normalizer reads of the source a call came from: its clock and its recordings' channels. */
+export type NormalizeSource = Pick<PipelineSource, 'id' | 'timezone' | 'participantChannel'>;
+
 export interface Normalizer {
-  normalize(call: CallRecord, source: Pick<PipelineSource, 'id' | 'timezone'>, now?: number): Promise<NormalizeResult>;
+  normalize(call: CallRecord, source: NormalizeSource, now?: number): Promise<NormalizeResult>;
 }
 
 export interface IngestSummary {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { adapters } from '../../adapters/registry.js';
 import type { AdapterDefinition } from '../../adapters/types.js';
-import { timeZoneSchema } from '../pipeline/config.js';
+import { participantChannelSchema, timeZoneSchema } from '../pipeline/config.js';
 
 /** Hook authentication, per source. Secrets are redacted from logs and status. */
 export const hookAuthSchema = z.discriminatedUnion('type', [
@@ -33,6 +33,11 @@ const common = {
   adapter: z.string().describe('Adapter id (see `callbridge adapters`).'),
   options: z.record(z.string(), z.unknown()).default({}).describe("The adapter's own options (validated by the adapter's schema)."),
   timezone: timeZoneSchema.optional().describe('IANA zone of the PBX clock for times without an offset; default normalize.timezone.'),
+  participantChannel: participantChannelSchema
+    .optional()
+    .describe(
+      "Stereo channel of the participant in this source's recordings: left, right, or e.g. { incoming: left, outgoing: right }; default normalize.participantChannel. For a site whose PBXs record differently.",
+    ),
   groupQuietMs: z
     .number()
     .int()
@@ -93,7 +98,9 @@ export const sourcesConfigSchema = z
   // Also when sources have other problems (a bad type, say): one run lists every problem.
   .superRefine(checkSources, { when: () => true })
   .overwrite((sources) => sources.map(withAdapterOptions))
-  .default([])
+  // prefault, not default: a JSON Schema of the input drops the default of anything holding a preprocess
+  // (participantChannel's), and the docs and the config problems read their defaults from it.
+  .prefault([])
   .describe('Where calls come from: drop folders, tails and HTTP hooks.');
 
 /** The adapter a source names, if there is one by that id. */
