@@ -8,7 +8,7 @@ import { compileTemplate, DATE_PLACEHOLDERS, recordingTemplateOption } from '../
 import { dateParts, secondsBetweenAbsolute } from '../shared/times.js';
 import { defineAdapter, type ParseItem } from '../types.js';
 import { canonicalFieldName, DEFAULT_FIELDS, KNOWN_FIELDS, UNUSED, type KnownField } from './fields.js';
-import { directionOf, parseChain, resolveParties, toParty, type CxParty } from './parties.js';
+import { directionOf, isPbxService, parseChain, resolveParties, toParty, type CxParty } from './parties.js';
 
 const KNOWN: ReadonlySet<string> = new Set(KNOWN_FIELDS);
 const DERIVED_PLACEHOLDERS = ['owner', 'from', 'to'] as const;
@@ -124,6 +124,8 @@ export function rowToLeg(row: Row, fields: readonly string[], location: string, 
   const to = toParty(resolved.to, resolved.toSide);
   const answered = times['time-answered'] !== undefined || (!('time-answered' in row) && (talkSec ?? 0) > 0);
   const reason = (row['reason-terminated'] ?? '').trim();
+  // time-answered is set when 3CX itself answers (an IVR, voicemail, EndCall): the call reached nobody.
+  const answeredByPbx = answered && isPbxService(resolved.to);
 
   const leg: CallRecord = {
     externalId: groupKey,
@@ -131,17 +133,17 @@ export function rowToLeg(row: Row, fields: readonly string[], location: string, 
     startTime,
     from,
     to,
-    outcome: outcomeOf(answered, reason),
+    outcome: answeredByPbx ? 'no-answer' : outcomeOf(answered, reason),
     legs: 1,
     raw: row,
   };
-  if (answered && times['time-answered']) leg.answerTime = times['time-answered'];
+  if (answered && !answeredByPbx && times['time-answered']) leg.answerTime = times['time-answered'];
   if (times['time-end']) {
     leg.endTime = times['time-end'];
     const duration = secondsBetweenAbsolute(startTime, times['time-end']);
     if (duration !== undefined) leg.durationSec = duration;
   }
-  if (talkSec !== undefined) leg.talkSec = talkSec;
+  if (talkSec !== undefined) leg.talkSec = answeredByPbx ? 0 : talkSec;
   if (direction) leg.direction = direction;
   if (ownerExtension) leg.ownerExtension = ownerExtension;
   const disposition = [reason, row['reason-changed']?.trim()].filter(Boolean).join('/');

@@ -26,6 +26,17 @@ const EXTERNAL_TYPES = /^(?:External|Line|ExternalLine|Trunk|Provider)$/i;
 const INTERNAL_TYPES =
   /^(?:Internal|Extension|Queue|RingGroup|Ring ?Group|IVR|Voice ?Mail|Fax|Conference|Parking|Park|Script|Special|Wextension|Wqueue|Wagent|Wmenu)$/i;
 
+/** Types (v18+) of the 3CX services that answer a call themselves: no person is on the line. */
+const PBX_SERVICE_TYPES = /^(?:IVR|Voice ?Mail|Wmenu)$/i;
+
+/**
+ * The party that took the call is 3CX itself: one of its endpoints written as a word (`EndCall`, `PlayFile`) or,
+ * from v18 on, a party typed `IVR` / `VoiceMail`. v16 types every extension `Internal`, its voicemail included.
+ */
+export function isPbxService(p: CxParty): boolean {
+  return SYSTEM_ENDPOINT.test(p.number) || PBX_SERVICE_TYPES.test(p.type);
+}
+
 export function sideOf(p: CxParty): Side | undefined {
   if (EXTENSION.test(p.number)) return 'internal';
   if (SYSTEM_ENDPOINT.test(p.number)) return undefined;

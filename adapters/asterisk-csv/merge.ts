@@ -16,6 +16,8 @@ import { mergeLegs } from '../shared/merge-legs.js';
  *   carries its own channel's answer, not the callee's. Its talk time is then the shorter of the two rows'.
  * - Rows without a dstchannel (a callee's own leg, the originated channel of a CLI/AMI Originate, a
  *   post-Dial `Hangup`, the zero-length row of an optimised Local channel) add times, never parties.
+ * - A call with no dstchannel in any row was answered by the PBX, not by a person (`bridgedToNobody`).
+ *   A call with Dial/Queue rows is answered when one of them is (a post-Dial VoiceMail row does not count).
  * - The recording is the starting caller's (MixMonitor runs on the caller's channel, and every row of that channel
  *   repeats its userfield); a call that also has another one (a recording started after a blind transfer) says in
  *   `recording.note` which one is sent.
@@ -24,9 +26,9 @@ import { mergeLegs } from '../shared/merge-legs.js';
  */
 export function mergeAsteriskLegs(legs: CallRecord[]): CallRecord {
   // One row says all it can as from → to.
-  if (legs.length === 1) return mergeLegs(legs);
+  if (legs.length === 1) return bridgedToNobody(mergeLegs(legs), legs);
   const bridged = legs.map((leg) => ({ leg, connection: connectionOf(leg) })).filter((b): b is { leg: CallRecord; connection: Connection } => b.connection !== undefined);
-  if (!bridged.length) return mergeLegs(legs);
+  if (!bridged.length) return bridgedToNobody(mergeLegs(legs), legs);
   const merged = mergeLegs(legs);
 
   const answers = ownAnswers(legs);
@@ -48,6 +50,27 @@ export function mergeAsteriskLegs(legs: CallRecord[]): CallRecord {
   const recording = recordingOf(origin, legs);
   if (recording) merged.recording = recording;
   else delete merged.recording;
+  return merged;
+}
+
+const CONFERENCE_APPS: ReadonlySet<string> = new Set(['confbridge', 'meetme']);
+
+/**
+ * A call none of whose rows names a dstchannel was bridged to nobody: its ANSWERED is the PBX's own answer
+ * (VoiceMail, Playback, an IVR's Background, a Queue the caller left before an agent took it), not a person's.
+ * Decided only when the rows carry dstchannel and lastapp (a custom column layout may leave them out); a
+ * conference (ConfBridge, MeetMe) connects people without a dstchannel and stays answered.
+ */
+function bridgedToNobody(merged: CallRecord, legs: CallRecord[]): CallRecord {
+  if (merged.outcome !== 'answered') return merged;
+  const rows = legs.flatMap((leg) => (Array.isArray(leg.raw) ? (leg.raw as Row[]) : [leg.raw as Row]));
+  for (const row of rows) {
+    if (row.dstchannel === undefined || row.lastapp === undefined || row.dstchannel.trim()) return merged;
+    if (CONFERENCE_APPS.has(row.lastapp.trim().toLowerCase())) return merged;
+  }
+  merged.outcome = 'no-answer';
+  delete merged.answerTime;
+  merged.talkSec = 0;
   return merged;
 }
 

@@ -32,6 +32,12 @@ export interface FsLink {
   placedCall?: true;
   /** The destination its creator's dialplan had reached when it created this channel (the originator profile's). */
   dialedFor?: string;
+  /**
+   * An A leg the PBX answered itself and never bridged to anyone (an IVR, voicemail, a playback, a queue the
+   * caller left): answered for FreeSWITCH, not by a person. merge keeps the call unanswered unless a leg
+   * connected to it answered.
+   */
+  answeredByPbx?: true;
 }
 
 export type ExtractResult = { ok: true; groupKey: string; leg: CallRecord } | { ok: false; message: string };
@@ -93,6 +99,8 @@ export function extractLeg(doc: FsDocument, opts: FreeswitchExtractOptions, ctx:
   else if (talkSec === undefined && answerMs !== undefined && endMs !== undefined) talkSec = Math.max(0, Math.round((endMs - answerMs) / 1000));
 
   const { from, to } = isB ? bLegParties(v, field, newest, originator) : aLegParties(doc, v, field, newest, oldest);
+  const answeredByPbx = !isB && answered && neverBridged(v);
+  if (answeredByPbx) talkSec = 0;
 
   // Business direction only from a variable that states it; the switch's `direction` is per channel.
   const stated = v(opts.directionVariable);
@@ -115,11 +123,11 @@ export function extractLeg(doc: FsDocument, opts: FreeswitchExtractOptions, ctx:
     startTime: iso(startMs),
     from,
     to,
-    outcome: outcomeOf(answered, cause, opts.outcomes),
+    outcome: answeredByPbx ? unansweredOutcome(v, opts.outcomes) : outcomeOf(answered, cause, opts.outcomes),
     legs: 1,
-    raw: { leg: isB ? 'B' : 'A', uuid, link: linkOf(doc, v, call), cdr: ctx.original } satisfies FsRaw,
+    raw: { leg: isB ? 'B' : 'A', uuid, link: linkOf(doc, v, call, answeredByPbx), cdr: ctx.original } satisfies FsRaw,
   };
-  if (answerMs !== undefined) leg.answerTime = iso(answerMs);
+  if (answerMs !== undefined && !answeredByPbx) leg.answerTime = iso(answerMs);
   if (endMs !== undefined) leg.endTime = iso(endMs);
   if (durationSec !== undefined) leg.durationSec = durationSec;
   if (talkSec !== undefined) leg.talkSec = talkSec;
@@ -188,9 +196,28 @@ function bLegParties(v: Lookup, field: FieldOf, newest?: FsCallflow, originator?
   return { from, to };
 }
 
+/**
+ * Answered, yet bridged to nobody, on the record's own word: FreeSWITCH writes `bridge_epoch=0` on a channel
+ * it never bridged (a CDR without the variable tells nothing, and counts as bridged), and `last_bridge_to` /
+ * `bridge_uuid` / `signal_bond` once it was. A conference connects people without a bridge: not counted.
+ */
+function neverBridged(v: Lookup): boolean {
+  const marks = [v('bridge_epoch'), v('bridge_uepoch')].filter((m): m is string => m !== undefined);
+  if (!marks.length || marks.some((m) => m !== '0')) return false;
+  if (v('last_bridge_to') ?? v('bridge_uuid') ?? v('signal_bond')) return false;
+  return !(v('conference_name') ?? v('conference_uuid') ?? v('conference_member_id')) && v('last_app')?.toLowerCase() !== 'conference';
+}
+
+/** A call the PBX answered itself: what its bridge attempt ended with (`originate_disposition`), else no-answer. */
+function unansweredOutcome(v: Lookup, overrides: FreeswitchExtractOptions['outcomes']): CallRecord['outcome'] {
+  const tried = outcomeOf(false, v('originate_disposition') ?? v('last_bridge_hangup_cause'), overrides);
+  return tried === 'unknown' ? 'no-answer' : tried;
+}
+
 /** The facts of this leg that merge.ts needs to tell who the call was connected to, and when. */
-function linkOf(doc: FsDocument, v: Lookup, call: CallOfLeg): FsLink {
+function linkOf(doc: FsDocument, v: Lookup, call: CallOfLeg, answeredByPbx: boolean): FsLink {
   const link: FsLink = { how: call.link };
+  if (answeredByPbx) link.answeredByPbx = true;
   if (call.createdBy) link.createdBy = call.createdBy;
   const partner = v('other_loopback_leg_uuid');
   if (partner) link.loopbackPartner = partner;

@@ -18,6 +18,9 @@ import type { FsRaw } from './extract-leg.js';
  *   end of `loopback/5003/phones`) and the channels behind a loopback are the same parties seen again: they
  *   only add their CDR to `legs` and `raw`.
  *
+ * An A leg the PBX answered itself and never bridged (extract-leg.ts `answeredByPbx`) leaves the call unanswered
+ * unless one of its connections answered.
+ *
  * `connections` are given when there is more than one, or when one joined after the call was answered (a
  * queue): then the caller's conversation starts when a person took it, not when the PBX answered. A call of one
  * plain bridge is its `from` → `to`.
@@ -37,6 +40,14 @@ export function mergeFreeswitchLegs(legs: CallRecord[]): CallRecord {
       return link !== undefined && ((link.how === 'created' && link.createdBy === root) || link.how === 'joined');
     })
     .map((leg) => ({ leg, party: partyOf(leg, byUuid) }));
+  // Answered by the PBX (IVR, voicemail) and connected to nobody who answered: no person took the call, whatever
+  // the other halves of its loopback pairs say.
+  const rootLeg = legs.find((leg) => rawOf(leg)?.leg === 'A');
+  if (rootLeg && rawOf(rootLeg)?.link?.answeredByPbx && !connected.some((c) => c.leg.outcome === 'answered')) {
+    merged.outcome = rootLeg.outcome;
+    delete merged.answerTime;
+    merged.talkSec = 0;
+  }
   if (!connected.length) return merged;
 
   // The root's `to` names the channel it was last bridged to; a forward names the extension that forwarded.

@@ -4,9 +4,12 @@ import { own, shorten } from '../shared/input.js';
 import type { ParseItem } from '../types.js';
 import type { TwilioOptions } from './options.js';
 
-/** What `raw` holds for a Twilio leg: which callback it was and its parameters as posted. */
+/**
+ * What `raw` holds for a Twilio leg: which callback it was and its parameters as posted. `dial` is the request
+ * Twilio makes to a `<Dial action>` URL when the `<Dial>` ends (`DialCallStatus`).
+ */
 export interface TwilioRaw {
-  callback: 'status' | 'recording';
+  callback: 'status' | 'recording' | 'dial';
   params: Record<string, string>;
 }
 
@@ -20,13 +23,28 @@ const FINAL_STATUS: Record<string, CallRecord['outcome']> = {
 const PROGRESS_STATUS = new Set(['queued', 'initiated', 'ringing', 'in-progress']);
 
 /**
+ * `DialCallStatus`: whether the party a `<Dial>` rang picked up. `answered` is what Twilio sends for a dialed
+ * `<Conference>`; `canceled` is a `<Dial>` ended before anyone answered (the caller hung up, or the REST API).
+ */
+export const DIAL_STATUS: Readonly<Record<string, CallRecord['outcome']>> = {
+  completed: 'answered',
+  answered: 'answered',
+  busy: 'busy',
+  'no-answer': 'no-answer',
+  canceled: 'no-answer',
+  failed: 'failed',
+};
+
+/**
  * One Twilio callback (its form parameters) → a leg, a skip or a located error.
  *
  * - Voice status callback (CallStatus): final statuses become a leg with the parties, direction and times
  *   (`Timestamp` is when the call ended; `CallDuration` its answered length); progress statuses are skipped.
  * - Recording status callback (RecordingStatus): `completed` becomes a leg carrying the recording; the
  *   others (in-progress, absent, failed) are skipped with the reason.
- * Both carry the call's CallSid, which is the groupKey: the two callbacks of one call become one call.
+ * - `<Dial>` action callback (DialCallStatus, no Timestamp): a leg that only says whether the dialed party
+ *   answered; merge uses it to decide the outcome (a parent call `completed` only means its TwiML ran).
+ * All carry the call's CallSid, which is the groupKey: the callbacks of one call become one call.
  */
 export function callbackToItem(params: Record<string, string>, location: string, options: TwilioOptions): ParseItem {
   const p = (name: string): string | undefined => {
@@ -43,6 +61,15 @@ export function callbackToItem(params: Record<string, string>, location: string,
   }
 
   const status = p('CallStatus')?.toLowerCase();
+  const dialStatus = p('DialCallStatus')?.toLowerCase();
+  if (dialStatus !== undefined && !own(DIAL_STATUS, dialStatus)) {
+    return { kind: 'error', location, message: `unknown DialCallStatus "${shorten(dialStatus, 60)}" (expected ${Object.keys(DIAL_STATUS).join(', ')})` };
+  }
+  // The action request carries the parent's CallStatus as it is then (in-progress, or completed when the caller
+  // hung up) but no Timestamp: it is not the call's final status callback, whatever its CallStatus says.
+  if (dialStatus !== undefined && !(status && own(FINAL_STATUS, status) && p('Timestamp'))) {
+    return dialItem(p, params, dialStatus, { groupKey, location, options });
+  }
   if (!status) return { kind: 'error', location, message: 'no CallStatus and no RecordingStatus: not a status or recording callback' };
   if (PROGRESS_STATUS.has(status)) {
     return { kind: 'skip', location, reason: `call ${shorten(callSid, 64)} not finished yet (CallStatus=${status}); the final status callback carries the call` };
@@ -60,7 +87,7 @@ export function callbackToItem(params: Record<string, string>, location: string,
   const from = party(p('From') ?? p('Caller'), p('CallerName'));
   const to = party(p('To') ?? p('Called'), undefined);
   const twilioDirection = p('Direction');
-  const ours = ourSide(from, to, options);
+  const ours = ourSide(from, to, options, parent !== undefined);
   // Twilio's Direction is its own leg's: a browser (client:) call is "inbound" to Twilio but outgoing for us.
   const direction = ours === 'from' ? 'outgoing' : ours === 'to' ? 'incoming' : twilioDirection !== undefined ? own(options.directionValues, twilioDirection) : undefined;
 
@@ -88,13 +115,35 @@ export function callbackToItem(params: Record<string, string>, location: string,
   return { kind: 'leg', groupKey, leg };
 }
 
-interface RecordingContext {
+interface LegContext {
   groupKey: string;
   location: string;
   options: TwilioOptions;
 }
 
-function recordingItem(p: (name: string) => string | undefined, params: Record<string, string>, ctx: RecordingContext): ParseItem {
+/**
+ * The `<Dial>` action request → a leg whose outcome is the `<Dial>`'s. It has no time of its own (Twilio sends
+ * none): startTime stays empty and merge takes the times from the status callback.
+ */
+function dialItem(p: (name: string) => string | undefined, params: Record<string, string>, dialStatus: string, ctx: LegContext): ParseItem {
+  const leg: CallRecord = {
+    externalId: ctx.groupKey,
+    location: ctx.location,
+    startTime: '',
+    from: party(p('From') ?? p('Caller'), p('CallerName')),
+    to: party(p('To') ?? p('Called'), undefined),
+    outcome: own(DIAL_STATUS, dialStatus) ?? 'unknown',
+    disposition: dialStatus,
+    legs: 1,
+    raw: { callback: 'dial', params } satisfies TwilioRaw,
+  };
+  // <Dial record="…"> hands the recording to the action URL too.
+  const url = recordingUrl(p('RecordingUrl'), ctx.options);
+  if (url) leg.recording = { url, ...stereoOf(p('RecordingChannels')) };
+  return { kind: 'leg', groupKey: ctx.groupKey, leg };
+}
+
+function recordingItem(p: (name: string) => string | undefined, params: Record<string, string>, ctx: LegContext): ParseItem {
   const { location, options } = ctx;
   const status = p('RecordingStatus')?.toLowerCase() ?? 'completed';
   const sid = shorten(p('RecordingSid') ?? 'recording', 64);
@@ -174,9 +223,11 @@ export function party(value: string | undefined, name: string | undefined): Part
 
 /**
  * Which party is ours, when the data says so: with ownerRule "own-numbers", the one party whose number is
- * listed; with "direction", a Twilio Client identity (`client:…`) placing a call. Neither or both: unknown.
+ * listed; with "direction", a Twilio Client identity (`client:…`) placing a call. Neither or both: unknown,
+ * except on a `<Dial>` child leg, where Twilio calls the callee on behalf of the parent: both listed (a forward
+ * from the main number, `callerId` set to it, to `client:anna`) means the callee, the one it reached.
  */
-function ourSide(from: Party, to: Party, options: TwilioOptions): 'from' | 'to' | undefined {
+function ourSide(from: Party, to: Party, options: TwilioOptions, dialChild: boolean): 'from' | 'to' | undefined {
   let fromOurs: boolean;
   let toOurs: boolean;
   if (options.ownerRule === 'own-numbers') {
@@ -187,6 +238,7 @@ function ourSide(from: Party, to: Party, options: TwilioOptions): 'from' | 'to' 
     fromOurs = /^client:/i.test(from.number ?? '');
     toOurs = false;
   }
+  if (fromOurs && toOurs && dialChild) return 'to';
   if (fromOurs === toOurs) return undefined;
   return fromOurs ? 'from' : 'to';
 }

@@ -1,4 +1,3 @@
-import type { CallRecord } from '../call-record.js';
 import {
   arrayElementLines,
   formatBytes,
@@ -10,9 +9,9 @@ import {
   readAllBounded,
   linesOrDocument,
 } from '../shared/input.js';
-import { mergeByRootLeg } from '../shared/merge-root-leg.js';
 import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
-import { callbackToItem, type TwilioRaw } from './callback.js';
+import { callbackToItem } from './callback.js';
+import { mergeTwilioLegs } from './merge.js';
 import { type TwilioOptions, twilioOptionsSchema } from './options.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -26,7 +25,7 @@ export default defineAdapter({
   id: 'twilio',
   summary: 'Twilio Voice status and recording status callbacks (form posts or saved as files); one call per CallSid',
   configSchema: twilioOptionsSchema,
-  example: { recordingExtension: 'mp3', ownerRule: 'own-numbers', ownNumbers: ['+46850001000', 'client:alice'] },
+  example: { recordingExtension: 'mp3', ownerRule: 'own-numbers', ownNumbers: ['+46850001000', 'client:alice'], groupChildCalls: true },
   inputs: {
     filePatterns: ['*.form', '*.json', '*.ndjson', '*.jsonl'],
     contentTypes: [FORM, JSON_TYPE],
@@ -37,13 +36,7 @@ export default defineAdapter({
   merge: mergeTwilioLegs,
 });
 
-/** The root is the call's own status callback (not a child call's, not the recording's). */
-export function mergeTwilioLegs(legs: CallRecord[]): CallRecord {
-  return mergeByRootLeg(legs, (leg) => {
-    const raw = leg.raw as Partial<TwilioRaw> | undefined;
-    return raw?.callback === 'status' && raw.params?.CallSid === leg.externalId;
-  });
-}
+export { mergeTwilioLegs, NoStatusCallbackError } from './merge.js';
 
 async function* parseTwilio(input: AdapterInput, options: TwilioOptions): AsyncGenerator<ParseItem> {
   const max = options.maxDocumentBytes;

@@ -29,7 +29,9 @@ export const twilioOptionsSchema = z
     groupChildCalls: z
       .boolean()
       .default(false)
-      .describe('Group a <Dial> child call (ParentCallSid) with its parent call instead of keeping it as a call of its own.'),
+      .describe(
+        'Group a <Dial> child call (ParentCallSid) with its parent call instead of keeping it as a call of its own; the children then tell whether, and which listed party, answered the parent\'s <Dial>.',
+      ),
     maxDocumentBytes: z
       .number()
       .int()

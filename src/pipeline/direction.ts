@@ -10,6 +10,8 @@ import { type OwnerAfterTransfer, readConnections } from './connections.js';
  * external → internal incoming. Both internal or both external: skipped with a reason, unless the
  * matching `skip` switch is off — then the caller's side is treated as ours (outgoing) for internal-only
  * calls, and the callee's side (incoming) for external-only calls (a forwarded call through the PBX).
+ * A record that names neither party (no number, no channel on either side) is rejected as such, not called
+ * external-only: no rule can place it.
  * When the PBX names the internal party (`ownerExtension`) and it is exactly one side's number, that side is ours.
  * A call recorded as several connections (queues, ring groups, transfers) is read by `readConnections` first.
  */
@@ -84,6 +86,8 @@ export function decideDirection(
     }
   }
   const { from, to } = call;
+  // Nothing to classify: "external-only" would be a guess, and no rule can place the call.
+  if (!isNamed(from) && !isNamed(to)) return { kind: 'reject', reason: UNKNOWN_PARTIES };
   let direction: 'incoming' | 'outgoing';
   if (call.direction === 'incoming' || call.direction === 'outgoing') {
     direction = call.direction;
@@ -113,6 +117,15 @@ export function decideDirection(
   const participant = asSeen(direction === 'outgoing' ? to : from, rules);
   const ownerExtension = call.ownerExtension?.trim() || owner.number?.trim() || undefined;
   return { kind: 'ok', direction, owner, participant, ownerExtension };
+}
+
+const UNKNOWN_PARTIES =
+  'caller and callee unknown: the call record has no number and no channel for either party ' +
+  '(the record that names them did not arrive, or the source does not map them)';
+
+/** A party the record names at all: by a number or by a channel. */
+function isNamed(party: Party): boolean {
+  return Boolean(party.number?.trim() || party.channel?.trim());
 }
 
 /** Connections tell more than from → to: there are several, or the one there is was answered at another time than the call. */

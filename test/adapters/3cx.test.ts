@@ -195,3 +195,42 @@ describe('3cx: options and edge cases', () => {
     for (const [name, field] of Object.entries(threeCxOptionsSchema.shape)) expect([name, field.description?.length ?? 0]).not.toEqual([name, 0]);
   });
 });
+
+describe('3cx: answered by a person, or only by 3CX itself (IVR, voicemail, EndCall)', () => {
+  const only1 = async (line: string) => {
+    const { calls, errors } = await text(`${line}\n`);
+    expect(errors).toEqual([]);
+    expect(calls).toHaveLength(1);
+    return calls[0] as CallRecord;
+  };
+
+  it('v16, a real record: time-answered set, but the call went to 3CX\'s EndCall endpoint: no-answer', async () => {
+    // dorel14/3CX-Cdr-Server ClasseurPrepaCDR.csv, "Call 9768", verbatim
+    const call = await only1(
+      'Call 9768,00000171DF02B8E6_2546,00:00:02,2020/05/04 11:27:09,2020/05/04 11:27:10,2020/05/04 11:27:12,TerminatedBySrc,0678314637,EndCall,10001,EndCall,009,,,,,,,,"Chain: 0678314637,EndCall,",External,External,External,from disp,to disp,fin disp,EndCall',
+    );
+    expect(call).toMatchObject({ outcome: 'no-answer', talkSec: 0, to: { number: 'EndCall' } });
+    expect(call.answerTime).toBeUndefined();
+  });
+
+  it('v18: a caller who hung up in the IVR (to-type IVR): no-answer', async () => {
+    const call = await only1(
+      'Call 288910,4cc2c72490010000_27010,00:00:14,2024/06/17 10:00:00,2024/06/17 10:00:00,2024/06/17 10:00:14,TerminatedBySrc,+46701112233,Ext.800,10020,800,800,,,,,,,,Chain: +46701112233;Ext.800;,Line,IVR,IVR,Hansson Per,Huvudmeny,Huvudmeny,',
+    );
+    expect(call).toMatchObject({ outcome: 'no-answer', talkSec: 0, direction: 'incoming' });
+  });
+
+  it('v18: forwarded on no answer to the extension\'s voicemail (final-type VoiceMail): no-answer', async () => {
+    const call = await only1(
+      'Call 288911,4cc2c72490010000_27011,00:00:21,2024/06/17 10:05:00,2024/06/17 10:05:20,2024/06/17 10:05:41,TerminatedBySrc,+46701112233,Ext.101,10020,101,101,Fwd_NoAnswer,Ext.101,101,,,,,Chain: +46701112233;Ext.101;,Line,Extension,VoiceMail,Hansson Per,Anna Lindqvist,Anna Lindqvist,',
+    );
+    expect(call.outcome).toBe('no-answer');
+  });
+
+  it('v18: the IVR handed the caller to an extension who answered: answered', async () => {
+    const call = await only1(
+      'Call 288912,4cc2c72490010000_27012,00:02:10,2024/06/17 10:10:00,2024/06/17 10:10:09,2024/06/17 10:12:19,TerminatedByDst,+46701112233,Ext.800,10020,800,800,ReplacedDst,Ext.103,103,,,,,Chain: +46701112233;Ext.800;Ext.103;,Line,IVR,Extension,Hansson Per,Huvudmeny,Cecilia Strand,',
+    );
+    expect(call).toMatchObject({ outcome: 'answered', talkSec: 130, ownerExtension: '103', answerTime: '2024-06-17T10:10:09' });
+  });
+});

@@ -464,3 +464,42 @@ describe('asterisk-csv: caller id, templates and merge', () => {
     expect(() => mergeLegs([])).toThrow(RangeError);
   });
 });
+
+describe('asterisk-csv: answered by a person, or only by the PBX (no dstchannel in any row)', () => {
+  // An inbound trunk call to the DID of 201, as cdr_csv writes it when the dialplan itself answers the caller.
+  const pbxRow = (lastapp: string, lastdata: string, extra: Partial<Record<string, string | number>> = {}) =>
+    row({ clid: '"Karin Nyberg" <0705556677>', src: '0705556677', dst: '201', dstchannel: '', lastapp, lastdata, answer: '2024-05-02 10:00:01', end: '2024-05-02 10:00:33', duration: 33, billsec: 32, ...extra });
+  const single = async (csv: string, options?: object) => only((await text(`${csv}\n`, options)).calls);
+
+  it.each([
+    ['VoiceMail', '201@default,u'],
+    ['Playback', 'custom/closed-today'],
+    ['Queue', 'support,t,,,300'], // the caller left the queue before any member was rung
+    ['Hangup', ''], // an IVR (Background, WaitExten) that ended the call
+  ])('ANSWERED by %s with no dstchannel: no-answer, no answer time, no talk time', async (lastapp, lastdata) => {
+    const call = await single(pbxRow(lastapp, lastdata));
+    expect(call).toMatchObject({ outcome: 'no-answer', talkSec: 0, disposition: 'ANSWERED', durationSec: 33 });
+    expect(call.answerTime).toBeUndefined();
+  });
+
+  it('a Dial nobody answered, then VoiceMail on the same channel: no-answer, as the Dial row says', async () => {
+    const dial = row({ dstchannel: 'PJSIP/201-00000002', lastapp: 'Dial', lastdata: 'PJSIP/201,20,tT', answer: '', end: '2024-05-02 10:00:20', duration: 20, billsec: 0, disposition: 'NO ANSWER', sequence: 1 });
+    const voicemail = pbxRow('VoiceMail', '201@default,u', { start: '2024-05-02 10:00:20', answer: '2024-05-02 10:00:20', end: '2024-05-02 10:00:45', duration: 25, billsec: 25, sequence: 2 });
+    expect((await single(`${dial}\n${voicemail}`)).outcome).toBe('no-answer');
+  });
+
+  it('a conference (ConfBridge, MeetMe) connects people without a dstchannel: answered', async () => {
+    expect((await single(pbxRow('ConfBridge', '4000,default_bridge'))).outcome).toBe('answered');
+    expect((await single(pbxRow('MeetMe', '4000,dM'))).outcome).toBe('answered');
+  });
+
+  it('a Dial row that names the callee stays answered', async () => {
+    expect(await single(row({}))).toMatchObject({ outcome: 'answered', talkSec: 60 });
+  });
+
+  it('a custom column layout without dstchannel cannot tell: stays answered', async () => {
+    const columns = ['src', 'dst', 'lastapp', 'start', 'answer', 'end', 'billsec', 'disposition', 'uniqueid'];
+    const csv = '"0705556677","201","VoiceMail","2024-05-02 10:00:00","2024-05-02 10:00:01","2024-05-02 10:00:33",32,"ANSWERED","1714636800.9"';
+    expect((await single(csv, { ...FIXTURE_OPTIONS, columns })).outcome).toBe('answered');
+  });
+});

@@ -344,3 +344,69 @@ describe('freeswitch-json: definition', () => {
     for (const [key, field] of Object.entries(shape)) expect([key, field.description]).toEqual([key, expect.any(String)]);
   });
 });
+
+describe('freeswitch-json: answered by a person, or only by the PBX (IVR, voicemail)', () => {
+  // Real FreeSWITCH 1.10.12 CDRs (test/fixtures/freeswitch-real, README scenarios B1 and B4), changed only where
+  // said: B4 is a call to 5006 that rang out (bridge NO_ANSWER); here its PBX leg then answers into voicemail.
+  const REAL = path.resolve('test/fixtures/freeswitch-real/json_cdr');
+  const B4 = ['a_3889c7c5-f51a-41bb-b7ef-d1d7cdda6a6e', 'a_7ab3f7a6-1c3b-4796-95cf-3c0f82c3684e', 'e0e378ae-4326-4cde-b670-e6d684f36e63', 'a_1cfb8991-3f6d-45ad-9459-7a0b412fa34b'];
+  const B1_PBX_LEG = 'a_a6caeed6-e329-44d7-8a05-9061ff1d8200';
+  type Doc = { variables: Record<string, string> };
+  const real = (file: string): Doc => JSON.parse(readFileSync(path.join(REAL, `${file}.cdr.json`), 'utf8')) as Doc;
+  const legsOf = async (docs: Doc[]) => (await Promise.all(docs.map((d, i) => items(bodyInput(`cdr-${i}.json`, JSON.stringify(d)))))).flat();
+  /** What FreeSWITCH writes on a channel that answers at 21:50:21 and hangs up 30 s later. */
+  const answeredAt = (doc: Doc, app: string): Doc => {
+    Object.assign(doc.variables, {
+      answer_epoch: '1796590221',
+      answer_uepoch: '1796590221020113',
+      end_epoch: '1796590251',
+      end_uepoch: '1796590251041877',
+      duration: '45',
+      billsec: '30',
+      endpoint_disposition: 'ANSWER',
+    });
+    if (app) Object.assign(doc.variables, { last_app: app, current_application: app });
+    return doc;
+  };
+  /** B1's PBX leg as a call that only ever reached an IVR: never bridged, no bridge attempted. */
+  const ivrOnly = (): Doc => {
+    const doc = real(B1_PBX_LEG);
+    for (const name of ['last_bridge_to', 'bridge_uuid', 'signal_bond', 'bridge_channel', 'originate_disposition', 'last_bridge_hangup_cause', 'bridge_hangup_cause', 'originate_causes', 'originated_legs', 'DIALSTATUS', 'bridge_stamp']) {
+      delete doc.variables[name];
+    }
+    Object.assign(doc.variables, { bridge_epoch: '0', bridge_uepoch: '0', last_app: 'playback', last_arg: 'ivr/ivr-welcome.wav', current_application: 'playback' });
+    return doc;
+  };
+
+  it('a call that rang out and went to voicemail is no-answer, though the PBX leg and its caller\'s half answered', async () => {
+    const [handset, pbxLeg, ...phone] = B4.map(real) as [Doc, Doc, ...Doc[]];
+    const call = only(calls(await legsOf([answeredAt(handset, ''), answeredAt(pbxLeg, 'voicemail'), ...phone])).values());
+    expect(call).toMatchObject({ externalId: '7ab3f7a6-1c3b-4796-95cf-3c0f82c3684e', outcome: 'no-answer', talkSec: 0, durationSec: 45, legs: 4 });
+    expect(call.answerTime).toBeUndefined();
+    expect(call.disposition).toBe('NORMAL_CLEARING');
+  });
+
+  it('the outcome of the bridge it tried: USER_BUSY → busy', async () => {
+    const pbxLeg = answeredAt(real(B4[1] as string), 'voicemail');
+    Object.assign(pbxLeg.variables, { originate_disposition: 'USER_BUSY', last_bridge_hangup_cause: 'USER_BUSY' });
+    expect(only(calls(await legsOf([pbxLeg])).values()).outcome).toBe('busy');
+  });
+
+  it('an IVR that nobody got through: no-answer', async () => {
+    expect(only(calls(await legsOf([ivrOnly()])).values())).toMatchObject({ outcome: 'no-answer', talkSec: 0 });
+  });
+
+  it('a conference connects people without a bridge: answered', async () => {
+    const doc = ivrOnly();
+    Object.assign(doc.variables, { last_app: 'conference', conference_name: 'sales%40default', conference_member_id: '4' });
+    expect(only(calls(await legsOf([doc])).values())).toMatchObject({ outcome: 'answered', talkSec: 10 });
+  });
+
+  it('the real bridged call stays answered; a CDR without bridge_epoch says nothing and stays answered', async () => {
+    // README B1: answered 21:49:22 local (CET), 10 s of conversation
+    const b1 = only(calls(await legsOf([real(B1_PBX_LEG)])).values());
+    expect([b1.outcome, b1.talkSec, b1.answerTime?.slice(0, 19)]).toEqual(['answered', 10, '2026-12-06T20:49:22']);
+    const [item] = await items(hook(cdr({ ...BASE, answer_epoch: '1709630050', billsec: '50', last_app: 'playback' }), 'application/json'));
+    expect(item).toMatchObject({ kind: 'leg', leg: { outcome: 'answered' } });
+  });
+});

@@ -1,9 +1,12 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import adapter from '../../adapters/twilio/index.js';
+import adapter, { NoStatusCallbackError } from '../../adapters/twilio/index.js';
 import type { AdapterInput, ParseItem } from '../../adapters/types.js';
 import type { CallRecord } from '../../adapters/call-record.js';
+import { runParseCase } from '../pipeline/fixture-cases.js';
+import { tempDir } from '../support/tmp.js';
 import { bodyInput, fileInput, fixtureDir, fixtureSourceOptions, mergedCalls, only, parseItems } from './support.js';
 
 const DIR = fixtureDir('twilio');
@@ -15,6 +18,8 @@ const items = (input: AdapterInput, options: Options = fixtureOptions) => parseI
 const file = (name: string) => fileInput(DIR, name);
 const hook = (body: string, contentType = 'application/x-www-form-urlencoded') => bodyInput('hook:twilio', body, { contentType });
 const calls = (list: ParseItem[]) => mergedCalls(adapter, list);
+/** Callbacks saved one per line, as a drop folder holds them. */
+const saved = (lines: string[]): AdapterInput => ({ name: 'callbacks.form', stream: Readable.from([lines.join('\n')]) });
 
 const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
 const COMPLETED = {
@@ -245,5 +250,155 @@ describe('twilio: definition', () => {
     const bad = adapter.configSchema.safeParse({ ownerRule: 'own-numbers' });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['ownNumbers', 'ownerRule "own-numbers" needs at least one number in ownNumbers']]);
+  });
+});
+
+describe('twilio: answered or not, by what the <Dial> did (a completed parent only means its TwiML ran)', () => {
+  const PARENT = 'CA3b5d7f9a1c2e4f6a8b0d2c4e6f8a0b1c';
+  const CHILD = 'CA9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b';
+  const parentStatus = (extra: Record<string, string> = {}) =>
+    form({ ...COMPLETED, CallSid: PARENT, CallDuration: '27', Timestamp: 'Wed, 06 Mar 2024 10:02:33 +0000', CallbackSource: 'call-progress-events', ...extra });
+  // The request Twilio makes to <Dial action="…">: the parent's parameters as they are then, no Timestamp.
+  const dialAction = (DialCallStatus: string, extra: Record<string, string> = {}) =>
+    form({ AccountSid: COMPLETED.AccountSid, CallSid: PARENT, CallStatus: 'in-progress', Direction: 'inbound', From: COMPLETED.From, To: COMPLETED.To, DialCallSid: CHILD, DialCallStatus, ...extra });
+  const callOf = async (lines: string[], options: Options = fixtureOptions) => only(calls(await items(saved(lines), options)).values());
+
+  it('DialCallStatus=no-answer: unanswered although the parent completed, with its length but no answer and no talk time', async () => {
+    const list = await items(file('dial-no-answer.form'));
+    expect(list[0]).toMatchObject({ kind: 'leg', leg: { outcome: 'no-answer', raw: { callback: 'dial' } } });
+    const call = only(calls(list).values());
+    expect(call).toMatchObject({ externalId: 'CA8fdebab2209dcee7b7e0548ce884a090', outcome: 'no-answer', legs: 2, talkSec: 0, durationSec: 27 });
+    expect([call.startTime, call.endTime, call.answerTime]).toEqual(['2024-03-06T10:02:06Z', '2024-03-06T10:02:33Z', undefined]);
+    // the status callback stays the root: the call is located where it is, and owned by the number called
+    expect(call.location).toBe(`${path.join(DIR, 'dial-no-answer.form')}:2`);
+    expect(call.ownerExtension).toBe('+46850001000');
+  });
+
+  it('DialCallStatus=busy: busy, even with the voicemail the caller then left (a <Record> recording callback)', async () => {
+    const call = only(calls(await items(file('dial-busy-voicemail.form'))).values());
+    expect(call.outcome).toBe('busy');
+    expect(call.answerTime).toBeUndefined();
+    expect(call.recording?.url).toBe(`${RECORDING_URL}RE91cd0118e246ec669887c8c8d4065b08.mp3`);
+    expect((call.raw as Array<{ callback: string }>).map((r) => r.callback)).toEqual(['dial', 'status', 'recording']);
+  });
+
+  it('DialCallStatus=completed: answered, as the parent said', async () => {
+    const call = only(calls(await items(file('dial-answered.form'))).values());
+    expect(call).toMatchObject({ outcome: 'answered', answerTime: '2024-03-06T08:14:02Z', talkSec: 151, ownerExtension: '+46850001000' });
+    expect(call.recording).toEqual({ url: `${RECORDING_URL}REf3c23fd1014b960fc3efd62bae4fdbe7.mp3`, stereo: true });
+  });
+
+  it('every DialCallStatus value, in either order of arrival', async () => {
+    const outcome = async (status: string) => [(await callOf([dialAction(status), parentStatus()])).outcome, (await callOf([parentStatus(), dialAction(status)])).outcome];
+    expect(await outcome('completed')).toEqual(['answered', 'answered']);
+    expect(await outcome('answered')).toEqual(['answered', 'answered']);
+    expect(await outcome('busy')).toEqual(['busy', 'busy']);
+    expect(await outcome('no-answer')).toEqual(['no-answer', 'no-answer']);
+    expect(await outcome('canceled')).toEqual(['no-answer', 'no-answer']);
+    expect(await outcome('failed')).toEqual(['failed', 'failed']);
+  });
+
+  it('the action request of a caller who hung up while it rang (CallStatus=completed, no Timestamp) is the <Dial>\'s word, not a status callback', async () => {
+    const [item] = await items(hook(dialAction('canceled', { CallStatus: 'completed' })));
+    expect(item).toMatchObject({ kind: 'leg', groupKey: PARENT, leg: { outcome: 'no-answer', raw: { callback: 'dial' } } });
+    expect((await callOf([dialAction('canceled', { CallStatus: 'completed' }), parentStatus()])).outcome).toBe('no-answer');
+  });
+
+  it('a status callback that carries DialCallStatus (forwarded by an app) decides the same way', async () => {
+    const call = await callOf([parentStatus({ DialCallStatus: 'no-answer', DialCallSid: CHILD })]);
+    expect([call.outcome, call.legs, call.startTime]).toEqual(['no-answer', 1, '2024-03-06T10:02:06Z']);
+  });
+
+  it('two <Dial>s in a row: answered when the second one is', async () => {
+    const second = 'CA1a2b3c4d5e6f708192a3b4c5d6e7f809';
+    expect((await callOf([dialAction('no-answer'), dialAction('completed', { DialCallSid: second, DialCallDuration: '95' }), parentStatus()])).outcome).toBe('answered');
+    expect((await callOf([dialAction('no-answer'), dialAction('busy', { DialCallSid: second }), parentStatus()])).outcome).toBe('busy');
+  });
+
+  it('with groupChildCalls, the child legs\' own status callbacks tell it when there is no action request', async () => {
+    const child = (CallStatus: string) =>
+      form({ ...COMPLETED, CallSid: CHILD, ParentCallSid: PARENT, Direction: 'outbound-dial', To: 'client:anna', CallStatus, CallDuration: CallStatus === 'completed' ? '20' : '0', Timestamp: 'Wed, 06 Mar 2024 10:02:30 +0000' });
+    const grouped = { ...fixtureOptions, groupChildCalls: true };
+    expect((await callOf([child('no-answer'), parentStatus()], grouped)).outcome).toBe('no-answer');
+    expect((await callOf([child('busy'), parentStatus()], grouped)).outcome).toBe('busy');
+    expect((await callOf([child('completed'), parentStatus()], grouped)).outcome).toBe('answered');
+  });
+
+  it('names the field when DialCallStatus is not one Twilio sends', async () => {
+    expect(await items(hook(dialAction('ringing')))).toEqual([
+      { kind: 'error', location: 'hook:twilio', message: 'unknown DialCallStatus "ringing" (expected completed, answered, busy, no-answer, canceled, failed)' },
+    ]);
+  });
+});
+
+describe('twilio: ownNumbers listing the main number and the client identity it forwards to', () => {
+  // An inbound call to the main number whose TwiML is <Dial><Client statusCallback="…">anna</Client></Dial>:
+  // the parent (caller → +46850001000) and the child leg Twilio places to client:anna, grouped by groupChildCalls.
+  const PARENT = 'CAd4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4';
+  const CHILD = 'CAe5a7b9d1f3c5e7a9b1d3f5c7e9a1b3d5';
+  const options = { ...fixtureOptions, groupChildCalls: true, ownNumbers: ['+46850001000', 'client:anna'] };
+  const geo = { FromCountry: 'SE', ToCountry: 'SE', ApiVersion: '2010-04-01', AccountSid: COMPLETED.AccountSid, CallbackSource: 'call-progress-events' };
+  const parent = form({ ...geo, CallSid: PARENT, CallStatus: 'completed', CallDuration: '97', Direction: 'inbound', From: '+46703334455', To: '+46850001000', Timestamp: 'Wed, 06 Mar 2024 13:41:09 +0000' });
+  const child = (CallStatus: string, extra: Record<string, string> = {}) =>
+    form({ ...geo, CallSid: CHILD, ParentCallSid: PARENT, CallStatus, CallDuration: CallStatus === 'completed' ? '88' : '0', Direction: 'outbound-dial', From: '+46703334455', To: 'client:anna', Timestamp: 'Wed, 06 Mar 2024 13:41:08 +0000', ...extra });
+  const recording = form({ AccountSid: COMPLETED.AccountSid, CallSid: PARENT, RecordingSid: 'REa1b2c3d4e5f60718293a4b5c6d7e8f90', RecordingStatus: 'completed', RecordingChannels: '2', RecordingDuration: '88', RecordingSource: 'DialVerb', RecordingStartTime: 'Wed, 06 Mar 2024 13:39:41 +0000', RecordingUrl: `${RECORDING_URL}REa1b2c3d4e5f60718293a4b5c6d7e8f90` });
+  const merged = async (lines: string[]) => only(calls(await items(saved(lines), options)).values());
+
+  it('the owner is client:anna, who answered, not the main number the caller dialed', async () => {
+    const call = await merged([child('completed'), parent, recording]);
+    expect(call).toMatchObject({ externalId: PARENT, outcome: 'answered', direction: 'incoming', ownerExtension: 'client:anna', from: { number: '+46703334455' } });
+  });
+
+  it('and so in the payload: anna\'s email, found by the owners map of the config', async () => {
+    const { dir, cleanup } = tempDir('cb-twilio-');
+    try {
+      const config = readFileSync(path.join(DIR, 'callbridge.yaml'), 'utf8').replace('ownerRule: own-numbers', 'ownerRule: own-numbers\n      groupChildCalls: true');
+      writeFileSync(path.join(dir, 'callbridge.yaml'), config);
+      writeFileSync(path.join(dir, 'forwarded.form'), [child('completed'), parent, recording].join('\n'));
+      const run = await runParseCase('twilio', path.join(dir, 'callbridge.yaml'), path.join(dir, 'forwarded.form'));
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ payload: { call_external_id: PARENT, call_direction: 'incoming', owner_email: 'anna.berg@example.com', participant_phone_number: '+46703334455' } });
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('a <Dial callerId="+46850001000"> child (both sides listed) still reaches anna', async () => {
+    expect((await merged([child('completed', { From: '+46850001000' }), parent])).ownerExtension).toBe('client:anna');
+  });
+
+  it('anna did not answer: the main number stays the owner, and the call is unanswered', async () => {
+    expect(await merged([child('no-answer'), parent])).toMatchObject({ ownerExtension: '+46850001000', outcome: 'no-answer' });
+  });
+
+  it('a forward to an unlisted mobile: the main number stays the owner', async () => {
+    expect((await merged([child('completed', { To: '+46709998877' }), parent])).ownerExtension).toBe('+46850001000');
+  });
+});
+
+describe('twilio: a call of which no status callback arrived', () => {
+  const recording = form({ AccountSid: COMPLETED.AccountSid, CallSid: 'CA6c8e0a2b4d6f8a0c2e4b6d8f0a2c4e6b', RecordingSid: 'REb2c3d4e5f60718293a4b5c6d7e8f90a1', RecordingStatus: 'completed', RecordingChannels: '2', RecordingDuration: '64', RecordingSource: 'DialVerb', RecordingStartTime: 'Wed, 06 Mar 2024 15:10:02 +0000', RecordingUrl: `${RECORDING_URL}REb2c3d4e5f60718293a4b5c6d7e8f90a1` });
+
+  it('only the recording callback: says that the status callback is missing, not that the call is external-only', async () => {
+    const { dir, cleanup } = tempDir('cb-twilio-');
+    try {
+      writeFileSync(path.join(dir, 'recording-only.form'), recording);
+      const run = await runParseCase('twilio', path.join(DIR, 'callbridge.yaml'), path.join(dir, 'recording-only.form'));
+      expect(run.code).toBe(0);
+      const line = JSON.parse(run.stdout) as { state: string; error: string };
+      expect(line.state).toBe('rejected');
+      expect(line.error).toBe(
+        'cannot merge 1 legs of call CA6c8e0a2b4d6f8a0c2e4b6d8f0a2c4e6b: only a recording callback arrived: no call status callback, so From and To are unknown; point the call\'s status callback (statusCallback) at the bridge too',
+      );
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('only the <Dial> action callback: its times are what is missing', async () => {
+    const action = form({ AccountSid: COMPLETED.AccountSid, CallSid: 'CA6c8e0a2b4d6f8a0c2e4b6d8f0a2c4e6b', CallStatus: 'in-progress', From: COMPLETED.From, To: COMPLETED.To, DialCallStatus: 'completed', DialCallDuration: '64' });
+    const list = await items(saved([action, recording]));
+    expect(() => calls(list)).toThrow(NoStatusCallbackError);
+    expect(() => calls(list)).toThrow(/^only a <Dial> action callback and a recording callback arrived: no call status callback, so the call's times are unknown/);
   });
 });
