@@ -140,7 +140,7 @@ export function assemble(groupKey: string, legs: CallRecord[], merge: (legs: Cal
   try {
     merged = merge(legs);
   } catch (error) {
-    return { kind: 'error', location, message: `cannot merge ${legs.length} legs of call ${groupKey}: ${errorText(error)}` };
+    return { kind: 'error', location, message: `cannot make one call of ${legs.length === 1 ? 'the only leg' : `${legs.length} legs`} of call ${groupKey}: ${errorText(error)}` };
   }
   const checked = callRecordSchema.safeParse(merged);
   if (!checked.success) {

@@ -388,7 +388,7 @@ describe('twilio: a call of which no status callback arrived', () => {
       const line = JSON.parse(run.stdout) as { state: string; error: string };
       expect(line.state).toBe('rejected');
       expect(line.error).toBe(
-        'cannot merge 1 legs of call CA6c8e0a2b4d6f8a0c2e4b6d8f0a2c4e6b: only a recording callback arrived: no call status callback, so From and To are unknown; point the call\'s status callback (statusCallback) at the bridge too',
+        'cannot make one call of the only leg of call CA6c8e0a2b4d6f8a0c2e4b6d8f0a2c4e6b: only a recording callback arrived: no call status callback, so From and To are unknown; point the call\'s status callback (statusCallback) at the bridge too',
       );
     } finally {
       cleanup();

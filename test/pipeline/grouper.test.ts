@@ -97,7 +97,7 @@ describe('groupLegs', () => {
       'error cdr.csv:2: expected 18 columns, got 3',
       'skip cmr.csv',
       'ok×1',
-      'error cdr.csv:3: cannot merge 2 legs of call boom: legs disagree on the caller',
+      'error cdr.csv:3: cannot make one call of 2 legs of call boom: legs disagree on the caller',
       'error cdr.csv:6: invalid call record: startTime: Invalid input: expected string, received number',
     ]);
   });
