@@ -8,6 +8,7 @@ import { createLogger } from '../log/logger.js';
 import { VERSION } from '../version.js';
 import { runCheckConfig } from './check-config.js';
 import { runConfirm } from './confirm.js';
+import { runDetect } from './detect.js';
 import { runRetry } from './retry.js';
 import { runSandbox } from './sandbox.js';
 import { runStart } from './start.js';
@@ -84,6 +85,15 @@ program
   .argument('<files...>', 'CDR files to parse')
   .action(async (files: string[], opts: { adapter?: string; source?: string; config: string }) => {
     process.exitCode = await runParse({ adapterId: opts.adapter, sourceId: opts.source, configFile: opts.config, files, stdout: process.stdout, stderr: process.stderr });
+  });
+
+program
+  .command('detect')
+  .description('recognise CDR files (which adapter reads them, how sure, and why) and print a starter configuration for them')
+  .option('-w, --write <dir>', 'write callbridge.yaml and owners.csv into this folder instead of printing the YAML (never replaces a file)')
+  .argument('[paths...]', 'CDR files, or folders of them')
+  .action(async (paths: string[], opts: { write?: string }) => {
+    process.exitCode = await runDetect({ paths, writeDir: opts.write, stdout: process.stdout, stderr: process.stderr });
   });
 
 program
