@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AdapterDefinition, AdapterInput } from '../../../adapters/types.js';
 import type { ConversationPayload } from '../../dstny/payload.js';
 import type { LedgerRow } from '../../ledger/ledger.js';
@@ -41,6 +44,8 @@ export class Preview {
 
   private constructor(
     private readonly ledger: SqliteLedger,
+    /** The ledger's folder, removed at close. */
+    private readonly dir: string,
     private readonly opts: PreviewOptions,
   ) {
     const { source, adapter } = opts;
@@ -65,8 +70,18 @@ export class Preview {
     });
   }
 
+  /**
+   * The ledger is a file in a temporary folder, not `:memory:`: a month of CDRs is a million rows with their raw
+   * records, which on disk cost a page cache, not gigabytes of RAM.
+   */
   static async open(opts: PreviewOptions): Promise<Preview> {
-    return new Preview(await openSqliteLedger(':memory:'), opts);
+    const dir = await mkdtemp(path.join(tmpdir(), 'callbridge-parse-'));
+    try {
+      return new Preview(await openSqliteLedger(path.join(dir, 'preview.sqlite')), dir, opts);
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   /** One input, read whole. Throws a ParseError when it cannot be read (what was read before stays). */
@@ -90,8 +105,12 @@ export class Preview {
     }
   }
 
-  close(): Promise<void> {
-    return this.ledger.close();
+  async close(): Promise<void> {
+    try {
+      await this.ledger.close();
+    } finally {
+      await rm(this.dir, { recursive: true, force: true });
+    }
   }
 }
 
