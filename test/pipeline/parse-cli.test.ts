@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -181,6 +181,19 @@ describe('runParse', () => {
     expect(run.lines.filter((l) => !l.payload)).toEqual([{ error: expect.stringContaining('not finished yet'), source: expect.stringContaining('ringing.form'), state: 'skipped' }]);
     expect(run.stderr).toContain('callbridge parse: 1 call (1 payload, 0 skipped, 0 rejected), 1 other record skipped, 0 input errors; skipped: call … not finished yet (1)\n');
   });
+
+  it('leaves nothing behind: its ledger lives in a temporary folder that is removed, also when a file cannot be read', async () => {
+    // A process of its own: TMPDIR is read by node's os module, which a test's copy of process.env does not reach.
+    const tmp = path.join(dir, 'tmp');
+    mkdirSync(tmp);
+    const exec = promisify(execFile);
+    const run = (file: string) =>
+      exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'parse', '--config', files.config, file], { cwd: REPO_ROOT, timeout: 60_000, env: { ...process.env, TMPDIR: tmp } });
+    expect((await run(files.calls)).stdout.split('\n').filter(Boolean)).toHaveLength(4);
+    await expect(run(path.join(dir, 'missing.csv'))).rejects.toMatchObject({ code: 1 });
+    // (tsx keeps its compile cache there too: that one is not ours.)
+    expect(readdirSync(tmp).filter((name) => !name.startsWith('tsx-'))).toEqual([]);
+  }, 90_000);
 
   it('the local link is stable: signed with the labelled placeholder, expiring link-TTL after the call ended', async () => {
     const a = await parse({ configFile: files.config, files: [files.calls] });
