@@ -51,6 +51,14 @@ export interface AdapterDefinition<S extends z.ZodType = z.ZodType> {
   parse(input: AdapterInput, options: z.infer<S>): AsyncIterable<ParseItem>;
   /** Merge the legs of one call (in arrival order) into one record. */
   merge(legs: CallRecord[]): CallRecord;
+  /**
+   * Whether the legs, in arrival order, are the whole call: no other leg of it can still come. Where the records
+   * say so, hooks, tails and one-file-per-leg drop folders assemble the call as soon as its last leg is in instead
+   * of waiting `groupQuietMs`. Strict: a wrong `true` sends the call before its last leg (the late leg then only
+   * shows as a ledger conflict: a call is never sent twice, and the body stays incomplete). When the legs cannot
+   * tell: false, and the call waits for its quiet period. Without it, every call waits.
+   */
+  complete?(legs: CallRecord[]): boolean;
 }
 
 /** Helper that keeps the schema's type attached to the definition. */

@@ -1,6 +1,7 @@
 import { BatchedIterable } from '../batched.js';
 import { type AdapterInput, defineAdapter, type ParseItem } from '../types.js';
 import { autoLayout, rowOf } from './columns.js';
+import { completeAsteriskCall } from './complete.js';
 import { mergeAsteriskLegs } from './merge.js';
 import { asteriskCsvOptionsSchema, type AsteriskCsvOptions } from './options.js';
 import { type Row, type RowContext, rowToItem, shareRepeatedValues, ValuePool } from './row.js';
@@ -62,4 +63,5 @@ export default defineAdapter({
     return new BatchedIterable(() => parseBatches(input, options));
   },
   merge: mergeAsteriskLegs,
+  complete: completeAsteriskCall,
 });

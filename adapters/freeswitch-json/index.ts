@@ -9,6 +9,7 @@ import {
 } from '../shared/input.js';
 import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
 import { JSON_CONTENT_TYPES, unwrapCdrBody } from './body.js';
+import { completeFreeswitchCall } from './complete.js';
 import { fromJsonCdr } from './document.js';
 import { extractLeg } from './extract-leg.js';
 import { mergeFreeswitchLegs } from './merge.js';
@@ -35,6 +36,7 @@ export default defineAdapter({
   },
   parse: parseFreeswitchJson,
   merge: mergeFreeswitchLegs,
+  complete: completeFreeswitchCall,
 });
 
 async function* parseFreeswitchJson(input: AdapterInput, options: FreeswitchOptions): AsyncGenerator<ParseItem> {

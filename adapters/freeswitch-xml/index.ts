@@ -1,4 +1,5 @@
 import { XML_CONTENT_TYPES, unwrapCdrBody } from '../freeswitch-json/body.js';
+import { completeFreeswitchCall } from '../freeswitch-json/complete.js';
 import { extractLeg } from '../freeswitch-json/extract-leg.js';
 import { mergeFreeswitchLegs } from '../freeswitch-json/merge.js';
 import { freeswitchOptionsSchema } from '../freeswitch-json/options.js';
@@ -53,4 +54,5 @@ export default defineAdapter({
     yield result.ok ? { kind: 'leg', groupKey: result.groupKey, leg: result.leg } : { kind: 'error', location, message: result.message };
   },
   merge: mergeFreeswitchLegs,
+  complete: completeFreeswitchCall,
 });

@@ -11,6 +11,7 @@ import {
 } from '../shared/input.js';
 import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
 import { callbackToItem } from './callback.js';
+import { completeTwilioCall } from './complete.js';
 import { mergeTwilioLegs } from './merge.js';
 import { type TwilioOptions, twilioOptionsSchema } from './options.js';
 
@@ -34,6 +35,7 @@ export default defineAdapter({
   },
   parse: parseTwilio,
   merge: mergeTwilioLegs,
+  complete: completeTwilioCall,
 });
 
 export { mergeTwilioLegs, NoStatusCallbackError } from './merge.js';

@@ -204,6 +204,12 @@ export interface Ledger {
    * `limit` (default 1,000) so that a tail started on a large file never loads every stashed leg at once.
    */
   quietGroups(sourceId: string, quietBefore: number, limit?: number): Promise<Array<{ groupKey: string; legs: unknown[] }>>;
+  /**
+   * The stashed legs of these groups of a source, quiet or not, each group's in arrival order: what the ingestor
+   * shows an adapter to learn whether a call is already complete. Groups in the order asked, a key asked twice
+   * once; a group with no stashed leg (none came, or it was assembled) is left out.
+   */
+  stashedGroups(sourceId: string, groupKeys: string[]): Promise<Array<{ groupKey: string; legs: unknown[] }>>;
 
   /**
    * Record a beat of a running bridge (insert or refresh its heartbeat). Beats of other processes that have not

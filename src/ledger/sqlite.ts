@@ -359,6 +359,17 @@ export class SqliteLedger implements Ledger {
     })),
   );
 
+  // One indexed lookup per group (stash_group): an input touches a few groups, and a prepared statement beats
+  // building an IN list of varying length.
+  stashedGroups = guarded(this.isOpen, (sourceId: string, groupKeys: string[]): Array<{ groupKey: string; legs: unknown[] }> => {
+    const groups: Array<{ groupKey: string; legs: unknown[] }> = [];
+    for (const groupKey of new Set(groupKeys)) {
+      const legs = this.stmts.groupLegs.all(sourceId, groupKey).map((l) => JSON.parse(l.leg) as unknown);
+      if (legs.length) groups.push({ groupKey, legs });
+    }
+    return groups;
+  });
+
   beat = guarded(this.isOpen, (heartbeat: Omit<Heartbeat, 'stoppedAt'>): void => this.heartbeatTable.beat(heartbeat));
 
   endHeartbeat = guarded(this.isOpen, (id: string, stoppedAt: number): void => this.heartbeatTable.end(id, stoppedAt));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AdapterDefinition, AdapterInput, ParseItem } from '../../adapters/types.js';
 import { LedgerUnavailableError, ParseError } from '../errors.js';
 import type { Checkpoint, Ledger, NewRow, PutResult, StashedLeg } from '../ledger/ledger.js';
@@ -25,6 +26,11 @@ export interface IngestorOptions {
   clock?: () => number;
   /** Sees every item as the ingestor handles it, in input order (parse prints them; the bridge needs none). */
   observer?: IngestObserver;
+  /**
+   * Called after a commit that made calls due: the bridge wakes its submitter with it, so a call leaves as soon as
+   * it is committed, not at the submitter's next look.
+   */
+  onDue?: () => void;
 }
 
 /**
@@ -82,10 +88,15 @@ export function toRow(call: CallRecord, source: Pick<PipelineSource, 'id'>, resu
  *
  * Within one process, stashing legs and flushing quiet groups of the same source never interleave, so
  * a leg stashed while its group is being flushed is not dropped with the group.
+ *
+ * Stashed legs wait for their call's quiet period only where the records cannot say the call is whole: an
+ * adapter with `complete` has the calls an input completed assembled right after that input's stash commit.
  */
 export class PipelineIngestor implements Ingestor {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly log: Logger | undefined;
+  /** By source id: the calls assembled early, for their quiet period (RecentlyAssembled). */
+  private readonly assembledEarly = new Map<string, RecentlyAssembled>();
 
   constructor(private readonly opts: IngestorOptions) {
     this.log = opts.logger?.child({ component: 'ingest' });
@@ -116,20 +127,31 @@ export class PipelineIngestor implements Ingestor {
     return this.exclusive(source.id, async () => {
       const summary = emptySummary();
       const ids = new Set<string>();
+      const recent = this.assembledEarly.get(source.id);
+      const now = this.now();
       let batch: StashedLeg[] = [];
+      // The groups the legs of this batch went to: the calls this input may have completed.
+      let touched = new Set<string>();
       for await (const item of guardedParse(adapter, source, input)) {
         if (item.kind === 'error') this.noteError(summary, item.location, item.message);
         else if (item.kind === 'skip') this.noteSkip(summary, source, item.location, item.reason);
-        else {
+        else if (recent?.isRepeat(item.groupKey, item.leg, now)) {
+          ids.add(item.leg.externalId);
+          summary.duplicates += 1;
+        } else {
           batch.push({ sourceId: source.id, groupKey: item.groupKey, leg: item.leg });
           ids.add(item.leg.externalId);
+          touched.add(item.groupKey);
           if (batch.length >= this.opts.batchSize) {
             await this.stash(summary, batch);
+            await this.assembleComplete(summary, adapter, source, touched);
             batch = [];
+            touched = new Set();
           }
         }
       }
       await this.stash(summary, batch, opts.checkpoints);
+      await this.assembleComplete(summary, adapter, source, touched);
       summary.ids = [...ids];
       return summary;
     });
@@ -146,21 +168,74 @@ export class PipelineIngestor implements Ingestor {
       // A page of groups at a time (each page's puts unstash it), so a large backlog never sits in memory at once.
       for (;;) {
         const groups = await this.ledgerCall(() => this.opts.ledger.quietGroups(source.id, quietBefore, FLUSH_PAGE_GROUPS));
-        let rows: NewRow[] = [];
-        let keys: Array<{ sourceId: string; groupKey: string }> = [];
-        for (const group of groups) {
-          rows.push(await this.assembleStashed(summary, adapter, source, group.groupKey, group.legs, now));
-          keys.push({ sourceId: source.id, groupKey: group.groupKey });
-          if (rows.length >= this.opts.batchSize) {
-            await this.put(summary, rows, undefined, keys);
-            rows = [];
-            keys = [];
-          }
-        }
-        await this.put(summary, rows, undefined, keys);
+        await this.assembleGroups(summary, adapter, source, groups, now);
         if (groups.length < FLUSH_PAGE_GROUPS) return summary;
       }
     });
+  }
+
+  /**
+   * The calls among `groupKeys` whose stashed legs the adapter says are the whole call, assembled now instead of
+   * after their quiet period (a hook post or a tailed line that ends a call sends it within the second). Runs in
+   * the source's exclusive section right after the stash commit, so it sees every leg stashed so far.
+   *
+   * The legs are committed before this runs: if it fails, the calls simply wait for flushQuiet, and the input is
+   * not refused for it (a hook must not answer 503 for legs it has stored).
+   */
+  private async assembleComplete(summary: IngestSummary, adapter: AdapterDefinition, source: PipelineSource, groupKeys: Set<string>): Promise<void> {
+    if (!adapter.complete || !groupKeys.size) return;
+    try {
+      const stashed = await this.ledgerCall(() => this.opts.ledger.stashedGroups(source.id, [...groupKeys]));
+      const whole = stashed.filter((group) => this.isComplete(adapter, source, group));
+      if (!whole.length) return;
+      const now = this.now();
+      await this.assembleGroups(summary, adapter, source, whole, now);
+      let recent = this.assembledEarly.get(source.id);
+      if (!recent) this.assembledEarly.set(source.id, (recent = new RecentlyAssembled()));
+      for (const group of whole) recent.remember(group.groupKey, group.legs, now, now + source.groupQuietMs);
+    } catch (error) {
+      this.log?.warn(`assembling complete calls at once failed; they wait for their quiet period: ${error instanceof Error ? error.message : String(error)}`, {
+        source: source.id,
+      });
+    }
+  }
+
+  /** The adapter's word on a stashed group. Legs that are no call record, or an adapter that throws: not known to be complete. */
+  private isComplete(adapter: AdapterDefinition, source: PipelineSource, group: { groupKey: string; legs: unknown[] }): boolean {
+    const legs: CallRecord[] = [];
+    for (const leg of group.legs) {
+      const parsed = callRecordSchema.safeParse(leg);
+      if (!parsed.success) return false;
+      legs.push(parsed.data);
+    }
+    try {
+      return adapter.complete?.(legs) === true;
+    } catch (error) {
+      this.log?.warn(`the ${adapter.id} adapter could not tell whether call ${group.groupKey} is complete; it waits for its quiet period`, { source: source.id, error });
+      return false;
+    }
+  }
+
+  /** Stashed groups → one row each, put `batchSize` at a time, each put dropping the stashed legs it assembled. */
+  private async assembleGroups(
+    summary: IngestSummary,
+    adapter: AdapterDefinition,
+    source: PipelineSource,
+    groups: Array<{ groupKey: string; legs: unknown[] }>,
+    now: number,
+  ): Promise<void> {
+    let rows: NewRow[] = [];
+    let keys: Array<{ sourceId: string; groupKey: string }> = [];
+    for (const group of groups) {
+      rows.push(await this.assembleStashed(summary, adapter, source, group.groupKey, group.legs, now));
+      keys.push({ sourceId: source.id, groupKey: group.groupKey });
+      if (rows.length >= this.opts.batchSize) {
+        await this.put(summary, rows, undefined, keys);
+        rows = [];
+        keys = [];
+      }
+    }
+    await this.put(summary, rows, undefined, keys);
   }
 
   /** Stashed legs → one row. Legs that no longer fit the CallRecord contract are kept as a rejected row. */
@@ -223,6 +298,7 @@ export class PipelineIngestor implements Ingestor {
     if (checkpoints?.length) opts.checkpoints = checkpoints;
     if (unstash?.length) opts.unstash = unstash;
     const results: PutResult[] = await this.ledgerCall(() => this.opts.ledger.put(rows, opts));
+    if (rows.some((row) => row.state === 'pending')) this.opts.onDue?.();
     for (const row of rows) {
       summary.ids.push(row.externalId);
       if (row.state === 'skipped') summary.skipped += 1;
@@ -298,6 +374,47 @@ export class PipelineIngestor implements Ingestor {
       if (this.locks.get(sourceId) === settled) this.locks.delete(sourceId);
     }
   }
+}
+
+/**
+ * The legs of the calls a source assembled early, each kept for the quiet period the call skipped. While a call
+ * waits in the stash, a leg posted again (a PBX that missed the answer retries) is kept once; once it left early,
+ * such a repeat would wait alone and become a one-leg version of a call already taken, replacing it while unsent.
+ * So within that period a leg identical to one of the call's is a repeat, dropped. In memory only: after a restart
+ * a repeat is taken as after a quiet-period assembly. Bounded: the oldest calls are forgotten first.
+ */
+class RecentlyAssembled {
+  private static readonly MAX_CALLS = 100_000;
+  private readonly calls = new Map<string, { legs: Set<string>; until: number }>();
+
+  remember(groupKey: string, legs: unknown[], now: number, until: number): void {
+    this.forgetBefore(now);
+    this.calls.delete(groupKey);
+    this.calls.set(groupKey, { legs: new Set(legs.map(legIdentity)), until });
+    if (this.calls.size > RecentlyAssembled.MAX_CALLS) this.calls.delete(this.calls.keys().next().value as string);
+  }
+
+  isRepeat(groupKey: string, leg: unknown, now: number): boolean {
+    const call = this.calls.get(groupKey);
+    return call !== undefined && call.until > now && call.legs.has(legIdentity(leg));
+  }
+
+  /** Oldest first, as remembered: a source's quiet period is one length, so the expired ones lead. */
+  private forgetBefore(now: number): void {
+    for (const [key, call] of this.calls) {
+      if (call.until > now) return;
+      this.calls.delete(key);
+    }
+  }
+}
+
+/**
+ * A leg as the stash compares it: its content without where it was read from (the same CDR dropped again under
+ * another file name is the same leg), serialised; the stash keeps JSON, so a stashed leg serialises alike.
+ */
+function legIdentity(leg: unknown): string {
+  const content = leg && typeof leg === 'object' && !Array.isArray(leg) ? { ...(leg as Record<string, unknown>), location: undefined } : leg;
+  return createHash('sha256').update(JSON.stringify(content) ?? 'null').digest('hex');
 }
 
 export function addError(summary: IngestSummary, location: string, message: string): void {

@@ -18,7 +18,10 @@ export interface PipelineSource {
   timezone?: string | undefined;
   /** Stereo channel of the participant in this source's recordings; default normalize.participantChannel. */
   participantChannel?: ParticipantChannelSetting | undefined;
-  /** Tails and hooks: a call is complete when no leg of it arrived for this long, ms. */
+  /**
+   * Tails and hooks: a call is complete when no leg of it arrived for this long, ms; unless the adapter's `complete`
+   * says its legs are the whole call, which then leaves at once.
+   */
   groupQuietMs: number;
 }
 
@@ -62,7 +65,10 @@ export interface IngestSummary {
 export interface Ingestor {
   /** A whole input (a dropped file): legs grouped within the input, rows and checkpoints committed in batches. */
   ingestWhole(source: PipelineSource, input: AdapterInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
-  /** Legs that may have siblings still to come (tails, hooks): stashed with the checkpoints, assembled by flushQuiet. */
+  /**
+   * Legs that may have siblings still to come (tails, hooks): stashed with the checkpoints; assembled at once when
+   * the adapter's `complete` says the call is whole, else by flushQuiet.
+   */
   ingestLegs(source: PipelineSource, input: AdapterInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
   /** Assemble, normalize and put every stashed group of this source quiet for `source.groupQuietMs`. */
   flushQuiet(source: PipelineSource, now?: number): Promise<IngestSummary>;

@@ -43,7 +43,9 @@ const common = {
     .int()
     .nonnegative()
     .default(120_000)
-    .describe('Tails and hooks: a call is complete when no leg of it arrived for this long, ms.'),
+    .describe(
+      'Tails and hooks (and drop folders of adapters that write one file per leg): a call whose records cannot show it is whole is complete when no leg of it arrived for this long, ms; calls the records show whole leave at once (each adapter README, "When a call is complete").',
+    ),
 };
 
 /** Tails and hooks stash legs until their call is quiet; this is how often the quiet ones are assembled. */

@@ -199,6 +199,29 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       expect(await ledger.getCheckpoint('c')).toBe('1');
     });
 
+    it('hands over the stashed legs of the groups asked for, quiet or not, until a put drops them', async () => {
+      await ledger.stash([
+        { sourceId: 'hooks', groupKey: 'call-1', leg: { leg: 'A' } },
+        { sourceId: 'hooks', groupKey: 'call-2', leg: { leg: 'A' } },
+        { sourceId: 'other', groupKey: 'call-1', leg: { leg: 'X' } },
+      ]);
+      await ledger.stash([{ sourceId: 'hooks', groupKey: 'call-1', leg: { leg: 'B' } }]);
+      // Just stashed, so not quiet for a minute yet: still handed over, each group's legs in arrival order.
+      expect(await ledger.quietGroups('hooks', Date.now() - 60_000)).toEqual([]);
+      expect(await ledger.stashedGroups('hooks', ['call-2', 'call-1', 'call-9', 'call-2'])).toEqual([
+        { groupKey: 'call-2', legs: [{ leg: 'A' }] },
+        { groupKey: 'call-1', legs: [{ leg: 'A' }, { leg: 'B' }] },
+      ]);
+      expect(await ledger.stashedGroups('other', ['call-1'])).toEqual([{ groupKey: 'call-1', legs: [{ leg: 'X' }] }]);
+      expect(await ledger.stashedGroups('hooks', [])).toEqual([]);
+      await ledger.put([pendingRow('call-1')], { unstash: [{ sourceId: 'hooks', groupKey: 'call-1' }] });
+      expect(await ledger.stashedGroups('hooks', ['call-1', 'call-2'])).toEqual([{ groupKey: 'call-2', legs: [{ leg: 'A' }] }]);
+      // Across a restart, like every stashed leg.
+      await ledger.close();
+      const reopened = await openLedger();
+      expect((await reopened.stashedGroups('other', ['call-1'])).map((g) => g.groupKey)).toEqual(['call-1']);
+    });
+
     it('queries by state, id and age', async () => {
       await ledger.put([pendingRow('q1'), pendingRow('q2'), pendingRow('q3')]);
       await ledger.update('q2', { state: 'submitted', submittedAt: 1000 });
