@@ -46,7 +46,7 @@ export function sourceLookup(config: Pick<Config, 'sources'>): (id: string) => P
 export const pipelinePart = definePart({
   name: 'pipeline',
   summary: 'Adapter, grouping of legs, normalizer and recording links: a record in, a ledger row out. Held calls (recording not written yet) are looked at again when due.',
-  build(deps: Omit<BuildNormalizerOptions, 'linkClock'> & { config: Config; ledger: Ledger; logger: Logger }) {
+  build(deps: Omit<BuildNormalizerOptions, 'linkClock'> & { config: Config; ledger: Ledger; logger: Logger; onDue?: () => void }) {
     const { config, ledger, logger } = deps;
     // One ingestor for the bridge's life (it keeps each source's stash and flush from interleaving); a reload
     // swaps the normalizer and the source list it reads from.
@@ -60,6 +60,7 @@ export const pipelinePart = definePart({
       windowLegs: config.normalize.groupWindowLegs,
       batchSize: config.normalize.ingestBatchSize,
       logger,
+      ...(deps.onDue ? { onDue: deps.onDue } : {}),
     });
     let heldTimer: NodeJS.Timeout | undefined;
     return {

@@ -64,7 +64,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       logger.warn(`http.publicBaseUrl is not set: local recordings are linked as ${http.localUrl}, which Dstny cannot reach`);
     }
     const { submitter, reconciler } = await life.build(deliveryPart, { config, ledger, gate: api.gate, links, logger });
-    const pipeline = await life.build(pipelinePart, { config, configDir, ledger, links, users: api.gate, logger });
+    const pipeline = await life.build(pipelinePart, { config, configDir, ledger, links, users: api.gate, logger, onDue: () => submitter.wake() });
     const { ingestor } = pipeline;
     let runners: readonly SourceRunner[] = (await life.build(sourcesPart, { config, ingestor, ledger, logger })).runners;
     let status!: () => Promise<StatusReport>;

@@ -1,6 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { type FSWatcher, watch } from 'node:fs';
 import { LedgerUnavailableError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
@@ -31,12 +32,15 @@ export interface TailDeps {
   now?: () => number;
   /** Largest slice handed to the ingestor (and committed) at once, bytes. */
   batchBytes?: number;
+  /** Read as soon as the file changes (a file-system watcher) besides every `pollMs` (default true). */
+  watch?: boolean;
 }
 
 const DEFAULT_BATCH_BYTES = 1024 * 1024;
 
 /**
- * Follows an append-only CDR file (Asterisk `Master.csv`) by polling every `pollMs`.
+ * Follows an append-only CDR file (Asterisk `Master.csv`): read when a watcher sees it change, so a call that just
+ * ended is read within milliseconds, and every `pollMs` whatever happens (watch events get lost on network mounts).
  *
  * - Only complete lines are handed to the adapter; a last line without its newline waits.
  * - The checkpoint advances in the same ledger transaction as the legs it produced (ingestLegs), so a crash
@@ -60,6 +64,7 @@ export class TailRunner extends PollingRunner implements SourceRunner {
   /** Set from the poll that saw a rotation until the old file is left. */
   private rotated: RotatedWatch | null = null;
   private waitingLogged = false;
+  private watcher: FSWatcher | null = null;
 
   constructor(
     readonly source: TailSource,
@@ -98,6 +103,36 @@ export class TailRunner extends PollingRunner implements SourceRunner {
 
   protected override async beforeStart(): Promise<void> {
     this.log.info(`following ${path.resolve(this.source.path)}`);
+    this.watchFolder();
+  }
+
+  /**
+   * Read as soon as the file changes. The folder is watched, not the file: the file may not exist yet, and rotation
+   * puts another file under its name. Node's own watcher (inotify here): chokidar's added a quarter of a second
+   * before a line was seen. A folder that is not there yet is watched from the poll that finds it.
+   */
+  private watchFolder(): void {
+    if (this.deps.watch === false || this.watcher || this.stopping) return;
+    const file = path.resolve(this.source.path);
+    const name = path.basename(file);
+    try {
+      const watcher = watch(path.dirname(file), { persistent: false }, (_event, changed) => {
+        if (changed === null || changed.toString() === name) this.polls.soon(0);
+      });
+      watcher.on('error', () => {
+        // The folder went away: the polls go on, and the next one that finds it watches it again.
+        watcher.close();
+        if (this.watcher === watcher) this.watcher = null;
+      });
+      this.watcher = watcher;
+    } catch {
+      // Not there (yet), or not watchable: the file is still read every pollMs.
+    }
+  }
+
+  protected override async interrupt(): Promise<void> {
+    this.watcher?.close();
+    this.watcher = null;
   }
 
   /** The batch being committed has finished; the checkpoint already says where the next start resumes. */
@@ -108,6 +143,8 @@ export class TailRunner extends PollingRunner implements SourceRunner {
   }
 
   private async poll(): Promise<void> {
+    // Only a started runner watches: one driven by pollNow() alone reads exactly when asked.
+    if (this.running) this.watchFolder();
     if (!this.cursor) await this.openAtCheckpoint();
     if (this.cursor) await this.follow();
   }

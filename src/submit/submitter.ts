@@ -52,6 +52,7 @@ export class Submitter {
   private pumpTimer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
   private pumping: Promise<number> | null = null;
+  private wokenWhilePumping = false;
   /** Rows claimed and queued but not started; released (handed back to the ledger) on pause, halt and stop. */
   private readonly queued = new Map<string, LedgerRow>();
   /** Every enqueued row's whole course, by external id; the started ones are `inFlightIds`. */
@@ -93,8 +94,22 @@ export class Submitter {
     // One pump at a time: a slow ledger must not make two pumps claim on top of each other.
     this.pumping ??= this.pumpUnlocked(now).finally(() => {
       this.pumping = null;
+      if (this.wokenWhilePumping) {
+        this.wokenWhilePumping = false;
+        void this.pump();
+      }
     });
     return this.pumping;
+  }
+
+  /**
+   * Rows were just committed as due: look now instead of at the next interval. A pump already running may have
+   * read the ledger before they were there, so one more follows it.
+   */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) this.wokenWhilePumping = true;
+    else void this.pump();
   }
 
   private async pumpUnlocked(now: number): Promise<number> {

@@ -94,6 +94,17 @@ describe('tail', () => {
     expect(saved).toMatchObject({ offset: (await stat(file)).size, line: N_BIG + 1 });
   }, 300_000);
 
+  it('reads a line as soon as the PBX appends it, not at the next pollMs (a watcher), also for a file that appears later', async () => {
+    const { r } = runner({ pollMs: 60_000 });
+    await r.start();
+    const offset = async () => parseCheckpoint(await ledger.getCheckpoint(tailCheckpointKey('tail1')))?.offset ?? 0;
+    // Not there at start: the watcher sees it created.
+    await writeFile(file, line(1));
+    await waitFor('the first line, read without waiting a minute', async () => (await offset()) === Buffer.byteLength(line(1)), 5_000);
+    await appendFile(file, line(2));
+    await waitFor('the appended line, read without waiting a minute', async () => (await offset()) === Buffer.byteLength(line(1) + line(2)), 5_000);
+  });
+
   it('does not read a last line until its newline is written', async () => {
     const third = line(3);
     await writeFile(file, `${line(1)}${line(2)}${third.slice(0, 40)}`);

@@ -101,6 +101,35 @@ describe('Submitter', () => {
     expect(span).toBeLessThan(5000);
   });
 
+  it('woken when a call is committed, sends it at once, not at the next pumpIntervalMs; also when woken during a pump', async () => {
+    const { api, ledger, submitter } = await setup({ rows: 1, reply: (r) => created(idOf(r)), submit: { pumpIntervalMs: 60_000 } });
+    submitter.start();
+    await until(async () => (await ledger.stats()).counts.submitted === 1, 5_000, 'the row there at start');
+    await ledger.put([pendingRow('woken')]);
+    submitter.wake();
+    await until(() => api.posts().some((p) => idOf(p) === 'woken'), 5_000, 'the woken row, long before a minute');
+    // A wake while a pump is under way, which looked for due rows before this one was there, is not lost: another
+    // pump follows. The pump is held after its look until the row is committed and the wake given.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const claim = ledger.claimDue.bind(ledger);
+    let looked = false;
+    ledger.claimDue = async (o) => {
+      const rows = await claim(o);
+      ledger.claimDue = claim;
+      looked = true;
+      await held;
+      return rows;
+    };
+    const pumping = submitter.pump();
+    await until(() => looked, 5_000, 'the pump to look for due rows');
+    await ledger.put([pendingRow('during-a-pump')]);
+    submitter.wake();
+    release();
+    await pumping;
+    await until(() => api.posts().some((p) => idOf(p) === 'during-a-pump'), 5_000, 'the row committed during a pump');
+  });
+
   it('posts each row once, with its exact payload and the bearer token, and records the conversation id', async () => {
     const { api, ledger, submitter } = await setup({ rows: 5, reply: (r) => created(idOf(r)) });
     submitter.start();
