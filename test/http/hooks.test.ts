@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { LedgerUnavailableError } from '../../src/errors.js';
@@ -14,12 +15,13 @@ import { getAdapter } from '../../adapters/registry.js';
 import { createSourceRunners } from '../../src/sources/index.js';
 import { openLedger, realPipeline, rowCount, waitFor } from '../sources/support.js';
 import { RecordingLinks } from '../../src/recordings/links.js';
+import { REPO_ROOT } from '../pipeline/fixture-cases.js';
 
 const BEARER = 'bearer-token-0123456789abcdef';
 const PASSWORD = 'basic-password-9876';
 const HMAC_SECRET = 'hmac-secret-0123456789abcdef';
 
-const sample = readFileSync('/work/shared/samples/freeswitch/freeswitch-json-cdr.json', 'utf8');
+const sample = readFileSync(path.join(REPO_ROOT, 'test/fixtures/samples/freeswitch-json-cdr.json'), 'utf8');
 const sampleUuid = (JSON.parse(sample) as { variables: { uuid: string } }).variables.uuid;
 /** What mod_json_cdr posts with `encode=true`: a URL-encoded `cdr=` form field, the uuid in the query. */
 const formBody = `cdr=${encodeURIComponent(sample)}`;
