@@ -10,6 +10,8 @@ import type { SubmitConfig } from './config.js';
 
 /** A row's fields once its request is over: no lease, no request in flight. */
 const DONE = { leaseOwner: null, leaseUntil: null, sendingAt: null };
+/** Pumps started by wakes (commits) are at least this far apart: a call waits at most this long for one. */
+const WAKE_GAP_MS = 100;
 
 export type SubmitterState = 'running' | 'paused' | 'halted' | 'quota' | 'stopped';
 
@@ -53,6 +55,9 @@ export class Submitter {
   private probeTimer: NodeJS.Timeout | null = null;
   private pumping: Promise<number> | null = null;
   private wokenWhilePumping = false;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  /** When the last pump began (Date.now()). */
+  private pumpStartedAt = 0;
   /** Rows claimed and queued but not started; released (handed back to the ledger) on pause, halt and stop. */
   private readonly queued = new Map<string, LedgerRow>();
   /** Every enqueued row's whole course, by external id; the started ones are `inFlightIds`. */
@@ -104,16 +109,26 @@ export class Submitter {
 
   /**
    * Rows were just committed as due: look now instead of at the next interval. A pump already running may have
-   * read the ledger before they were there, so one more follows it.
+   * read the ledger before they were there, so one more follows it. Wakes come with every commit, so under a flood
+   * of calls they start a pump at most every WAKE_GAP_MS: each pump reads the ledger on the event loop.
    */
   wake(): void {
-    if (this.stopped) return;
-    if (this.pumping) this.wokenWhilePumping = true;
-    else void this.pump();
+    if (this.stopped || this.wakeTimer) return;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = null;
+        if (this.stopped) return;
+        if (this.pumping) this.wokenWhilePumping = true;
+        else void this.pump();
+      },
+      Math.max(0, this.pumpStartedAt + WAKE_GAP_MS - Date.now()),
+    );
+    this.wakeTimer.unref();
   }
 
   private async pumpUnlocked(now: number): Promise<number> {
     if (this.stopped) return 0;
+    this.pumpStartedAt = Date.now();
     try {
       await this.heartbeat(now);
       const recovered = await this.deps.ledger.recoverExpiredLeases(now);
@@ -328,7 +343,8 @@ export class Submitter {
     this.stopped = true;
     if (this.pumpTimer) clearInterval(this.pumpTimer);
     if (this.probeTimer) clearInterval(this.probeTimer);
-    this.pumpTimer = this.probeTimer = null;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.pumpTimer = this.probeTimer = this.wakeTimer = null;
     await this.pumping;
     await this.releaseQueued(Date.now());
     if (this.inFlightIds.size) {

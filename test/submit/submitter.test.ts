@@ -125,6 +125,8 @@ describe('Submitter', () => {
     await until(() => looked, 5_000, 'the pump to look for due rows');
     await ledger.put([pendingRow('during-a-pump')]);
     submitter.wake();
+    // Wakes start pumps at most every 100 ms: held longer, the wake comes due while this pump is still under way.
+    await new Promise((resolve) => setTimeout(resolve, 250));
     release();
     await pumping;
     await until(() => api.posts().some((p) => idOf(p) === 'during-a-pump'), 5_000, 'the row committed during a pump');
