@@ -14,6 +14,7 @@ import { describeError, errnoCode } from './files.js';
 import { fileNameMatcher, isTemporaryName } from './patterns.js';
 import { type Loop, PollingRunner } from './polling-runner.js';
 import type { SourceRunner } from './runner.js';
+import { stashesLegs } from './stashes-legs.js';
 
 
 export type DropSource = Extract<SourceConfig, { type: 'drop' }>;
@@ -66,7 +67,7 @@ export class DropFolderRunner extends PollingRunner implements SourceRunner {
       ledger: deps.ledger,
       log: this.log,
       now: this.now,
-      legsAcrossFiles: adapter.inputs.legsAcrossFiles === true,
+      legsAcrossFiles: stashesLegs('drop', adapter),
     });
     this.scans = this.loop({ firstMs: 0, pass: () => this.scanOnce(), failed: (error) => `scan failed: ${describeError(error)}` });
     this.loop({

@@ -5,6 +5,7 @@ import type { Ingestor } from '../pipeline/types.js';
 import type { SourceConfig } from './config.js';
 import { DropFolderRunner } from './drop.js';
 import { HookFlushRunner } from './hook-flusher.js';
+import { stashesLegs } from './stashes-legs.js';
 import type { SourceRunner } from './runner.js';
 import { TailRunner } from './tail.js';
 
@@ -29,7 +30,7 @@ export function createSourceRunners(sources: readonly SourceConfig[], deps: Sour
   return sources.flatMap((source): SourceRunner[] => {
     switch (source.type) {
       case 'drop':
-        return deps.getAdapter(source.adapter).inputs.legsAcrossFiles
+        return stashesLegs(source.type, deps.getAdapter(source.adapter))
           ? [new DropFolderRunner(source, deps), new HookFlushRunner(source, deps)]
           : [new DropFolderRunner(source, deps)];
       case 'tail':

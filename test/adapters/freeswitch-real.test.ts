@@ -5,7 +5,7 @@ import jsonAdapter from '../../adapters/freeswitch-json/index.js';
 import type { FsRaw } from '../../adapters/freeswitch-json/extract-leg.js';
 import xmlAdapter from '../../adapters/freeswitch-xml/index.js';
 import type { AdapterDefinition } from '../../adapters/types.js';
-import { PARSE_PLACEHOLDER_SECRET, runParse } from '../../src/cli/parse.js';
+import { PARSE_PLACEHOLDER_SECRET } from '../../src/cli/parse.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { verifyRecordingToken } from '../../src/recordings/token.js';
@@ -13,7 +13,7 @@ import type { Ledger, LedgerRow } from '../../src/ledger/ledger.js';
 import type { CallRecord, Connection } from '../../adapters/call-record.js';
 import { normalizeConfigSchema } from '../../src/pipeline/config.js';
 import { createNormalizer } from '../../src/pipeline/normalizer.js';
-import { REPO_ROOT } from '../pipeline/fixture-cases.js';
+import { REPO_ROOT, runParseFiles } from '../pipeline/fixture-cases.js';
 import { openLedger, realPipeline } from '../sources/support.js';
 import { tempDir } from '../support/tmp.js';
 import { bodyInput, fileInput, mergedCalls, parseItems } from './support.js';
@@ -528,17 +528,14 @@ describe.each(FORMATS.map((f) => [f.adapter.id, f] as const))('%s: `callbridge p
   let stderr: string;
 
   beforeAll(async () => {
-    if (process.cwd() !== REPO_ROOT) process.chdir(REPO_ROOT);
     // In the order `ls` gives: legs of one call are far apart (a_ files first), as in a drop folder.
     const files = readdirSync(path.join(REPO_ROOT, DIR, format.folder))
       .sort()
       .map((f) => path.join(DIR, format.folder, f));
-    let out = '';
-    stderr = '';
-    const sink = (add: (text: string) => void) => ({ write: (text: string) => (add(text), true) }) as unknown as NodeJS.WritableStream;
-    const code = await runParse({ configFile: CONFIG, sourceId: sourceFor(loaded(), format.adapter.id).id, files, stdout: sink((t) => (out += t)), stderr: sink((t) => (stderr += t)) });
-    expect(code).toBe(0);
-    lines = out
+    const run = await runParseFiles({ configFile: CONFIG, sourceId: sourceFor(loaded(), format.adapter.id).id, files });
+    expect(run.code).toBe(0);
+    stderr = run.stderr;
+    lines = run.stdout
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);

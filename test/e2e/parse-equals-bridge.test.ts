@@ -7,13 +7,11 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parse as parseYaml } from 'yaml';
 import { adapters } from '../../adapters/registry.js';
-import { runParse } from '../../src/cli/parse.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import { fixtureFolder } from '../pipeline/fixture-cases.js';
+import { fixtureFolder, runParseFiles } from '../pipeline/fixture-cases.js';
 import { BridgeScene, nonZero, REPO, waitUntil } from './support.js';
 
 interface FixtureConfig {
@@ -78,13 +76,12 @@ describe('e2e: parse equals the bridge', () => {
     });
 
     // parse: the same configuration file, the inputs in the order of their names.
-    const inputs = c.inputs;
-    const preview = await parseFiles(current.configFile, inputs);
+    const preview = await parseFiles(current.configFile, c.inputs);
     const sent = preview.lines.filter((l) => l.payload).map((l) => withoutLink(l.payload!));
     expect(sent.length).toBeGreaterThan(0);
 
     // The bridge: every input dropped at once.
-    for (const input of inputs) copyFileSync(path.join(REPO, input), path.join(spool, path.basename(input)));
+    for (const input of c.inputs) copyFileSync(path.join(REPO, input), path.join(spool, path.basename(input)));
     const bridge = current.bridge;
     await waitUntil(
       async () => {
@@ -129,15 +126,11 @@ interface PreviewLine {
 
 /** runParse in process: its lines, and how many calls its summary line counted. */
 async function parseFiles(configFile: string, files: string[]): Promise<{ lines: PreviewLine[]; calls: number }> {
-  if (process.cwd() !== REPO) process.chdir(REPO);
-  let out = '';
-  let err = '';
-  const sink = (add: (s: string) => void) => new Writable({ write: (chunk: Buffer, _e, done) => (add(chunk.toString('utf8')), done()) });
-  const code = await runParse({ configFile, sourceId: 'fixture', files, stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) });
-  expect(code).toBe(0);
-  const calls = Number(/callbridge parse: (\d+) calls? \(/.exec(err)?.[1] ?? NaN);
+  const run = await runParseFiles({ configFile, sourceId: 'fixture', files });
+  expect(run.code).toBe(0);
+  const calls = Number(/callbridge parse: (\d+) calls? \(/.exec(run.stderr)?.[1] ?? NaN);
   expect(calls).toBeGreaterThan(0);
-  return { lines: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as PreviewLine), calls };
+  return { lines: run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as PreviewLine), calls };
 }
 
 function withoutLink(payload: Record<string, unknown>): Record<string, unknown> {

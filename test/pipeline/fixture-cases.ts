@@ -83,11 +83,16 @@ export interface ParseRun {
 }
 
 /** `callbridge parse --adapter ID --config FILE INPUT`, in process, from the repository root (paths in the output are repository-relative). */
-export async function runParseCase(adapterId: string, configFile: string, input: string): Promise<ParseRun> {
+export function runParseCase(adapterId: string, configFile: string, input: string): Promise<ParseRun> {
+  return runParseFiles({ adapterId, configFile, files: [input] });
+}
+
+/** `callbridge parse [--adapter ID] [--source ID] --config FILE FILE...`, in process, from the repository root. */
+export async function runParseFiles(args: { adapterId?: string; sourceId?: string; configFile: string; files: string[] }): Promise<ParseRun> {
   if (process.cwd() !== REPO_ROOT) process.chdir(REPO_ROOT);
   const stdout = collector();
   const stderr = collector();
-  const code = await runParse({ adapterId, configFile, files: [input], stdout: stdout.stream, stderr: stderr.stream });
+  const code = await runParse({ ...args, stdout: stdout.stream, stderr: stderr.stream });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 

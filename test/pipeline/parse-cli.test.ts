@@ -75,6 +75,16 @@ async function parse(args: { adapterId?: string | null; sourceId?: string; confi
   return { code, lines: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), stdout: out, stderr: err };
 }
 
+/** `callbridge parse ARGS` as a process of its own (from any working folder: tsx and main.ts by absolute path). */
+function cliParse(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const tsx = pathToFileURL(path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  return promisify(execFile)(process.execPath, ['--import', tsx, path.join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'parse', ...args], {
+    cwd: opts.cwd ?? REPO_ROOT,
+    timeout: 60_000,
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+}
+
 describe('runParse', () => {
   it('prints one NDJSON line per call: payloads, located errors, rejected and skipped calls; no network', async () => {
     const run = await parse({ configFile: files.config, files: [files.calls] });
@@ -186,9 +196,7 @@ describe('runParse', () => {
     // A process of its own: TMPDIR is read by node's os module, which a test's copy of process.env does not reach.
     const tmp = path.join(dir, 'tmp');
     mkdirSync(tmp);
-    const exec = promisify(execFile);
-    const run = (file: string) =>
-      exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'parse', '--config', files.config, file], { cwd: REPO_ROOT, timeout: 60_000, env: { ...process.env, TMPDIR: tmp } });
+    const run = (file: string) => cliParse(['--config', files.config, file], { env: { ...process.env, TMPDIR: tmp } });
     expect((await run(files.calls)).stdout.split('\n').filter(Boolean)).toHaveLength(4);
     await expect(run(path.join(dir, 'missing.csv'))).rejects.toMatchObject({ code: 1 });
     // (tsx keeps its compile cache there too: that one is not ours.)
@@ -306,24 +314,16 @@ describe('runParse', () => {
       path.join(cwd, 'config', 'callbridge.yaml'),
       readFileSync(files.config, 'utf8').replace('csv: owners.csv', `csv: ${JSON.stringify(path.join(dir, 'owners.csv'))}`),
     );
-    const exec = promisify(execFile);
-    const tsx = pathToFileURL(path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-    const { stdout } = await exec(process.execPath, ['--import', tsx, path.join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'parse', files.calls], { cwd, timeout: 60_000 });
+    const { stdout } = await cliParse([files.calls], { cwd });
     const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { payload?: { owner_email: string; call_is_stereo: boolean } });
     expect(lines).toHaveLength(4);
     expect(lines[1]?.payload).toMatchObject({ owner_email: 'anna@example.se', call_is_stereo: true });
   }, 90_000);
 
   it('is wired into the command line: callbridge parse --adapter ID --config FILE FILE...', async () => {
-    const exec = promisify(execFile);
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'parse', '--adapter', 'asterisk-csv', '--config', files.config, files.calls], {
-      cwd: REPO_ROOT,
-      timeout: 60_000,
-    });
+    const { stdout } = await cliParse(['--adapter', 'asterisk-csv', '--config', files.config, files.calls]);
     expect(stdout.split('\n').filter(Boolean)).toHaveLength(4);
-    const failed = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'parse', '--adapter', 'nope', files.calls], { cwd: REPO_ROOT, timeout: 60_000 }).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
+    const failed = await cliParse(['--adapter', 'nope', files.calls]).catch((e: { code: number; stderr: string }) => e);
     expect(failed).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown adapter "nope"') });
   }, 90_000);
 });

@@ -7,6 +7,7 @@ import type { LedgerRow } from '../../ledger/ledger.js';
 import { openSqliteLedger, type SqliteLedger } from '../../ledger/sqlite.js';
 import { PipelineIngestor } from '../../pipeline/ingestor.js';
 import type { Normalizer, PipelineSource } from '../../pipeline/types.js';
+import { stashesLegs } from '../../sources/stashes-legs.js';
 
 /** One NDJSON line of `callbridge parse` (README.md "Command line"). */
 export type ParseLine =
@@ -49,9 +50,8 @@ export class Preview {
     private readonly opts: PreviewOptions,
   ) {
     const { source, adapter } = opts;
-    // As the bridge decides it: hooks and tails stash every leg; a drop folder only for adapters whose PBX
-    // writes one file per leg (src/sources/drop/importer.ts).
-    this.stashLegs = source.type === 'hook' || source.type === 'tail' || adapter.inputs.legsAcrossFiles === true;
+    // Without a configured source (--adapter alone) the files are read as a drop folder would read them.
+    this.stashLegs = stashesLegs(source.type ?? 'drop', adapter);
     this.ingestor = new PipelineIngestor({
       ledger,
       normalizer: opts.normalizer,
