@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { ApiGate } from '../dstny/gate.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { ConversationPayload } from '../dstny/payload.js';
+import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import type { RecordingLinks } from '../recordings/links.js';
@@ -10,10 +11,17 @@ import { definePart } from './lifecycle.js';
 export const deliveryPart = definePart({
   name: 'delivery',
   summary: 'The submitter (due rows to POST /api/v2/conversations, once each) and the reconciler (what Dstny has, for rows whose answer was lost).',
-  build(deps: { config: Config; ledger: Ledger; gate: ApiGate; links: Pick<RecordingLinks, 'refresh'>; logger: Logger }) {
-    const { config, ledger, gate, links, logger } = deps;
-    // A row may wait longer than a recording link lives: our links are signed anew when the row is sent.
-    const submitter = new Submitter({ ledger, api: gate, config: config.submit, logger, prepare: (row) => links.refresh(row.payload, row.externalId) });
+  build(deps: {
+    config: Config;
+    ledger: Ledger;
+    gate: ApiGate;
+    links: Pick<RecordingLinks, 'refresh' | 'isOwn'>;
+    /** recordings.delivery: upload: a fresh link to an object in the bucket. */
+    presign: ((key: string) => Promise<string>) | null;
+    logger: Logger;
+  }) {
+    const { config, ledger, gate, links, presign, logger } = deps;
+    const submitter = new Submitter({ ledger, api: gate, config: config.submit, logger, prepare: (row) => bodyToSend(row, links, presign) });
     const reconciler = new Reconciler({ ledger, api: gate, config: config.reconcile, logger });
     return {
       submitter,
@@ -29,3 +37,18 @@ export const deliveryPart = definePart({
     };
   },
 });
+
+/**
+ * The body for a row about to be sent. A row may wait longer than a recording link lives, so our links are made
+ * anew: a presigned link to the bucket's copy when the recording was uploaded, else one to this bridge.
+ */
+export async function bodyToSend(
+  row: Pick<LedgerRow, 'externalId' | 'upload'> & { payload: ConversationPayload },
+  links: Pick<RecordingLinks, 'refresh' | 'isOwn'>,
+  presign: ((key: string) => Promise<string>) | null,
+): Promise<ConversationPayload> {
+  if (presign && row.upload && row.upload.deletedAt === null && links.isOwn(row.payload.call_recording_url)) {
+    return { ...row.payload, call_recording_url: await presign(row.upload.key) };
+  }
+  return links.refresh(row.payload, row.externalId);
+}

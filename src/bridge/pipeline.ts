@@ -33,6 +33,7 @@ export function buildNormalizer(deps: BuildNormalizerOptions): CallNormalizer {
     links: deps.links,
     linkClock: deps.linkClock,
     roots: config.recordings.roots,
+    upload: config.recordings.delivery === 'upload',
     ...(users ? { fetchUsers: () => users.listUsers() } : {}),
     ...(logger ? { onDirectoryError: (error: unknown) => logger.warn('the Dstny users directory could not be refreshed; the last copy is used', { error }) } : {}),
   });

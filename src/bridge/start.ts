@@ -8,6 +8,7 @@ import type { SourceRunner } from '../sources/index.js';
 import { loadOrCreateSigningSecret } from '../recordings/signing-secret.js';
 import type { StatusReport } from '../status/report.js';
 import type { Submitter } from '../submit/submitter.js';
+import type { Uploader } from '../upload/uploader.js';
 import { VERSION } from '../version.js';
 import { apiPart } from './api.js';
 import { deliveryPart } from './delivery.js';
@@ -21,9 +22,10 @@ import { reloader } from './reload.js';
 import type { ReloadPlan } from './reload-plan.js';
 import { sourcesPart } from './sources.js';
 import { statusOf } from './status.js';
+import { uploadsPart } from './uploads.js';
 
 /** The parts of a bridge in the order they are built and started (stopped in reverse). The docs list them from here. */
-export const bridgeParts = [ledgerPart, apiPart, httpPart, deliveryPart, pipelinePart, sourcesPart] as const;
+export const bridgeParts = [ledgerPart, apiPart, httpPart, uploadsPart, deliveryPart, pipelinePart, sourcesPart] as const;
 
 export interface Bridge {
   mode: 'sandbox' | 'live';
@@ -32,6 +34,8 @@ export interface Bridge {
   apiBaseUrl: string;
   ledger: Ledger;
   submitter: Submitter;
+  /** recordings.delivery: upload only. */
+  uploader: Uploader | null;
   reconciler: Reconciler;
   emulator: EmulatorHandle | null;
   /** The names of the running parts, in start order. */
@@ -63,14 +67,20 @@ export async function startBridge(config: Config, opts: { configDir: string; log
     if (!config.http.publicBaseUrl && !api.emulator && config.recordings.roots.length) {
       logger.warn(`http.publicBaseUrl is not set: local recordings are linked as ${http.localUrl}, which Dstny cannot reach`);
     }
-    const { submitter, reconciler } = await life.build(deliveryPart, { config, ledger, gate: api.gate, links, logger });
-    const pipeline = await life.build(pipelinePart, { config, configDir, ledger, links, users: api.gate, logger, onDue: () => submitter.wake() });
+    // Parts start only after all are built: by the first upload, the submitter exists.
+    const { uploader, presign } = await life.build(uploadsPart, { config, ledger, logger, onUploaded: () => submitter.wake() });
+    const { submitter, reconciler } = await life.build(deliveryPart, { config, ledger, gate: api.gate, links, presign, logger });
+    const onDue = () => {
+      uploader?.wake();
+      submitter.wake();
+    };
+    const pipeline = await life.build(pipelinePart, { config, configDir, ledger, links, users: api.gate, logger, onDue });
     const { ingestor } = pipeline;
     let runners: readonly SourceRunner[] = (await life.build(sourcesPart, { config, ingestor, ledger, logger })).runners;
     let status!: () => Promise<StatusReport>;
     const serve = (config: Config, running: readonly SourceRunner[] = runners) => {
       runners = running;
-      status = statusOf({ config, api, ledger, submitter, runners });
+      status = statusOf({ config, api, ledger, submitter, uploader, runners });
       http.serve(bridgeRoutes({ config, ledger, ingestor, links, submitter, runners, status, webhookSecret: api.webhookSecret, logger }));
     };
     serve(config, runners);
@@ -83,6 +93,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       apiBaseUrl: api.baseUrl,
       ledger,
       submitter,
+      uploader,
       reconciler,
       emulator: api.emulator,
       parts: life.names,

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { dstnyConfigSchema } from '../dstny/config.js';
 import { emulatorConfigSchema } from '../emulator/config.js';
-import { httpConfigSchema, recordingsConfigSchema, webhookConfigSchema } from '../http/config.js';
+import { httpConfigSchema, webhookConfigSchema } from '../http/config.js';
 import { ledgerConfigSchema } from '../ledger/config.js';
 import { normalizeConfigSchema } from '../pipeline/config.js';
 import { reconcileConfigSchema } from '../reconcile/config.js';
+import { recordingsConfigSchema } from '../recordings/config.js';
 import { sourcesConfigSchema } from '../sources/config.js';
 import { submitConfigSchema } from '../submit/config.js';
 

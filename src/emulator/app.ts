@@ -2,6 +2,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { conversationPayloadSchema, describeIssues } from '../dstny/payload.js';
 import type { Logger } from '../log/logger.js';
+import { SNIFF_BYTES, sniffAudio } from './audio-sniff.js';
 import { emulatorFaultsPatchSchema, emulatorWebhookSchema } from './config.js';
 import { type ConversationRecord, generatedTitle, type ListFilter, listAnswer, listedConversation, matchesFilter } from './conversations.js';
 import { publicTeam, publicUser, type Seed } from './seed.js';
@@ -93,11 +94,47 @@ function validationBody(problems: Array<{ field: string; message: string }>): Re
   return { message, errors };
 }
 
+/**
+ * At most `max` bytes from the start of a body, then the rest is cancelled: a recording can be hours long and
+ * only its first bytes say whether it is audio. Reads fail as the fetch does when its signal fires.
+ */
+async function firstBytes(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  try {
+    while (length < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      length += value.length;
+    }
+  } finally {
+    // Releases the connection; a body that already failed has nothing left to cancel.
+    await reader.cancel().catch(() => undefined);
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes.subarray(0, max);
+}
+
 async function checkRecording(url: string, timeoutMs: number): Promise<string | null> {
   try {
     const res = await fetch(url, { method: 'GET', redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
-    await res.body?.cancel();
-    return res.status === 200 ? null : `the recording URL answered HTTP ${res.status}; it must answer 200`;
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      return `the recording URL answered HTTP ${res.status}; it must answer 200`;
+    }
+    // Dstny analyses what it downloads: a 200 login page or storage error document is as useless as a 404.
+    const sniffed = sniffAudio(await firstBytes(res.body, SNIFF_BYTES));
+    if (sniffed.audio) return null;
+    const type = res.headers.get('content-type');
+    return `the recording URL answered 200 but not with audio: it sent ${sniffed.looksLike}${type ? ` (content-type ${type})` : ''}; Dstny reads WAV, MP3, AAC, Ogg, FLAC, MP4/M4A and WebM recordings`;
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     return `the recording URL could not be fetched (${cause ?? (error as Error).name})`;

@@ -51,14 +51,6 @@ export const httpConfigSchema = z
   })
   .prefault({});
 
-export const recordingsConfigSchema = z
-  .strictObject({
-    signingSecret: z.string().min(16).meta({ secret: true }).optional().describe('HMAC key for recording links (env CALLBRIDGE_SIGNING_SECRET); generated and kept in dataDir when unset.'),
-    linkTtlHours: z.number().positive().default(72).describe('How long a signed recording link stays valid, hours.'),
-    roots: z.array(z.string()).default([]).describe('Folders local recordings may be served from; a path outside them is refused.'),
-  })
-  .prefault({});
-
 export const webhookConfigSchema = z
   .strictObject({
     secret: z.string().min(16).meta({ secret: true }).optional().describe('Path secret for POST /webhooks/dstny/<secret> (env CALLBRIDGE_WEBHOOK_SECRET). Unset: receiver off.'),

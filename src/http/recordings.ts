@@ -1,10 +1,10 @@
-import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { LedgerUnavailableError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type { RecordingLinks } from '../recordings/links.js';
-import { locateRecording } from '../recordings/locate.js';
+import { audioContentType } from '../recordings/content-type.js';
+import { localRecordingPath, locateRecording } from '../recordings/locate.js';
 
 export interface RecordingsDeps {
   ledger: Pick<Ledger, 'get'>;
@@ -14,27 +14,6 @@ export interface RecordingsDeps {
   logger?: Logger;
   now?: () => number;
   retryAfterSec?: number;
-}
-
-/** Content types by extension: what Dstny (and a browser) needs to play the file. */
-const AUDIO_TYPES: Record<string, string> = {
-  '.wav': 'audio/wav',
-  '.wave': 'audio/wav',
-  '.mp3': 'audio/mpeg',
-  '.ogg': 'audio/ogg',
-  '.oga': 'audio/ogg',
-  '.opus': 'audio/ogg',
-  '.m4a': 'audio/mp4',
-  '.mp4': 'audio/mp4',
-  '.aac': 'audio/aac',
-  '.flac': 'audio/flac',
-  '.webm': 'audio/webm',
-  '.gsm': 'audio/x-gsm',
-  '.wma': 'audio/x-ms-wma',
-};
-
-export function audioContentType(file: string): string {
-  return AUDIO_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
 /**
@@ -115,11 +94,4 @@ export function createRecordingsRouter(deps: RecordingsDeps): Router {
     });
   });
   return router;
-}
-
-/** `raw.recording.path` of a stored CallRecord, when it is a non-empty string. */
-function localRecordingPath(raw: unknown): string | null {
-  const recording = (raw as { recording?: { path?: unknown } } | null)?.recording;
-  const p = recording?.path;
-  return typeof p === 'string' && p.length > 0 ? p : null;
 }

@@ -5,7 +5,7 @@ import type { ConversationPayload } from '../dstny/payload.js';
  *
  *   held ─┐
  *         ▼
- *   pending → submitting → submitted → confirmed
+ *   (prepare →) pending → submitting → submitted → confirmed
  *               │    ▲         └────→ missing (→ pending once, if configured)
  *               ▼    │
  *             verify ┘   (a crash left it in flight: look it up before sending again)
@@ -13,9 +13,11 @@ import type { ConversationPayload } from '../dstny/payload.js';
  * Side exits: skipped (a filter, with reason), rejected (invalid payload / no owner, re-runnable),
  * failed (refused by the API or retries exhausted).
  * `held`: waiting for something outside (the recording file is not there yet), re-normalized when due.
+ * `prepare`: ready to send once its local recording is made ready (uploaded to the bucket of recordings.delivery: upload).
  */
 export const rowStates = [
   'held',
+  'prepare',
   'pending',
   'submitting',
   'verify',
@@ -54,6 +56,21 @@ export interface LedgerRow {
   updatedAt: number;
   submittedAt: number | null;
   confirmedAt: number | null;
+  /** Its local recording's copy in the upload bucket, once uploaded (recordings.delivery: upload). */
+  upload: RecordingObject | null;
+}
+
+/** A call's recording as stored in the upload bucket. */
+export interface RecordingObject {
+  key: string;
+  /** As the bucket answered; not a checksum to compare (a multipart ETag is not the file's MD5). */
+  etag: string | null;
+  size: number;
+  /** Of the file uploaded: a restart compares it with the object's, so it never uploads the same file twice. */
+  sha256: string;
+  uploadedAt: number;
+  /** When recordings.upload.deleteAfterDays removed it from the bucket; null while it is there. */
+  deletedAt: number | null;
 }
 
 /** What a source puts: a normalized call, or one that normalization skipped/rejected/held. */
@@ -61,7 +78,7 @@ export interface NewRow {
   externalId: string;
   sourceId: string;
   location: string | null;
-  state: 'pending' | 'skipped' | 'rejected' | 'held';
+  state: 'pending' | 'skipped' | 'rejected' | 'held' | 'prepare';
   raw: unknown;
   payload: ConversationPayload | null;
   reason?: string | null;
@@ -100,6 +117,8 @@ export interface RowFilter {
   before?: number;
   /** Rows due at or before this (epoch ms): `nextAttemptAt <= dueBy`. */
   dueBy?: number;
+  /** Rows whose recording is still in the upload bucket (uploaded, not deleted), confirmed before this (epoch ms). */
+  uploadKeptConfirmedBefore?: number;
   limit?: number;
 }
 
@@ -151,6 +170,7 @@ export interface RowPatch {
   sendingAt?: number | null;
   submittedAt?: number | null;
   confirmedAt?: number | null;
+  upload?: RecordingObject | null;
 }
 
 /** Optimistic guard: the update applies only if the row is still in one of these states / leased by this owner. */

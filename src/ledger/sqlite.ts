@@ -15,6 +15,7 @@ import type {
   RowFilter,
   RowGuard,
   RowPatch,
+  RecordingObject,
   RowState,
   StashedLeg,
 } from './ledger.js';
@@ -23,7 +24,7 @@ import { migrations } from './migrations/index.js';
 import { SqliteHeartbeats } from './sqlite-heartbeats.js';
 
 /** States whose content may still be replaced by a newer version of the same call (never sent). */
-const REPLACEABLE: readonly RowState[] = ['held', 'pending', 'skipped', 'rejected'];
+const REPLACEABLE: readonly RowState[] = ['held', 'prepare', 'pending', 'skipped', 'rejected'];
 
 interface CallRowDb {
   external_id: string;
@@ -45,6 +46,12 @@ interface CallRowDb {
   updated_at: number;
   submitted_at: number | null;
   confirmed_at: number | null;
+  upload_key: string | null;
+  upload_etag: string | null;
+  upload_size: number | null;
+  upload_sha256: string | null;
+  uploaded_at: number | null;
+  upload_deleted_at: number | null;
 }
 
 function toRow(r: CallRowDb): LedgerRow {
@@ -68,8 +75,28 @@ function toRow(r: CallRowDb): LedgerRow {
     updatedAt: r.updated_at,
     submittedAt: r.submitted_at,
     confirmedAt: r.confirmed_at,
+    upload:
+      r.upload_key === null
+        ? null
+        : {
+            key: r.upload_key,
+            etag: r.upload_etag,
+            size: r.upload_size ?? 0,
+            sha256: r.upload_sha256 ?? '',
+            uploadedAt: r.uploaded_at ?? 0,
+            deletedAt: r.upload_deleted_at,
+          },
   };
 }
+
+const UPLOAD_COLUMNS: Record<keyof RecordingObject, string> = {
+  key: 'upload_key',
+  etag: 'upload_etag',
+  size: 'upload_size',
+  sha256: 'upload_sha256',
+  uploadedAt: 'uploaded_at',
+  deletedAt: 'upload_deleted_at',
+};
 
 /**
  * The content of a call for duplicate detection: the raw record without where it was read from,
@@ -80,7 +107,7 @@ export function contentHash(raw: unknown): string {
   return createHash('sha256').update(JSON.stringify(content) ?? 'null').digest('hex');
 }
 
-const PATCH_COLUMNS: Record<Exclude<keyof RowPatch, 'attempts' | 'resubmits'>, string> = {
+const PATCH_COLUMNS: Record<Exclude<keyof RowPatch, 'attempts' | 'resubmits' | 'upload'>, string> = {
   state: 'state',
   payload: 'payload',
   raw: 'raw',
@@ -167,12 +194,12 @@ export class SqliteLedger implements Ledger {
       ),
       counts: db.prepare<[], { state: RowState; n: number }>('SELECT state, COUNT(*) AS n FROM calls GROUP BY state'),
       oldestDue: db.prepare<[], { external_id: string; next_attempt_at: number; state: RowState }>(
-        `SELECT external_id, next_attempt_at, state FROM calls WHERE state IN ('pending', 'held', 'verify')
+        `SELECT external_id, next_attempt_at, state FROM calls WHERE state IN ('pending', 'held', 'prepare', 'verify')
          ORDER BY next_attempt_at LIMIT 1`,
       ),
       lastErrors: db.prepare<[], { external_id: string; state: RowState; reason: string; updated_at: number }>(
         `SELECT external_id, state, reason, updated_at FROM calls
-         WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'verify')
+         WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'prepare', 'verify')
          ORDER BY updated_at DESC LIMIT 10`,
       ),
       submittedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE submitted_at >= ?'),
@@ -266,6 +293,12 @@ export class SqliteLedger implements Ledger {
       sets.push(`${column} = ?`);
       params.push(key === 'payload' || key === 'raw' ? (value === null ? null : JSON.stringify(value)) : (value ?? null));
     }
+    if (patch.upload !== undefined) {
+      for (const [key, column] of Object.entries(UPLOAD_COLUMNS) as Array<[keyof RecordingObject, string]>) {
+        sets.push(`${column} = ?`);
+        params.push(patch.upload === null ? null : patch.upload[key]);
+      }
+    }
     for (const key of ['attempts', 'resubmits'] as const) {
       const value = patch[key];
       if (value === undefined) continue;
@@ -310,7 +343,8 @@ export class SqliteLedger implements Ledger {
   requeue = guarded(this.isOpen, (filter: RowFilter, now: number): string[] => {
     const { where, params } = buildWhere(filter);
     // Only rows with a payload can be sent; rows without one must be re-normalized first (callbridge retry does that).
-    const cond = `${where ? `${where} AND` : 'WHERE'} payload IS NOT NULL AND state NOT IN ('submitting', 'submitted', 'confirmed')`;
+    // A row waiting for its upload is in progress too: sent now, it would carry a link the bucket was to replace.
+    const cond = `${where ? `${where} AND` : 'WHERE'} payload IS NOT NULL AND state NOT IN ('prepare', 'submitting', 'submitted', 'confirmed')`;
     const rows = this.db
       .prepare<unknown[], { external_id: string }>(
         `UPDATE calls SET state = 'pending', attempts = 0, next_attempt_at = ?, reason = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
@@ -407,6 +441,11 @@ function buildWhere(filter: RowFilter): { where: string; params: unknown[] } {
   if (filter.dueBy !== undefined) {
     clauses.push('next_attempt_at <= ?');
     params.push(filter.dueBy);
+  }
+  if (filter.uploadKeptConfirmedBefore !== undefined) {
+    // calls_upload_kept covers exactly this.
+    clauses.push('upload_key IS NOT NULL AND upload_deleted_at IS NULL AND confirmed_at < ?');
+    params.push(filter.uploadKeptConfirmedBefore);
   }
   if (filter.before !== undefined) {
     clauses.push('COALESCE(submitted_at, updated_at) < ?');

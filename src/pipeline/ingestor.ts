@@ -70,7 +70,7 @@ export function toRow(call: CallRecord, source: Pick<PipelineSource, 'id'>, resu
   const base = { externalId: call.externalId, sourceId: source.id, location: call.location, raw: call };
   switch (result.kind) {
     case 'payload':
-      return { ...base, state: 'pending', payload: result.payload };
+      return { ...base, state: result.prepare ? 'prepare' : 'pending', payload: result.payload };
     case 'skipped':
       return { ...base, state: 'skipped', payload: null, reason: result.reason };
     case 'rejected':
@@ -298,7 +298,7 @@ export class PipelineIngestor implements Ingestor {
     if (checkpoints?.length) opts.checkpoints = checkpoints;
     if (unstash?.length) opts.unstash = unstash;
     const results: PutResult[] = await this.ledgerCall(() => this.opts.ledger.put(rows, opts));
-    if (rows.some((row) => row.state === 'pending')) this.opts.onDue?.();
+    if (rows.some((row) => row.state === 'pending' || row.state === 'prepare')) this.opts.onDue?.();
     for (const row of rows) {
       summary.ids.push(row.externalId);
       if (row.state === 'skipped') summary.skipped += 1;

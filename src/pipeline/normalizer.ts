@@ -18,7 +18,7 @@ export interface NormalizerDeps {
   config: NormalizeConfig;
   owners: OwnerDirectory;
   contacts?: PhoneIndex<ContactEntry>;
-  recordings: Pick<RecordingRules, 'links' | 'linkClock' | 'roots'>;
+  recordings: Pick<RecordingRules, 'links' | 'linkClock' | 'roots' | 'upload'>;
   io?: RecordingIo;
 }
 
@@ -174,7 +174,9 @@ export class CallNormalizer implements Normalizer {
     if (participant.externalId !== undefined) body.participant_external_id = participant.externalId;
     const checked = checkPayload(body);
     if (!checked.ok) return { kind: 'rejected', reason: `invalid payload: ${checked.problems.join('; ')}` };
-    return { kind: 'payload', payload: checked.payload };
+    return recording.kind === 'ok' && recording.local && this.recordingRules.upload
+      ? { kind: 'payload', payload: checked.payload, prepare: true }
+      : { kind: 'payload', payload: checked.payload };
   }
 
   private participant(party: Party): ParticipantFields {
@@ -262,6 +264,8 @@ export interface NormalizerFromConfigOptions {
   links: RecordingRules['links'];
   linkClock: RecordingRules['linkClock'];
   roots: readonly string[];
+  /** recordings.delivery is upload (default: serve). */
+  upload?: boolean;
   /** Dstny users (`listUsers`); leave out for no network (parse mode). Used only when owners.fromDstnyUsers. */
   fetchUsers?: () => Promise<unknown[]>;
   onDirectoryError?: (error: unknown) => void;
@@ -287,6 +291,7 @@ export function createNormalizer(config: NormalizeConfig, opts: NormalizerFromCo
       linkClock: opts.linkClock,
       // Resolved as the recordings server resolves them (from the working directory), not from the config file.
       roots: opts.roots,
+      upload: opts.upload === true,
     },
   };
   if (config.contactsCsv) {

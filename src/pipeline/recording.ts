@@ -15,6 +15,8 @@ export interface RecordingRules {
   waitMinutes: number;
   retrySeconds: number;
   skipNoRecording: boolean;
+  /** recordings.delivery is upload: a call with a local recording waits for its copy in the bucket before it is sent. */
+  upload: boolean;
 }
 
 export interface RecordingIo {
@@ -27,7 +29,8 @@ export interface RecordingIo {
 export const fsRecordingIo: RecordingIo = { locate: locateRecording, channelCount: readChannelCount };
 
 export type RecordingDecision =
-  | { kind: 'ok'; url: string; stereo: boolean }
+  /** `local`: the url is the bridge's own link to a file here (served, or replaced by the bucket's once uploaded). */
+  | { kind: 'ok'; url: string; stereo: boolean; local?: true }
   /** No recording and the no-recording filter is off: the payload check will name the missing field. */
   | { kind: 'none' }
   | { kind: 'skip'; reason: string }
@@ -77,6 +80,7 @@ export async function resolveRecording(
   const issuedAt = rules.linkClock === 'call-end' ? endMs : now;
   return {
     kind: 'ok',
+    local: true,
     url: rules.links.url(call.externalId, issuedAt),
     // The file's header is the truth; the PBX's claim only counts when the header does not say.
     stereo: channels !== undefined ? channels >= 2 : rec?.stereo === true,

@@ -13,7 +13,7 @@ import type { NormalizeResult, NormalizeSource, Normalizer } from './types.js';
 export function patchFor(result: NormalizeResult, now: number): RowPatch {
   switch (result.kind) {
     case 'payload':
-      return { state: 'pending', payload: result.payload, reason: null, nextAttemptAt: now };
+      return { state: result.prepare ? 'prepare' : 'pending', payload: result.payload, reason: null, nextAttemptAt: now };
     case 'skipped':
       return { state: 'skipped', payload: null, reason: result.reason };
     case 'rejected':

@@ -27,7 +27,8 @@ export interface PipelineSource {
 
 /** The outcome of normalizing one call: a body to send, or a visible reason why not (never silent). */
 export type NormalizeResult =
-  | { kind: 'payload'; payload: ConversationPayload }
+  /** `prepare`: the recording is a local file to make ready (upload to the bucket) before the call is sent. */
+  | { kind: 'payload'; payload: ConversationPayload; prepare?: true }
   | { kind: 'skipped'; reason: string }
   | { kind: 'rejected'; reason: string }
   /** Something outside is not ready (the recording file): look again at `retryAt` (epoch ms). */

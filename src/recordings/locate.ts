@@ -33,3 +33,10 @@ function isInside(root: string, file: string): boolean {
   const rel = path.relative(root, file);
   return rel !== '' && !rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel);
 }
+
+/** `raw.recording.path` of a stored CallRecord, when it is a non-empty string. */
+export function localRecordingPath(raw: unknown): string | null {
+  const recording = (raw as { recording?: { path?: unknown } } | null)?.recording;
+  const p = recording?.path;
+  return typeof p === 'string' && p.length > 0 ? p : null;
+}

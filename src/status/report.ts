@@ -2,6 +2,7 @@ import type { GateStatus } from '../dstny/gate.js';
 import type { Presence } from '../ledger/heartbeat.js';
 import type { LedgerStats, RowState } from '../ledger/ledger.js';
 import type { SubmitterStatus } from '../submit/submitter.js';
+import type { UploaderStatus } from '../upload/uploader.js';
 
 /** Whether a bridge runs on the ledger, as `callbridge status` tells from the heartbeat. */
 export type BridgeFacts = Presence;
@@ -16,6 +17,8 @@ export interface StatusFacts {
   apiBaseUrl: string | null;
   ledger: LedgerStats;
   submitter: SubmitterStatus | null;
+  /** recordings.delivery: upload on a running bridge; null otherwise. */
+  uploads?: UploaderStatus | null;
   api: GateStatus | null;
   sources: Array<{ id: string; type: string; adapter: string; running: boolean; lastProblem: string | null }>;
   bridge?: BridgeFacts;
@@ -49,6 +52,8 @@ export interface StatusReport {
     lastErrors: Array<{ externalId: string; state: RowState; reason: string; updatedAt: IsoTime }>;
   };
   submitter: (Omit<SubmitterStatus, 'pausedUntil'> & { pausedUntil: IsoTime | null }) | null;
+  /** The recording uploader (recordings.delivery: upload). */
+  uploads?: (Omit<UploaderStatus, 'retryAt'> & { retryAt: IsoTime | null }) | null;
   /** The API gate: its pause and the request rate it uses, with why. */
   api: (Omit<GateStatus, 'pausedUntil'> & { pausedUntil: IsoTime | null }) | null;
   sources: StatusFacts['sources'];
@@ -61,7 +66,7 @@ const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? null : i
 
 /** The report as shown: the parts' facts with every epoch-ms time as ISO 8601 UTC. Pure. */
 export function statusReport(facts: StatusFacts): StatusReport {
-  const { ledger, submitter, api, bridge, ...rest } = facts;
+  const { ledger, submitter, uploads, api, bridge, ...rest } = facts;
   const hb = bridge?.heartbeat ?? null;
   return {
     ...rest,
@@ -71,6 +76,7 @@ export function statusReport(facts: StatusFacts): StatusReport {
       lastErrors: ledger.lastErrors.map((e) => ({ ...e, updatedAt: iso(e.updatedAt) })),
     },
     submitter: submitter ? { ...submitter, pausedUntil: isoOrNull(submitter.pausedUntil) } : null,
+    ...(uploads ? { uploads: { ...uploads, retryAt: isoOrNull(uploads.retryAt) } } : {}),
     api: api ? { ...api, pausedUntil: isoOrNull(api.pausedUntil) } : null,
     ...(bridge
       ? {
@@ -100,6 +106,11 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   if (report.submitter) {
     const s = report.submitter;
     lines.push(`submitter: ${s.state}${s.reason ? ` (${s.reason})` : ''}; queued ${s.queued}, in flight ${s.inFlight}`);
+  }
+  if (report.uploads) {
+    const u = report.uploads;
+    const held = u.reason ? ` (${u.reason}${u.retryAt ? `; next try ${u.retryAt}` : ''})` : '';
+    lines.push(`uploads: ${u.state}${held}; ${u.uploaded} uploaded (${formatBytes(u.bytes)}), ${u.alreadyThere} already there, ${u.inFlight} in flight, ${u.deleted} deleted`);
   }
   if (report.api) {
     const a = report.api;
@@ -140,4 +151,9 @@ function ago(ms: number): string {
   if (s < 120) return `${s} s`;
   if (s < 7200) return `${Math.round(s / 60)} min`;
   return `${Math.round(s / 3600)} h`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }

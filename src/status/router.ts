@@ -53,6 +53,39 @@ export function createStatusRouter(report: () => Promise<StatusReport>): Router 
     },
   });
   new Gauge({
+    name: 'callbridge_uploads_state',
+    help: 'Recording uploader state (1 for the current one; all 0 when recordings are served, not uploaded)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      for (const state of ['running', 'failing', 'stopped']) this.set({ state }, last?.uploads?.state === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'callbridge_recordings_uploaded_total',
+    help: 'Recordings this process uploaded to the bucket (those found there already are not counted)',
+    registers: [registry],
+    collect() {
+      this.set(last?.uploads?.uploaded ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'callbridge_recording_upload_bytes_total',
+    help: 'Bytes of recordings this process uploaded to the bucket',
+    registers: [registry],
+    collect() {
+      this.set(last?.uploads?.bytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'callbridge_recordings_deleted_total',
+    help: 'Recordings this process deleted from the bucket (recordings.upload.deleteAfterDays)',
+    registers: [registry],
+    collect() {
+      this.set(last?.uploads?.deleted ?? 0);
+    },
+  });
+  new Gauge({
     name: 'callbridge_api_paused',
     help: 'The API gate is paused for a 429 (1) or not (0)',
     registers: [registry],

@@ -5,7 +5,7 @@ import { type ApiGate, GateClosedError } from '../dstny/gate.js';
 import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import { logStateChange } from '../log/state-change.js';
-import { backoffDelay, startOfUtcDay } from './backoff.js';
+import { backoffDelay, startOfUtcDay } from '../backoff.js';
 import type { SubmitConfig } from './config.js';
 
 /** A row's fields once its request is over: no lease, no request in flight. */
@@ -38,7 +38,7 @@ export interface SubmitterDeps {
    * The body to send for a row, just before it is sent (default: the stored payload). The bridge re-signs a local
    * recording link here, so a row that waited longer than the link's lifetime still sends a link Dstny can fetch.
    */
-  prepare?: (row: LedgerRow & { payload: ConversationPayload }) => ConversationPayload;
+  prepare?: (row: LedgerRow & { payload: ConversationPayload }) => ConversationPayload | Promise<ConversationPayload>;
 }
 
 /**

@@ -356,8 +356,10 @@ export class BridgeProcess {
     webhookSecret?: string;
     name?: string;
     startTimeoutMs?: number;
+    /** More environment for the bridge (e.g. the bucket's AWS_ACCESS_KEY_ID). */
+    env?: Record<string, string>;
   }): Promise<BridgeProcess> {
-    const env: Record<string, string> = { DSTNY_API_TOKEN: opts.emulator.token, DSTNY_BASE_URL: opts.emulator.url };
+    const env: Record<string, string> = { DSTNY_API_TOKEN: opts.emulator.token, DSTNY_BASE_URL: opts.emulator.url, ...opts.env };
     if (opts.webhookSecret) env.CALLBRIDGE_WEBHOOK_SECRET = opts.webhookSecret;
     const cli = new CliProcess(opts.name ?? 'bridge', ['start', '--config', opts.configFile], env);
     const url = `http://127.0.0.1:${opts.port}`;
@@ -516,6 +518,7 @@ export class BridgeScene {
   /** Every bridge started, in order; `bridge` is the latest. */
   readonly bridges: BridgeProcess[] = [];
   private port = 0;
+  private env: Record<string, string> = {};
   private readonly tmp: { dir: string; cleanup: () => void };
 
   constructor(tmpPrefix: string) {
@@ -557,7 +560,10 @@ export class BridgeScene {
     roots?: string[];
     webhooks?: boolean;
     bridgeName?: string;
+    /** More environment for every bridge of the scene. */
+    env?: Record<string, string>;
   }): Promise<this> {
+    this.env = opts.env ?? {};
     try {
       this.recordingServer = await startRecordingServer();
       this.emulatorProcess = await EmulatorProcess.start();
@@ -577,7 +583,7 @@ export class BridgeScene {
 
   /** Another bridge on the same configuration and data folder (after the previous one stopped or was killed). */
   async startBridge(name?: string): Promise<BridgeProcess> {
-    const bridge = await BridgeProcess.start({ configFile: this.configFile, port: this.port, emulator: this.emulator, webhookSecret: this.webhookSecret, ...(name ? { name } : {}) });
+    const bridge = await BridgeProcess.start({ configFile: this.configFile, port: this.port, emulator: this.emulator, webhookSecret: this.webhookSecret, env: this.env, ...(name ? { name } : {}) });
     this.bridges.push(bridge);
     return bridge;
   }

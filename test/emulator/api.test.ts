@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { PassThrough } from 'node:stream';
 import { type EmulatorHandle, runEmulator, startEmulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/log/logger.js';
-import { call, createCalls, payload, sleep, startRecordingServer, type TestServer, waitFor } from './support.js';
+import { stereoWav } from '../../src/bridge/sandbox.js';
+import { type ApiAnswer, call, createCalls, payload, sleep, startRecordingServer, startTestServer, type TestServer, waitFor } from './support.js';
 
 const TOKEN = 'emulator-test-token-1234';
 let recordings: TestServer;
@@ -194,6 +195,101 @@ describe('emulator: POST /api/v2/conversations', () => {
       creationsByExternalId: { 'twice-1': 2, 'once-1': 1 },
       requests: { total: 3, byRoute: { create: 3, list: 0 } },
     });
+  });
+});
+
+describe('emulator: the recording must be audio, as Dstny analyses what it downloads', () => {
+  const TIMEOUT_MS = 1_000;
+  const wav = stereoWav(1, 8_000);
+  // MPEG-1 Layer III frames (128 kbit/s, 44.1 kHz, 417 bytes each), silent: what an MP3 recording starts with.
+  const mp3 = Buffer.concat(Array.from({ length: 20 }, () => Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x44]), Buffer.alloc(413)])));
+  const s3Denied = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>';
+  const loginPage = '<!DOCTYPE html>\n<html><head><title>PBX - Sign in</title></head><body><form method="post" action="/login">';
+  /** What the endless recording has sent, and whether its client has gone. */
+  const endless = { sent: 0, closed: false };
+  let emu: EmulatorHandle;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer((req, res) => {
+      const answer = (type: string | null, body: string | Buffer) => {
+        res.writeHead(200, type ? { 'content-type': type } : {});
+        res.end(body);
+      };
+      if (req.url === '/rec/denied.wav') answer('application/xml', s3Denied);
+      else if (req.url === '/rec/login.wav') answer('text/html; charset=utf-8', loginPage);
+      else if (req.url === '/rec/empty.wav') answer(null, '');
+      else if (req.url === '/rec/status.wav') answer('application/json', '{"status":"processing"}');
+      else if (req.url === '/rec/zeros.wav') answer('audio/wav', Buffer.alloc(64));
+      else if (req.url === '/rec/call.mp3') answer('audio/mpeg', mp3);
+      else if (req.url === '/rec/call.wav') answer('audio/wav', wav);
+      else if (req.url === '/rec/stalled.wav') res.writeHead(200, { 'content-type': 'audio/wav' }).flushHeaders();
+      else if (req.url === '/rec/endless.wav') {
+        // A WAV header, then silence for as long as anyone reads: only a client that lets go ends it.
+        res.writeHead(200, { 'content-type': 'audio/wav' });
+        res.write(wav.subarray(0, 44));
+        const silence = Buffer.alloc(64 * 1024);
+        const pump = () => {
+          let more = true;
+          while (more && !res.destroyed) {
+            more = res.write(silence);
+            endless.sent += silence.length;
+          }
+        };
+        res.on('drain', pump);
+        res.on('close', () => (endless.closed = true));
+        pump();
+      } else res.writeHead(404).end();
+    });
+    emu = await startEmulator({ token: TOKEN, appearDelayMs: 0, ratePerSecond: 1000, recordingTimeoutMs: TIMEOUT_MS });
+  });
+  afterAll(async () => {
+    await emu.close();
+    await server.close();
+  });
+
+  const post = (recording: string, id: string) =>
+    call(emu, 'POST', '/api/v2/conversations', { body: payload(server.url, { call_recording_url: `${server.url}/rec/${recording}`, call_external_id: id }) });
+  const refusal = (res: ApiAnswer) => (res.body as { errors: Record<string, string[]> }).errors.call_recording_url?.[0];
+
+  it.each([
+    ['an S3 AccessDenied document', 'denied.wav', /^the recording URL answered 200 but not with audio: it sent an XML error document with code AccessDenied \(content-type application\/xml\)/],
+    ['an HTML login page', 'login.wav', /^the recording URL answered 200 but not with audio: it sent HTML \(content-type text\/html; charset=utf-8\)/],
+    ['an empty body', 'empty.wav', /^the recording URL answered 200 but not with audio: it sent an empty body/],
+    ['JSON', 'status.wav', /^the recording URL answered 200 but not with audio: it sent JSON \(content-type application\/json\)/],
+    ['zeros labelled audio/wav', 'zeros.wav', /^the recording URL answered 200 but not with audio: it sent unrecognised binary data starting 00 00/],
+  ])('refuses a recording URL that answers 200 with %s, with 422 on call_recording_url saying what came back', async (_what, recording, message) => {
+    const res = await post(recording, `not-audio-${recording}`);
+    expect(res.status).toBe(422);
+    expect(refusal(res)).toMatch(message);
+    expect((res.body as { message: string }).message).toMatch(/^call_recording_url: /);
+    expect(emu.state.creations(`not-audio-${recording}`)).toBe(0);
+  });
+
+  it('accepts an MP3 and a WAV recording', async () => {
+    expect((await post('call.mp3', 'audio-mp3')).status).toBe(200);
+    expect((await post('call.wav', 'audio-wav')).status).toBe(200);
+    expect([emu.state.creations('audio-mp3'), emu.state.creations('audio-wav')]).toEqual([1, 1]);
+  });
+
+  it('reads only the start of a recording: an endless one is accepted at once, and the download is let go', async () => {
+    const started = Date.now();
+    const res = await post('endless.wav', 'audio-endless');
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(TIMEOUT_MS);
+    await waitFor(() => endless.closed, 2_000, 'the emulator to drop the recording download');
+    // Socket buffers hold a few MB at most; reading the whole recording would never have ended.
+    expect(endless.sent).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('refuses a recording whose body stalls after the headers, once the timeout has passed', async () => {
+    const started = Date.now();
+    const res = await post('stalled.wav', 'audio-stalled');
+    const took = Date.now() - started;
+    expect(res.status).toBe(422);
+    expect(refusal(res)).toMatch(/^the recording URL could not be fetched \(TimeoutError\)/);
+    expect(took).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    expect(took).toBeLessThan(TIMEOUT_MS + 2_000);
   });
 });
 

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { stereoWav } from '../../src/bridge/sandbox.js';
 import { documentedSample } from '../../src/dstny/payload.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { listenLoopback } from '../support/loopback.js';
@@ -58,12 +59,14 @@ export async function startTestServer(
   return { ...(await listenLoopback(server)), server, received };
 }
 
-/** A recording server: 200 with a few bytes for paths ending .wav, 404 otherwise. */
+/** A recording server: 200 with a real (short) WAV for paths ending .wav, 404 otherwise. */
 export function startRecordingServer(): Promise<TestServer> {
+  // The emulator checks that a recording is audio, as Dstny does: the bytes must be a real WAV.
+  const wav = stereoWav(1, 8_000);
   return startTestServer((req, res) => {
     if (req.url?.endsWith('.wav')) {
-      res.writeHead(200, { 'content-type': 'audio/wav' });
-      res.end(Buffer.alloc(64));
+      res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length });
+      res.end(wav);
     } else {
       res.writeHead(404).end();
     }

@@ -222,6 +222,36 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       expect((await reopened.stashedGroups('other', ['call-1'])).map((g) => g.groupKey)).toEqual(['call-1']);
     });
 
+    it('keeps a row waiting for its upload out of claims and requeues, and keeps its bucket object across a restart', async () => {
+      const now = Date.now();
+      await ledger.put([pendingRow('u1', { state: 'prepare' }), pendingRow('u2')]);
+      expect((await ledger.claimDue({ now: now + 1000, limit: 10, owner: 'A', leaseMs: 1000 })).map((r) => r.externalId)).toEqual(['u2']);
+      expect(await ledger.requeue({ externalIds: ['u1'] }, now)).toEqual([]);
+      expect(await ledger.get('u1')).toMatchObject({ state: 'prepare', upload: null });
+      expect((await ledger.stats()).counts.prepare).toBe(1);
+
+      const object = { key: 'calls/u1.wav', etag: '"abc"', size: 48_044, sha256: 'f'.repeat(64), uploadedAt: now, deletedAt: null };
+      expect(await ledger.update('u1', { state: 'pending', upload: object }, { states: ['prepare'] })).toBe(true);
+      await ledger.close();
+      ledger = await openLedger();
+      expect(await ledger.get('u1')).toMatchObject({ state: 'pending', upload: object });
+      // A newer version of the call waits for its upload again; the object already in the bucket stays known.
+      expect(await ledger.put([pendingRow('u1', { state: 'prepare', raw: { externalId: 'u1', note: 'corrected' } })])).toEqual([{ externalId: 'u1', outcome: 'updated' }]);
+      expect(await ledger.get('u1')).toMatchObject({ state: 'prepare', upload: object });
+    });
+
+    it('finds the confirmed rows whose recording is still in the bucket, by when they were confirmed', async () => {
+      const object = (key: string) => ({ key, etag: null, size: 1, sha256: 'a'.repeat(64), uploadedAt: 1, deletedAt: null });
+      await ledger.put([pendingRow('k1'), pendingRow('k2'), pendingRow('k3'), pendingRow('k4')]);
+      await ledger.update('k1', { state: 'confirmed', confirmedAt: 1_000, upload: object('k1.wav') });
+      await ledger.update('k2', { state: 'confirmed', confirmedAt: 9_000, upload: object('k2.wav') });
+      await ledger.update('k3', { state: 'confirmed', confirmedAt: 1_000 });
+      await ledger.update('k4', { state: 'confirmed', confirmedAt: 1_000, upload: { ...object('k4.wav'), deletedAt: 2_000 } });
+      expect((await ledger.query({ uploadKeptConfirmedBefore: 5_000 })).map((r) => r.externalId)).toEqual(['k1']);
+      await ledger.update('k1', { upload: { ...object('k1.wav'), deletedAt: 6_000 } });
+      expect(await ledger.query({ uploadKeptConfirmedBefore: 10_000 })).toEqual([expect.objectContaining({ externalId: 'k2' })]);
+    });
+
     it('queries by state, id and age', async () => {
       await ledger.put([pendingRow('q1'), pendingRow('q2'), pendingRow('q3')]);
       await ledger.update('q2', { state: 'submitted', submittedAt: 1000 });

@@ -53,6 +53,7 @@ describe('resolveRecording', () => {
       links: new RecordingLinks({ publicBaseUrl: 'https://bridge.example.com/', secret, ttlHours: 72 }),
       linkClock: 'now',
       roots: [roots],
+      upload: false,
       waitMinutes: 30,
       retrySeconds: 60,
       skipNoRecording: true,

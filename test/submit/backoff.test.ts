@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { backoffDelay } from '../../src/submit/backoff.js';
+import { backoffDelay } from '../../src/backoff.js';
 import { submitConfigSchema } from '../../src/submit/config.js';
 
 const cfg = { baseMs: 2_000, maxMs: 600_000 };

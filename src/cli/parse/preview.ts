@@ -122,6 +122,7 @@ function lineOf(row: LedgerRow): ParseLine {
     case 'held':
       // The bridge would wait and look again; parse does not wait, so it says why it would.
       return { error: `${row.reason ?? 'held'}; not sent in parse mode (the bridge would hold it)`, source, state: 'rejected' };
+    case 'prepare': // the bridge sends it once its recording is ready (in the bucket, with the bucket's link)
     case 'pending': {
       const payload = row.payload as ConversationPayload;
       // Why this recording, when the call has more than one: the body cannot say it.

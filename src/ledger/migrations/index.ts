@@ -92,4 +92,19 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'recording-upload',
+    // recordings.delivery: upload. Where a call's recording went in the bucket, so that a restart never uploads it
+    // twice and deleteAfterDays finds what to remove.
+    sql: `
+      ALTER TABLE calls ADD COLUMN upload_key TEXT;
+      ALTER TABLE calls ADD COLUMN upload_etag TEXT;
+      ALTER TABLE calls ADD COLUMN upload_size INTEGER;
+      ALTER TABLE calls ADD COLUMN upload_sha256 TEXT;
+      ALTER TABLE calls ADD COLUMN uploaded_at INTEGER;
+      ALTER TABLE calls ADD COLUMN upload_deleted_at INTEGER;
+      CREATE INDEX calls_upload_kept ON calls (confirmed_at) WHERE upload_key IS NOT NULL AND upload_deleted_at IS NULL;
+    `,
+  },
 ];

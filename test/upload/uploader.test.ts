@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { RecordingBucket } from '../../src/recordings/bucket.js';
+import { Uploader, type UploaderConfig } from '../../src/upload/uploader.js';
+import { writeWav } from '../pipeline/audio-files.js';
+import { linesLogger } from '../support/log-lines.js';
+import { pendingRow } from '../support/rows.js';
+import { type S3TestServer, startS3Server } from '../support/s3-server.js';
+import { tempDir } from '../support/tmp.js';
+
+const until = async (check: () => Promise<boolean> | boolean, ms: number, what: string) => {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
+const CONFIG: UploaderConfig = { concurrency: 2, pollMs: 50, sweepIntervalMs: 60_000, backoff: { baseMs: 100, maxMs: 400 }, shutdownTimeoutMs: 300 };
+
+describe('Uploader (SQLite ledger, s3rver on loopback)', () => {
+  let s3: S3TestServer;
+  let tmp: { dir: string; cleanup: () => void };
+  let ledger: Ledger;
+  let bucket: RecordingBucket;
+  const uploaders: Uploader[] = [];
+
+  beforeAll(async () => {
+    s3 = await startS3Server();
+  });
+  afterAll(async () => {
+    await s3.stop();
+  });
+  beforeEach(async () => {
+    tmp = tempDir('callbridge-upload-');
+    ledger = await openSqliteLedger(path.join(tmp.dir, 'ledger.sqlite'));
+    bucket = bucketFor(`run-${Date.now()}-${Math.random().toString(36).slice(2, 8)}/`);
+    s3.requests.length = 0;
+  });
+  afterEach(async () => {
+    for (const u of uploaders.splice(0)) await u.stop();
+    bucket.close();
+    await ledger.close();
+    tmp.cleanup();
+  });
+
+  function bucketFor(prefix: string): RecordingBucket {
+    return new RecordingBucket({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix, forcePathStyle: true, credentials: s3.credentials, requestTimeoutMs: 2_000, maxAttempts: 1 });
+  }
+
+  function uploader(opts: { config?: Partial<UploaderConfig>; now?: () => number; onUploaded?: () => void } = {}) {
+    const { logger, lines } = linesLogger();
+    const u = new Uploader({
+      ledger,
+      bucket,
+      roots: [tmp.dir],
+      config: { ...CONFIG, ...opts.config },
+      logger,
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.onUploaded ? { onUploaded: opts.onUploaded } : {}),
+    });
+    uploaders.push(u);
+    return { u, lines };
+  }
+
+  /** A call waiting for its upload, with a real WAV recording of `seconds` in the roots. */
+  async function waitingCall(id: string, seconds = 2): Promise<string> {
+    const file = path.join(tmp.dir, `${id}.wav`);
+    writeWav(file, 1, { frames: 8000 * seconds });
+    await ledger.put([pendingRow(id, { state: 'prepare', raw: { externalId: id, recording: { path: file } } })]);
+    return file;
+  }
+
+  const puts = () => s3.requests.filter((r) => r.method === 'PUT' || (r.method === 'POST' && r.query.includes('uploads'))).length;
+
+  it('uploads the recording, then makes the call pending with its object; a presigned link serves the same bytes', async () => {
+    const file = await waitingCall('call-1');
+    let woken = 0;
+    const { u } = uploader({ onUploaded: () => woken++ });
+    u.start();
+    await until(async () => (await ledger.get('call-1'))?.state === 'pending', 5_000, 'the upload');
+    const row = await ledger.get('call-1');
+    const bytes = readFileSync(file);
+    expect(row?.upload).toMatchObject({ size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), deletedAt: null });
+    expect(row?.upload?.key).toMatch(/call-1\.wav$/);
+    expect(row?.reason).toBeNull();
+    expect(woken).toBe(1);
+    const res = await fetch(await bucket.presign(row!.upload!.key, 600));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('audio/wav');
+    expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+    expect(u.status()).toMatchObject({ state: 'running', uploaded: 1, alreadyThere: 0, bytes: bytes.length, reason: null });
+  });
+
+  it('after a restart, finds a recording already in the bucket and does not upload it again', async () => {
+    const file = await waitingCall('call-2');
+    // The process before uploaded it and died before its ledger commit.
+    await bucket.put(bucket.keyFor('call-2', file), file, { contentType: 'audio/wav' });
+    const putsBefore = puts();
+    expect(putsBefore).toBe(1);
+    const { u } = uploader();
+    u.start();
+    await until(async () => (await ledger.get('call-2'))?.state === 'pending', 5_000, 'the row to move on');
+    expect(puts()).toBe(putsBefore);
+    expect(u.status()).toMatchObject({ uploaded: 0, alreadyThere: 1 });
+  });
+
+  it('an upload cut short by a stop is done after the restart, once, and the call was never sent without it', async () => {
+    await waitingCall('call-3');
+    await s3.stall();
+    const first = uploader();
+    first.u.start();
+    await until(() => first.u.status().inFlight === 1, 5_000, 'the upload to start');
+    await first.u.stop();
+    expect(first.lines.join('\n')).toMatch(/still running at shutdown/);
+    expect((await ledger.get('call-3'))?.state).toBe('prepare');
+    await s3.resume();
+    const second = uploader();
+    second.u.start();
+    await until(async () => (await ledger.get('call-3'))?.state === 'pending', 5_000, 'the upload after the restart');
+    expect(second.u.status().uploaded + second.u.status().alreadyThere).toBe(1);
+  });
+
+  it('holds every call while the bucket is unreachable, says why once, and uploads them all when it is back', async () => {
+    await Promise.all(['call-4', 'call-5', 'call-6'].map((id) => waitingCall(id)));
+    await s3.pause();
+    const { u, lines } = uploader();
+    u.start();
+    await until(async () => (await ledger.get('call-4'))?.reason !== null || (await ledger.get('call-5'))?.reason !== null, 5_000, 'a failed upload');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const status = u.status();
+    expect(status.state).toBe('failing');
+    expect(status.reason).toMatch(/127\.0\.0\.1/);
+    expect(status.reason).not.toMatch(/S3RVER/);
+    const rows = await ledger.query({ externalIds: ['call-4', 'call-5', 'call-6'] });
+    expect(rows.map((r) => r.state)).toEqual(['prepare', 'prepare', 'prepare']);
+    expect(rows.find((r) => r.reason)?.reason).toMatch(/^recording upload failed: .*trying again at/);
+    expect(lines.filter((l) => l.includes('RECORDING UPLOADS HELD'))).toHaveLength(1);
+    // Paused, not hammering: a few tries in 600 ms with a wait that doubles, not three rows every 50 ms poll.
+    expect(rows.reduce((sum, r) => sum + r.attempts, 0)).toBeLessThanOrEqual(10);
+
+    await s3.resume();
+    await until(async () => (await ledger.query({ states: ['pending'] })).length === 3, 5_000, 'all three uploaded');
+    expect(u.status()).toMatchObject({ state: 'running', reason: null, uploaded: 3 });
+    expect(lines.some((l) => l.includes('uploads resumed'))).toBe(true);
+  });
+
+  it('rejects a call whose recording disappeared before its upload, naming the file', async () => {
+    const file = await waitingCall('call-7');
+    rmSync(file);
+    const { u } = uploader();
+    u.start();
+    await until(async () => (await ledger.get('call-7'))?.state === 'rejected', 5_000, 'the rejection');
+    expect((await ledger.get('call-7'))?.reason).toBe(`recording ${file} is no longer there, so it cannot be uploaded`);
+  });
+
+  it('deleteAfterDays removes the recordings of calls confirmed that long ago, and keeps the others', async () => {
+    const day = 86_400_000;
+    const now = Date.now();
+    for (const id of ['old-1', 'old-2', 'new-1']) await waitingCall(id);
+    const first = uploader();
+    first.u.start();
+    await until(async () => (await ledger.query({ states: ['pending'] })).length === 3, 5_000, 'the uploads');
+    await first.u.stop();
+    await ledger.update('old-1', { state: 'confirmed', confirmedAt: now - 31 * day });
+    await ledger.update('old-2', { state: 'confirmed', confirmedAt: now - 30 * day - 1000 });
+    await ledger.update('new-1', { state: 'confirmed', confirmedAt: now - 29 * day });
+
+    const { u } = uploader({ config: { deleteAfterDays: 30 } });
+    u.start();
+    await u.sweep();
+    const rows = new Map((await ledger.query({ externalIds: ['old-1', 'old-2', 'new-1'] })).map((r) => [r.externalId, r]));
+    expect(rows.get('old-1')?.upload?.deletedAt).toEqual(expect.any(Number));
+    expect(rows.get('old-2')?.upload?.deletedAt).toEqual(expect.any(Number));
+    expect(rows.get('new-1')?.upload?.deletedAt).toBeNull();
+    const statusOf = async (id: string) => (await fetch(await bucket.presign(rows.get(id)!.upload!.key, 60))).status;
+    expect(await statusOf('old-1')).toBe(404);
+    expect(await statusOf('old-2')).toBe(404);
+    expect(await statusOf('new-1')).toBe(200);
+    expect(u.status().deleted).toBe(2);
+    // Done once: the next sweep finds nothing more to delete.
+    await u.sweep();
+    expect(u.status().deleted).toBe(2);
+  });
+});
