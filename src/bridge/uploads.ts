@@ -1,8 +1,8 @@
 import type { Config } from '../config/schema.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { registerSecret } from '../log/redact.js';
 import type { Logger } from '../log/logger.js';
 import { RecordingBucket } from '../recordings/bucket.js';
+import { bucketOptionsOf } from '../recordings/config.js';
 import { Uploader } from '../upload/uploader.js';
 import { definePart } from './lifecycle.js';
 
@@ -27,17 +27,7 @@ export const uploadsPart = definePart({
         },
       };
     }
-    // From the AWS default chain, not from our config: still never to be logged.
-    registerSecret(process.env.AWS_SECRET_ACCESS_KEY);
-    registerSecret(process.env.AWS_SESSION_TOKEN);
-    const bucket = new RecordingBucket({
-      endpoint: upload.endpoint,
-      region: upload.region,
-      bucket: upload.bucket,
-      prefix: keyPrefix(upload.prefix),
-      forcePathStyle: upload.forcePathStyle,
-      requestTimeoutMs: upload.requestTimeoutSeconds * 1000,
-    });
+    const bucket = new RecordingBucket(bucketOptionsOf(upload));
     const timings = deps.timings ?? UPLOAD_TIMINGS;
     const uploader = new Uploader({
       ledger,
@@ -67,9 +57,3 @@ export const uploadsPart = definePart({
     };
   },
 });
-
-/** A prefix as a folder: 'calls' and '/calls/' both store 'calls/<id>.wav'; '' stores at the top. */
-export function keyPrefix(prefix: string): string {
-  const trimmed = prefix.replace(/^\/+/, '');
-  return trimmed === '' || trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
-}

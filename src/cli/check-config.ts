@@ -3,12 +3,14 @@ import { ledgerFile } from '../bridge/ledger.js';
 import { buildNormalizer } from '../bridge/pipeline.js';
 import { recordingLinksFor } from '../bridge/recording-links.js';
 import { checkPaths } from '../config/checks-paths.js';
+import { checkRecordingDelivery } from '../config/checks-recordings.js';
 import { CallbridgeError, ConfigError } from '../errors.js';
 import { load, type Out } from './config-file.js';
 
 /**
  * `callbridge check-config`: the same validation as start (adapter options, owners and contacts CSVs included), and
- * every path checked for what the bridge will do with it, as the user running the check. It writes nothing.
+ * every path checked for what the bridge will do with it, as the user running the check, and the upload bucket
+ * reached with the bridge's credentials. It writes nothing.
  * Errors exit 2; warnings (a tailed file not there yet) are printed and the check passes.
  */
 export async function runCheckConfig(file: string, out: Out): Promise<number> {
@@ -16,7 +18,10 @@ export async function runCheckConfig(file: string, out: Out): Promise<number> {
   if (typeof loaded === 'number') return loaded;
   const { config } = loaded;
   const configDir = path.dirname(path.resolve(file));
-  const findings = await checkPaths(config, { configDir, ledgerFile: ledgerFile(config), sandbox: !config.dstny.token });
+  const findings = [
+    ...(await checkPaths(config, { configDir, ledgerFile: ledgerFile(config), sandbox: !config.dstny.token })),
+    ...(await checkRecordingDelivery(config)),
+  ];
   const errors = findings.filter((f) => f.severity === 'error').map((f) => `${f.key}: ${f.message}`);
   const warnings = findings.filter((f) => f.severity === 'warning').map((f) => `warning: ${f.key}: ${f.message}\n`);
   // The CSVs' content is read only when they can be read: otherwise their path problem above says it better.

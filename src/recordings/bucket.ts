@@ -99,6 +99,9 @@ export class RecordingBucket {
     // Node 20 is a supported runtime for callbridge; the SDK's notice about its own future plans is noise in our logs.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     if (opts.credentials) registerSecret(opts.credentials.secretAccessKey);
+    // The default chain's keys are not ours to print either.
+    registerSecret(process.env.AWS_SECRET_ACCESS_KEY);
+    registerSecret(process.env.AWS_SESSION_TOKEN);
     this.describe = `bucket "${opts.bucket}" at ${displayEndpoint(opts)}`;
     const timeout = opts.requestTimeoutMs ?? 30_000;
     this.client = new S3Client({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BucketOptions } from './bucket.js';
 
 /** A presigned S3 URL lives at most this long (SigV4's limit). */
 export const MAX_PRESIGN_HOURS = 168;
@@ -54,3 +55,21 @@ export const recordingsConfigSchema = z
   })
   .prefault({});
 export type RecordingsConfig = z.infer<typeof recordingsConfigSchema>;
+
+/** The bucket client's options for recordings.upload: the bridge and check-config reach the same bucket alike. */
+export function bucketOptionsOf(upload: UploadConfig): BucketOptions {
+  return {
+    endpoint: upload.endpoint,
+    region: upload.region,
+    bucket: upload.bucket,
+    prefix: keyPrefix(upload.prefix),
+    forcePathStyle: upload.forcePathStyle,
+    requestTimeoutMs: upload.requestTimeoutSeconds * 1000,
+  };
+}
+
+/** A prefix as a folder: 'calls' and '/calls/' both store 'calls/<id>.wav'; '' stores at the top. */
+export function keyPrefix(prefix: string): string {
+  const trimmed = prefix.replace(/^\/+/, '');
+  return trimmed === '' || trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { bodyToSend } from '../../src/bridge/delivery.js';
-import { keyPrefix } from '../../src/bridge/uploads.js';
 import type { RecordingObject } from '../../src/ledger/ledger.js';
+import { keyPrefix } from '../../src/recordings/config.js';
 import { RecordingLinks } from '../../src/recordings/links.js';
 import { configProblems } from '../config/support.js';
 import { payloadFor } from '../support/rows.js';
