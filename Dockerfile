@@ -27,6 +27,8 @@ ENV NODE_ENV=production \
     CALLBRIDGE_DATA_DIR=/data \
     CALLBRIDGE_SPOOL_DIR=/spool \
     CALLBRIDGE_HTTP_PORT=8080
+# ffmpeg merges two-file recordings into stereo and converts telephone encodings (recordings.split, convert).
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -34,6 +34,8 @@ export function buildNormalizer(deps: BuildNormalizerOptions): CallNormalizer {
     linkClock: deps.linkClock,
     roots: config.recordings.roots,
     upload: config.recordings.delivery === 'upload',
+    split: config.recordings.split,
+    convert: config.recordings.convert,
     ...(users ? { fetchUsers: () => users.listUsers() } : {}),
     ...(logger ? { onDirectoryError: (error: unknown) => logger.warn('the Dstny users directory could not be refreshed; the last copy is used', { error }) } : {}),
   });

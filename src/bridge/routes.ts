@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { Ingestor } from '../pipeline/types.js';
 import { createWebhookRouter } from '../reconcile/webhook.js';
 import type { RecordingLinks } from '../recordings/links.js';
+import { madeRecordingsDir } from './recordings.js';
 import type { SourceRunner } from '../sources/index.js';
 import type { StatusReport } from '../status/report.js';
 import { createStatusRouter } from '../status/router.js';
@@ -34,7 +35,7 @@ export function bridgeRoutes(deps: {
     sources: config.sources,
     ingestor: deps.ingestor,
     ledger,
-    recordings: { links: deps.links, roots: config.recordings.roots },
+    recordings: { links: deps.links, roots: config.recordings.roots, madeDir: madeRecordingsDir(config) },
     readiness: {
       ledger: ledgerWritable(ledger),
       submitter: submitterNotHalted(() => (submitter.status().state === 'halted' ? submitter.status().reason : null)),

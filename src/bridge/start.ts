@@ -8,7 +8,7 @@ import type { SourceRunner } from '../sources/index.js';
 import { loadOrCreateSigningSecret } from '../recordings/signing-secret.js';
 import type { StatusReport } from '../status/report.js';
 import type { Submitter } from '../submit/submitter.js';
-import type { Uploader } from '../upload/uploader.js';
+import type { RecordingPreparer } from '../prepare/preparer.js';
 import { VERSION } from '../version.js';
 import { apiPart } from './api.js';
 import { deliveryPart } from './delivery.js';
@@ -22,10 +22,10 @@ import { reloader } from './reload.js';
 import type { ReloadPlan } from './reload-plan.js';
 import { sourcesPart } from './sources.js';
 import { statusOf } from './status.js';
-import { uploadsPart } from './uploads.js';
+import { recordingsPart } from './recordings.js';
 
 /** The parts of a bridge in the order they are built and started (stopped in reverse). The docs list them from here. */
-export const bridgeParts = [ledgerPart, apiPart, httpPart, uploadsPart, deliveryPart, pipelinePart, sourcesPart] as const;
+export const bridgeParts = [ledgerPart, apiPart, httpPart, recordingsPart, deliveryPart, pipelinePart, sourcesPart] as const;
 
 export interface Bridge {
   mode: 'sandbox' | 'live';
@@ -34,8 +34,8 @@ export interface Bridge {
   apiBaseUrl: string;
   ledger: Ledger;
   submitter: Submitter;
-  /** recordings.delivery: upload only. */
-  uploader: Uploader | null;
+  /** When recordings are uploaded, merged or converted; null otherwise. */
+  preparer: RecordingPreparer | null;
   reconciler: Reconciler;
   emulator: EmulatorHandle | null;
   /** The names of the running parts, in start order. */
@@ -68,10 +68,10 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       logger.warn(`http.publicBaseUrl is not set: local recordings are linked as ${http.localUrl}, which Dstny cannot reach`);
     }
     // Parts start only after all are built: by the first upload, the submitter exists.
-    const { uploader, presign } = await life.build(uploadsPart, { config, ledger, logger, onUploaded: () => submitter.wake() });
+    const { preparer, presign } = await life.build(recordingsPart, { config, ledger, logger, onReady: () => submitter.wake() });
     const { submitter, reconciler } = await life.build(deliveryPart, { config, ledger, gate: api.gate, links, presign, logger });
     const onDue = () => {
-      uploader?.wake();
+      preparer?.wake();
       submitter.wake();
     };
     const pipeline = await life.build(pipelinePart, { config, configDir, ledger, links, users: api.gate, logger, onDue });
@@ -80,7 +80,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
     let status!: () => Promise<StatusReport>;
     const serve = (config: Config, running: readonly SourceRunner[] = runners) => {
       runners = running;
-      status = statusOf({ config, api, ledger, submitter, uploader, runners });
+      status = statusOf({ config, api, ledger, submitter, preparer, runners });
       http.serve(bridgeRoutes({ config, ledger, ingestor, links, submitter, runners, status, webhookSecret: api.webhookSecret, logger }));
     };
     serve(config, runners);
@@ -93,7 +93,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       apiBaseUrl: api.baseUrl,
       ledger,
       submitter,
-      uploader,
+      preparer,
       reconciler,
       emulator: api.emulator,
       parts: life.names,

@@ -4,7 +4,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { SourceRunner } from '../sources/index.js';
 import { type StatusReport, statusReport } from '../status/report.js';
 import type { Submitter } from '../submit/submitter.js';
-import type { Uploader } from '../upload/uploader.js';
+import type { RecordingPreparer } from '../prepare/preparer.js';
 import { VERSION } from '../version.js';
 
 /** What `/status` reports of a running bridge, read afresh at each request. */
@@ -13,10 +13,10 @@ export function statusOf(parts: {
   api: { mode: 'sandbox' | 'live'; baseUrl: string; gate: Pick<ApiGate, 'status'> };
   ledger: Pick<Ledger, 'stats'>;
   submitter: Pick<Submitter, 'status'>;
-  uploader: Pick<Uploader, 'status'> | null;
+  preparer: Pick<RecordingPreparer, 'status'> | null;
   runners: readonly SourceRunner[];
 }): () => Promise<StatusReport> {
-  const { config, api, ledger, submitter, uploader, runners } = parts;
+  const { config, api, ledger, submitter, preparer, runners } = parts;
   return async () =>
     statusReport({
       version: VERSION,
@@ -24,7 +24,7 @@ export function statusOf(parts: {
       apiBaseUrl: api.baseUrl,
       ledger: await ledger.stats(),
       submitter: submitter.status(),
-      uploads: uploader?.status() ?? null,
+      recordings: preparer?.status() ?? null,
       api: api.gate.status(),
       sources: runners.map((r) => {
         const s = config.sources.find((source) => source.id === r.sourceId);

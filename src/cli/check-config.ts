@@ -3,7 +3,7 @@ import { ledgerFile } from '../bridge/ledger.js';
 import { buildNormalizer } from '../bridge/pipeline.js';
 import { recordingLinksFor } from '../bridge/recording-links.js';
 import { checkPaths } from '../config/checks-paths.js';
-import { checkRecordingDelivery } from '../config/checks-recordings.js';
+import { checkRecordings } from '../config/checks-recordings.js';
 import { CallbridgeError, ConfigError } from '../errors.js';
 import { load, type Out } from './config-file.js';
 
@@ -20,7 +20,7 @@ export async function runCheckConfig(file: string, out: Out): Promise<number> {
   const configDir = path.dirname(path.resolve(file));
   const findings = [
     ...(await checkPaths(config, { configDir, ledgerFile: ledgerFile(config), sandbox: !config.dstny.token })),
-    ...(await checkRecordingDelivery(config)),
+    ...(await checkRecordings(config)),
   ];
   const errors = findings.filter((f) => f.severity === 'error').map((f) => `${f.key}: ${f.message}`);
   const warnings = findings.filter((f) => f.severity === 'warning').map((f) => `warning: ${f.key}: ${f.message}\n`);

@@ -17,7 +17,7 @@ export interface HttpAppDeps {
   sources: readonly SourceConfig[];
   ingestor: Pick<Ingestor, 'ingestLegs'>;
   ledger: Pick<Ledger, 'get'>;
-  recordings: { links: Pick<RecordingLinks, 'verify'>; roots: readonly string[] };
+  recordings: { links: Pick<RecordingLinks, 'verify'>; roots: readonly string[]; madeDir?: string };
   /** /readyz checks by name (see health.ts: ledgerWritable, submitterNotHalted, sourcesRunning). */
   readiness: Record<string, ReadinessCheck>;
   /** Routers with their own authentication, mounted after ours: the Dstny webhook receiver. */
@@ -55,6 +55,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
       ledger: deps.ledger,
       links: deps.recordings.links,
       roots: deps.recordings.roots,
+      ...(deps.recordings.madeDir ? { madeDir: deps.recordings.madeDir } : {}),
       logger,
       now: deps.now,
       retryAfterSec: deps.retryAfterSec,

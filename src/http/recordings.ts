@@ -11,6 +11,8 @@ export interface RecordingsDeps {
   links: Pick<RecordingLinks, 'verify'>;
   /** recordings.roots: the only folders a recording may be served from. */
   roots: readonly string[];
+  /** Where the bridge keeps the recordings it made (merged, converted): a row's made file is served from there only. */
+  madeDir?: string;
   logger?: Logger;
   now?: () => number;
   retryAfterSec?: number;
@@ -39,6 +41,7 @@ export function createRecordingsRouter(deps: RecordingsDeps): Router {
     }
     const id = check.claim.id;
     let raw: unknown;
+    let made: string | null;
     try {
       const row = await deps.ledger.get(id);
       if (!row) {
@@ -46,6 +49,7 @@ export function createRecordingsRouter(deps: RecordingsDeps): Router {
         return;
       }
       raw = row.raw;
+      made = row.recordingFile;
     } catch (error) {
       if (error instanceof LedgerUnavailableError) {
         res.set('Retry-After', String(deps.retryAfterSec ?? 30)).status(503).json({ error: 'the bridge cannot look up recordings right now; retry later' });
@@ -58,7 +62,8 @@ export function createRecordingsRouter(deps: RecordingsDeps): Router {
       res.status(404).json({ error: 'this call has no local recording' });
       return;
     }
-    const found = await locateRecording(recordingPath, deps.roots);
+    // The stereo merge or conversion the bridge made for the call is what its body describes.
+    const found = made ? await locateRecording(made, deps.madeDir ? [deps.madeDir] : []) : await locateRecording(recordingPath, deps.roots);
     if (found.kind === 'outside') {
       log.warn(`refused the recording of call ${id}: it is not inside recordings.roots`);
       res.status(403).json({ error: 'this recording is not in a folder the bridge may serve' });

@@ -13,7 +13,7 @@ import type { ConversationPayload } from '../dstny/payload.js';
  * Side exits: skipped (a filter, with reason), rejected (invalid payload / no owner, re-runnable),
  * failed (refused by the API or retries exhausted).
  * `held`: waiting for something outside (the recording file is not there yet), re-normalized when due.
- * `prepare`: ready to send once its local recording is made ready (uploaded to the bucket of recordings.delivery: upload).
+ * `prepare`: sent once its local recording is made ready (merged, converted, uploaded: src/prepare/preparer.ts).
  */
 export const rowStates = [
   'held',
@@ -58,6 +58,8 @@ export interface LedgerRow {
   confirmedAt: number | null;
   /** Its local recording's copy in the upload bucket, once uploaded (recordings.delivery: upload). */
   upload: RecordingObject | null;
+  /** The recording the bridge made for it (a stereo merge, a conversion), delivered instead of the PBX's. */
+  recordingFile: string | null;
 }
 
 /** A call's recording as stored in the upload bucket. */
@@ -119,6 +121,8 @@ export interface RowFilter {
   dueBy?: number;
   /** Rows whose recording is still in the upload bucket (uploaded, not deleted), confirmed before this (epoch ms). */
   uploadKeptConfirmedBefore?: number;
+  /** Rows that still have a recording the bridge made, confirmed before this (epoch ms). */
+  recordingFileConfirmedBefore?: number;
   limit?: number;
 }
 
@@ -171,6 +175,7 @@ export interface RowPatch {
   submittedAt?: number | null;
   confirmedAt?: number | null;
   upload?: RecordingObject | null;
+  recordingFile?: string | null;
 }
 
 /** Optimistic guard: the update applies only if the row is still in one of these states / leased by this owner. */

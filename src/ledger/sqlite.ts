@@ -52,6 +52,7 @@ interface CallRowDb {
   upload_sha256: string | null;
   uploaded_at: number | null;
   upload_deleted_at: number | null;
+  recording_file: string | null;
 }
 
 function toRow(r: CallRowDb): LedgerRow {
@@ -86,6 +87,7 @@ function toRow(r: CallRowDb): LedgerRow {
             uploadedAt: r.uploaded_at ?? 0,
             deletedAt: r.upload_deleted_at,
           },
+    recordingFile: r.recording_file,
   };
 }
 
@@ -119,6 +121,7 @@ const PATCH_COLUMNS: Record<Exclude<keyof RowPatch, 'attempts' | 'resubmits' | '
   sendingAt: 'sending_at',
   submittedAt: 'submitted_at',
   confirmedAt: 'confirmed_at',
+  recordingFile: 'recording_file',
 };
 
 /**
@@ -446,6 +449,11 @@ function buildWhere(filter: RowFilter): { where: string; params: unknown[] } {
     // calls_upload_kept covers exactly this.
     clauses.push('upload_key IS NOT NULL AND upload_deleted_at IS NULL AND confirmed_at < ?');
     params.push(filter.uploadKeptConfirmedBefore);
+  }
+  if (filter.recordingFileConfirmedBefore !== undefined) {
+    // calls_recording_file covers exactly this.
+    clauses.push('recording_file IS NOT NULL AND confirmed_at < ?');
+    params.push(filter.recordingFileConfirmedBefore);
   }
   if (filter.before !== undefined) {
     clauses.push('COALESCE(submitted_at, updated_at) < ?');

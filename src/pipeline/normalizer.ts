@@ -18,7 +18,7 @@ export interface NormalizerDeps {
   config: NormalizeConfig;
   owners: OwnerDirectory;
   contacts?: PhoneIndex<ContactEntry>;
-  recordings: Pick<RecordingRules, 'links' | 'linkClock' | 'roots' | 'upload'>;
+  recordings: Pick<RecordingRules, 'links' | 'linkClock' | 'roots' | 'upload' | 'split' | 'convert'>;
   io?: RecordingIo;
 }
 
@@ -73,7 +73,7 @@ export class CallNormalizer implements Normalizer {
       if (refused) return refused;
     }
     const endMs = state.times.end ?? state.times.start + state.seconds * 1000;
-    const recording = await resolveRecording(call, endMs, now, this.recordingRules, this.io);
+    const recording = await resolveRecording(call, state.side.direction, endMs, now, this.recordingRules, this.io);
     return this.finish(call, state, recording);
   }
 
@@ -174,7 +174,8 @@ export class CallNormalizer implements Normalizer {
     if (participant.externalId !== undefined) body.participant_external_id = participant.externalId;
     const checked = checkPayload(body);
     if (!checked.ok) return { kind: 'rejected', reason: `invalid payload: ${checked.problems.join('; ')}` };
-    return recording.kind === 'ok' && recording.local && this.recordingRules.upload
+    // Its recording is made ready first: merged or converted, uploaded.
+    return recording.kind === 'ok' && recording.local && (recording.work !== undefined || this.recordingRules.upload)
       ? { kind: 'payload', payload: checked.payload, prepare: true }
       : { kind: 'payload', payload: checked.payload };
   }
@@ -266,6 +267,9 @@ export interface NormalizerFromConfigOptions {
   roots: readonly string[];
   /** recordings.delivery is upload (default: serve). */
   upload?: boolean;
+  split?: RecordingRules['split'];
+  /** recordings.convert (default: off). */
+  convert?: RecordingRules['convert'];
   /** Dstny users (`listUsers`); leave out for no network (parse mode). Used only when owners.fromDstnyUsers. */
   fetchUsers?: () => Promise<unknown[]>;
   onDirectoryError?: (error: unknown) => void;
@@ -292,6 +296,8 @@ export function createNormalizer(config: NormalizeConfig, opts: NormalizerFromCo
       // Resolved as the recordings server resolves them (from the working directory), not from the config file.
       roots: opts.roots,
       upload: opts.upload === true,
+      split: opts.split,
+      convert: opts.convert ?? 'off',
     },
   };
   if (config.contactsCsv) {

@@ -1,7 +1,10 @@
 import type { CallRecord } from '../../adapters/call-record.js';
-import { UnknownAudioFormatError, readChannelCount } from '../recordings/audio.js';
+import { rawFormatOf } from '../recordings/audio-tool.js';
+import { type AudioFormat, UnknownAudioFormatError, needsConversion, readAudioFormat } from '../recordings/audio.js';
+import type { RecordingsConfig } from '../recordings/config.js';
 import type { RecordingLinks } from '../recordings/links.js';
 import { type LocatedRecording, locateRecording } from '../recordings/locate.js';
+import { pairPaths } from '../recordings/pair.js';
 
 export interface RecordingRules {
   links: Pick<RecordingLinks, 'url'>;
@@ -17,20 +20,27 @@ export interface RecordingRules {
   skipNoRecording: boolean;
   /** recordings.delivery is upload: a call with a local recording waits for its copy in the bucket before it is sent. */
   upload: boolean;
+  /** recordings.split: the call's two mono files, when both are there, are merged into one stereo file. */
+  split?: RecordingsConfig['split'];
+  /** recordings.convert: telephone encodings are converted before they are sent. */
+  convert: RecordingsConfig['convert'];
 }
 
 export interface RecordingIo {
   /** Where the bridge's recordings server would find this path (the same rules, so a link we make is a link it serves). */
   locate(recordingPath: string, roots: readonly string[]): Promise<LocatedRecording>;
   /** Throws UnknownAudioFormatError (give up) or anything else (look again later). */
-  channelCount(file: string): Promise<number | undefined>;
+  audioFormat(file: string): Promise<AudioFormat>;
 }
 
-export const fsRecordingIo: RecordingIo = { locate: locateRecording, channelCount: readChannelCount };
+export const fsRecordingIo: RecordingIo = { locate: locateRecording, audioFormat: readAudioFormat };
 
 export type RecordingDecision =
-  /** `local`: the url is the bridge's own link to a file here (served, or replaced by the bucket's once uploaded). */
-  | { kind: 'ok'; url: string; stereo: boolean; local?: true }
+  /**
+   * `local`: the url is the bridge's own link to a file here (served, or replaced by the bucket's once uploaded).
+   * `work`: what the bridge makes of it before the call is sent: the stereo merge of its pair, or a conversion.
+   */
+  | { kind: 'ok'; url: string; stereo: boolean; local?: true; work?: 'merge' | 'convert' }
   /** No recording and the no-recording filter is off: the payload check will name the missing field. */
   | { kind: 'none' }
   | { kind: 'skip'; reason: string }
@@ -46,6 +56,7 @@ export type RecordingDecision =
  */
 export async function resolveRecording(
   call: Pick<CallRecord, 'externalId' | 'recording'>,
+  direction: 'incoming' | 'outgoing',
   endMs: number,
   now: number,
   rules: RecordingRules,
@@ -55,6 +66,20 @@ export async function resolveRecording(
   if (decided) return decided;
   const rec = call.recording;
   const local = rec?.path?.trim() as string;
+  const issuedAt = rules.linkClock === 'call-end' ? endMs : now;
+  const ours = (stereo: boolean, work?: 'merge' | 'convert'): RecordingDecision => ({
+    kind: 'ok',
+    local: true,
+    url: rules.links.url(call.externalId, issuedAt),
+    stereo,
+    ...(work ? { work } : {}),
+  });
+  if (rules.split) {
+    // Both directions there: they make a better recording than the PBX's mix, whether or not that exists.
+    const pair = pairPaths(local, rules.split, direction);
+    const sides = await Promise.all([io.locate(pair.participant, rules.roots), io.locate(pair.owner, rules.roots)]);
+    if (sides.every((side) => side.kind === 'file' && side.size > 0)) return ours(true, 'merge');
+  }
   const deadline = endMs + rules.waitMinutes * 60_000;
   const notYet = (held: string, rejected: string): RecordingDecision =>
     now < deadline
@@ -69,22 +94,18 @@ export async function resolveRecording(
   if (found.kind === 'outside') return { kind: 'rejected', reason: `recording ${local} is outside recordings.roots (${rules.roots.join(', ')})` };
   if (found.kind === 'missing') return notYet('is not there yet', 'is still not there');
   if (found.size === 0) return notYet('is empty so far', 'is still empty');
-  let channels: number | undefined;
+  // Raw GSM and signed linear have no header to read: their names say what they are, and ffmpeg reads them so.
+  if (rules.convert !== 'off' && rawFormatOf(found.file)) return ours(false, 'convert');
+  let format: AudioFormat;
   try {
-    channels = await io.channelCount(found.file);
+    format = await io.audioFormat(found.file);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     if (error instanceof UnknownAudioFormatError) return { kind: 'rejected', reason: `recording ${local} is not audio the bridge can read: ${why}` };
     return notYet(`is not readable audio yet (${why})`, `is still not readable audio (${why})`);
   }
-  const issuedAt = rules.linkClock === 'call-end' ? endMs : now;
-  return {
-    kind: 'ok',
-    local: true,
-    url: rules.links.url(call.externalId, issuedAt),
-    // The file's header is the truth; the PBX's claim only counts when the header does not say.
-    stereo: channels !== undefined ? channels >= 2 : rec?.stereo === true,
-  };
+  // The file's header is the truth about stereo, not the PBX's claim.
+  return ours(format.channels >= 2, rules.convert !== 'off' && needsConversion(format) ? 'convert' : undefined);
 }
 
 /**

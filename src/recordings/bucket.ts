@@ -13,6 +13,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { registerSecret } from '../log/redact.js';
 import { BucketError, bucketErrorOf } from './bucket-error.js';
 import { fileDigest } from './file-digest.js';
+import { safeName } from './safe-name.js';
 
 export { BucketError, bucketErrorOf } from './bucket-error.js';
 
@@ -51,19 +52,6 @@ const MAX_KEY_BYTES = 1024;
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 2;
 const DELETE_BATCH = 1000;
-
-/** Kept as they are in a key; everything else is percent-encoded, so that the id can be read back from the key. */
-const KEEP = /^[A-Za-z0-9._-]$/;
-
-function safeId(externalId: string): string {
-  let out = '';
-  for (const ch of externalId) {
-    if (KEEP.test(ch)) out += ch;
-    else for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  // A key segment of only dots ('.', '..') is refused or resolved as a path by some S3-compatible stores.
-  return out.startsWith('.') ? `%2E${out.slice(1)}` : out;
-}
 
 /** Only a plain extension ('.wav', '.mp3') goes into the key; anything odd is dropped rather than encoded. */
 function extensionOf(file: string): string {
@@ -139,7 +127,7 @@ export class RecordingBucket {
   keyFor(externalId: string, file: string): string {
     const ext = extensionOf(file);
     // '~' never appears in an encoded id: an empty id (which no adapter should make) still gets a key of its own.
-    const id = externalId === '' ? '~' : safeId(externalId);
+    const id = externalId === '' ? '~' : safeName(externalId);
     const room = MAX_KEY_BYTES - Buffer.byteLength(this.opts.prefix) - ext.length;
     if (id.length <= room) return `${this.opts.prefix}${id}${ext}`;
     // Too long for S3: keep a readable start and a digest of the whole id; '~' never appears in an encoded id.

@@ -2,7 +2,7 @@ import type { GateStatus } from '../dstny/gate.js';
 import type { Presence } from '../ledger/heartbeat.js';
 import type { LedgerStats, RowState } from '../ledger/ledger.js';
 import type { SubmitterStatus } from '../submit/submitter.js';
-import type { UploaderStatus } from '../upload/uploader.js';
+import type { PreparerStatus } from '../prepare/preparer.js';
 
 /** Whether a bridge runs on the ledger, as `callbridge status` tells from the heartbeat. */
 export type BridgeFacts = Presence;
@@ -17,8 +17,8 @@ export interface StatusFacts {
   apiBaseUrl: string | null;
   ledger: LedgerStats;
   submitter: SubmitterStatus | null;
-  /** recordings.delivery: upload on a running bridge; null otherwise. */
-  uploads?: UploaderStatus | null;
+  /** Recordings made ready before their calls are sent (merged, converted, uploaded), on a running bridge that does so; null otherwise. */
+  recordings?: PreparerStatus | null;
   api: GateStatus | null;
   sources: Array<{ id: string; type: string; adapter: string; running: boolean; lastProblem: string | null }>;
   bridge?: BridgeFacts;
@@ -52,8 +52,8 @@ export interface StatusReport {
     lastErrors: Array<{ externalId: string; state: RowState; reason: string; updatedAt: IsoTime }>;
   };
   submitter: (Omit<SubmitterStatus, 'pausedUntil'> & { pausedUntil: IsoTime | null }) | null;
-  /** The recording uploader (recordings.delivery: upload). */
-  uploads?: (Omit<UploaderStatus, 'retryAt'> & { retryAt: IsoTime | null }) | null;
+  /** Recordings made ready before their calls are sent (merged, converted, uploaded). */
+  recordings?: (Omit<PreparerStatus, 'retryAt'> & { retryAt: IsoTime | null }) | null;
   /** The API gate: its pause and the request rate it uses, with why. */
   api: (Omit<GateStatus, 'pausedUntil'> & { pausedUntil: IsoTime | null }) | null;
   sources: StatusFacts['sources'];
@@ -66,7 +66,7 @@ const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? null : i
 
 /** The report as shown: the parts' facts with every epoch-ms time as ISO 8601 UTC. Pure. */
 export function statusReport(facts: StatusFacts): StatusReport {
-  const { ledger, submitter, uploads, api, bridge, ...rest } = facts;
+  const { ledger, submitter, recordings, api, bridge, ...rest } = facts;
   const hb = bridge?.heartbeat ?? null;
   return {
     ...rest,
@@ -76,7 +76,7 @@ export function statusReport(facts: StatusFacts): StatusReport {
       lastErrors: ledger.lastErrors.map((e) => ({ ...e, updatedAt: iso(e.updatedAt) })),
     },
     submitter: submitter ? { ...submitter, pausedUntil: isoOrNull(submitter.pausedUntil) } : null,
-    ...(uploads ? { uploads: { ...uploads, retryAt: isoOrNull(uploads.retryAt) } } : {}),
+    ...(recordings ? { recordings: { ...recordings, retryAt: isoOrNull(recordings.retryAt) } } : {}),
     api: api ? { ...api, pausedUntil: isoOrNull(api.pausedUntil) } : null,
     ...(bridge
       ? {
@@ -107,10 +107,12 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     const s = report.submitter;
     lines.push(`submitter: ${s.state}${s.reason ? ` (${s.reason})` : ''}; queued ${s.queued}, in flight ${s.inFlight}`);
   }
-  if (report.uploads) {
-    const u = report.uploads;
+  if (report.recordings) {
+    const u = report.recordings;
     const held = u.reason ? ` (${u.reason}${u.retryAt ? `; next try ${u.retryAt}` : ''})` : '';
-    lines.push(`uploads: ${u.state}${held}; ${u.uploaded} uploaded (${formatBytes(u.bytes)}), ${u.alreadyThere} already there, ${u.inFlight} in flight, ${u.deleted} deleted`);
+    lines.push(
+      `recordings: ${u.state}${held}; ${u.merged} merged, ${u.converted} converted, ${u.uploaded} uploaded (${formatBytes(u.bytes)}), ${u.alreadyThere} already there, ${u.inFlight} in flight, ${u.deleted} deleted`,
+    );
   }
   if (report.api) {
     const a = report.api;

@@ -53,12 +53,28 @@ export function createStatusRouter(report: () => Promise<StatusReport>): Router 
     },
   });
   new Gauge({
-    name: 'callbridge_uploads_state',
-    help: 'Recording uploader state (1 for the current one; all 0 when recordings are served, not uploaded)',
+    name: 'callbridge_recordings_state',
+    help: 'State of the recordings made ready before sending (1 for the current one; all 0 when nothing needs making ready)',
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      for (const state of ['running', 'failing', 'stopped']) this.set({ state }, last?.uploads?.state === state ? 1 : 0);
+      for (const state of ['running', 'failing', 'stopped']) this.set({ state }, last?.recordings?.state === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'callbridge_recordings_merged_total',
+    help: 'Two-file recordings this process merged into one stereo file (recordings.split)',
+    registers: [registry],
+    collect() {
+      this.set(last?.recordings?.merged ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'callbridge_recordings_converted_total',
+    help: 'Recordings this process converted (recordings.convert)',
+    registers: [registry],
+    collect() {
+      this.set(last?.recordings?.converted ?? 0);
     },
   });
   new Gauge({
@@ -66,7 +82,7 @@ export function createStatusRouter(report: () => Promise<StatusReport>): Router 
     help: 'Recordings this process uploaded to the bucket (those found there already are not counted)',
     registers: [registry],
     collect() {
-      this.set(last?.uploads?.uploaded ?? 0);
+      this.set(last?.recordings?.uploaded ?? 0);
     },
   });
   new Gauge({
@@ -74,7 +90,7 @@ export function createStatusRouter(report: () => Promise<StatusReport>): Router 
     help: 'Bytes of recordings this process uploaded to the bucket',
     registers: [registry],
     collect() {
-      this.set(last?.uploads?.bytes ?? 0);
+      this.set(last?.recordings?.bytes ?? 0);
     },
   });
   new Gauge({
@@ -82,7 +98,7 @@ export function createStatusRouter(report: () => Promise<StatusReport>): Router 
     help: 'Recordings this process deleted from the bucket (recordings.upload.deleteAfterDays)',
     registers: [registry],
     collect() {
-      this.set(last?.uploads?.deleted ?? 0);
+      this.set(last?.recordings?.deleted ?? 0);
     },
   });
   new Gauge({

@@ -3,6 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runCheckConfig } from '../../src/cli/check-config.js';
+import { capture } from '../support/capture.js';
 import { type S3TestServer, startS3Server } from '../support/s3-server.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -71,5 +73,26 @@ recordings:
     } finally {
       await s3.resume();
     }
+  });
+});
+
+describe('check-config runs ffmpeg when recordings are merged or converted', () => {
+  const tmp = tempDir('callbridge-check-ffmpeg-');
+  afterAll(() => tmp.cleanup());
+
+  const check = (recordings: string) => {
+    const config = path.join(tmp.dir, 'callbridge.yaml');
+    writeFileSync(config, `dataDir: ${path.join(tmp.dir, 'data')}\nrecordings:\n  roots: [${tmp.dir}]\n${recordings}`);
+    return capture((out) => runCheckConfig(config, out));
+  };
+
+  it('passes with Debian\'s ffmpeg on PATH, and names recordings.ffmpeg when it cannot run', async () => {
+    const ok = await check('  split: { participant: "{dir}/{name}-in{ext}", owner: "{dir}/{name}-out{ext}" }\n');
+    expect(ok.text).toContain(': OK');
+    expect(ok.code).toBe(0);
+    const missing = await check(`  convert: wav\n  ffmpeg: ${path.join(tmp.dir, 'bin', 'ffmpeg')}\n`);
+    expect(missing.code).toBe(2);
+    expect(missing.text).toContain(`recordings.ffmpeg: cannot run ffmpeg ("${path.join(tmp.dir, 'bin', 'ffmpeg')}": no such file)`);
+    expect(missing.text).toContain('recordings.convert needs it');
   });
 });

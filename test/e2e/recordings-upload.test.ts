@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeWav } from '../pipeline/audio-files.js';
+import { decode, toneFile, toneOf } from '../support/audio.js';
 import { type S3TestServer, startS3Server } from '../support/s3-server.js';
 import { BridgeScene, allConfirmed, asteriskCalls, dropFile, tempDir, waitUntil } from './support.js';
 
@@ -35,7 +36,7 @@ describe('recordings uploaded to a bucket (bridge, emulator and s3rver processes
     return made;
   }
 
-  async function startScene(prefix: string): Promise<BridgeScene> {
+  async function startScene(prefix: string, recordings: Record<string, unknown> = {}): Promise<BridgeScene> {
     scene = await new BridgeScene('callbridge-e2e-upload-').start({
       faults: { fetchRecordings: true },
       roots: [rec.dir],
@@ -44,6 +45,7 @@ describe('recordings uploaded to a bucket (bridge, emulator and s3rver processes
           roots: [rec.dir],
           delivery: 'upload',
           upload: { endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix, forcePathStyle: true, requestTimeoutSeconds: 2 },
+          ...recordings,
         },
       },
       env: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey },
@@ -59,17 +61,17 @@ describe('recordings uploaded to a bucket (bridge, emulator and s3rver processes
     const held = await waitUntil(
       async () => {
         const st = await s.bridge.status();
-        return st.ledger.counts.prepare === 6 && st.uploads?.state === 'failing' ? st : null;
+        return st.ledger.counts.prepare === 6 && st.recordings?.state === 'failing' ? st : null;
       },
-      { timeoutMs: 20_000, what: 'six calls held for their upload', describe: async () => JSON.stringify((await s.bridge.status()).uploads) },
+      { timeoutMs: 20_000, what: 'six calls held for their upload', describe: async () => JSON.stringify((await s.bridge.status()).recordings) },
     );
-    expect(held.uploads?.reason).toMatch(/127\.0\.0\.1/);
+    expect(held.recordings?.reason).toMatch(/127\.0\.0\.1/);
     expect(held.ledger.counts.failed).toBe(0);
     expect((await s.emulator.stats()).requests.byRoute.create).toBe(0);
 
     await s3.resume();
     const done = await allConfirmed(s.bridge, 6, { timeoutMs: 60_000 });
-    expect(done.uploads).toMatchObject({ state: 'running', uploaded: 6, reason: null });
+    expect(done.recordings).toMatchObject({ state: 'running', uploaded: 6, reason: null });
     for (const id of ids) {
       const [conversation, ...more] = await s.emulator.conversations(id);
       expect(more).toHaveLength(0);
@@ -91,7 +93,7 @@ describe('recordings uploaded to a bucket (bridge, emulator and s3rver processes
     await s3.stall();
     const { csv, ids } = calls('kill', 4);
     dropFile(s.spool, 'Master.csv', csv);
-    await waitUntil(async () => ((await s.bridge.status()).uploads?.inFlight ?? 0) > 0, { timeoutMs: 20_000, what: 'uploads in flight' });
+    await waitUntil(async () => ((await s.bridge.status()).recordings?.inFlight ?? 0) > 0, { timeoutMs: 20_000, what: 'uploads in flight' });
     await s.bridge.cli.kill();
     await s3.resume();
     const before = s3.requests.length;
@@ -102,5 +104,31 @@ describe('recordings uploaded to a bucket (bridge, emulator and s3rver processes
     const uploadsOf = (id: string) =>
       s3.requests.slice(before).filter((r) => (r.method === 'PUT' || (r.method === 'POST' && r.query.includes('uploads'))) && r.path.endsWith(`/${id}.wav`));
     for (const id of ids) expect(uploadsOf(id)).toHaveLength(1);
+  }, 120_000);
+
+  it('merges each call\'s two mono recordings into one stereo file before the upload, the participant on the channel the call names', async () => {
+    const s = await startScene('e2e-pair/', { split: { participant: '{dir}/{name}-in{ext}', owner: '{dir}/{name}-out{ext}' } });
+    const made = asteriskCalls({ count: 3, prefix: 'pair', recordingBase: rec.dir });
+    mkdirSync(path.join(rec.dir, 'rec'), { recursive: true });
+    for (const id of made.ids) {
+      // MixMonitor r()/t(): no mixed file, one file per direction.
+      await toneFile(path.join(rec.dir, 'rec', `${id}-in.wav`), 440, 3, 8000);
+      await toneFile(path.join(rec.dir, 'rec', `${id}-out.wav`), 1000, 2, 8000, ['-c:a', 'pcm_mulaw']);
+    }
+    dropFile(s.spool, 'Master.csv', made.csv);
+    const done = await allConfirmed(s.bridge, 3, { timeoutMs: 60_000 });
+    expect(done.recordings).toMatchObject({ merged: 3, uploaded: 3 });
+    for (const id of made.ids) {
+      const [conversation] = await s.emulator.conversations(id);
+      const payload = conversation!.payload as { call_is_stereo: boolean; call_participant_channel: 'left' | 'right'; call_recording_url: string };
+      expect(payload.call_is_stereo).toBe(true);
+      const file = path.join(rec.dir, `${id}.downloaded.wav`);
+      writeFileSync(file, Buffer.from(await (await fetch(payload.call_recording_url)).arrayBuffer()));
+      const channels = await decode(file, 2, 8000);
+      const [participant, owner] = payload.call_participant_channel === 'left' ? channels : [channels[1], channels[0]];
+      expect(toneOf(participant!.subarray(1600, 14_400), 8000, 440, 1000)).toBe(440);
+      expect(toneOf(owner!.subarray(1600, 14_400), 8000, 440, 1000)).toBe(1000);
+      expect(Math.abs(participant!.length / 8000 - 3)).toBeLessThan(0.05);
+    }
   }, 120_000);
 });

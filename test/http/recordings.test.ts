@@ -42,6 +42,7 @@ describe('GET /recordings/:token', () => {
   let server: RunningHttpServer;
   let root: string;
   const audio = wav(5_000);
+  const merged = wav(7_000);
   const mp3 = Buffer.from('ID3\x03\x00\x00\x00\x00\x00\x00fake mp3 frames');
   const seen: string[] = [];
   const logLines: string[] = [];
@@ -56,6 +57,8 @@ describe('GET /recordings/:token', () => {
     writeFileSync(path.join(root, 'call-1.wav'), audio);
     writeFileSync(path.join(root, 'sub', 'call-2.mp3'), mp3);
     writeFileSync(path.join(tmp.dir, 'outside.wav'), audio);
+    mkdirSync(path.join(tmp.dir, 'made'));
+    writeFileSync(path.join(tmp.dir, 'made', 'merged-1.wav'), merged);
     symlinkSync(path.join(tmp.dir, 'outside.wav'), path.join(root, 'link-out.wav'));
     ledger = await openLedger(tmp.dir);
     await ledger.put([
@@ -66,14 +69,18 @@ describe('GET /recordings/:token', () => {
       pendingRow('relative-escape', { raw: withRecording('../outside.wav') }),
       pendingRow('gone', { raw: withRecording(path.join(root, 'deleted.wav')) }),
       pendingRow('remote-only', { raw: { recording: { url: 'https://pbx.example.com/r.wav' } } }),
+      pendingRow('merged-1', { raw: withRecording(path.join(root, 'call-1.wav')) }),
+      pendingRow('made-elsewhere', { raw: withRecording(path.join(root, 'call-1.wav')) }),
     ]);
+    await ledger.update('merged-1', { recordingFile: path.join(tmp.dir, 'made', 'merged-1.wav') });
+    await ledger.update('made-elsewhere', { recordingFile: path.join(tmp.dir, 'outside.wav') });
     const logStream = new PassThrough();
     logStream.on('data', (c: Buffer) => logLines.push(c.toString()));
     const app = createHttpApp({
       sources: [],
       ingestor: { ingestLegs: () => Promise.reject(new Error('no hooks here')) },
       ledger,
-      recordings: { links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1', secret: SECRET, ttlHours: 72 }), roots: [root] },
+      recordings: { links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1', secret: SECRET, ttlHours: 72 }), roots: [root], madeDir: path.join(tmp.dir, 'made') },
       readiness: {},
       logger: createLogger({ format: 'json', stream: logStream, level: 'debug' }),
     });
@@ -100,6 +107,13 @@ describe('GET /recordings/:token', () => {
     expect(res.headers.get('content-length')).toBe(String(audio.length));
     expect(res.headers.get('accept-ranges')).toBe('bytes');
     expect(res.body.equals(audio)).toBe(true);
+  });
+
+  it('serves the recording the bridge made for a call (a stereo merge) instead of the PBX\'s, only from its own folder', async () => {
+    const res = await get(token('merged-1'));
+    expect(res.status).toBe(200);
+    expect(res.body.equals(merged)).toBe(true);
+    expect((await get(token('made-elsewhere'))).status).toBe(403);
   });
 
   it('a relative recording path is found under the roots; mp3 is audio/mpeg', async () => {

@@ -252,6 +252,21 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       expect(await ledger.query({ uploadKeptConfirmedBefore: 10_000 })).toEqual([expect.objectContaining({ externalId: 'k2' })]);
     });
 
+    it('keeps the recording the bridge made for a call, and finds the confirmed ones that still have one', async () => {
+      await ledger.put([pendingRow('m1', { state: 'prepare' }), pendingRow('m2'), pendingRow('m3')]);
+      expect(await ledger.get('m1')).toMatchObject({ recordingFile: null });
+      expect(await ledger.update('m1', { state: 'pending', recordingFile: '/data/recordings/m1.wav' }, { states: ['prepare'] })).toBe(true);
+      await ledger.close();
+      ledger = await openLedger();
+      expect(await ledger.get('m1')).toMatchObject({ state: 'pending', recordingFile: '/data/recordings/m1.wav' });
+      await ledger.update('m1', { state: 'confirmed', confirmedAt: 1_000 });
+      await ledger.update('m2', { state: 'confirmed', confirmedAt: 1_000 });
+      await ledger.update('m3', { state: 'confirmed', confirmedAt: 9_000, recordingFile: '/data/recordings/m3.wav' });
+      expect((await ledger.query({ recordingFileConfirmedBefore: 5_000 })).map((r) => r.externalId)).toEqual(['m1']);
+      await ledger.update('m1', { recordingFile: null });
+      expect(await ledger.query({ recordingFileConfirmedBefore: 5_000 })).toEqual([]);
+    });
+
     it('queries by state, id and age', async () => {
       await ledger.put([pendingRow('q1'), pendingRow('q2'), pendingRow('q3')]);
       await ledger.update('q2', { state: 'submitted', submittedAt: 1000 });

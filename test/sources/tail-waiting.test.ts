@@ -37,7 +37,7 @@ describe('a tail waiting for its file', () => {
       api: { mode: 'sandbox', baseUrl: 'http://127.0.0.1:1', gate: { status: () => ({ pausedUntil: null }) as never } },
       ledger,
       submitter: { status: () => null as never },
-      uploader: null,
+      preparer: null,
       runners: [runner],
     });
 

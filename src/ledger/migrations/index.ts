@@ -107,4 +107,14 @@ export const migrations: Migration[] = [
       CREATE INDEX calls_upload_kept ON calls (confirmed_at) WHERE upload_key IS NOT NULL AND upload_deleted_at IS NULL;
     `,
   },
+  {
+    version: 6,
+    name: 'recording-file',
+    // recordings.split / convert: the file the bridge made for a call (a stereo merge, a conversion), served or
+    // uploaded instead of the PBX's, until it is cleaned after the call was confirmed.
+    sql: `
+      ALTER TABLE calls ADD COLUMN recording_file TEXT;
+      CREATE INDEX calls_recording_file ON calls (confirmed_at) WHERE recording_file IS NOT NULL;
+    `,
+  },
 ];

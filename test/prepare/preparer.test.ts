@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { RecordingBucket } from '../../src/recordings/bucket.js';
-import { Uploader, type UploaderConfig } from '../../src/upload/uploader.js';
+import { type MakeRules, RecordingPreparer, type PreparerConfig } from '../../src/prepare/preparer.js';
+import { ffmpegTool } from '../../src/recordings/audio-tool.js';
 import { writeWav } from '../pipeline/audio-files.js';
+import { decode, toneFile, toneOf, wavHeader } from '../support/audio.js';
 import { linesLogger } from '../support/log-lines.js';
-import { pendingRow } from '../support/rows.js';
+import { payloadFor, pendingRow } from '../support/rows.js';
 import { type S3TestServer, startS3Server } from '../support/s3-server.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -20,14 +22,15 @@ const until = async (check: () => Promise<boolean> | boolean, ms: number, what: 
   }
 };
 
-const CONFIG: UploaderConfig = { concurrency: 2, pollMs: 50, sweepIntervalMs: 60_000, backoff: { baseMs: 100, maxMs: 400 }, shutdownTimeoutMs: 300 };
+const CONFIG: PreparerConfig = { concurrency: 2, pollMs: 50, sweepIntervalMs: 60_000, backoff: { baseMs: 100, maxMs: 400 }, shutdownTimeoutMs: 300 };
 
-describe('Uploader (SQLite ledger, s3rver on loopback)', () => {
+describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
   let s3: S3TestServer;
   let tmp: { dir: string; cleanup: () => void };
   let ledger: Ledger;
   let bucket: RecordingBucket;
-  const uploaders: Uploader[] = [];
+  let made: string;
+  const uploaders: RecordingPreparer[] = [];
 
   beforeAll(async () => {
     s3 = await startS3Server();
@@ -38,6 +41,7 @@ describe('Uploader (SQLite ledger, s3rver on loopback)', () => {
   beforeEach(async () => {
     tmp = tempDir('callbridge-upload-');
     ledger = await openSqliteLedger(path.join(tmp.dir, 'ledger.sqlite'));
+    made = path.join(tmp.dir, 'data', 'recordings');
     bucket = bucketFor(`run-${Date.now()}-${Math.random().toString(36).slice(2, 8)}/`);
     s3.requests.length = 0;
   });
@@ -52,16 +56,17 @@ describe('Uploader (SQLite ledger, s3rver on loopback)', () => {
     return new RecordingBucket({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix, forcePathStyle: true, credentials: s3.credentials, requestTimeoutMs: 2_000, maxAttempts: 1 });
   }
 
-  function uploader(opts: { config?: Partial<UploaderConfig>; now?: () => number; onUploaded?: () => void } = {}) {
+  function preparer(opts: { config?: Partial<PreparerConfig>; now?: () => number; onUploaded?: () => void; make?: Partial<MakeRules>; bucket?: null } = {}) {
     const { logger, lines } = linesLogger();
-    const u = new Uploader({
+    const u = new RecordingPreparer({
       ledger,
-      bucket,
+      bucket: opts.bucket === null ? null : bucket,
       roots: [tmp.dir],
+      make: { convert: 'off', tool: null, cacheDir: made, keepAfterConfirmedMs: 3_600_000, ...opts.make },
       config: { ...CONFIG, ...opts.config },
       logger,
       ...(opts.now ? { now: opts.now } : {}),
-      ...(opts.onUploaded ? { onUploaded: opts.onUploaded } : {}),
+      ...(opts.onUploaded ? { onReady: opts.onUploaded } : {}),
     });
     uploaders.push(u);
     return { u, lines };
@@ -80,7 +85,7 @@ describe('Uploader (SQLite ledger, s3rver on loopback)', () => {
   it('uploads the recording, then makes the call pending with its object; a presigned link serves the same bytes', async () => {
     const file = await waitingCall('call-1');
     let woken = 0;
-    const { u } = uploader({ onUploaded: () => woken++ });
+    const { u } = preparer({ onUploaded: () => woken++ });
     u.start();
     await until(async () => (await ledger.get('call-1'))?.state === 'pending', 5_000, 'the upload');
     const row = await ledger.get('call-1');
@@ -102,7 +107,7 @@ describe('Uploader (SQLite ledger, s3rver on loopback)', () => {
     await bucket.put(bucket.keyFor('call-2', file), file, { contentType: 'audio/wav' });
     const putsBefore = puts();
     expect(putsBefore).toBe(1);
-    const { u } = uploader();
+    const { u } = preparer();
     u.start();
     await until(async () => (await ledger.get('call-2'))?.state === 'pending', 5_000, 'the row to move on');
     expect(puts()).toBe(putsBefore);
@@ -112,14 +117,14 @@ describe('Uploader (SQLite ledger, s3rver on loopback)', () => {
   it('an upload cut short by a stop is done after the restart, once, and the call was never sent without it', async () => {
     await waitingCall('call-3');
     await s3.stall();
-    const first = uploader();
+    const first = preparer();
     first.u.start();
     await until(() => first.u.status().inFlight === 1, 5_000, 'the upload to start');
     await first.u.stop();
-    expect(first.lines.join('\n')).toMatch(/still running at shutdown/);
+    expect(first.lines.join('\n')).toMatch(/still being made ready at shutdown/);
     expect((await ledger.get('call-3'))?.state).toBe('prepare');
     await s3.resume();
-    const second = uploader();
+    const second = preparer();
     second.u.start();
     await until(async () => (await ledger.get('call-3'))?.state === 'pending', 5_000, 'the upload after the restart');
     expect(second.u.status().uploaded + second.u.status().alreadyThere).toBe(1);
@@ -128,7 +133,7 @@ describe('Uploader (SQLite ledger, s3rver on loopback)', () => {
   it('holds every call while the bucket is unreachable, says why once, and uploads them all when it is back', async () => {
     await Promise.all(['call-4', 'call-5', 'call-6'].map((id) => waitingCall(id)));
     await s3.pause();
-    const { u, lines } = uploader();
+    const { u, lines } = preparer();
     u.start();
     await until(async () => (await ledger.get('call-4'))?.reason !== null || (await ledger.get('call-5'))?.reason !== null, 5_000, 'a failed upload');
     await new Promise((resolve) => setTimeout(resolve, 600));
@@ -138,31 +143,31 @@ describe('Uploader (SQLite ledger, s3rver on loopback)', () => {
     expect(status.reason).not.toMatch(/S3RVER/);
     const rows = await ledger.query({ externalIds: ['call-4', 'call-5', 'call-6'] });
     expect(rows.map((r) => r.state)).toEqual(['prepare', 'prepare', 'prepare']);
-    expect(rows.find((r) => r.reason)?.reason).toMatch(/^recording upload failed: .*trying again at/);
-    expect(lines.filter((l) => l.includes('RECORDING UPLOADS HELD'))).toHaveLength(1);
+    expect(rows.find((r) => r.reason)?.reason).toMatch(/^recording not ready: .*127\.0\.0\.1.*; trying again at/);
+    expect(lines.filter((l) => l.includes('RECORDINGS HELD'))).toHaveLength(1);
     // Paused, not hammering: a few tries in 600 ms with a wait that doubles, not three rows every 50 ms poll.
     expect(rows.reduce((sum, r) => sum + r.attempts, 0)).toBeLessThanOrEqual(10);
 
     await s3.resume();
     await until(async () => (await ledger.query({ states: ['pending'] })).length === 3, 5_000, 'all three uploaded');
     expect(u.status()).toMatchObject({ state: 'running', reason: null, uploaded: 3 });
-    expect(lines.some((l) => l.includes('uploads resumed'))).toBe(true);
+    expect(lines.some((l) => l.includes('recordings are made ready again'))).toBe(true);
   });
 
   it('rejects a call whose recording disappeared before its upload, naming the file', async () => {
     const file = await waitingCall('call-7');
     rmSync(file);
-    const { u } = uploader();
+    const { u } = preparer();
     u.start();
     await until(async () => (await ledger.get('call-7'))?.state === 'rejected', 5_000, 'the rejection');
-    expect((await ledger.get('call-7'))?.reason).toBe(`recording ${file} is no longer there, so it cannot be uploaded`);
+    expect((await ledger.get('call-7'))?.reason).toBe(`recording ${file} is no longer there, so it cannot be sent`);
   });
 
   it('deleteAfterDays removes the recordings of calls confirmed that long ago, and keeps the others', async () => {
     const day = 86_400_000;
     const now = Date.now();
     for (const id of ['old-1', 'old-2', 'new-1']) await waitingCall(id);
-    const first = uploader();
+    const first = preparer();
     first.u.start();
     await until(async () => (await ledger.query({ states: ['pending'] })).length === 3, 5_000, 'the uploads');
     await first.u.stop();
@@ -170,7 +175,7 @@ describe('Uploader (SQLite ledger, s3rver on loopback)', () => {
     await ledger.update('old-2', { state: 'confirmed', confirmedAt: now - 30 * day - 1000 });
     await ledger.update('new-1', { state: 'confirmed', confirmedAt: now - 29 * day });
 
-    const { u } = uploader({ config: { deleteAfterDays: 30 } });
+    const { u } = preparer({ config: { deleteAfterDays: 30 } });
     u.start();
     await u.sweep();
     const rows = new Map((await ledger.query({ externalIds: ['old-1', 'old-2', 'new-1'] })).map((r) => [r.externalId, r]));
@@ -185,5 +190,87 @@ describe('Uploader (SQLite ledger, s3rver on loopback)', () => {
     // Done once: the next sweep finds nothing more to delete.
     await u.sweep();
     expect(u.status().deleted).toBe(2);
+  });
+
+  describe('two-file recordings and conversions (real ffmpeg)', () => {
+    const split = { participant: '{dir}/{name}-in{ext}', owner: '{dir}/{name}-out{ext}' };
+
+    /** A stereo call whose two directions were recorded apart: the participant 440 Hz for 3 s, the owner 1000 Hz for 2 s. */
+    async function pairCall(id: string, channel: 'left' | 'right'): Promise<void> {
+      await toneFile(path.join(tmp.dir, `${id}-in.wav`), 440, 3, 8000);
+      await toneFile(path.join(tmp.dir, `${id}-out.wav`), 1000, 2, 8000, ['-c:a', 'pcm_alaw']);
+      const payload = payloadFor(id, { call_is_stereo: true, call_participant_channel: channel, call_direction: 'incoming' });
+      await ledger.put([pendingRow(id, { state: 'prepare', payload, raw: { externalId: id, recording: { path: path.join(tmp.dir, `${id}.wav`) } } })]);
+    }
+
+    it('merges them into one stereo WAV with the participant on the channel the call says, and keeps it to serve', async () => {
+      await pairCall('pair-1', 'right');
+      const { u } = preparer({ bucket: null, make: { split, tool: ffmpegTool() } });
+      u.start();
+      await until(async () => (await ledger.get('pair-1'))?.state === 'pending', 15_000, 'the merge');
+      const row = await ledger.get('pair-1');
+      expect(row?.recordingFile).toBe(path.join(made, 'pair-1.wav'));
+      expect(row?.upload).toBeNull();
+      const header = wavHeader(row!.recordingFile!);
+      expect(header).toMatchObject({ format: 1, channels: 2, sampleRate: 8000, bits: 16 });
+      expect(Math.abs(header.seconds - 3)).toBeLessThan(0.05);
+      const [left, right] = await decode(row!.recordingFile!, 2, 8000);
+      expect(toneOf(right!.subarray(1600, 14_400), 8000, 440, 1000)).toBe(440);
+      expect(toneOf(left!.subarray(1600, 14_400), 8000, 440, 1000)).toBe(1000);
+      expect(u.status()).toMatchObject({ merged: 1, converted: 0, uploaded: 0 });
+    });
+
+    it('converts an A-law recording to PCM and uploads the converted file, then removes it here', async () => {
+      const file = await toneFile(path.join(tmp.dir, 'alaw-1.wav'), 440, 2, 8000, ['-c:a', 'pcm_alaw']);
+      await ledger.put([pendingRow('alaw-1', { state: 'prepare', raw: { externalId: 'alaw-1', recording: { path: file } } })]);
+      const { u } = preparer({ make: { convert: 'wav', tool: ffmpegTool() } });
+      u.start();
+      await until(async () => (await ledger.get('alaw-1'))?.state === 'pending', 15_000, 'the conversion and upload');
+      const row = await ledger.get('alaw-1');
+      expect(row?.recordingFile).toBeNull();
+      const res = await fetch(await bucket.presign(row!.upload!.key, 60));
+      const downloaded = path.join(tmp.dir, 'downloaded.wav');
+      writeFileSync(downloaded, Buffer.from(await res.arrayBuffer()));
+      expect(wavHeader(downloaded)).toMatchObject({ format: 1, channels: 1, bits: 16 });
+      expect(readdirSync(made)).toEqual([]);
+      expect(u.status()).toMatchObject({ converted: 1, uploaded: 1 });
+    });
+
+    it('holds the calls while ffmpeg is missing, and says so once', async () => {
+      await pairCall('pair-2', 'left');
+      const { u, lines } = preparer({ bucket: null, make: { split, tool: ffmpegTool({ command: path.join(tmp.dir, 'no-ffmpeg') }) } });
+      u.start();
+      await until(async () => (await ledger.get('pair-2'))?.reason !== null, 5_000, 'a failed merge');
+      expect((await ledger.get('pair-2'))?.state).toBe('prepare');
+      expect(u.status().state).toBe('failing');
+      expect(u.status().reason).toMatch(/ffmpeg/);
+      expect(lines.filter((l) => l.includes('RECORDINGS HELD'))).toHaveLength(1);
+    });
+
+    it('rejects a call whose recording ffmpeg cannot read, naming the file', async () => {
+      await pairCall('pair-3', 'left');
+      writeFileSync(path.join(tmp.dir, 'pair-3-out.wav'), 'this is not audio\n');
+      const { u } = preparer({ bucket: null, make: { split, tool: ffmpegTool() } });
+      u.start();
+      await until(async () => (await ledger.get('pair-3'))?.state === 'rejected', 15_000, 'the rejection');
+      expect((await ledger.get('pair-3'))?.reason).toContain(path.join(tmp.dir, 'pair-3-out.wav'));
+    });
+
+    it('removes a made recording once its call was confirmed longer ago than a link lives', async () => {
+      await pairCall('pair-4', 'left');
+      await pairCall('pair-5', 'left');
+      const first = preparer({ bucket: null, make: { split, tool: ffmpegTool() } });
+      first.u.start();
+      await until(async () => (await ledger.query({ states: ['pending'] })).length === 2, 15_000, 'the merges');
+      await first.u.stop();
+      await ledger.update('pair-4', { state: 'confirmed', confirmedAt: Date.now() - 2 * 3_600_000 });
+      await ledger.update('pair-5', { state: 'confirmed', confirmedAt: Date.now() - 60_000 });
+      const { u } = preparer({ bucket: null, make: { split, tool: ffmpegTool() } });
+      u.start();
+      await u.sweep();
+      expect((await ledger.get('pair-4'))?.recordingFile).toBeNull();
+      expect(readdirSync(made)).toEqual(['pair-5.wav']);
+      expect((await ledger.get('pair-5'))?.recordingFile).toBe(path.join(made, 'pair-5.wav'));
+    });
   });
 });
