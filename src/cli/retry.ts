@@ -104,7 +104,8 @@ async function renormalize(rows: LedgerRow[], ctx: { config: Config; file: strin
       continue;
     }
     tally.normalizedFrom.add(result.from);
-    if (result.to === 'pending') tally.renormalizedToPending++;
+    // prepare: queued too, once its recording is made ready (merged, converted, uploaded).
+    if (result.to === 'pending' || result.to === 'prepare') tally.renormalizedToPending++;
     else tally.stillStuck++;
     out.write(`${result.externalId}: ${result.from} → ${result.to}${result.reason ? ` (${result.reason})` : ''}\n`);
   }

@@ -1,5 +1,5 @@
 import { getAdapter } from '../../adapters/registry.js';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
@@ -15,6 +15,7 @@ import { pendingRow } from '../support/rows.js';
 import { capture } from '../support/capture.js';
 import { tempDir } from '../support/tmp.js';
 import { RecordingLinks } from '../../src/recordings/links.js';
+import { writeWav } from '../pipeline/audio-files.js';
 
 
 describe('callbridge status and retry', () => {
@@ -132,6 +133,30 @@ describe('callbridge status and retry', () => {
     expect(lines.filter((l) => / rejected → pending$/.test(l))).toHaveLength(3);
     expect(lines).toContain('broken: rejected → rejected (the stored record is not a call record (it cannot be normalized again))');
     expect(lines.at(-1)).toBe('3 call(s) queued to be sent again: 0 failed/missing resent, 3 rejected normalized again; 1 still not sendable');
+  });
+
+  it('retry queues a call whose recording came back; with recordings uploaded, it waits for its upload first', async () => {
+    const rec = path.join(tmp.dir, 'rec');
+    mkdirSync(rec);
+    writeWav(path.join(rec, 'back.wav'), 1);
+    const file = path.join(tmp.dir, 'upload.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        dataDir: path.join(tmp.dir, 'data'),
+        normalize: { timezone: 'Europe/Stockholm', owners: { map: { '1001': 'alice@example.com' } } },
+        recordings: { roots: [rec], delivery: 'upload', upload: { endpoint: 'http://127.0.0.1:9', bucket: 'recordings', forcePathStyle: true } },
+      }),
+    );
+    await seedRetryCases(configFile({}));
+    const { config } = loadConfig(file);
+    const ledger = await openSqliteLedger(ledgerFile(config));
+    const stored = (await ledger.get('1704189600.1'))!;
+    await ledger.update('1704189600.1', { raw: { ...(stored.raw as object), recording: { path: path.join(rec, 'back.wav') } }, reason: `recording ${path.join(rec, 'back.wav')} is no longer there, so it cannot be sent` });
+    await ledger.close();
+    const run = await capture((out) => runRetry(file, out, { states: ['rejected'], ids: ['1704189600.1'] }));
+    expect(run.text).toContain('1704189600.1: rejected → prepare');
+    expect(run.text.trim().split('\n').at(-1)).toBe('1 call(s) queued to be sent again: 1 rejected normalized again; 0 still not sendable');
   });
 
   it('retry --id names ids not in the ledger and exits 1, still doing the known ones; an id in another state says its state', async () => {
