@@ -11,6 +11,7 @@ export interface AudioFormat {
   /** PCM, ALAW, MULAW, GSM610, MPEG 1 Layer 3...; undefined when the header does not say. */
   codec: string | undefined;
   bitsPerSample: number | undefined;
+  sampleRate: number | undefined;
 }
 
 /**
@@ -28,7 +29,7 @@ export async function readAudioFormat(file: string): Promise<AudioFormat> {
   }
   if (!format.container || format.hasAudio === false) throw new UnknownAudioFormatError('not a recognised audio format');
   if (!format.numberOfChannels) throw new IncompleteAudioHeaderError(`the ${format.container} header does not give a channel count yet`);
-  return { channels: format.numberOfChannels, container: format.container, codec: format.codec, bitsPerSample: format.bitsPerSample };
+  return { channels: format.numberOfChannels, container: format.container, codec: format.codec, bitsPerSample: format.bitsPerSample, sampleRate: format.sampleRate };
 }
 
 /** WAV encodings that are plain samples: anything else in a WAV (A-law, µ-law, GSM 6.10, ADPCM) analyses worse. */

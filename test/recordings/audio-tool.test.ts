@@ -197,11 +197,12 @@ describe('ffmpegTool', () => {
         writeFileSync(text, 'uniqueid,src,dst\n1700000000.1,201,0612345678\n');
         const good = await tone('e-good.wav', 440, 1, 8000);
         const out = path.join(dir, 'call-17.stereo.wav');
+        // One after the other: each must leave the folder as it was.
         for (const attempt of [
-          tool.convert({ input: { file: text }, out, format: 'wav' }),
-          tool.mergeToStereo({ participant: { file: good }, owner: { file: text }, participantChannel: 'left', out, format: 'mp3' }),
+          () => tool.convert({ input: { file: text }, out, format: 'wav' }),
+          () => tool.mergeToStereo({ participant: { file: good }, owner: { file: text }, participantChannel: 'left', out, format: 'mp3' }),
         ]) {
-          const err = await attempt.catch((e: unknown) => e);
+          const err = await attempt().catch((e: unknown) => e);
           expect(err).toBeInstanceOf(AudioConversionError);
           expect((err as AudioConversionError).retryable).toBe(false);
           expect((err as Error).message).toContain(text);
