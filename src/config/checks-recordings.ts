@@ -10,8 +10,7 @@ import type { Config } from './schema.js';
  * nothing written). Either missing is an error: the bridge would start, but the calls that need it would wait.
  */
 export async function checkRecordings(config: Pick<Config, 'recordings'>, opts: { timeoutMs?: number } = {}): Promise<PathFinding[]> {
-  const findings = await checkFfmpeg(config);
-  return [...findings, ...(await checkBucket(config, opts))];
+  return [...(await checkFfmpeg(config)), ...(await checkBucket(config, opts))];
 }
 
 async function checkFfmpeg(config: Pick<Config, 'recordings'>): Promise<PathFinding[]> {

@@ -5,7 +5,7 @@ import { backoffDelay } from '../backoff.js';
 import type { Ledger, LedgerRow, RowPatch } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import { logStateChange } from '../log/state-change.js';
-import { type AudioTool, AudioConversionError, AudioToolMissingError, rawFormatOf } from '../recordings/audio-tool.js';
+import { type AudioTool, AudioConversionError, AudioToolMissingError, audioInput, rawFormatOf } from '../recordings/audio-tool.js';
 import { needsConversion, readAudioFormat } from '../recordings/audio.js';
 import { BucketError, type RecordingBucket } from '../recordings/bucket.js';
 import type { RecordingsConfig } from '../recordings/config.js';
@@ -270,10 +270,9 @@ export class RecordingPreparer {
     const out = path.join(cacheDir, `${cacheName(row.externalId)}.${format}`);
     const signal = this.aborts.signal;
     if (plan.kind === 'merge') {
-      const input = (file: string) => ({ file, ...(rawFormatOf(file) ? { raw: rawFormatOf(file) } : {}) });
-      await tool.mergeToStereo({ participant: input(plan.participant), owner: input(plan.owner), participantChannel: plan.channel, out, format, signal });
+      await tool.mergeToStereo({ participant: audioInput(plan.participant), owner: audioInput(plan.owner), participantChannel: plan.channel, out, format, signal });
     } else {
-      await tool.convert({ input: { file: plan.file, ...(rawFormatOf(plan.file) ? { raw: rawFormatOf(plan.file) } : {}) }, out, format, signal });
+      await tool.convert({ input: audioInput(plan.file), out, format, signal });
     }
     return out;
   }

@@ -73,6 +73,12 @@ export function rawFormatOf(file: string): AudioInput['raw'] {
   return sampleRate ? { kind: 'slin', sampleRate } : undefined;
 }
 
+/** A file as ffmpeg must be told to read it: with its raw format when its name gives one. */
+export function audioInput(file: string): AudioInput {
+  const raw = rawFormatOf(file);
+  return raw ? { file, raw } : { file };
+}
+
 export interface FfmpegToolOptions {
   /** The ffmpeg to run; default `ffmpeg` on PATH. */
   command?: string;

@@ -9,18 +9,12 @@ import { type MakeRules, RecordingPreparer, type PreparerConfig } from '../../sr
 import { ffmpegTool } from '../../src/recordings/audio-tool.js';
 import { writeWav } from '../pipeline/audio-files.js';
 import { decode, toneFile, toneOf, wavHeader } from '../support/audio.js';
+import { waitFor } from '../sources/support.js';
 import { linesLogger } from '../support/log-lines.js';
 import { payloadFor, pendingRow } from '../support/rows.js';
 import { type S3TestServer, startS3Server } from '../support/s3-server.js';
 import { tempDir } from '../support/tmp.js';
 
-const until = async (check: () => Promise<boolean> | boolean, ms: number, what: string) => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 const CONFIG: PreparerConfig = { concurrency: 2, pollMs: 50, sweepIntervalMs: 60_000, backoff: { baseMs: 100, maxMs: 400 }, shutdownTimeoutMs: 300 };
 
@@ -30,7 +24,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
   let ledger: Ledger;
   let bucket: RecordingBucket;
   let made: string;
-  const uploaders: RecordingPreparer[] = [];
+  const preparers: RecordingPreparer[] = [];
 
   beforeAll(async () => {
     s3 = await startS3Server();
@@ -46,7 +40,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
     s3.requests.length = 0;
   });
   afterEach(async () => {
-    for (const u of uploaders.splice(0)) await u.stop();
+    for (const u of preparers.splice(0)) await u.stop();
     bucket.close();
     await ledger.close();
     tmp.cleanup();
@@ -56,7 +50,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
     return new RecordingBucket({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix, forcePathStyle: true, credentials: s3.credentials, requestTimeoutMs: 2_000, maxAttempts: 1 });
   }
 
-  function preparer(opts: { config?: Partial<PreparerConfig>; now?: () => number; onUploaded?: () => void; make?: Partial<MakeRules>; bucket?: null } = {}) {
+  function preparer(opts: { config?: Partial<PreparerConfig>; now?: () => number; onReady?: () => void; make?: Partial<MakeRules>; bucket?: null } = {}) {
     const { logger, lines } = linesLogger();
     const u = new RecordingPreparer({
       ledger,
@@ -66,9 +60,9 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
       config: { ...CONFIG, ...opts.config },
       logger,
       ...(opts.now ? { now: opts.now } : {}),
-      ...(opts.onUploaded ? { onReady: opts.onUploaded } : {}),
+      ...(opts.onReady ? { onReady: opts.onReady } : {}),
     });
-    uploaders.push(u);
+    preparers.push(u);
     return { u, lines };
   }
 
@@ -85,9 +79,9 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
   it('uploads the recording, then makes the call pending with its object; a presigned link serves the same bytes', async () => {
     const file = await waitingCall('call-1');
     let woken = 0;
-    const { u } = preparer({ onUploaded: () => woken++ });
+    const { u } = preparer({ onReady: () => woken++ });
     u.start();
-    await until(async () => (await ledger.get('call-1'))?.state === 'pending', 5_000, 'the upload');
+    await waitFor('the upload', async () => (await ledger.get('call-1'))?.state === 'pending', 5_000);
     const row = await ledger.get('call-1');
     const bytes = readFileSync(file);
     expect(row?.upload).toMatchObject({ size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), deletedAt: null });
@@ -109,7 +103,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
     expect(putsBefore).toBe(1);
     const { u } = preparer();
     u.start();
-    await until(async () => (await ledger.get('call-2'))?.state === 'pending', 5_000, 'the row to move on');
+    await waitFor('the row to move on', async () => (await ledger.get('call-2'))?.state === 'pending', 5_000);
     expect(puts()).toBe(putsBefore);
     expect(u.status()).toMatchObject({ uploaded: 0, alreadyThere: 1 });
   });
@@ -119,14 +113,14 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
     await s3.stall();
     const first = preparer();
     first.u.start();
-    await until(() => first.u.status().inFlight === 1, 5_000, 'the upload to start');
+    await waitFor('the upload to start', () => first.u.status().inFlight === 1, 5_000);
     await first.u.stop();
     expect(first.lines.join('\n')).toMatch(/still being made ready at shutdown/);
     expect((await ledger.get('call-3'))?.state).toBe('prepare');
     await s3.resume();
     const second = preparer();
     second.u.start();
-    await until(async () => (await ledger.get('call-3'))?.state === 'pending', 5_000, 'the upload after the restart');
+    await waitFor('the upload after the restart', async () => (await ledger.get('call-3'))?.state === 'pending', 5_000);
     expect(second.u.status().uploaded + second.u.status().alreadyThere).toBe(1);
   });
 
@@ -135,7 +129,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
     await s3.pause();
     const { u, lines } = preparer();
     u.start();
-    await until(async () => (await ledger.get('call-4'))?.reason !== null || (await ledger.get('call-5'))?.reason !== null, 5_000, 'a failed upload');
+    await waitFor('a failed upload', async () => (await ledger.get('call-4'))?.reason !== null || (await ledger.get('call-5'))?.reason !== null, 5_000);
     await new Promise((resolve) => setTimeout(resolve, 600));
     const status = u.status();
     expect(status.state).toBe('failing');
@@ -149,7 +143,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
     expect(rows.reduce((sum, r) => sum + r.attempts, 0)).toBeLessThanOrEqual(10);
 
     await s3.resume();
-    await until(async () => (await ledger.query({ states: ['pending'] })).length === 3, 5_000, 'all three uploaded');
+    await waitFor('all three uploaded', async () => (await ledger.query({ states: ['pending'] })).length === 3, 5_000);
     expect(u.status()).toMatchObject({ state: 'running', reason: null, uploaded: 3 });
     expect(lines.some((l) => l.includes('recordings are made ready again'))).toBe(true);
   });
@@ -159,7 +153,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
     rmSync(file);
     const { u } = preparer();
     u.start();
-    await until(async () => (await ledger.get('call-7'))?.state === 'rejected', 5_000, 'the rejection');
+    await waitFor('the rejection', async () => (await ledger.get('call-7'))?.state === 'rejected', 5_000);
     expect((await ledger.get('call-7'))?.reason).toBe(`recording ${file} is no longer there, so it cannot be sent`);
   });
 
@@ -169,7 +163,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
     for (const id of ['old-1', 'old-2', 'new-1']) await waitingCall(id);
     const first = preparer();
     first.u.start();
-    await until(async () => (await ledger.query({ states: ['pending'] })).length === 3, 5_000, 'the uploads');
+    await waitFor('the uploads', async () => (await ledger.query({ states: ['pending'] })).length === 3, 5_000);
     await first.u.stop();
     await ledger.update('old-1', { state: 'confirmed', confirmedAt: now - 31 * day });
     await ledger.update('old-2', { state: 'confirmed', confirmedAt: now - 30 * day - 1000 });
@@ -207,7 +201,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
       await pairCall('pair-1', 'right');
       const { u } = preparer({ bucket: null, make: { split, tool: ffmpegTool() } });
       u.start();
-      await until(async () => (await ledger.get('pair-1'))?.state === 'pending', 15_000, 'the merge');
+      await waitFor('the merge', async () => (await ledger.get('pair-1'))?.state === 'pending', 15_000);
       const row = await ledger.get('pair-1');
       expect(row?.recordingFile).toBe(path.join(made, 'pair-1.wav'));
       expect(row?.upload).toBeNull();
@@ -225,7 +219,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
       await ledger.put([pendingRow('alaw-1', { state: 'prepare', raw: { externalId: 'alaw-1', recording: { path: file } } })]);
       const { u } = preparer({ make: { convert: 'wav', tool: ffmpegTool() } });
       u.start();
-      await until(async () => (await ledger.get('alaw-1'))?.state === 'pending', 15_000, 'the conversion and upload');
+      await waitFor('the conversion and upload', async () => (await ledger.get('alaw-1'))?.state === 'pending', 15_000);
       const row = await ledger.get('alaw-1');
       expect(row?.recordingFile).toBeNull();
       const res = await fetch(await bucket.presign(row!.upload!.key, 60));
@@ -240,7 +234,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
       await pairCall('pair-2', 'left');
       const { u, lines } = preparer({ bucket: null, make: { split, tool: ffmpegTool({ command: path.join(tmp.dir, 'no-ffmpeg') }) } });
       u.start();
-      await until(async () => (await ledger.get('pair-2'))?.reason !== null, 5_000, 'a failed merge');
+      await waitFor('a failed merge', async () => (await ledger.get('pair-2'))?.reason !== null, 5_000);
       expect((await ledger.get('pair-2'))?.state).toBe('prepare');
       expect(u.status().state).toBe('failing');
       expect(u.status().reason).toMatch(/ffmpeg/);
@@ -252,7 +246,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
       writeFileSync(path.join(tmp.dir, 'pair-3-out.wav'), 'this is not audio\n');
       const { u } = preparer({ bucket: null, make: { split, tool: ffmpegTool() } });
       u.start();
-      await until(async () => (await ledger.get('pair-3'))?.state === 'rejected', 15_000, 'the rejection');
+      await waitFor('the rejection', async () => (await ledger.get('pair-3'))?.state === 'rejected', 15_000);
       expect((await ledger.get('pair-3'))?.reason).toContain(path.join(tmp.dir, 'pair-3-out.wav'));
     });
 
@@ -261,7 +255,7 @@ describe('RecordingPreparer (SQLite ledger, s3rver on loopback)', () => {
       await pairCall('pair-5', 'left');
       const first = preparer({ bucket: null, make: { split, tool: ffmpegTool() } });
       first.u.start();
-      await until(async () => (await ledger.query({ states: ['pending'] })).length === 2, 15_000, 'the merges');
+      await waitFor('the merges', async () => (await ledger.query({ states: ['pending'] })).length === 2, 15_000);
       await first.u.stop();
       await ledger.update('pair-4', { state: 'confirmed', confirmedAt: Date.now() - 2 * 3_600_000 });
       await ledger.update('pair-5', { state: 'confirmed', confirmedAt: Date.now() - 60_000 });
