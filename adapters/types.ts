@@ -15,6 +15,20 @@ export interface AdapterInput {
   query?: Record<string, string>;
 }
 
+/** One row of a CDR table, its columns by name: text as the database gives it (numbers as digits), NULL as null. */
+export interface TableRow {
+  /** Shown in error locations and kept as the call's location: `<table>:<cursor value>`. */
+  location: string;
+  values: Readonly<Record<string, string | null>>;
+}
+
+/** Rows read from a CDR database by an `sql` source, in the order read (the cursor's). */
+export interface TableInput {
+  /** The table, as errors name it (`asteriskcdrdb.cdr`). */
+  name: string;
+  rows: Iterable<TableRow>;
+}
+
 /**
  * One item of a parse: a leg of a call (legs sharing `groupKey` are one call), or a located error.
  * `skip` is for records the adapter recognises but that are not calls (CUCM CMR files, in-progress callbacks).
@@ -49,6 +63,12 @@ export interface AdapterDefinition<S extends z.ZodType = z.ZodType> {
   };
   /** Streaming parse: yields legs and located errors; never throws for bad content. */
   parse(input: AdapterInput, options: z.infer<S>): AsyncIterable<ParseItem>;
+  /**
+   * Rows of a CDR table (FreePBX's asteriskcdrdb.cdr, FusionPBX's v_xml_cdr) read as this format's records, column
+   * by name, never re-serialized to text: the same legs the format's files give, with the same located errors.
+   * Only formats a PBX also writes to a database have it; an `sql` source needs it.
+   */
+  parseRows?(input: TableInput, options: z.infer<S>): AsyncIterable<ParseItem>;
   /** Merge the legs of one call (in arrival order) into one record. */
   merge(legs: CallRecord[]): CallRecord;
   /**

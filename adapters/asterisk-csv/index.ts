@@ -6,6 +6,7 @@ import { mergeAsteriskLegs } from './merge.js';
 import { asteriskCsvOptionsSchema, type AsteriskCsvOptions } from './options.js';
 import { type Row, type RowContext, rowToItem, shareRepeatedValues, ValuePool } from './row.js';
 import { compileTemplate } from '../shared/recording-template.js';
+import { parseAsteriskRows } from './table-row.js';
 import { readCsvBatches } from '../shared/guarded-csv.js';
 
 export { asteriskCsvOptionsSchema, DEFAULT_EXTENSION_FROM_CHANNEL, type AsteriskCsvOptions } from './options.js';
@@ -62,6 +63,7 @@ export default defineAdapter({
     // Items in arrays, a CSV chunk at a time: whole-file grouping takes them so (see BatchedIterable).
     return new BatchedIterable(() => parseBatches(input, options));
   },
+  parseRows: parseAsteriskRows,
   merge: mergeAsteriskLegs,
   complete: completeAsteriskCall,
 });

@@ -37,7 +37,7 @@ export async function checkPaths(config: Config, opts: PathCheckOptions): Promis
   const user = currentUser();
 
   for (const [i, source] of config.sources.entries()) {
-    if (source.type === 'hook') continue;
+    if (source.type === 'hook' || source.type === 'sql') continue;
     const key = `sources[${i}].path`;
     const full = path.resolve(cwd, source.path);
     const p = await probe(full);

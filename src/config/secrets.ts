@@ -19,13 +19,19 @@ export function secretValues(schema: z.ZodType, value: unknown): string[] {
 }
 
 /**
- * Whether a key names a secret: it is, or ends like, the name of a field marked secret (`token`, `apiToken`).
- * By name, not by path, so that it also covers values of the wrong shape and keys the schema does not know.
+ * Whether a key names a secret: it is the name of a field marked secret, or, for a credential word, ends like one
+ * (`token`, `apiToken`; but a database `url` is secret where it is marked, not every `publicBaseUrl`). By name, not
+ * by path, so that it also covers values of the wrong shape and keys the schema does not know.
  */
 export function secretNameTest(schema: z.ZodType): (key: string) => boolean {
   const names = [...new Set(secretPaths(schema).map((p) => (p[p.length - 1] ?? '').toLowerCase()))].filter((n) => n && n !== ANY);
-  return (key) => names.some((name) => key.toLowerCase().endsWith(name));
+  return (key) => {
+    const lower = key.toLowerCase();
+    return names.some((name) => lower === name || (CREDENTIAL_WORD.test(name) && lower.endsWith(name)));
+  };
 }
+
+const CREDENTIAL_WORD = /(?:token|secret|password|auth)$/;
 
 /** Stands for any list index or map key in a path. */
 const ANY = '*';

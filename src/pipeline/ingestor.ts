@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AdapterDefinition, AdapterInput, ParseItem } from '../../adapters/types.js';
+import type { AdapterDefinition, AdapterInput, ParseItem, TableInput } from '../../adapters/types.js';
 import { LedgerUnavailableError, ParseError } from '../errors.js';
 import type { Checkpoint, Ledger, NewRow, PutResult, StashedLeg } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
@@ -51,16 +51,21 @@ export function parseWhole(adapter: AdapterDefinition, source: Pick<PipelineSour
   return groupLegs(adapter.parse(input, source.options), (legs) => adapter.merge(legs), { windowLegs, readError: (error) => readStopped(input, error) });
 }
 
-/** The adapter's items; an adapter that throws (an I/O error, or a bug) stops the input with a located ParseError. */
-async function* guardedParse(adapter: AdapterDefinition, source: Pick<PipelineSource, 'options'>, input: AdapterInput): AsyncGenerator<ParseItem> {
+/**
+ * The adapter's items, of a stream or of table rows; an adapter that throws (an I/O error, or a bug) stops the input
+ * with a located ParseError.
+ */
+async function* guardedParse(adapter: AdapterDefinition, source: Pick<PipelineSource, 'options'>, input: AdapterInput | TableInput): AsyncGenerator<ParseItem> {
   try {
-    yield* adapter.parse(input, source.options);
+    if (!('rows' in input)) yield* adapter.parse(input, source.options);
+    else if (adapter.parseRows) yield* adapter.parseRows(input, source.options);
+    else throw new ParseError(input.name, `the ${adapter.id} adapter cannot read table rows`);
   } catch (error) {
     throw readStopped(input, error);
   }
 }
 
-function readStopped(input: AdapterInput, error: unknown): Error {
+function readStopped(input: Pick<AdapterInput, 'name'>, error: unknown): Error {
   if (error instanceof ParseError) return error;
   return new ParseError(input.name, `reading stopped: ${error instanceof Error ? error.message : String(error)}`);
 }
@@ -122,7 +127,7 @@ export class PipelineIngestor implements Ingestor {
     return summary;
   }
 
-  async ingestLegs(source: PipelineSource, input: AdapterInput, opts: { checkpoints?: Checkpoint[] } = {}): Promise<IngestSummary> {
+  async ingestLegs(source: PipelineSource, input: AdapterInput | TableInput, opts: { checkpoints?: Checkpoint[] } = {}): Promise<IngestSummary> {
     const adapter = this.adapter(source);
     return this.exclusive(source.id, async () => {
       const summary = emptySummary();

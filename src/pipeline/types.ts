@@ -1,4 +1,4 @@
-import type { AdapterInput } from '../../adapters/types.js';
+import type { AdapterInput, TableInput } from '../../adapters/types.js';
 import type { ConversationPayload } from '../dstny/payload.js';
 import type { Checkpoint } from '../ledger/ledger.js';
 import type { CallRecord } from '../../adapters/call-record.js';
@@ -70,7 +70,7 @@ export interface Ingestor {
    * Legs that may have siblings still to come (tails, hooks): stashed with the checkpoints; assembled at once when
    * the adapter's `complete` says the call is whole, else by flushQuiet.
    */
-  ingestLegs(source: PipelineSource, input: AdapterInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
+  ingestLegs(source: PipelineSource, input: AdapterInput | TableInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
   /** Assemble, normalize and put every stashed group of this source quiet for `source.groupQuietMs`. */
   flushQuiet(source: PipelineSource, now?: number): Promise<IngestSummary>;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { adapters } from '../../adapters/registry.js';
 import type { AdapterDefinition } from '../../adapters/types.js';
 import { participantChannelSchema, timeZoneSchema } from '../pipeline/config.js';
+import { SQL_PROFILE_IDS, SQL_PROFILES, type SqlProfile } from './sql/profiles.js';
 
 /** Hook authentication, per source. Secrets are redacted from logs and status. */
 export const hookAuthSchema = z.discriminatedUnion('type', [
@@ -82,6 +83,44 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
       .describe('After a rotation, the old file is read until it did not grow for this long (the PBX may still write to it briefly), ms.'),
     flushEveryMs,
   }),
+  z
+    .strictObject({
+      type: z.literal('sql'),
+      ...common,
+      adapter: z.string().optional().describe("Adapter id; default the profile's (freepbx: asterisk-csv)."),
+      url: z
+        .string()
+        .regex(/^(mysql|mariadb):\/\/[^/]+\/[^/?]+/, 'use mysql://USER:PASSWORD@HOST:PORT/DATABASE (e.g. "mysql://callbridge:${CDR_DB_PASSWORD}@127.0.0.1:3306/asteriskcdrdb")')
+        .meta({ secret: true })
+        .describe('The CDR database: mysql://USER:PASSWORD@HOST:PORT/DATABASE (MariaDB or MySQL). Write the password as ${ENV_VAR}; it never appears in logs or /status, which name the host and table only.'),
+      profile: z
+        .enum(SQL_PROFILE_IDS)
+        .describe('The PBX schema: freepbx (FreePBX, Issabel, VitalPBX: asteriskcdrdb.cdr through cdr_adaptive_odbc; rows read as asterisk-csv, recordingfile found under recordingDir/YYYY/MM/DD).'),
+      table: z
+        .string()
+        .regex(/^[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?$/, 'a table name, optionally with its database (e.g. "cdr" or "asteriskcdrdb.cdr")')
+        .optional()
+        .describe("Table to read; default the profile's (freepbx: cdr)."),
+      pollMs: z.number().int().positive().default(5_000).describe('How often the table is read for new rows, ms.'),
+      batchRows: z.number().int().min(10).max(100_000).default(1_000).describe('Rows per query and per ledger commit.'),
+      overlapSec: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(300)
+        .describe(
+          'Every poll reads again the rows that ended in the last overlapSec before the newest one read: a row whose transaction committed after later rows were already read (two writers, cdr_adaptive_odbc batches) is found then. Rows read before are recognised and not taken twice.',
+        ),
+      longestCallSec: z
+        .number()
+        .int()
+        .positive()
+        .default(14_400)
+        .describe("Longest call expected, s. FreePBX's calldate is a leg's start but the row is written at its end: rows are looked for this far behind the newest start read. A leg longer than this that ends after the reader passed its start by more is missed."),
+      statementTimeoutSec: z.number().int().positive().default(30).describe("Longest a query may run in the PBX's database, s."),
+      flushEveryMs,
+    })
+    .transform((source) => ({ ...source, adapter: source.adapter ?? SQL_PROFILES[source.profile].adapter })),
   z.strictObject({
     type: z.literal('hook'),
     ...common,
@@ -103,7 +142,7 @@ export const sourcesConfigSchema = z
   // prefault, not default: a JSON Schema of the input drops the default of anything holding a preprocess
   // (participantChannel's), and the docs and the config problems read their defaults from it.
   .prefault([])
-  .describe('Where calls come from: drop folders, tails and HTTP hooks.');
+  .describe('Where calls come from: drop folders, tails, HTTP hooks and CDR tables.');
 
 /** The adapter a source names, if there is one by that id. */
 export function adapterOf(source: unknown): AdapterDefinition | undefined {
@@ -122,14 +161,16 @@ function checkSources(sources: unknown, ctx: z.RefinementCtx): void {
     const { id, type, adapter: adapterId, options = {} } = source;
     if (typeof id === 'string' && ids.has(id)) ctx.addIssue(plainProblem(`"${id}" is used by another source; ids must be unique`, [i, 'id']));
     if (typeof id === 'string') ids.add(id);
-    if (typeof adapterId !== 'string') return;
-    const adapter = adapterOf(source);
+    const profile = type === 'sql' && typeof source.profile === 'string' ? SQL_PROFILES[source.profile as keyof typeof SQL_PROFILES] : undefined;
+    if (typeof adapterId !== 'string' && !profile) return;
+    const adapter = adapterOf(profile && adapterId === undefined ? { adapter: profile.adapter } : source);
     if (!adapter) {
       ctx.addIssue(plainProblem(`unknown adapter "${adapterId}"; use one of ${adapters.map((a) => `"${a.id}"`).join(', ')}`, [i, 'adapter']));
       return;
     }
     if (type === 'tail' && !adapter.inputs.tail) ctx.addIssue(plainProblem(`adapter "${adapter.id}" cannot be tailed; use type "drop" or "hook"`, [i, 'type']));
-    const parsed = adapter.configSchema.safeParse(options, { reportInput: true });
+    if (type === 'sql' && !adapter.parseRows) ctx.addIssue(plainProblem(`adapter "${adapter.id}" cannot read table rows; leave adapter out to use the profile's`, [i, 'adapter']));
+    const parsed = adapter.configSchema.safeParse(profile && isPlainObject(options) ? withProfileOptions(profile, adapter.id, options) : options, { reportInput: true });
     for (const issue of parsed.success ? [] : parsed.error.issues) ctx.addIssue({ ...issue, path: [i, 'options', ...issue.path] } as z.core.$ZodRawIssue);
   });
 }
@@ -137,8 +178,14 @@ function checkSources(sources: unknown, ctx: z.RefinementCtx): void {
 /** `plain`: worded in full, as the configuration loader shows it. */
 const plainProblem = (message: string, path: PropertyKey[]) => ({ code: 'custom' as const, message, path, params: { plain: true } });
 
+/** An sql source's options under its profile's for that PBX, when it reads the rows with the profile's adapter. */
+function withProfileOptions(profile: SqlProfile, adapterId: string, options: Record<string, unknown>): Record<string, unknown> {
+  return adapterId === profile.adapter ? { ...profile.options, ...options } : options;
+}
+
 /** The options as the adapter reads them, its defaults filled in. */
 function withAdapterOptions(source: SourceConfig): SourceConfig {
-  const parsed = adapterOf(source)?.configSchema.safeParse(source.options);
+  const options = source.type === 'sql' ? withProfileOptions(SQL_PROFILES[source.profile], source.adapter, source.options) : source.options;
+  const parsed = adapterOf(source)?.configSchema.safeParse(options);
   return parsed?.success ? { ...source, options: parsed.data as Record<string, unknown> } : source;
 }

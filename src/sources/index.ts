@@ -8,11 +8,13 @@ import { HookFlushRunner } from './hook-flusher.js';
 import { stashesLegs } from './stashes-legs.js';
 import type { SourceRunner } from './runner.js';
 import { TailRunner } from './tail.js';
+import { SqlRunner } from './sql.js';
 
 export type { SourceRunner } from './runner.js';
 export { DropFolderRunner } from './drop.js';
 export { TailRunner } from './tail.js';
 export { HookFlushRunner } from './hook-flusher.js';
+export { SqlRunner } from './sql.js';
 
 export interface SourceDeps {
   ingestor: Ingestor;
@@ -37,6 +39,8 @@ export function createSourceRunners(sources: readonly SourceConfig[], deps: Sour
         return [new TailRunner(source, deps)];
       case 'hook':
         return [new HookFlushRunner(source, deps)];
+      case 'sql':
+        return [new SqlRunner(source, deps)];
     }
   });
 }

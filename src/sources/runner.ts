@@ -4,7 +4,7 @@
  */
 export interface SourceRunner {
   readonly sourceId: string;
-  readonly kind: 'drop' | 'tail' | 'hook';
+  readonly kind: 'drop' | 'tail' | 'hook' | 'sql';
   /** True between a successful start() and stop(); readiness reports a source that is not running. */
   readonly running: boolean;
   /** The last problem this runner hit and is retrying (no secrets, no request data), or null. */

@@ -7,6 +7,7 @@ describe('secret marks', () => {
   it('mark exactly the credentials of the configuration', () => {
     expect(secretPaths(configSchema).map((p) => p.join('.'))).toEqual([
       'dstny.token',
+      'sources.*.url',
       'sources.*.auth',
       'sources.*.auth.token',
       'sources.*.auth.password',
@@ -37,5 +38,7 @@ describe('secret marks', () => {
     const isSecret = secretNameTest(configSchema);
     for (const key of ['token', 'apiToken', 'secret', 'signingSecret', 'PASSWORD', 'hookPassword', 'authToken', 'auth']) expect({ key, secret: isSecret(key) }).toEqual({ key, secret: true });
     for (const key of ['type', 'username', 'tokens', 'id']) expect({ key, secret: isSecret(key) }).toEqual({ key, secret: false });
+    // A database url carries its password: secret as that key, not every key ending in "url".
+    expect([isSecret('url'), isSecret('URL'), isSecret('publicBaseUrl'), isSecret('baseUrl')]).toEqual([true, true, false, false]);
   });
 });

@@ -8,6 +8,7 @@ import { openSqliteLedger, type SqliteLedger } from '../../ledger/sqlite.js';
 import { PipelineIngestor } from '../../pipeline/ingestor.js';
 import type { Normalizer, PipelineSource } from '../../pipeline/types.js';
 import { stashesLegs } from '../../sources/stashes-legs.js';
+import type { SourceConfig } from '../../sources/config.js';
 
 /** One NDJSON line of `callbridge parse` (README.md "Command line"). */
 export type ParseLine =
@@ -15,7 +16,7 @@ export type ParseLine =
   | { error: string; source: string; state: 'rejected' | 'skipped' };
 
 /** What parse knows of a source besides the pipeline's view: hooks and tails always stash their legs. */
-export type PreviewSource = PipelineSource & { type?: 'drop' | 'tail' | 'hook' };
+export type PreviewSource = PipelineSource & { type?: SourceConfig['type'] };
 
 export interface PreviewOptions {
   adapter: AdapterDefinition;

@@ -1,0 +1,199 @@
+import mysql from 'mysql2/promise';
+import { registerSecret } from '../../log/redact.js';
+import type { ReadWindow } from './window.js';
+
+/** A row as the reader hands it on: every value as text (numbers as digits, DATETIME as written), NULL as null. */
+export type TableValues = Record<string, string | null>;
+
+/** What the `sql` source needs of a CDR table; one connection, opened and closed by the source. */
+export interface CdrTable {
+  /** `db.table`: what row locations name. */
+  readonly name: string;
+  /** `db.table on host:port`: how logs and /status name it (never the user's password). */
+  readonly where: string;
+  open(): Promise<void>;
+  /** The table's columns; throws when the table is not there or cannot be read. */
+  columns(): Promise<string[]>;
+  /** Whether the poll's query reads the cursor's index rather than the whole table (EXPLAIN). */
+  usesIndex(): Promise<boolean>;
+  /** Up to `limit` rows in cursor order: cursor ≥ `from` (all when null), ended at or after `window.endedFrom`. */
+  page(from: string | null, window: ReadWindow, limit: number): Promise<TableValues[]>;
+  close(): Promise<void>;
+}
+
+export interface TableSpec {
+  url: string;
+  /** `cdr` or `asteriskcdrdb.cdr`. */
+  table: string;
+  cursor: string;
+  /** Column of a leg's length in seconds, when the cursor is its start. */
+  duration?: string | undefined;
+  statementTimeoutSec: number;
+  connectTimeoutMs?: number;
+}
+
+const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+
+/**
+ * A FreePBX-style table in MariaDB or MySQL, through mysql2: DATETIME read as the text written (`dateStrings`: the
+ * PBX's wall clock, placed in its zone by normalization, never in this process's), a read-only session with a
+ * statement timeout, and no transaction left open between queries (autocommit).
+ */
+export class MysqlCdrTable implements CdrTable {
+  readonly name: string;
+  readonly where: string;
+  private readonly options: mysql.ConnectionOptions;
+  private readonly from: string;
+  private connection: mysql.Connection | null = null;
+
+  constructor(private readonly spec: TableSpec) {
+    const url = new URL(spec.url);
+    const password = decodeURIComponent(url.password);
+    registerSecret(password);
+    const database = decodeURIComponent(url.pathname.slice(1));
+    const [db, table] = spec.table.includes('.') ? (spec.table.split('.', 2) as [string, string]) : [database, spec.table];
+    this.name = `${db}.${table}`;
+    this.where = `${this.name} on ${url.hostname}:${url.port || 3306}`;
+    this.from = `${quote(db)}.${quote(table)}`;
+    this.options = {
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 3306),
+      user: decodeURIComponent(url.username),
+      password,
+      database,
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      charset: 'UTF8MB4_GENERAL_CI',
+      connectTimeout: spec.connectTimeoutMs ?? 10_000,
+    };
+  }
+
+  get user(): string {
+    return this.options.user ?? '';
+  }
+
+  async open(): Promise<void> {
+    if (this.connection) return;
+    const connection = await mysql.createConnection(this.options);
+    // A dropped connection emits 'error' besides failing the query under way: the query's failure is what counts.
+    connection.on('error', () => undefined);
+    try {
+      await connection.query('SET SESSION TRANSACTION READ ONLY');
+      await this.limitStatements(connection);
+    } catch (error) {
+      connection.destroy();
+      throw error;
+    }
+    this.connection = connection;
+  }
+
+  /** MariaDB's max_statement_time (s), else MySQL's max_execution_time (ms, SELECTs only). */
+  private async limitStatements(connection: mysql.Connection): Promise<void> {
+    try {
+      await connection.query('SET SESSION max_statement_time = ?', [this.spec.statementTimeoutSec]);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ER_UNKNOWN_SYSTEM_VARIABLE') throw error;
+      await connection.query('SET SESSION max_execution_time = ?', [this.spec.statementTimeoutSec * 1000]);
+    }
+  }
+
+  async columns(): Promise<string[]> {
+    const [, fields] = await this.conn().query(`SELECT * FROM ${this.from} LIMIT 0`);
+    return (fields as mysql.FieldPacket[]).map((f) => f.name);
+  }
+
+  async usesIndex(): Promise<boolean> {
+    const [sql, params] = this.pageQuery('2000-01-01 00:00:00', { from: '2000-01-01 00:00:00', endedFrom: this.spec.duration ? '2000-01-01 00:00:00' : null }, 1000);
+    const [plan] = await this.conn().query(`EXPLAIN ${sql}`, params);
+    const first = (plan as Array<{ type?: string; key?: string | null }>)[0];
+    return !!first && first.type !== 'ALL' && !!first.key;
+  }
+
+  async page(from: string | null, window: ReadWindow, limit: number): Promise<TableValues[]> {
+    const [sql, params] = this.pageQuery(from, window, limit);
+    const [rows] = await this.conn().query({ sql, values: params, rowsAsArray: false });
+    return (rows as Array<Record<string, unknown>>).map(asText);
+  }
+
+  private pageQuery(from: string | null, window: ReadWindow, limit: number): [string, unknown[]] {
+    const cursor = quote(this.spec.cursor);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (from !== null) {
+      where.push(`${cursor} >= ?`);
+      params.push(from);
+    }
+    if (window.endedFrom !== null && this.spec.duration) {
+      where.push(`${cursor} + INTERVAL ${quote(this.spec.duration)} SECOND >= ?`);
+      params.push(window.endedFrom);
+    }
+    params.push(limit);
+    return [`SELECT * FROM ${this.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${cursor} LIMIT ?`, params];
+  }
+
+  async close(): Promise<void> {
+    const connection = this.connection;
+    this.connection = null;
+    await connection?.end().catch(() => connection.destroy());
+  }
+
+  private conn(): mysql.Connection {
+    if (!this.connection) throw new Error('not connected');
+    return this.connection;
+  }
+}
+
+/** Column values as text: a binary column (or a name stored as bytes) as UTF-8 when it is, else as Latin-1. */
+function asText(row: Record<string, unknown>): TableValues {
+  const out: TableValues = {};
+  for (const [name, value] of Object.entries(row)) {
+    if (value === null || value === undefined) out[name] = null;
+    else if (Buffer.isBuffer(value)) out[name] = decodeBytes(value);
+    else out[name] = String(value);
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeBytes(bytes: Buffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return bytes.toString('latin1');
+  }
+}
+
+/** A database error in plain words, naming what was read (never the password). */
+export function describeTableError(error: unknown, table: { where: string; user: string }): string {
+  const e = error as { code?: string; errno?: number; message?: string; sqlMessage?: string };
+  const what = table.where;
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return `${what}: nothing answers there (is the database running, and is that its address?)`;
+    case 'ETIMEDOUT':
+    case 'ECONNRESET':
+    case 'PROTOCOL_CONNECTION_LOST':
+    case 'EHOSTUNREACH':
+    case 'ENOTFOUND':
+      return `${what}: the connection failed (${e.code})`;
+    case 'ER_ACCESS_DENIED_ERROR':
+      return `${what}: the server refused user "${table.user}" (wrong password, or no access from this host)`;
+    case 'ER_DBACCESS_DENIED_ERROR':
+    case 'ER_TABLEACCESS_DENIED_ERROR':
+      return `${what}: user "${table.user}" may not read it; GRANT SELECT on the table to that user`;
+    case 'ER_NO_SUCH_TABLE':
+    case 'ER_BAD_DB_ERROR':
+      return `${what}: the table does not exist`;
+    case 'ER_BAD_FIELD_ERROR': {
+      const column = /Unknown column '([^']+)'/.exec(e.sqlMessage ?? e.message ?? '')?.[1];
+      return `${what}: the table has no column ${column ?? '(unknown)'} (renamed by an upgrade?)`;
+    }
+    case 'ER_STATEMENT_TIMEOUT':
+    case 'ER_QUERY_TIMEOUT':
+      return `${what}: a query ran longer than statementTimeoutSec`;
+    default:
+      return `${what}: ${e.sqlMessage ?? e.message ?? String(error)}`;
+  }
+}

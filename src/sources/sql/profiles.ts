@@ -1,0 +1,37 @@
+/**
+ * The CDR tables callbridge knows: which adapter reads a row, which column is the cursor, what the adapter's options
+ * default to for that PBX, and which columns a row must have. A profile is data; the dialect (url scheme) decides
+ * how the table is queried.
+ */
+export interface SqlProfile {
+  /** The adapter whose `parseRows` maps a row. */
+  adapter: string;
+  /** Table read when the source names none. */
+  table: string;
+  /** Column the reader walks in order (indexed in the PBX's own schema). */
+  cursor: string;
+  /**
+   * Column of the leg's length in seconds when the cursor is the leg's start: a row is written when its leg ends, so
+   * rows of long calls appear behind the cursor. With it, the reader looks back `longestCallSec` by the cursor and
+   * keeps only rows that ended within the overlap.
+   */
+  duration?: string;
+  /** The adapter's options for this PBX, under what the source sets. */
+  options: Record<string, unknown>;
+  /** Columns without which a row is no call of this profile: checked at start and by check-config. */
+  columns: readonly string[];
+}
+
+export const SQL_PROFILES = {
+  freepbx: {
+    adapter: 'asterisk-csv',
+    table: 'cdr',
+    cursor: 'calldate',
+    duration: 'duration',
+    options: { recordingDir: '/var/spool/asterisk/monitor', userfieldIsRecording: 'auto' },
+    columns: ['calldate', 'clid', 'src', 'dst', 'dcontext', 'channel', 'dstchannel', 'lastapp', 'lastdata', 'duration', 'billsec', 'disposition', 'uniqueid', 'linkedid', 'sequence', 'recordingfile'],
+  },
+} as const satisfies Record<string, SqlProfile>;
+
+export type SqlProfileId = keyof typeof SQL_PROFILES;
+export const SQL_PROFILE_IDS = Object.keys(SQL_PROFILES) as [SqlProfileId, ...SqlProfileId[]];

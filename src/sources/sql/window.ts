@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Where an `sql` source stands, kept in the ledger and committed in the same transaction as the legs it read.
+ *
+ * A cursor alone (`calldate > last`) misses rows: a transaction that commits after later rows were read (two
+ * writers, cdr_adaptive_odbc batches), and, where the cursor is a leg's start, every leg that ends after later legs
+ * began. So each poll reads again behind the newest cursor value read (`at`): the rows that ended within
+ * `overlapSec` of it, among those that began within `overlapSec + longestCallSec`. The rows of that window already
+ * taken are in `seen` (a hash of each row with the time it ended), so reading them again takes nothing twice; `seen`
+ * forgets a row once it ended more than `overlapSec` before `at`, when no poll can return it again.
+ */
+export interface SqlCheckpoint {
+  v: 1;
+  /** The highest cursor value read, as the database gave it; null before the first row. */
+  at: string | null;
+  /** Row hash → the time its leg ended, ms on the cursor's clock (wall-clock text read as if UTC). */
+  seen: Record<string, number>;
+}
+
+export function sqlCheckpointKey(sourceId: string): string {
+  return `sql:${sourceId}`;
+}
+
+export function emptyCheckpoint(): SqlCheckpoint {
+  return { v: 1, at: null, seen: {} };
+}
+
+export function encodeSqlCheckpoint(c: SqlCheckpoint): string {
+  return JSON.stringify(c);
+}
+
+/** The checkpoint in a ledger value; a fresh one for none or one this version cannot read (the table is read anew: the ledger keeps what was taken). */
+export function parseSqlCheckpoint(value: string | null): SqlCheckpoint {
+  if (value === null) return emptyCheckpoint();
+  try {
+    const c = JSON.parse(value) as Partial<SqlCheckpoint> | null;
+    if (!c || c.v !== 1 || (c.at !== null && typeof c.at !== 'string') || !c.seen || typeof c.seen !== 'object') return emptyCheckpoint();
+    const seen: Record<string, number> = {};
+    for (const [key, end] of Object.entries(c.seen)) if (typeof end === 'number' && Number.isFinite(end)) seen[key] = end;
+    return { v: 1, at: c.at ?? null, seen };
+  } catch {
+    return emptyCheckpoint();
+  }
+}
+
+/**
+ * A cursor value as ms: a `YYYY-MM-DD HH:MM:SS[.fff]` text without a zone as if it were UTC (only differences
+ * matter), with a zone as the instant. NaN for anything else (MySQL's zero date).
+ */
+export function cursorMs(text: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text);
+  if (!m || +m[2]! < 1 || +m[3]! < 1 || +m[1]! < 1000) return NaN;
+  const naive = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ? Math.round(Number(m[7]) * 1000) : 0);
+  if (!m[8] || m[8] === 'Z') return naive;
+  const sign = m[8][0] === '-' ? -1 : 1;
+  const [hh, mm] = [Number(m[8].slice(1, 3)), Number(m[8].slice(-2))];
+  return naive - sign * (hh * 60 + (m[8].length > 3 ? mm : 0)) * 60_000;
+}
+
+/** ms on the cursor's clock → the text a wall-clock DATETIME column compares with. */
+export function wallClockText(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+export interface ReadWindow {
+  /** Rows whose cursor is at least this; null: from the first row. */
+  from: string | null;
+  /** ...and that ended at or after this (only where the profile knows a leg's length); null: no such bound. */
+  endedFrom: string | null;
+}
+
+/** What a poll reads, from where the last one stood. */
+export function readWindow(c: SqlCheckpoint, opts: { overlapSec: number; longestCallSec: number; hasDuration: boolean }): ReadWindow {
+  if (c.at === null) return { from: null, endedFrom: null };
+  const at = cursorMs(c.at);
+  // A cursor value that is no time (the zero date) cannot be moved: the reader starts at it.
+  if (Number.isNaN(at)) return { from: c.at, endedFrom: null };
+  const overlapMs = opts.overlapSec * 1000;
+  if (!opts.hasDuration) return { from: wallClockText(at - overlapMs), endedFrom: null };
+  return { from: wallClockText(at - overlapMs - opts.longestCallSec * 1000), endedFrom: wallClockText(at - overlapMs) };
+}
+
+/** One row as the window tracks it. */
+export interface WindowRow {
+  key: string;
+  cursor: string;
+  /** When its leg ended, ms on the cursor's clock (the cursor's when unknown). */
+  endMs: number;
+}
+
+/** A stable name for a row's content: the same row read again hashes the same; any changed column makes it another row. */
+export function rowKey(values: Readonly<Record<string, string | null>>): string {
+  const hash = createHash('sha1');
+  for (const name of Object.keys(values).sort()) hash.update(`${name}\u0000${values[name] ?? '\u0001'}\u0000`);
+  return hash.digest('base64url').slice(0, 16);
+}
+
+/** The checkpoint once `rows` (in cursor order, none of them seen before) are committed. */
+export function advanceWindow(c: SqlCheckpoint, rows: readonly WindowRow[], overlapSec: number): SqlCheckpoint {
+  let at = c.at;
+  const seen: Record<string, number> = { ...c.seen };
+  for (const row of rows) {
+    seen[row.key] = row.endMs;
+    // A row found behind `at` (committed late) does not move it back.
+    if (at === null || laterCursor(row.cursor, at)) at = row.cursor;
+  }
+  const atMs = at === null ? NaN : cursorMs(at);
+  if (!Number.isNaN(atMs)) {
+    const keepFrom = atMs - overlapSec * 1000;
+    for (const [key, end] of Object.entries(seen)) if (end < keepFrom) delete seen[key];
+  }
+  return { v: 1, at, seen };
+}
+
+function laterCursor(a: string, b: string): boolean {
+  const [x, y] = [cursorMs(a), cursorMs(b)];
+  return Number.isNaN(x) || Number.isNaN(y) ? a > b : x > y;
+}
