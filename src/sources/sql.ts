@@ -36,7 +36,7 @@ export interface SqlDeps {
 /** The database failed (not the ledger): the connection is dropped and the next poll waits with backoff. */
 class TableUnavailable extends Error {}
 
-const RETRY = { baseMs: 1_000, maxMs: 60_000 };
+const RETRY = { baseMs: 1_000, maxMs: 15_000 };
 
 /**
  * Reads a PBX's CDR table (FreePBX's asteriskcdrdb.cdr) as a source, a guest in a database that is not ours: one
@@ -44,8 +44,8 @@ const RETRY = { baseMs: 1_000, maxMs: 60_000 };
  * between them. Each batch's legs are stashed with the checkpoint in one ledger commit, as a tail's lines are, and
  * calls are assembled as their last leg arrives (or quiet). What is read again and why: sql/window.ts.
  *
- * A failing database (stopped, wrong password, table or column gone) is retried with a doubling wait up to a
- * minute, named in the log and /status by host and table; the rest of the bridge keeps running and the reading
+ * A failing database (stopped, wrong password, table or column gone) is retried with a doubling wait up to
+ * 15 s, named in the log and /status by host and table; the rest of the bridge keeps running and the reading
  * resumes from the committed checkpoint.
  */
 export class SqlRunner extends PollingRunner implements SourceRunner {
