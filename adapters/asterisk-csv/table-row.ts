@@ -14,10 +14,17 @@ export const FREEPBX_MONITOR_DIR = '/var/spool/asterisk/monitor';
  * mostly no answer or end: those are calldate + duration − billsec and calldate + duration, exactly what cdr_csv
  * writes for the same leg. Columns only FreePBX has (did, recordingfile, cnum, …) stay in the raw record.
  */
-export function asteriskRowOf(values: TableRow['values']): Row {
+export function asteriskRowOf(values: TableRow['values']): { row: Row; utc: boolean } {
   const row: Record<string, string> = {};
   for (const [name, value] of Object.entries(values)) if (value !== null) row[name] = value;
-  const start = row.start || row.calldate || '';
+  let start = row.start || row.calldate || '';
+  // cdr_pgsql's timestamptz: an instant with its offset. Spelled in UTC, as Master.csv with usegmtime=yes.
+  const utcStart = utcText(start);
+  const utc = utcStart !== undefined;
+  if (utc) {
+    start = utcStart;
+    for (const column of ['answer', 'end'] as const) if (row[column]) row[column] = utcText(row[column]) ?? row[column];
+  }
   row.start = start;
   const duration = Number(row.duration);
   const billsec = Number(row.billsec) || 0;
@@ -28,7 +35,17 @@ export function asteriskRowOf(values: TableRow['values']): Row {
     const answer = answered ? plusSeconds(start, duration - billsec) : undefined;
     if (!('answer' in values) && answer !== undefined) row.answer = answer;
   }
-  return row as Row;
+  return { row: row as Row, utc };
+}
+
+/** A time with an offset (`2026-12-06 21:03:54+00`) as UTC wall-clock text; undefined for a time without one. */
+function utcText(text: string): string | undefined {
+  const at = readWallClock(text);
+  if (!at?.offset) return undefined;
+  const m = /^([+-])(\d{2}):?(\d{2})?$/.exec(at.offset);
+  const offsetMin = at.offset.toUpperCase() === 'Z' || !m ? 0 : (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0));
+  const ms = Date.UTC(at.year, at.month - 1, at.day, at.hour, at.minute, at.second) - offsetMin * 60_000;
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 /** `YYYY-MM-DD HH:MM:SS` moved by whole seconds, as wall-clock text; undefined for any other text (it is reported as not a time). */
@@ -67,10 +84,11 @@ export async function* parseAsteriskRows(input: TableInput, options: AsteriskCsv
     template: options.recordingTemplate ? compileTemplate(options.recordingTemplate) : undefined,
     pool: new ValuePool(),
   };
+  const utcCtx: RowContext = { ...ctx, options: { ...options, usegmtime: true } };
   for (const { location, values } of input.rows) {
-    const row = asteriskRowOf(values);
+    const { row, utc } = asteriskRowOf(values);
     shareRepeatedValues(row, ctx.pool);
-    const item = rowToItem(row, Object.values(values).map((v) => v ?? ''), location, ctx);
+    const item = rowToItem(row, Object.values(values).map((v) => v ?? ''), location, utc ? utcCtx : ctx);
     const file = values.recordingfile;
     if (item.kind === 'leg' && !item.leg.recording && file) {
       const found = freepbxRecordingPath(file, row.start ?? '', options.recordingDir ?? FREEPBX_MONITOR_DIR);

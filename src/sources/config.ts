@@ -90,12 +90,19 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
       adapter: z.string().optional().describe("Adapter id; default the profile's (freepbx: asterisk-csv)."),
       url: z
         .string()
-        .regex(/^(mysql|mariadb):\/\/[^/]+\/[^/?]+/, 'use mysql://USER:PASSWORD@HOST:PORT/DATABASE (e.g. "mysql://callbridge:${CDR_DB_PASSWORD}@127.0.0.1:3306/asteriskcdrdb")')
+        .regex(
+          /^(?:(?:mysql|mariadb|postgres|postgresql):\/\/[^/]+\/[^/?]+|sqlite:.+)$/,
+          'use mysql://USER:PASSWORD@HOST:PORT/DATABASE, postgres://USER:PASSWORD@HOST:PORT/DATABASE or sqlite:/PATH/TO/master.db (e.g. "mysql://callbridge:${CDR_DB_PASSWORD}@127.0.0.1:3306/asteriskcdrdb")',
+        )
         .meta({ secret: true })
-        .describe('The CDR database: mysql://USER:PASSWORD@HOST:PORT/DATABASE (MariaDB or MySQL). Write the password as ${ENV_VAR}; it never appears in logs or /status, which name the host and table only.'),
+        .describe(
+          'The CDR database: mysql://USER:PASSWORD@HOST:PORT/DATABASE (MariaDB or MySQL), postgres://USER:PASSWORD@HOST:PORT/DATABASE, or sqlite:/var/log/asterisk/master.db (opened read-only). Write the password as ${ENV_VAR} (percent-encode characters such as @ / : in it); it never appears in logs or /status, which name the host and table only.',
+        ),
       profile: z
         .enum(SQL_PROFILE_IDS)
-        .describe('The PBX schema: freepbx (FreePBX, Issabel, VitalPBX: asteriskcdrdb.cdr through cdr_adaptive_odbc; rows read as asterisk-csv, recordingfile found under recordingDir/YYYY/MM/DD).'),
+        .describe(
+          "The PBX's table: freepbx (FreePBX, Issabel, VitalPBX: asteriskcdrdb.cdr in MariaDB through cdr_adaptive_odbc; recordingfile found under recordingDir/YYYY/MM/DD), asterisk-pgsql (Asterisk's cdr_pgsql table), asterisk-sqlite (cdr_sqlite3_custom's master.db). Each is read as asterisk-csv rows.",
+        ),
       table: z
         .string()
         .regex(/^[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?$/, 'a table name, optionally with its database (e.g. "cdr" or "asteriskcdrdb.cdr")')

@@ -8,11 +8,14 @@ import type { SourceConfig } from './config.js';
 import { describeError } from './files.js';
 import { type Loop, PollingRunner } from './polling-runner.js';
 import type { SourceRunner } from './runner.js';
-import { type CdrTable, describeTableError, MysqlCdrTable, type TableValues } from './sql/mysql.js';
+import { openCdrTable } from './sql/tables.js';
+import type { CdrTable, TableValues } from './sql/table.js';
 import { SQL_PROFILES, type SqlProfile } from './sql/profiles.js';
 import {
   advanceWindow,
   cursorMs,
+  cursorOrder,
+  type CursorKind,
   encodeSqlCheckpoint,
   parseSqlCheckpoint,
   readWindow,
@@ -30,7 +33,7 @@ export interface SqlDeps {
   logger?: Logger;
   now?: () => number;
   /** The table to read; default the one the source's url names (tests pass their own to fail on purpose). */
-  table?: CdrTable & { user: string };
+  table?: CdrTable;
 }
 
 /** The database failed (not the ledger): the connection is dropped and the next poll waits with backoff. */
@@ -53,8 +56,9 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
   readonly kind = 'sql' as const;
   private readonly key: string;
   private readonly profile: SqlProfile;
-  private readonly table: CdrTable & { user: string };
+  private readonly table: CdrTable;
   private readonly polls: Loop;
+  private readonly kindOfCursor: CursorKind;
   private connected = false;
   private failures = 0;
   private retryAt = 0;
@@ -67,9 +71,10 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
     this.sourceId = source.id;
     this.key = sqlCheckpointKey(source.id);
     this.profile = SQL_PROFILES[source.profile];
+    this.kindOfCursor = this.profile.cursorKind ?? 'time';
     this.table =
       deps.table ??
-      new MysqlCdrTable({
+      openCdrTable({
         url: source.url,
         table: source.table ?? this.profile.table,
         cursor: this.profile.cursor,
@@ -128,7 +133,7 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
       columns = new Set(await this.table.columns());
       indexed = await this.table.usesIndex();
     } catch (error) {
-      throw new TableUnavailable(describeTableError(error, this.table));
+      throw new TableUnavailable(this.table.describe(error));
     }
     const missing = this.profile.columns.filter((c) => !columns.has(c));
     if (missing.length) throw new TableUnavailable(`${this.table.where}: the table has no column ${missing.join(', ')} (renamed by an upgrade?)`);
@@ -149,7 +154,7 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
   /** Pages of rows in cursor order from the read window on; each page's new rows are committed with the checkpoint. */
   private async readNew(): Promise<void> {
     let checkpoint = parseSqlCheckpoint(await this.deps.ledger.getCheckpoint(this.key));
-    const window = readWindow(checkpoint, { ...this.source, hasDuration: this.profile.duration !== undefined });
+    const window = readWindow(checkpoint, { ...this.source, hasDuration: this.profile.duration !== undefined, kind: this.kindOfCursor });
     let from = window.from;
     let limit = this.source.batchRows;
     for (;;) {
@@ -169,7 +174,7 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
     try {
       return await this.table.page(from, window, limit);
     } catch (error) {
-      throw new TableUnavailable(describeTableError(error, this.table));
+      throw new TableUnavailable(this.table.describe(error));
     }
   }
 
@@ -184,13 +189,14 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
       keys.add(key);
       const at = values[cursor] ?? '';
       const seconds = duration ? Number(values[duration]) : 0;
-      fresh.push({ key, cursor: at, endMs: cursorMs(at) + (Number.isFinite(seconds) ? seconds * 1000 : 0), values });
+      const endMs = this.kindOfCursor === 'serial' ? cursorOrder(at, 'serial') : cursorMs(at) + (Number.isFinite(seconds) ? seconds * 1000 : 0);
+      fresh.push({ key, cursor: at, endMs, values });
     }
     return fresh;
   }
 
   private async commit(checkpoint: SqlCheckpoint, fresh: Array<WindowRow & { values: TableValues }>): Promise<SqlCheckpoint> {
-    const next = advanceWindow(checkpoint, fresh, this.source.overlapSec);
+    const next = advanceWindow(checkpoint, fresh, this.source.overlapSec, this.kindOfCursor);
     const name = this.table.name;
     const rows: TableRow[] = fresh.map((r) => ({ location: `${name}:${r.cursor}`, values: r.values }));
     const summary = await this.deps.ingestor.ingestLegs(this.source, { name, rows }, { checkpoints: [{ key: this.key, value: encodeSqlCheckpoint(next) }] });

@@ -11,7 +11,7 @@ import {
 } from '../../src/sources/sql/window.js';
 
 const row = (key: string, cursor: string, durationSec = 0): WindowRow => ({ key, cursor, endMs: cursorMs(cursor) + durationSec * 1000 });
-const opts = { overlapSec: 300, longestCallSec: 3_600, hasDuration: true };
+const opts = { overlapSec: 300, longestCallSec: 3_600, hasDuration: true, kind: 'time' as const };
 
 describe('the read window of an sql source', () => {
   it('reads from the first row when nothing was read yet', () => {
@@ -40,6 +40,13 @@ describe('the read window of an sql source', () => {
     const c = advanceWindow(emptyCheckpoint(), [row('zero', '0000-00-00 00:00:00')], 300);
     expect(readWindow(c, opts)).toEqual({ from: '0000-00-00 00:00:00', endedFrom: null });
     expect(advanceWindow(c, [row('x', '2026-12-06 10:00:00')], 300).at).toBe('2026-12-06 10:00:00');
+  });
+
+  it('reads a serial cursor (SQLite rowid) from the last id on, remembering only the rows at it', () => {
+    const serial = (key: string, id: number): WindowRow => ({ key, cursor: String(id), endMs: id });
+    const c = advanceWindow(emptyCheckpoint(), [serial('a', 9), serial('b', 10), serial('c', 11)], 300, 'serial');
+    expect(c).toEqual({ v: 1, at: '11', seen: { c: 11 } });
+    expect(readWindow(c, { ...opts, kind: 'serial' })).toEqual({ from: '11', endedFrom: null });
   });
 
   it('reads times with a zone as instants', () => {

@@ -1,36 +1,7 @@
 import mysql from 'mysql2/promise';
 import { registerSecret } from '../../log/redact.js';
+import { type CdrTable, describeConnectionError, type TableSpec, type TableValues } from './table.js';
 import type { ReadWindow } from './window.js';
-
-/** A row as the reader hands it on: every value as text (numbers as digits, DATETIME as written), NULL as null. */
-export type TableValues = Record<string, string | null>;
-
-/** What the `sql` source needs of a CDR table; one connection, opened and closed by the source. */
-export interface CdrTable {
-  /** `db.table`: what row locations name. */
-  readonly name: string;
-  /** `db.table on host:port`: how logs and /status name it (never the user's password). */
-  readonly where: string;
-  open(): Promise<void>;
-  /** The table's columns; throws when the table is not there or cannot be read. */
-  columns(): Promise<string[]>;
-  /** Whether the poll's query reads the cursor's index rather than the whole table (EXPLAIN). */
-  usesIndex(): Promise<boolean>;
-  /** Up to `limit` rows in cursor order: cursor ≥ `from` (all when null), ended at or after `window.endedFrom`. */
-  page(from: string | null, window: ReadWindow, limit: number): Promise<TableValues[]>;
-  close(): Promise<void>;
-}
-
-export interface TableSpec {
-  url: string;
-  /** `cdr` or `asteriskcdrdb.cdr`. */
-  table: string;
-  cursor: string;
-  /** Column of a leg's length in seconds, when the cursor is its start. */
-  duration?: string | undefined;
-  statementTimeoutSec: number;
-  connectTimeoutMs?: number;
-}
 
 const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
@@ -73,6 +44,10 @@ export class MysqlCdrTable implements CdrTable {
     return this.options.user ?? '';
   }
 
+  describe(error: unknown): string {
+    return describeMysqlError(error, this);
+  }
+
   async open(): Promise<void> {
     if (this.connection) return;
     const connection = await mysql.createConnection(this.options);
@@ -103,11 +78,13 @@ export class MysqlCdrTable implements CdrTable {
     return (fields as mysql.FieldPacket[]).map((f) => f.name);
   }
 
+  /** By the keys EXPLAIN could use: on a small table the optimizer may scan it all even where the index is there. */
   async usesIndex(): Promise<boolean> {
-    const [sql, params] = this.pageQuery('2000-01-01 00:00:00', { from: '2000-01-01 00:00:00', endedFrom: this.spec.duration ? '2000-01-01 00:00:00' : null }, 1000);
+    const probe = '9999-12-31 00:00:00';
+    const [sql, params] = this.pageQuery(probe, { from: probe, endedFrom: this.spec.duration ? probe : null }, 1000);
     const [plan] = await this.conn().query(`EXPLAIN ${sql}`, params);
-    const first = (plan as Array<{ type?: string; key?: string | null }>)[0];
-    return !!first && first.type !== 'ALL' && !!first.key;
+    const first = (plan as Array<{ key?: string | null; possible_keys?: string | null }>)[0];
+    return !!(first?.key || first?.possible_keys);
   }
 
   async page(from: string | null, window: ReadWindow, limit: number): Promise<TableValues[]> {
@@ -165,19 +142,13 @@ function decodeBytes(bytes: Buffer): string {
   }
 }
 
-/** A database error in plain words, naming what was read (never the password). */
-export function describeTableError(error: unknown, table: { where: string; user: string }): string {
+/** A MariaDB/MySQL error in plain words, naming what was read (never the password). */
+function describeMysqlError(error: unknown, table: { where: string; user: string }): string {
   const e = error as { code?: string; errno?: number; message?: string; sqlMessage?: string };
   const what = table.where;
+  const connection = describeConnectionError(error, what);
+  if (connection) return connection;
   switch (e.code) {
-    case 'ECONNREFUSED':
-      return `${what}: nothing answers there (is the database running, and is that its address?)`;
-    case 'ETIMEDOUT':
-    case 'ECONNRESET':
-    case 'PROTOCOL_CONNECTION_LOST':
-    case 'EHOSTUNREACH':
-    case 'ENOTFOUND':
-      return `${what}: the connection failed (${e.code})`;
     case 'ER_ACCESS_DENIED_ERROR':
       return `${what}: the server refused user "${table.user}" (wrong password, or no access from this host)`;
     case 'ER_DBACCESS_DENIED_ERROR':

@@ -1,3 +1,5 @@
+import type { CursorKind } from './window.js';
+
 /**
  * The CDR tables callbridge knows: which adapter reads a row, which column is the cursor, what the adapter's options
  * default to for that PBX, and which columns a row must have. A profile is data; the dialect (url scheme) decides
@@ -10,6 +12,8 @@ export interface SqlProfile {
   table: string;
   /** Column the reader walks in order (indexed in the PBX's own schema). */
   cursor: string;
+  /** `time` unless the cursor is an id handed out in commit order (window.ts, CursorKind). */
+  cursorKind?: CursorKind;
   /**
    * Column of the leg's length in seconds when the cursor is the leg's start: a row is written when its leg ends, so
    * rows of long calls appear behind the cursor. With it, the reader looks back `longestCallSec` by the cursor and
@@ -30,6 +34,22 @@ export const SQL_PROFILES = {
     duration: 'duration',
     options: { recordingDir: '/var/spool/asterisk/monitor', userfieldIsRecording: 'auto' },
     columns: ['calldate', 'clid', 'src', 'dst', 'dcontext', 'channel', 'dstchannel', 'lastapp', 'lastdata', 'duration', 'billsec', 'disposition', 'uniqueid', 'linkedid', 'sequence', 'recordingfile'],
+  },
+  'asterisk-pgsql': {
+    adapter: 'asterisk-csv',
+    table: 'cdr',
+    cursor: 'calldate',
+    duration: 'duration',
+    options: {},
+    columns: ['calldate', 'clid', 'src', 'dst', 'dcontext', 'channel', 'dstchannel', 'lastapp', 'lastdata', 'duration', 'billsec', 'disposition', 'uniqueid'],
+  },
+  'asterisk-sqlite': {
+    adapter: 'asterisk-csv',
+    table: 'cdr',
+    cursor: 'AcctId',
+    cursorKind: 'serial',
+    options: {},
+    columns: ['AcctId', 'calldate', 'clid', 'src', 'dst', 'dcontext', 'channel', 'dstchannel', 'lastapp', 'lastdata', 'duration', 'billsec', 'disposition'],
   },
 } as const satisfies Record<string, SqlProfile>;
 

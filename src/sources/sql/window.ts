@@ -70,9 +70,21 @@ export interface ReadWindow {
   endedFrom: string | null;
 }
 
+/**
+ * How a cursor orders rows: `time` (a DATETIME or timestamp: rows can commit late, so polls overlap) or `serial`
+ * (an id a single writer hands out in commit order, as SQLite's: nothing commits behind it).
+ */
+export type CursorKind = 'time' | 'serial';
+
+/** A cursor value as a number that orders rows (ms for times, the id for serials); NaN when it is neither. */
+export function cursorOrder(text: string, kind: CursorKind): number {
+  return kind === 'serial' ? (/^-?\d+$/.test(text) ? Number(text) : NaN) : cursorMs(text);
+}
+
 /** What a poll reads, from where the last one stood. */
-export function readWindow(c: SqlCheckpoint, opts: { overlapSec: number; longestCallSec: number; hasDuration: boolean }): ReadWindow {
+export function readWindow(c: SqlCheckpoint, opts: { overlapSec: number; longestCallSec: number; hasDuration: boolean; kind: CursorKind }): ReadWindow {
   if (c.at === null) return { from: null, endedFrom: null };
+  if (opts.kind === 'serial') return { from: c.at, endedFrom: null };
   const at = cursorMs(c.at);
   // A cursor value that is no time (the zero date) cannot be moved: the reader starts at it.
   if (Number.isNaN(at)) return { from: c.at, endedFrom: null };
@@ -96,24 +108,27 @@ export function rowKey(values: Readonly<Record<string, string | null>>): string 
   return hash.digest('base64url').slice(0, 16);
 }
 
-/** The checkpoint once `rows` (in cursor order, none of them seen before) are committed. */
-export function advanceWindow(c: SqlCheckpoint, rows: readonly WindowRow[], overlapSec: number): SqlCheckpoint {
+/**
+ * The checkpoint once `rows` (none of them seen before) are committed. For a serial cursor a row's `endMs` is its
+ * id, and only the rows at `at` are remembered (a poll reads from `at` on).
+ */
+export function advanceWindow(c: SqlCheckpoint, rows: readonly WindowRow[], overlapSec: number, kind: CursorKind = 'time'): SqlCheckpoint {
   let at = c.at;
   const seen: Record<string, number> = { ...c.seen };
   for (const row of rows) {
     seen[row.key] = row.endMs;
     // A row found behind `at` (committed late) does not move it back.
-    if (at === null || laterCursor(row.cursor, at)) at = row.cursor;
+    if (at === null || laterCursor(row.cursor, at, kind)) at = row.cursor;
   }
-  const atMs = at === null ? NaN : cursorMs(at);
-  if (!Number.isNaN(atMs)) {
-    const keepFrom = atMs - overlapSec * 1000;
+  const atOrder = at === null ? NaN : cursorOrder(at, kind);
+  if (!Number.isNaN(atOrder)) {
+    const keepFrom = kind === 'serial' ? atOrder : atOrder - overlapSec * 1000;
     for (const [key, end] of Object.entries(seen)) if (end < keepFrom) delete seen[key];
   }
   return { v: 1, at, seen };
 }
 
-function laterCursor(a: string, b: string): boolean {
-  const [x, y] = [cursorMs(a), cursorMs(b)];
+function laterCursor(a: string, b: string, kind: CursorKind): boolean {
+  const [x, y] = [cursorOrder(a, kind), cursorOrder(b, kind)];
   return Number.isNaN(x) || Number.isNaN(y) ? a > b : x > y;
 }

@@ -1,0 +1,44 @@
+import type { ReadWindow } from './window.js';
+
+/** A row as the reader hands it on: every value as text (numbers as digits, DATETIME as written), NULL as null. */
+export type TableValues = Record<string, string | null>;
+
+/** What the `sql` source needs of a CDR table; one connection, opened and closed by the source. */
+export interface CdrTable {
+  /** `db.table`: what row locations name. */
+  readonly name: string;
+  /** `db.table on host:port`: how logs and /status name it (never the user's password). */
+  readonly where: string;
+  open(): Promise<void>;
+  /** The table's columns; throws when the table is not there or cannot be read. */
+  columns(): Promise<string[]>;
+  /** Whether the poll's query reads the cursor's index rather than the whole table (EXPLAIN). */
+  usesIndex(): Promise<boolean>;
+  /** Up to `limit` rows in cursor order: cursor ≥ `from` (all when null), ended at or after `window.endedFrom`. */
+  page(from: string | null, window: ReadWindow, limit: number): Promise<TableValues[]>;
+  close(): Promise<void>;
+  /** The login name, for messages. */
+  readonly user: string;
+  /** A driver error in plain words, naming host and table, never the password. */
+  describe(error: unknown): string;
+}
+
+/** A table as the source names it: where, which columns the reader walks. */
+export interface TableSpec {
+  url: string;
+  /** `cdr` or `asteriskcdrdb.cdr`. */
+  table: string;
+  cursor: string;
+  /** Column of a leg's length in seconds, when the cursor is its start. */
+  duration?: string | undefined;
+  statementTimeoutSec: number;
+  connectTimeoutMs?: number;
+}
+
+/** Connection problems every driver words the same. */
+export function describeConnectionError(error: unknown, where: string): string | undefined {
+  const code = (error as { code?: string }).code;
+  if (code === 'ECONNREFUSED') return `${where}: nothing answers there (is the database running, and is that its address?)`;
+  if (code && ['ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'PROTOCOL_CONNECTION_LOST'].includes(code)) return `${where}: the connection failed (${code})`;
+  return undefined;
+}

@@ -1,0 +1,115 @@
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { CallRecord } from '../../adapters/call-record.js';
+import { SqlRunner } from '../../src/sources/sql.js';
+import { parseSqlCheckpoint, sqlCheckpointKey } from '../../src/sources/sql/window.js';
+import { PostgresServer } from '../support/postgres.js';
+import { callShape, masterCsvRows, messages, rowsOf, sqlParts, sqlSourceOf } from './sql-support.js';
+import { waitFor } from './support.js';
+
+const FIXTURE = path.resolve('test/fixtures/freepbx-real');
+const PASSWORD = 'pg-Reader-pw-4412';
+let db: PostgresServer;
+const cleanups: Array<() => Promise<void> | void> = [];
+
+beforeAll(async () => {
+  db = await PostgresServer.create();
+  // The cdr_pgsql table as pg_dump wrote it (no index: cdr_pgsql's documented table has none).
+  await db.load(path.join(FIXTURE, 'asterisk-pgsql.sql'), 'asterisk');
+  await db.readOnlyUser('callbridge', PASSWORD, 'asterisk', 'public.cdr');
+}, 60_000);
+
+afterAll(async () => {
+  await db?.destroy();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function parts(fields: Record<string, unknown> = {}) {
+  const p = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'asterisk'), profile: 'asterisk-pgsql', ...fields }));
+  cleanups.push(p.cleanup);
+  return p;
+}
+
+describe("an sql source on Asterisk's cdr_pgsql table (real PostgreSQL, the rows a real Asterisk wrote)", () => {
+  it('reads the same calls as the same PBX Master.csv gives, its timestamptz read as the instants they are', async () => {
+    const table = await parts();
+    await table.runner.pollNow();
+    await table.settle();
+    // cdr_pgsql's table has no index: the source says which column wants one.
+    expect(messages(table.lines).filter((l) => l.includes('whole table'))).toEqual([expect.stringMatching(/^asterisk\.cdr on 127\.0\.0\.1:\d+: every poll reads the whole table.*ADD INDEX \(calldate\)/)]);
+
+    const fromTable = new Map((await rowsOf(table.ledger)).map((r) => [r.externalId, r]));
+    const fromCsv = await masterCsvRows(path.join(FIXTURE, 'Master.csv'));
+    expect([...fromTable.keys()].sort()).toEqual([...fromCsv.keys()].sort());
+    expect(fromTable.size).toBe(10);
+    for (const [id, csvRow] of fromCsv) {
+      const tableRow = fromTable.get(id)!;
+      // Master.csv is the PBX's wall clock (CET); the table gives instants, spelled in UTC. From instants the
+      // adapter also knows the call's length (durationSec), which it cannot tell from wall-clock times.
+      const { durationSec, ...instants } = callShape(tableRow) as { durationSec?: number };
+      expect({ id, call: instants }).toEqual({ id, call: callShape(csvRow, 'Europe/Stockholm') });
+      expect(durationSec).toBe((Date.parse((tableRow.raw as CallRecord).endTime!) - Date.parse((tableRow.raw as CallRecord).startTime)) / 1000);
+      expect({ id, state: tableRow.state, reason: tableRow.reason }).toEqual({ id, state: csvRow.state, reason: csvRow.reason });
+    }
+    expect((fromTable.get('pbx4-1796591228.0')!.raw as CallRecord).startTime).toBe('2026-12-06T21:07:08Z');
+    expect(parseSqlCheckpoint(await table.ledger.getCheckpoint(sqlCheckpointKey('pbx4'))).at).toBe('2026-12-06 21:09:39+00');
+  }, 60_000);
+
+  it('with an index on calldate, finds a call committed late and takes nothing twice', async () => {
+    await db.sql('CREATE TABLE IF NOT EXISTS late (LIKE cdr INCLUDING ALL); CREATE INDEX IF NOT EXISTS late_calldate ON late (calldate); GRANT SELECT ON late TO callbridge', 'asterisk');
+    const table = await parts({ table: 'late' });
+    const copy = (n: number, at: string) =>
+      `INSERT INTO late SELECT '${at}'::timestamptz + (calldate - '2026-12-06 22:07:08+01'), clid, src, dst, dcontext, channel, dstchannel, lastapp, lastdata,
+        duration, billsec, disposition, amaflags, accountcode, replace(uniqueid, '1796591228.', '${1796700000 + n}.'), userfield, peeraccount,
+        replace(linkedid, '1796591228.', '${1796700000 + n}.'), sequence FROM cdr WHERE linkedid = 'pbx4-1796591228.0'`;
+    const slow = db.client('asterisk');
+    await slow.connect();
+    cleanups.push(() => slow.end());
+    await slow.query('BEGIN');
+    await slow.query(copy(1, '2026-12-07 10:00:00+01'));
+    await db.sql(copy(2, '2026-12-07 10:00:30+01'), 'asterisk');
+    await table.runner.pollNow();
+    await slow.query('COMMIT');
+    await table.runner.pollNow();
+    await table.runner.pollNow();
+    await table.settle();
+    expect(messages(table.lines).filter((l) => l.includes('whole table'))).toEqual([]);
+    const rows = await rowsOf(table.ledger);
+    expect(rows.map((r) => [r.externalId, (r.raw as CallRecord).legs, r.createdAt === r.updatedAt]).sort()).toEqual([
+      ['pbx4-1796700001.0', 3, true],
+      ['pbx4-1796700002.0', 3, true],
+    ]);
+  }, 60_000);
+
+  it('names a wrong password, a missing table and a renamed column plainly, and reads again once the server is back', async () => {
+    const wrong = new SqlRunner(sqlSourceOf({ url: db.url('callbridge', 'not-the-password', 'asterisk'), profile: 'asterisk-pgsql' }), {
+      ingestor: {} as never,
+      ledger: { getCheckpoint: async () => null } as never,
+    });
+    await wrong.pollNow();
+    expect(wrong.lastProblem).toMatch(/^reading failed, will retry: asterisk\.cdr on 127\.0\.0\.1:\d+: the server refused user "callbridge" \(wrong password/);
+    await wrong.stop();
+
+    const missing = await parts({ table: 'no_such_table' });
+    await missing.runner.pollNow();
+    expect(missing.runner.lastProblem).toMatch(/asterisk\.no_such_table on .*: the table does not exist/);
+
+    await db.sql('CREATE TABLE IF NOT EXISTS renamed (LIKE cdr); ALTER TABLE renamed RENAME COLUMN calldate TO start; GRANT SELECT ON renamed TO callbridge', 'asterisk');
+    const renamed = await parts({ table: 'renamed' });
+    await renamed.runner.pollNow();
+    expect(renamed.runner.lastProblem).toMatch(/asterisk\.renamed on .*: the table has no column calldate \(renamed by an upgrade\?\)/);
+
+    const table = await parts({ pollMs: 50 });
+    await table.runner.start();
+    await waitFor('the first poll', async () => (await table.ledger.getCheckpoint(sqlCheckpointKey('pbx4'))) !== null, 20_000);
+    await db.stop();
+    await waitFor('the stopped server reported', () => /nothing answers there|connection failed|shutting down/.test(table.runner.lastProblem ?? ''), 20_000);
+    await db.start();
+    await waitFor('reading again', () => table.runner.lastProblem === null, 40_000);
+    for (const r of [wrong, missing.runner, renamed.runner, table.runner]) expect(r.lastProblem ?? '').not.toContain(PASSWORD);
+    for (const lines of [missing.lines, renamed.lines, table.lines]) expect(lines.join('\n')).not.toContain(PASSWORD);
+  }, 120_000);
+});
