@@ -4,13 +4,14 @@ import { buildNormalizer } from '../bridge/pipeline.js';
 import { recordingLinksFor } from '../bridge/recording-links.js';
 import { checkPaths } from '../config/checks-paths.js';
 import { checkRecordings } from '../config/checks-recordings.js';
+import { checkSqlSources } from '../config/checks-sources.js';
 import { CallbridgeError, ConfigError } from '../errors.js';
 import { load, type Out } from './config-file.js';
 
 /**
  * `callbridge check-config`: the same validation as start (adapter options, owners and contacts CSVs included), and
- * every path checked for what the bridge will do with it, as the user running the check, and the upload bucket
- * reached with the bridge's credentials. It writes nothing.
+ * every path checked for what the bridge will do with it, as the user running the check, the upload bucket
+ * reached with the bridge's credentials, and each CDR table read as its source will read it. It writes nothing.
  * Errors exit 2; warnings (a tailed file not there yet) are printed and the check passes.
  */
 export async function runCheckConfig(file: string, out: Out): Promise<number> {
@@ -21,6 +22,7 @@ export async function runCheckConfig(file: string, out: Out): Promise<number> {
   const findings = [
     ...(await checkPaths(config, { configDir, ledgerFile: ledgerFile(config), sandbox: !config.dstny.token })),
     ...(await checkRecordings(config)),
+    ...(await checkSqlSources(config)),
   ];
   const errors = findings.filter((f) => f.severity === 'error').map((f) => `${f.key}: ${f.message}`);
   const warnings = findings.filter((f) => f.severity === 'warning').map((f) => `warning: ${f.key}: ${f.message}\n`);

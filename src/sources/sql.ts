@@ -8,9 +8,9 @@ import type { SourceConfig } from './config.js';
 import { describeError } from './files.js';
 import { type Loop, PollingRunner } from './polling-runner.js';
 import type { SourceRunner } from './runner.js';
-import { openCdrTable } from './sql/tables.js';
+import { cdrTableOf, fitOf, missingColumnsText, scanWarningText, type TableFit } from './sql/tables.js';
 import type { CdrTable, TableValues } from './sql/table.js';
-import { SQL_PROFILES, type SqlProfile } from './sql/profiles.js';
+import type { SqlProfile } from './sql/profiles.js';
 import {
   advanceWindow,
   cursorMs,
@@ -70,17 +70,10 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
     super({ log: (deps.logger ?? silentLogger()).child({ component: 'sql', source: source.id }), now: deps.now });
     this.sourceId = source.id;
     this.key = sqlCheckpointKey(source.id);
-    this.profile = SQL_PROFILES[source.profile];
-    this.kindOfCursor = this.profile.cursorKind ?? 'time';
-    this.table =
-      deps.table ??
-      openCdrTable({
-        url: source.url,
-        table: source.table ?? this.profile.table,
-        cursor: this.profile.cursor,
-        duration: this.profile.duration,
-        statementTimeoutSec: source.statementTimeoutSec,
-      });
+    const { table, profile } = cdrTableOf(source);
+    this.profile = profile;
+    this.kindOfCursor = profile.cursorKind ?? 'time';
+    this.table = deps.table ?? table;
     this.polls = this.loop({
       firstMs: 0,
       everyMs: source.pollMs,
@@ -126,22 +119,14 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
 
   /** Connect, and check that the table has what the profile reads and that the poll's query uses an index. */
   private async connect(): Promise<void> {
-    let columns: Set<string>;
-    let indexed: boolean;
+    let fit: TableFit;
     try {
-      await this.table.open();
-      columns = new Set(await this.table.columns());
-      indexed = await this.table.usesIndex();
+      fit = await fitOf(this.table, this.profile);
     } catch (error) {
       throw new TableUnavailable(this.table.describe(error));
     }
-    const missing = this.profile.columns.filter((c) => !columns.has(c));
-    if (missing.length) throw new TableUnavailable(`${this.table.where}: the table has no column ${missing.join(', ')} (renamed by an upgrade?)`);
-    if (!indexed) {
-      this.log.warn(
-        `${this.table.where}: every poll reads the whole table, as no index starts with ${this.profile.cursor}; ask the PBX's administrator to add one (ALTER TABLE … ADD INDEX (${this.profile.cursor}))`,
-      );
-    }
+    if (fit.missing.length) throw new TableUnavailable(missingColumnsText(this.table, fit.missing));
+    if (!fit.indexed) this.log.warn(scanWarningText(this.table, this.profile));
     this.connected = true;
     this.log.info(`reading ${this.table.where}`);
   }

@@ -1,5 +1,6 @@
 import { MysqlCdrTable } from './mysql.js';
 import { PgCdrTable } from './postgres.js';
+import { SQL_PROFILES, type SqlProfile, type SqlProfileId } from './profiles.js';
 import { SqliteCdrTable } from './sqlite.js';
 import type { CdrTable, TableSpec } from './table.js';
 
@@ -9,4 +10,42 @@ export function openCdrTable(spec: TableSpec): CdrTable {
   if (scheme === 'postgres' || scheme === 'postgresql') return new PgCdrTable(spec);
   if (scheme === 'sqlite') return new SqliteCdrTable(spec);
   return new MysqlCdrTable(spec);
+}
+
+/** What of an sql source's settings names its table. */
+export interface TableSource {
+  url: string;
+  profile: SqlProfileId;
+  table?: string | undefined;
+  statementTimeoutSec: number;
+}
+
+/** The table a source reads, as its profile walks it. */
+export function cdrTableOf(source: TableSource, connectTimeoutMs?: number): { table: CdrTable; profile: SqlProfile } {
+  const profile: SqlProfile = SQL_PROFILES[source.profile];
+  const spec: TableSpec = { url: source.url, table: source.table ?? profile.table, cursor: profile.cursor, duration: profile.duration, statementTimeoutSec: source.statementTimeoutSec };
+  if (connectTimeoutMs !== undefined) spec.connectTimeoutMs = connectTimeoutMs;
+  return { table: openCdrTable(spec), profile };
+}
+
+/** What a source needs of its table besides a connection: the columns its profile reads, and an index for its polls. */
+export interface TableFit {
+  missing: string[];
+  indexed: boolean;
+}
+
+/** Opens the table and looks (columns, EXPLAIN); a driver error is thrown as the driver gives it. */
+export async function fitOf(table: CdrTable, profile: SqlProfile): Promise<TableFit> {
+  await table.open();
+  const columns = new Set(await table.columns());
+  const indexed = await table.usesIndex();
+  return { missing: profile.columns.filter((c) => !columns.has(c)), indexed };
+}
+
+export function missingColumnsText(table: CdrTable, missing: readonly string[]): string {
+  return `${table.where}: the table has no column ${missing.join(', ')} (renamed by an upgrade?)`;
+}
+
+export function scanWarningText(table: CdrTable, profile: SqlProfile): string {
+  return `${table.where}: every poll reads the whole table, as no index starts with ${profile.cursor}; ask the PBX's administrator to add one (ALTER TABLE … ADD INDEX (${profile.cursor}))`;
 }
