@@ -14,6 +14,7 @@ import { fromJsonCdr } from './document.js';
 import { extractLeg } from './extract-leg.js';
 import { mergeFreeswitchLegs } from './merge.js';
 import { type FreeswitchOptions, freeswitchOptionsSchema } from './options.js';
+import { parseFreeswitchRows } from './table-row.js';
 
 /**
  * FreeSWITCH mod_json_cdr: one JSON document per channel (leg), posted to a hook (raw JSON, `cdr=`
@@ -35,6 +36,7 @@ export default defineAdapter({
     legsAcrossFiles: true,
   },
   parse: parseFreeswitchJson,
+  parseRows: parseFreeswitchRows,
   merge: mergeFreeswitchLegs,
   complete: completeFreeswitchCall,
 });

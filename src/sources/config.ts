@@ -87,7 +87,7 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
     .strictObject({
       type: z.literal('sql'),
       ...common,
-      adapter: z.string().optional().describe("Adapter id; default the profile's (freepbx: asterisk-csv)."),
+      adapter: z.string().optional().describe("Adapter id; default the profile's (asterisk-csv, or freeswitch-json for fusionpbx)."),
       url: z
         .string()
         .regex(
@@ -101,13 +101,13 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
       profile: z
         .enum(SQL_PROFILE_IDS)
         .describe(
-          "The PBX's table: freepbx (FreePBX, Issabel, VitalPBX: asteriskcdrdb.cdr in MariaDB through cdr_adaptive_odbc; recordingfile found under recordingDir/YYYY/MM/DD), asterisk-pgsql (Asterisk's cdr_pgsql table), asterisk-sqlite (cdr_sqlite3_custom's master.db). Each is read as asterisk-csv rows.",
+          "The PBX's table: freepbx (FreePBX, Issabel, VitalPBX: asteriskcdrdb.cdr in MariaDB through cdr_adaptive_odbc; recordingfile found under recordingDir/YYYY/MM/DD), asterisk-pgsql (Asterisk's cdr_pgsql table) and asterisk-sqlite (cdr_sqlite3_custom's master.db), read as asterisk-csv rows; fusionpbx (FusionPBX's v_xml_cdr in PostgreSQL: the json column read as a freeswitch-json document, walked by insert_date).",
         ),
       table: z
         .string()
         .regex(/^[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?$/, 'a table name, optionally with its database (e.g. "cdr" or "asteriskcdrdb.cdr")')
         .optional()
-        .describe("Table to read; default the profile's (freepbx: cdr)."),
+        .describe("Table to read, optionally with its database or schema (asteriskcdrdb.cdr); default the profile's (cdr, or v_xml_cdr for fusionpbx)."),
       pollMs: z.number().int().positive().default(5_000).describe('How often the table is read for new rows, ms.'),
       batchRows: z.number().int().min(10).max(100_000).default(1_000).describe('Rows per query and per ledger commit.'),
       overlapSec: z

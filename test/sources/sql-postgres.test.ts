@@ -1,10 +1,12 @@
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CallRecord } from '../../adapters/call-record.js';
 import { SqlRunner } from '../../src/sources/sql.js';
 import { parseSqlCheckpoint, sqlCheckpointKey } from '../../src/sources/sql/window.js';
 import { PostgresServer } from '../support/postgres.js';
-import { callShape, masterCsvRows, messages, rowsOf, sqlParts, sqlSourceOf } from './sql-support.js';
+import { loadConfig } from '../../src/config/load.js';
+import { callShape, legFileRows, masterCsvRows, messages, rowsOf, sqlParts, sqlSourceOf } from './sql-support.js';
 import { waitFor } from './support.js';
 
 const FIXTURE = path.resolve('test/fixtures/freepbx-real');
@@ -17,6 +19,9 @@ beforeAll(async () => {
   // The cdr_pgsql table as pg_dump wrote it (no index: cdr_pgsql's documented table has none).
   await db.load(path.join(FIXTURE, 'asterisk-pgsql.sql'), 'asterisk');
   await db.readOnlyUser('callbridge', PASSWORD, 'asterisk', 'public.cdr');
+  // FusionPBX's v_xml_cdr (its documented columns and indexes), filled from the real FreeSWITCH legs of freeswitch-real.
+  await db.load('test/fixtures/fusionpbx/v_xml_cdr.sql', 'fusionpbx');
+  await db.readOnlyUser('callbridge', PASSWORD, 'fusionpbx', 'public.v_xml_cdr');
 }, 60_000);
 
 afterAll(async () => {
@@ -112,4 +117,48 @@ describe("an sql source on Asterisk's cdr_pgsql table (real PostgreSQL, the rows
     for (const r of [wrong, missing.runner, renamed.runner, table.runner]) expect(r.lastProblem ?? '').not.toContain(PASSWORD);
     for (const lines of [missing.lines, renamed.lines, table.lines]) expect(lines.join('\n')).not.toContain(PASSWORD);
   }, 120_000);
+});
+
+describe("an sql source on FusionPBX's v_xml_cdr (real PostgreSQL, the legs a real FreeSWITCH wrote)", () => {
+  const FS = path.resolve('test/fixtures/freeswitch-real');
+  // The sample's own configuration: its PBX's numbers and owners, the recordings folder mapped.
+  const config = loadConfig(path.join(FS, 'callbridge.yaml'), {}).config;
+  const fsOptions = config.sources.find((s) => s.id === 'fs-json')!.options;
+
+  it('reads the json column as the same calls the mod_json_cdr files give, walking insert_date', async () => {
+    const table = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'fusionpbx'), profile: 'fusionpbx', options: fsOptions }), {
+      normalize: config.normalize,
+      roots: config.recordings.roots,
+    });
+    cleanups.push(table.cleanup);
+    await table.runner.pollNow();
+    await table.settle();
+    // FusionPBX does not index insert_date: the source says so.
+    expect(messages(table.lines).filter((l) => l.includes('whole table'))).toEqual([expect.stringContaining('ADD INDEX (insert_date)')]);
+
+    const dir = path.join(FS, 'json_cdr');
+    const files = readdirSync(dir).map((f) => path.join(dir, f));
+    const fromFiles = await legFileRows(files, 'freeswitch-json', fsOptions, { normalize: config.normalize, roots: config.recordings.roots });
+    const fromTable = new Map((await rowsOf(table.ledger)).map((r) => [r.externalId, r]));
+    // 50 legs; the ten calls of the sample's README are 13 records as the freeswitch-json adapter reads them.
+    expect(fromTable.size).toBe(13);
+    expect([...fromTable.keys()].sort()).toEqual([...fromFiles.keys()].sort());
+    for (const [id, fileRow] of fromFiles) {
+      const tableRow = fromTable.get(id)!;
+      expect({ id, call: callShape(tableRow), recording: (tableRow.raw as CallRecord).recording }).toEqual({ id, call: callShape(fileRow), recording: (fileRow.raw as CallRecord).recording });
+      expect({ id, state: tableRow.state, reason: tableRow.reason, payload: tableRow.payload }).toEqual({ id, state: fileRow.state, reason: fileRow.reason, payload: fileRow.payload });
+    }
+    expect([...fromTable.values()].filter((r) => r.state === 'pending').length).toBeGreaterThan(3);
+    expect((fromTable.values().next().value!.raw as CallRecord).location).toMatch(/^fusionpbx\.v_xml_cdr:2026-12-06 \d\d:\d\d:\d\d\+00$/);
+  }, 60_000);
+
+  it('names a row without its document, and reads the others', async () => {
+    await db.sql('CREATE TABLE IF NOT EXISTS partial AS SELECT * FROM v_xml_cdr; UPDATE partial SET json = NULL WHERE leg = \'b\' AND ctid IN (SELECT ctid FROM partial WHERE leg = \'b\' LIMIT 1); GRANT SELECT ON partial TO callbridge', 'fusionpbx');
+    const table = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'fusionpbx'), profile: 'fusionpbx', table: 'partial', options: fsOptions }), { normalize: config.normalize });
+    cleanups.push(table.cleanup);
+    await table.runner.pollNow();
+    await table.settle();
+    expect(messages(table.lines).filter((l) => l.includes('json: empty'))).toEqual([expect.stringMatching(/^fusionpbx\.partial:2026-12-06 [\d:]+\+00: json: empty; only rows with the mod_json_cdr document/)]);
+    expect((await rowsOf(table.ledger)).length).toBe(13);
+  }, 60_000);
 });

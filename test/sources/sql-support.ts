@@ -74,6 +74,25 @@ export async function masterCsvRows(file: string, opts: RealPipelineOptions = {}
 }
 
 /**
+ * The rows a folder of one-leg-per-file CDRs (FreeSWITCH's json_cdr/) gives as a drop folder reads it: each file's
+ * legs stashed, then every call assembled once quiet. By external id.
+ */
+export async function legFileRows(files: string[], adapterId: string, options: Record<string, unknown>, opts: RealPipelineOptions = {}): Promise<Map<string, LedgerRow>> {
+  const tmp = tempDir('callbridge-files-');
+  const ledger = await openLedger(tmp.dir);
+  try {
+    const source = { id: 'files', adapter: adapterId, options: getAdapter(adapterId).configSchema.parse(options) as Record<string, unknown>, timezone: 'Europe/Stockholm', groupQuietMs: 0 };
+    const { ingestor } = realPipeline(ledger, { normalize: FREEPBX_NORMALIZE, ...opts });
+    for (const file of files) await ingestor.ingestLegs(source, { name: path.resolve(file), stream: createReadStream(file) });
+    await ingestor.flushQuiet(source, Date.now(), Number.MAX_SAFE_INTEGER);
+    return new Map((await rowsOf(ledger)).map((r) => [r.externalId, r]));
+  } finally {
+    await ledger.close();
+    tmp.cleanup();
+  }
+}
+
+/**
  * The call as the adapter assembled it, without what only one store has (where it was read, its raw rows, the
  * recording); with `zone`, its wall-clock times as the UTC instants they are there (a timestamptz is read as UTC).
  */

@@ -43,6 +43,15 @@ export const SQL_PROFILES = {
     options: {},
     columns: ['calldate', 'clid', 'src', 'dst', 'dcontext', 'channel', 'dstchannel', 'lastapp', 'lastdata', 'duration', 'billsec', 'disposition', 'uniqueid'],
   },
+  fusionpbx: {
+    adapter: 'freeswitch-json',
+    table: 'v_xml_cdr',
+    // The only column FusionPBX writes when it inserts the row (now() of the importer's transaction): a leg's row
+    // appears after the leg ended, so insert_date orders rows as they were written. FusionPBX does not index it.
+    cursor: 'insert_date',
+    options: {},
+    columns: ['xml_cdr_uuid', 'insert_date', 'leg', 'json'],
+  },
   'asterisk-sqlite': {
     adapter: 'asterisk-csv',
     table: 'cdr',
