@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { DATABASE_URL, detectDatabase } from './detect/database.js';
 import { detectSample } from './detect/detect-file.js';
 import { expandInputs, readHead, reason } from './detect/inputs.js';
 import { planConfig } from './detect/plan.js';
@@ -23,7 +24,8 @@ export const CONFIG_NAME = 'callbridge.yaml';
 export const OWNERS_NAME = 'owners.csv';
 
 /**
- * `callbridge detect FILE|FOLDER... [--write DIR]`: which adapter reads these files and how sure that is (the
+ * `callbridge detect FILE|FOLDER|DATABASE-URL... [--write DIR]`: which adapter reads these files (or which known CDR
+ * table a database holds) and how sure that is (the
  * evidence as YAML comments), and a starter config for them: one drop source per adapter with the options the
  * data suggests, the PBX's time zone where the data tells it, the extensions seen as normalize.internalNumbers,
  * and an owners template. The YAML goes to stdout (a one-line verdict per file to stderr), or with --write into DIR.
@@ -35,9 +37,15 @@ export async function runDetect(opts: DetectOptions): Promise<number> {
     say('give one or more CDR files or folders, e.g. callbridge detect /var/log/asterisk/cdr-csv/Master.csv');
     return 2;
   }
-  const { inputs, notes } = await expandInputs(opts.paths);
+  const databases = opts.paths.filter((p) => DATABASE_URL.test(p));
+  const { inputs, notes } = await expandInputs(opts.paths.filter((p) => !DATABASE_URL.test(p)));
   for (const note of notes) say(note);
   const verdicts: Verdict[] = [];
+  for (const url of databases) {
+    const verdict = await detectDatabase(url);
+    verdicts.push(verdict);
+    say(verdict.kind === 'detected' ? `${verdict.file}: ${verdict.database?.profile} (${verdict.confidence}); ${verdict.evidence[0]}` : `${verdict.file}: not recognised: ${verdict.seen}; ${verdict.why}`);
+  }
   for (const input of inputs) {
     if (input.kind === 'problem') {
       say(`${input.file}: ${input.message}`);

@@ -89,9 +89,9 @@ program
 
 program
   .command('detect')
-  .description('recognise CDR files (which adapter reads them, how sure, and why) and print a starter configuration for them')
+  .description('recognise CDR files or a CDR database (which adapter or profile reads them, how sure, and why) and print a starter configuration for them')
   .option('-w, --write <dir>', 'write callbridge.yaml and owners.csv into this folder instead of printing the YAML (never replaces a file)')
-  .argument('[paths...]', 'CDR files, or folders of them')
+  .argument('[paths...]', 'CDR files, folders of them, or database urls (mysql://USER:PASSWORD@HOST/asteriskcdrdb, postgres://…, sqlite:/var/log/asterisk/master.db)')
   .action(async (paths: string[], opts: { write?: string }) => {
     process.exitCode = await runDetect({ paths, writeDir: opts.write, stdout: process.stdout, stderr: process.stderr });
   });

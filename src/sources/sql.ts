@@ -169,7 +169,7 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
     const keys = new Set<string>();
     const { cursor, duration } = this.profile;
     for (const values of rows) {
-      const key = rowKey(values);
+      const key = rowKey(values, this.profile.identity);
       if (key in checkpoint.seen || keys.has(key)) continue;
       keys.add(key);
       const at = values[cursor] ?? '';

@@ -2,11 +2,13 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CallRecord } from '../../adapters/call-record.js';
+import type { LedgerRow } from '../../src/ledger/ledger.js';
 import { SqlRunner } from '../../src/sources/sql.js';
 import { parseSqlCheckpoint, sqlCheckpointKey } from '../../src/sources/sql/window.js';
 import { PostgresServer } from '../support/postgres.js';
 import { loadConfig } from '../../src/config/load.js';
-import { callShape, legFileRows, masterCsvRows, messages, rowsOf, sqlParts, sqlSourceOf } from './sql-support.js';
+import { parse as parseYaml } from 'yaml';
+import { callShape, detectText, legFileRows, masterCsvRows, messages, rowsOf, sqlParts, sqlSourceOf } from './sql-support.js';
 import { waitFor } from './support.js';
 
 const FIXTURE = path.resolve('test/fixtures/freepbx-real');
@@ -31,6 +33,13 @@ afterAll(async () => {
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+/** A body with its signed recording link replaced by what the link serves (`{"id": …, "exp": …}.signature`). */
+function withLinkId(payload: LedgerRow['payload']): unknown {
+  if (!payload) return payload;
+  const token = payload.call_recording_url.split('/recordings/')[1]?.split('.')[0] ?? '';
+  return { ...payload, call_recording_url: (JSON.parse(Buffer.from(token, 'base64url').toString()) as { id: string }).id };
+}
 
 async function parts(fields: Record<string, unknown> = {}) {
   const p = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'asterisk'), profile: 'asterisk-pgsql', ...fields }));
@@ -126,7 +135,8 @@ describe("an sql source on FusionPBX's v_xml_cdr (real PostgreSQL, the legs a re
   const fsOptions = config.sources.find((s) => s.id === 'fs-json')!.options;
 
   it('reads the json column as the same calls the mod_json_cdr files give, walking insert_date', async () => {
-    const table = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'fusionpbx'), profile: 'fusionpbx', options: fsOptions }), {
+    // groupQuietMs 0: no memory of calls assembled a moment ago stands in for the checkpoint's (see the update below).
+    const table = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'fusionpbx'), profile: 'fusionpbx', options: fsOptions, groupQuietMs: 0 }), {
       normalize: config.normalize,
       roots: config.recordings.roots,
     });
@@ -146,9 +156,18 @@ describe("an sql source on FusionPBX's v_xml_cdr (real PostgreSQL, the legs a re
     for (const [id, fileRow] of fromFiles) {
       const tableRow = fromTable.get(id)!;
       expect({ id, call: callShape(tableRow), recording: (tableRow.raw as CallRecord).recording }).toEqual({ id, call: callShape(fileRow), recording: (fileRow.raw as CallRecord).recording });
-      expect({ id, state: tableRow.state, reason: tableRow.reason, payload: tableRow.payload }).toEqual({ id, state: fileRow.state, reason: fileRow.reason, payload: fileRow.payload });
+      // The bodies, their recording links named by the call they serve (each link's expiry is its own signing time's).
+      expect({ id, state: tableRow.state, reason: tableRow.reason, payload: withLinkId(tableRow.payload) }).toEqual({ id, state: fileRow.state, reason: fileRow.reason, payload: withLinkId(fileRow.payload) });
     }
     expect([...fromTable.values()].filter((r) => r.state === 'pending').length).toBeGreaterThan(3);
+
+    // FusionPBX updates its rows later (processed, update_date): a row read again is still the leg taken before, not
+    // one more leg of its call (alone, it would make a call of one leg and replace the whole one).
+    await db.sql('UPDATE v_xml_cdr SET processed = true, update_date = now() WHERE xml_cdr_uuid = (SELECT xml_cdr_uuid FROM v_xml_cdr ORDER BY insert_date DESC LIMIT 1)', 'fusionpbx');
+    await table.runner.pollNow();
+    await table.settle();
+    expect((await rowsOf(table.ledger)).map((r) => [r.externalId, r.updatedAt])).toEqual([...fromTable.values()].map((r) => [r.externalId, r.updatedAt]));
+    expect(await table.ledger.quietGroups('pbx4', Number.MAX_SAFE_INTEGER)).toEqual([]);
     expect((fromTable.values().next().value!.raw as CallRecord).location).toMatch(/^fusionpbx\.v_xml_cdr:2026-12-06 \d\d:\d\d:\d\d\+00$/);
   }, 60_000);
 
@@ -160,5 +179,25 @@ describe("an sql source on FusionPBX's v_xml_cdr (real PostgreSQL, the legs a re
     await table.settle();
     expect(messages(table.lines).filter((l) => l.includes('json: empty'))).toEqual([expect.stringMatching(/^fusionpbx\.partial:2026-12-06 [\d:]+\+00: json: empty; only rows with the mod_json_cdr document/)]);
     expect((await rowsOf(table.ledger)).length).toBe(13);
+  }, 60_000);
+});
+
+describe('callbridge detect on PostgreSQL', () => {
+  it("tells FusionPBX's v_xml_cdr from Asterisk's cdr_pgsql table, and a database with neither", async () => {
+    const fusion = await detectText([db.url('callbridge', PASSWORD, 'fusionpbx')]);
+    expect(fusion.stderr).toMatch(/fusionpbx\.v_xml_cdr on 127\.0\.0\.1:\d+: fusionpbx \((sure|likely)\)/);
+    expect(fusion.code).toBe(0);
+    expect(parseYaml(fusion.stdout)).toMatchObject({ sources: [{ type: 'sql', profile: 'fusionpbx', url: `postgres://callbridge:\${CDR_DB_PASSWORD}@127.0.0.1:${db.port}/fusionpbx` }] });
+    // FusionPBX does not index insert_date: the evidence says so.
+    expect(fusion.stdout).toContain('no index on insert_date');
+
+    const asterisk = await detectText([db.url('callbridge', PASSWORD, 'asterisk')]);
+    expect(asterisk.stderr).toMatch(/asterisk\.cdr on 127\.0\.0\.1:\d+: asterisk-pgsql \(sure\)/);
+    expect(parseYaml(asterisk.stdout)).toMatchObject({ sources: [{ profile: 'asterisk-pgsql' }], normalize: { internalNumbers: ['^\\d{4}$'] } });
+
+    const none = await detectText([db.url('test', '', 'postgres')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('not recognised: no table could be read');
+    for (const out of [fusion, asterisk, none]) expect(out.stdout + out.stderr).not.toContain(PASSWORD);
   }, 60_000);
 });

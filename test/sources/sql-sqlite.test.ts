@@ -3,10 +3,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { CallRecord } from '../../adapters/call-record.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig, validateConfig } from '../../src/config/load.js';
 import { parseSqlCheckpoint, sqlCheckpointKey } from '../../src/sources/sql/window.js';
 import { tempDir } from '../support/tmp.js';
-import { callShape, masterCsvRows, rowsOf, sqlParts, sqlSourceOf } from './sql-support.js';
+import { parse as parseYaml } from 'yaml';
+import { callShape, detectText, masterCsvRows, rowsOf, sqlParts, sqlSourceOf } from './sql-support.js';
 
 const FIXTURE = path.resolve('test/fixtures/asterisk-real');
 // The fixture's own configuration (its PBX's zone, internal numbers and owners), as a new user would write it.
@@ -71,5 +72,19 @@ describe("an sql source on Asterisk's cdr_sqlite3_custom master.db (the file a r
     const noTable = await parts(empty);
     await noTable.runner.pollNow();
     expect(noTable.runner.lastProblem).toBe(`reading failed, will retry: cdr in ${empty}: the table does not exist`);
+  });
+
+  it('is recognised by detect, which writes the source that reads it and the rules its rows suggest', async () => {
+    const tmp = tempDir('callbridge-masterdb-');
+    cleanups.push(tmp.cleanup);
+    const file = path.join(tmp.dir, 'master.db');
+    copyFileSync(path.join(FIXTURE, 'master.db'), file);
+    const { code, stdout, stderr } = await detectText([`sqlite:${file}`]);
+    expect(stderr).toContain(`cdr in ${file}: asterisk-sqlite (sure)`);
+    expect(code).toBe(0);
+    const config = validateConfig(parseYaml(stdout));
+    expect(config.sources).toEqual([expect.objectContaining({ id: 'asterisk-sqlite', type: 'sql', profile: 'asterisk-sqlite', url: `sqlite:${file}`, adapter: 'asterisk-csv' })]);
+    // The office's extensions (3101-3108) and its zone, read from the table's rows.
+    expect(config.normalize).toMatchObject({ timezone: 'Europe/Stockholm', defaultCountry: 'SE', internalNumbers: ['^\\d{4}$'] });
   });
 });

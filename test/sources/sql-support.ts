@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import type { CallRecord } from '../../adapters/call-record.js';
 import { getAdapter } from '../../adapters/registry.js';
+import { runDetect } from '../../src/cli/detect.js';
 import type { Ledger, LedgerRow } from '../../src/ledger/ledger.js';
 import { sourcesConfigSchema } from '../../src/sources/config.js';
 import { type SqlSource, SqlRunner } from '../../src/sources/sql.js';
@@ -105,4 +106,17 @@ export function callShape(row: LedgerRow, zone?: string): unknown {
   return JSON.parse(JSON.stringify(rest), (key, value: unknown) =>
     key.endsWith('Time') && typeof value === 'string' && !value.endsWith('Z') ? `${DateTime.fromISO(value, { zone }).toUTC().toISO({ suppressMilliseconds: true })?.replace('.000', '')}` : value,
   );
+}
+
+/** `callbridge detect` on these inputs, in process: its exit code, the YAML it prints and its one-line verdicts. */
+export async function detectText(paths: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runDetect({
+    paths,
+    machineZone: 'Europe/Stockholm',
+    stdout: { write: (s: string) => ((stdout += s), true) } as unknown as NodeJS.WritableStream,
+    stderr: { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream,
+  });
+  return { code, stdout, stderr };
 }

@@ -61,6 +61,9 @@ describe('the read window of an sql source', () => {
     expect(rowKey({ sequence: '1', src: '', uniqueid: 'pbx4-1.1' })).toBe(rowKey(a));
     expect(rowKey({ ...a, sequence: '2' })).not.toBe(rowKey(a));
     expect(rowKey({ ...a, src: null })).not.toBe(rowKey(a));
+    // Where the PBX updates its rows later (FusionPBX), the row is named by its key columns only.
+    expect(rowKey({ ...a, src: 'changed' }, ['uniqueid'])).toBe(rowKey(a, ['uniqueid']));
+    expect(rowKey({ ...a, uniqueid: 'pbx4-1.2' }, ['uniqueid'])).not.toBe(rowKey(a, ['uniqueid']));
   });
 
   it('survives the ledger: what it wrote it reads back; anything else starts afresh', () => {

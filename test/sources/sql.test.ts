@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CallRecord } from '../../adapters/call-record.js';
@@ -5,7 +6,10 @@ import type { LedgerRow } from '../../src/ledger/ledger.js';
 import { SqlRunner } from '../../src/sources/sql.js';
 import { parseSqlCheckpoint, sqlCheckpointKey } from '../../src/sources/sql/window.js';
 import { MariaDbServer } from '../support/mariadb.js';
-import { callShape, masterCsvRows, messages, rowsOf, sqlParts, sqlSourceOf } from './sql-support.js';
+import { tempDir } from '../support/tmp.js';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../../src/config/load.js';
+import { callShape, detectText, masterCsvRows, messages, rowsOf, sqlParts, sqlSourceOf } from './sql-support.js';
 import { waitFor } from './support.js';
 
 const FIXTURE = path.resolve('test/fixtures/freepbx-real');
@@ -253,4 +257,29 @@ describe('an sql source when the database fails', () => {
     expect(rows.map((r) => [r.externalId, r.state])).toEqual([['pbx4-1796600001.0', 'pending']]);
     expect(parts.runner.lastProblem).toBeNull();
   }, 60_000);
+});
+
+describe('callbridge detect on a FreePBX database', () => {
+  it('names the profile, writes the source with the password left to the environment, and the rules the rows suggest', async () => {
+    const url = db.url('callbridge', PASSWORD, 'asteriskcdrdb');
+    const { code, stdout, stderr } = await detectText([url]);
+    expect(stderr).toContain(`asteriskcdrdb.cdr on 127.0.0.1:${db.port}: freepbx (sure)`);
+    expect(code).toBe(0);
+    expect(stdout + stderr).not.toContain(PASSWORD);
+    const tmp = tempDir('callbridge-detect-sql-');
+    cleanups.push(tmp.cleanup);
+    const file = path.join(tmp.dir, 'callbridge.yaml');
+    writeFileSync(file, stdout);
+    const { config } = loadConfig(file, { CDR_DB_PASSWORD: PASSWORD });
+    expect(config.sources).toEqual([expect.objectContaining({ id: 'freepbx', type: 'sql', profile: 'freepbx', url })]);
+    expect(config.normalize).toMatchObject({ timezone: 'Europe/Stockholm', internalNumbers: ['^\\d{4}$'] });
+    expect(parseYaml(stdout)).toMatchObject({ sources: [{ url: `mysql://callbridge:\${CDR_DB_PASSWORD}@127.0.0.1:${db.port}/asteriskcdrdb` }] });
+  });
+
+  it('says why when it cannot log in, never with the password', async () => {
+    const { code, stderr } = await detectText([db.url('callbridge', 'wrong-password-123', 'asteriskcdrdb')]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/not recognised: no table could be read; asteriskcdrdb\.cdr on 127\.0\.0\.1:\d+: the server refused user "callbridge"/);
+    expect(stderr).not.toContain('wrong-password-123');
+  });
 });

@@ -1,5 +1,6 @@
 import { type NumberFacts, numberFacts } from './numbers.js';
 import { trunkPatternsFor } from './trunks.js';
+import type { SqlProfileId } from '../../sources/sql/profiles.js';
 import type { Detected, OptionNotes, UnsetOption, Verdict } from './types.js';
 import { type ZoneAdvice, adviseZone } from './zone.js';
 
@@ -13,6 +14,8 @@ export interface PlannedSource {
   files: string[];
   /** A drop folder of this adapter would not pick up files named like these. */
   nameNotes: string[];
+  /** An sql source on this table instead of a drop folder. */
+  database?: { url: string; profile: SqlProfileId };
 }
 
 /** The starter config, before it is written out: everything `render` needs, nothing more. */
@@ -36,7 +39,9 @@ export function planConfig(verdicts: readonly Verdict[], ctx: PlanContext): Plan
   const detected = verdicts.filter((v): v is Detected => v.kind === 'detected');
   const sources: PlannedSource[] = [];
   for (const v of detected) {
-    const same = sources.map((s) => ({ s, merged: s.adapter === v.adapter ? mergeOptions(s.options, v.options) : undefined })).find((m) => m.merged);
+    // A table is a source of its own: files of its format go to a drop folder beside it.
+    const joinable = (s: PlannedSource) => s.adapter === v.adapter && !s.database && !v.database;
+    const same = sources.map((s) => ({ s, merged: joinable(s) ? mergeOptions(s.options, v.options) : undefined })).find((m) => m.merged);
     if (same?.merged) {
       same.s.options = same.merged;
       same.s.files.push(v.file);
@@ -45,9 +50,11 @@ export function planConfig(verdicts: readonly Verdict[], ctx: PlanContext): Plan
       if (v.nameNote && !same.s.nameNotes.length) same.s.nameNotes.push(v.nameNote);
       continue;
     }
-    const taken = sources.filter((s) => s.adapter === v.adapter).length;
+    const name = v.database?.profile ?? v.adapter;
+    const taken = sources.filter((s) => s.id === name || s.id.startsWith(`${name}-`)).length;
     sources.push({
-      id: taken ? `${v.adapter}-${taken + 1}` : v.adapter,
+      ...(v.database ? { database: v.database } : {}),
+      id: taken ? `${name}-${taken + 1}` : name,
       adapter: v.adapter,
       options: JSON.parse(JSON.stringify(v.options)) as Record<string, unknown>,
       optionNotes: { ...v.optionNotes },

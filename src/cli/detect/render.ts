@@ -52,8 +52,11 @@ export function renderConfig(plan: Plan, opts: RenderOptions = {}): Rendered {
   plan.sources.forEach((planned, i) => {
     lines.push(...commentLines(`${planned.files.length === 1 ? 'from' : `from ${planned.files.length} files:`} ${shortList(planned.files)}`, 2));
     for (const note of planned.nameNotes) lines.push(...commentLines(`TODO: ${note}`, 2));
+    const where: Record<string, string> = planned.database
+      ? { url: urlComment(planned.database.url) }
+      : { path: 'TODO: the folder the CDR files are put in (create it); the bridge moves each file it read into processed/ or failed/ inside it' };
     const body = emitMap(sources[i] as Record<string, unknown>, 4, {
-      comments: { path: 'TODO: the folder the CDR files are put in (create it); the bridge moves each file it read into processed/ or failed/ inside it', ...prefixed('options.', planned.optionNotes) },
+      comments: { ...where, ...prefixed('options.', planned.optionNotes) },
       commented: planned.unset.map((u): CommentedKey => ({ path: `options.${u.key}`, value: u.value, note: u.note })),
     });
     lines.push(...body.map((line, j) => (j === 0 ? `  - ${line.slice(4)}` : line)));
@@ -99,17 +102,28 @@ export function renderConfig(plan: Plan, opts: RenderOptions = {}): Rendered {
 }
 
 function sourceConfig(planned: PlannedSource): Record<string, unknown> {
-  const source: Record<string, unknown> = { id: planned.id, type: 'drop', path: dropPlaceholder(planned.id), adapter: planned.adapter };
+  const source: Record<string, unknown> = planned.database
+    ? { id: planned.id, type: 'sql', profile: planned.database.profile, url: planned.database.url }
+    : { id: planned.id, type: 'drop', path: dropPlaceholder(planned.id), adapter: planned.adapter };
   if (Object.keys(planned.options).length) source.options = planned.options;
   return source;
 }
 
+function urlComment(url: string): string {
+  return url.includes('${CDR_DB_PASSWORD}')
+    ? 'the password is read from the environment: set CDR_DB_PASSWORD where the bridge runs (detect never writes it down); give the bridge a login that may only read this table (README: CDR databases)'
+    : 'the table the bridge reads, as detect read it; give the bridge a login that may only read it (README: CDR databases)';
+}
+
 function header(plan: Plan, opts: RenderOptions): string[] {
-  const files = plan.verdicts.length;
+  const tables = plan.sources.filter((s) => s.database).length;
+  const files = plan.verdicts.length - tables;
+  const from = [files ? `${files} file${files === 1 ? '' : 's'}` : '', tables ? `${tables} CDR table${tables === 1 ? '' : 's'}` : ''].filter(Boolean).join(' and ');
+  const config = opts.ownersFile ? 'callbridge.yaml' : 'FILE';
   const lines = commentLines(
-    `callbridge detect: a starter configuration from ${files} file${files === 1 ? '' : 's'}. Edit every TODO, then check it and try it on the files:\n` +
-      `  callbridge check-config --config ${opts.ownersFile ? 'callbridge.yaml' : 'FILE'}\n` +
-      `  callbridge parse --config ${opts.ownersFile ? 'callbridge.yaml' : 'FILE'} CDR-FILE...`,
+    `callbridge detect: a starter configuration from ${from}. Edit every TODO, then check it${files ? ' and try it on the files' : ''}:\n` +
+      `  callbridge check-config --config ${config}` +
+      (files ? `\n  callbridge parse --config ${config} CDR-FILE...` : ''),
   );
   for (const v of plan.verdicts) {
     lines.push('#');

@@ -1,3 +1,4 @@
+import type { SqlProfileId } from '../../sources/sql/profiles.js';
 import type { CallRecord } from '../../../adapters/call-record.js';
 
 /**
@@ -88,6 +89,8 @@ export type Verdict =
       todo: string[];
       /** The file's name would not be picked up by a drop folder of this adapter. */
       nameNote?: string;
+      /** Read from a CDR table, not a file: the source reads that table (its url as a config keeps it). */
+      database?: { url: string; profile: SqlProfileId };
     }
   | { kind: 'unknown'; file: string; seen: string; why: string };
 

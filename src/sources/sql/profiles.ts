@@ -20,6 +20,12 @@ export interface SqlProfile {
    * keeps only rows that ended within the overlap.
    */
   duration?: string;
+  /**
+   * The columns that name a row, where the PBX may update a row after writing it (FusionPBX marks rows processed):
+   * a row read again with other values in other columns is the same row. Default: every column (Asterisk writes a
+   * CDR row once and never changes it, and its tables have no key).
+   */
+  identity?: readonly string[];
   /** The adapter's options for this PBX, under what the source sets. */
   options: Record<string, unknown>;
   /** Columns without which a row is no call of this profile: checked at start and by check-config. */
@@ -49,6 +55,7 @@ export const SQL_PROFILES = {
     // The only column FusionPBX writes when it inserts the row (now() of the importer's transaction): a leg's row
     // appears after the leg ended, so insert_date orders rows as they were written. FusionPBX does not index it.
     cursor: 'insert_date',
+    identity: ['xml_cdr_uuid'],
     options: {},
     columns: ['xml_cdr_uuid', 'insert_date', 'leg', 'json'],
   },
@@ -57,6 +64,7 @@ export const SQL_PROFILES = {
     table: 'cdr',
     cursor: 'AcctId',
     cursorKind: 'serial',
+    identity: ['AcctId'],
     options: {},
     columns: ['AcctId', 'calldate', 'clid', 'src', 'dst', 'dcontext', 'channel', 'dstchannel', 'lastapp', 'lastdata', 'duration', 'billsec', 'disposition'],
   },

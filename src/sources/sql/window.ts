@@ -101,10 +101,13 @@ export interface WindowRow {
   endMs: number;
 }
 
-/** A stable name for a row's content: the same row read again hashes the same; any changed column makes it another row. */
-export function rowKey(values: Readonly<Record<string, string | null>>): string {
+/**
+ * A stable name for a row: a hash of its `identity` columns (every column when none are named). The same row read
+ * again hashes the same; without an identity, any changed column makes it another row.
+ */
+export function rowKey(values: Readonly<Record<string, string | null>>, identity?: readonly string[]): string {
   const hash = createHash('sha1');
-  for (const name of Object.keys(values).sort()) hash.update(`${name}\u0000${values[name] ?? '\u0001'}\u0000`);
+  for (const name of identity ?? Object.keys(values).sort()) hash.update(`${name}\u0000${values[name] ?? '\u0001'}\u0000`);
   return hash.digest('base64url').slice(0, 16);
 }
 
