@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { CallRecord } from '../call-record.js';
-import { type AdapterInput, type ParseItem, defineAdapter } from '../types.js';
+import { type AdapterInput, type ParseItem, type TableInput, defineAdapter } from '../types.js';
 import { csvRecords } from './csv-records.js';
 import type { Row } from './field-ref.js';
 import {
@@ -66,6 +66,7 @@ export default defineAdapter({
     tail: true,
   },
   parse: parseGeneric,
+  parseRows: parseGenericRows,
   // The leg that started first is the call's root: its externalId names the merged call.
   merge: (legs: CallRecord[]) => mergeByRootLeg(legs),
 });
@@ -84,6 +85,12 @@ async function* parseGeneric(input: AdapterInput, options: GenericOptions): Asyn
   if (format === 'csv') yield* parseCsv(source, options, mapping);
   else if (format === 'ndjson') yield* parseNdjson(source, options, mapping);
   else yield* parseJsonDocument(source, options, mapping);
+}
+
+/** A table's rows, mapped by column name as a CSV's by header name (format and csv options do not apply). */
+async function* parseGenericRows(input: TableInput, options: GenericOptions): AsyncGenerator<ParseItem> {
+  const mapping = compileMapping(options);
+  for (const { location, values } of input.rows) yield legItem(rowToLeg(values, location, mapping), location);
 }
 
 function formatOf(input: AdapterInput): 'csv' | 'json' | 'ndjson' | undefined {

@@ -8,7 +8,7 @@ import { definePart } from './lifecycle.js';
 
 export const sourcesPart = definePart({
   name: 'sources',
-  summary: 'One runner per configured drop folder and tailed file, and the flusher that assembles the quiet calls of hook sources.',
+  summary: 'One runner per configured drop folder, tailed file and CDR table, and the flusher that assembles the quiet calls of hook sources.',
   build(deps: { config: Config; ingestor: Ingestor; ledger: Ledger; logger: Logger }) {
     const { config, ingestor, ledger, logger } = deps;
     const runners: SourceRunner[] = createSourceRunners(config.sources, { ingestor, ledger, getAdapter, logger });

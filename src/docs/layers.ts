@@ -7,7 +7,7 @@ export const layers: ReadonlyArray<{ floor: number; folders: string[]; holds: st
   { floor: 1, folders: ['adapters', 'src/dstny', 'src/recordings'], holds: 'the adapter contract (CallRecord) and the adapters; the API body, client and gate; recording links, files and audio headers' },
   { floor: 2, folders: ['src/ledger', 'src/emulator'], holds: 'the ledger interface and SQLite; the Dstny emulator (a test double)' },
   { floor: 3, folders: ['src/pipeline', 'src/submit', 'src/prepare'], holds: 'grouping, normalizing and ingesting calls; the submitter; the recording uploader' },
-  { floor: 4, folders: ['src/sources', 'src/status'], holds: 'drop folders, tails and hook flushing; the status report and /status, /metrics' },
+  { floor: 4, folders: ['src/sources', 'src/status'], holds: 'drop folders, tails, CDR tables and hook flushing; the status report and /status, /metrics' },
   { floor: 5, folders: ['src/http'], holds: 'the express app: hooks, recording links, health' },
   { floor: 6, folders: ['src/reconcile'], holds: 'the reconciler, matching, and the Dstny webhook receiver' },
   { floor: 7, folders: ['src/config'], holds: 'the whole configuration: each part\'s schema, YAML, environment' },

@@ -101,13 +101,32 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
       profile: z
         .enum(SQL_PROFILE_IDS)
         .describe(
-          "The PBX's table: freepbx (FreePBX, Issabel, VitalPBX: asteriskcdrdb.cdr in MariaDB through cdr_adaptive_odbc; recordingfile found under recordingDir/YYYY/MM/DD), asterisk-pgsql (Asterisk's cdr_pgsql table) and asterisk-sqlite (cdr_sqlite3_custom's master.db), read as asterisk-csv rows; fusionpbx (FusionPBX's v_xml_cdr in PostgreSQL: the json column read as a freeswitch-json document, walked by insert_date).",
+          "The PBX's table: freepbx (FreePBX, Issabel, VitalPBX: asteriskcdrdb.cdr in MariaDB through cdr_adaptive_odbc; recordingfile found under recordingDir/YYYY/MM/DD), asterisk-pgsql (Asterisk's cdr_pgsql table) and asterisk-sqlite (cdr_sqlite3_custom's master.db), read as asterisk-csv rows; fusionpbx (FusionPBX's v_xml_cdr in PostgreSQL: the json column read as a freeswitch-json document, walked by insert_date); generic (any other table: its columns mapped by name by the generic adapter's fields, table and cursor named here).",
         ),
       table: z
         .string()
         .regex(/^[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?$/, 'a table name, optionally with its database (e.g. "cdr" or "asteriskcdrdb.cdr")')
         .optional()
         .describe("Table to read, optionally with its database or schema (asteriskcdrdb.cdr); default the profile's (cdr, or v_xml_cdr for fusionpbx)."),
+      cursor: z
+        .string()
+        .regex(/^[A-Za-z_][\w$]*$/, 'a column name (e.g. "calldate")')
+        .optional()
+        .describe("Column the reader walks in order; default the profile's (required for generic: a time the row is written at, or an id handed out in commit order, indexed)."),
+      cursorType: z
+        .enum(['time', 'serial'])
+        .optional()
+        .describe('time: a timestamp (rows may commit late, so polls overlap); serial: an id a single writer hands out in commit order. Default the profile\'s, time for generic.'),
+      durationColumn: z
+        .string()
+        .regex(/^[A-Za-z_][\w$]*$/, 'a column name (e.g. "duration")')
+        .optional()
+        .describe("Column of a row's length in seconds, when the cursor is the call's start (rows of long calls are then looked for longestCallSec back); default the profile's."),
+      keyColumns: z
+        .array(z.string().regex(/^[A-Za-z_][\w$]*$/, 'a column name'))
+        .min(1)
+        .optional()
+        .describe('Columns that name a row, where the PBX updates rows after writing them; default the profile\'s (every column for Asterisk tables).'),
       pollMs: z.number().int().positive().default(5_000).describe('How often the table is read for new rows, ms.'),
       batchRows: z.number().int().min(10).max(100_000).default(1_000).describe('Rows per query and per ledger commit.'),
       overlapSec: z
@@ -126,6 +145,12 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
         .describe("Longest call expected, s. FreePBX's calldate is a leg's start but the row is written at its end: rows are looked for this far behind the newest start read. A leg longer than this that ends after the reader passed its start by more is missed."),
       statementTimeoutSec: z.number().int().positive().default(30).describe("Longest a query may run in the PBX's database, s."),
       flushEveryMs,
+    })
+    .superRefine((source, ctx) => {
+      if (source.profile !== 'generic') return;
+      for (const key of ['table', 'cursor'] as const) {
+        if (!source[key]) ctx.addIssue({ code: 'custom', path: [key], message: `the generic profile reads the table and cursor the source names: set ${key}`, params: { plain: true } });
+      }
     })
     .transform((source) => ({ ...source, adapter: source.adapter ?? SQL_PROFILES[source.profile].adapter })),
   z.strictObject({

@@ -32,8 +32,6 @@ export interface SqlDeps {
   ledger: Pick<Ledger, 'getCheckpoint' | 'setCheckpoint'>;
   logger?: Logger;
   now?: () => number;
-  /** The table to read; default the one the source's url names (tests pass their own to fail on purpose). */
-  table?: CdrTable;
 }
 
 /** The database failed (not the ledger): the connection is dropped and the next poll waits with backoff. */
@@ -42,7 +40,7 @@ class TableUnavailable extends Error {}
 const RETRY = { baseMs: 1_000, maxMs: 15_000 };
 
 /**
- * Reads a PBX's CDR table (FreePBX's asteriskcdrdb.cdr) as a source, a guest in a database that is not ours: one
+ * Reads a PBX's CDR table (FreePBX's asteriskcdrdb.cdr, FusionPBX's v_xml_cdr, …) as a source, a guest in a database that is not ours: one
  * connection, read-only, a statement timeout, short queries of `batchRows` rows in cursor order and no transaction
  * between them. Each batch's legs are stashed with the checkpoint in one ledger commit, as a tail's lines are, and
  * calls are assembled as their last leg arrives (or quiet). What is read again and why: sql/window.ts.
@@ -73,7 +71,7 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
     const { table, profile } = cdrTableOf(source);
     this.profile = profile;
     this.kindOfCursor = profile.cursorKind ?? 'time';
-    this.table = deps.table ?? table;
+    this.table = table;
     this.polls = this.loop({
       firstMs: 0,
       everyMs: source.pollMs,

@@ -6,6 +6,7 @@ import type { CallRecord } from '../../adapters/call-record.js';
 import { loadConfig, validateConfig } from '../../src/config/load.js';
 import { parseSqlCheckpoint, sqlCheckpointKey } from '../../src/sources/sql/window.js';
 import { tempDir } from '../support/tmp.js';
+import { configProblems } from '../config/support.js';
 import { parse as parseYaml } from 'yaml';
 import { callShape, detectText, masterCsvRows, rowsOf, sqlParts, sqlSourceOf } from './sql-support.js';
 
@@ -86,5 +87,47 @@ describe("an sql source on Asterisk's cdr_sqlite3_custom master.db (the file a r
     expect(config.sources).toEqual([expect.objectContaining({ id: 'asterisk-sqlite', type: 'sql', profile: 'asterisk-sqlite', url: `sqlite:${file}`, adapter: 'asterisk-csv' })]);
     // The office's extensions (3101-3108) and its zone, read from the table's rows.
     expect(config.normalize).toMatchObject({ timezone: 'Europe/Stockholm', defaultCountry: 'SE', internalNumbers: ['^\\d{4}$'] });
+  });
+});
+
+describe('an sql source on a table of any other PBX (profile generic)', () => {
+  it("maps the table's columns by name as the generic adapter maps a CSV's, walking the cursor the source names", async () => {
+    const tmp = tempDir('callbridge-generic-table-');
+    cleanups.push(tmp.cleanup);
+    const file = path.join(tmp.dir, 'pbx.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE calls (id INTEGER PRIMARY KEY, call_id TEXT, started TEXT, ended TEXT, caller TEXT, callee TEXT, agent_ext TEXT, dir TEXT, status TEXT, talk INTEGER)`);
+    const insert = db.prepare('INSERT INTO calls (call_id, started, ended, caller, callee, agent_ext, dir, status, talk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    insert.run('c-1', '2026-12-07 09:00:00', '2026-12-07 09:03:00', '+46701234567', '201', '201', 'IN', 'ANSWERED', 170);
+    insert.run('c-2', '2026-12-07 09:05:00', '2026-12-07 09:05:20', '202', '+46812345678', '202', 'OUT', 'NO ANSWER', 0);
+    const options = {
+      fields: { externalId: 'call_id', startTime: 'started', endTime: 'ended', talkSec: 'talk', fromNumber: 'caller', toNumber: 'callee', ownerExtension: 'agent_ext', recording: 'https://rec.example.com/{call_id}.wav', disposition: 'status' },
+      time: { format: 'iso', zone: 'source' },
+      direction: { field: 'dir', values: { IN: 'incoming', OUT: 'outgoing' } },
+      outcome: { values: { ANSWERED: 'answered', 'NO ANSWER': 'no-answer' } },
+    };
+    const p = await sqlParts(sqlSourceOf({ url: `sqlite:${file}`, profile: 'generic', table: 'calls', cursor: 'id', cursorType: 'serial', options }), {
+      normalize: { timezone: 'Europe/Stockholm', defaultCountry: 'SE', owners: { map: { '201': 'anna@example.se', '202': 'bo@example.se' } } },
+    });
+    cleanups.push(p.cleanup);
+    await p.runner.pollNow();
+    insert.run('c-3', '2026-12-07 09:10:00', '2026-12-07 09:12:00', '+46709999999', '202', '202', 'IN', 'ANSWERED', 100);
+    db.close();
+    await p.runner.pollNow();
+    await p.settle();
+    const rows = await rowsOf(p.ledger);
+    expect(rows.map((r) => [r.externalId, r.state, r.reason ?? r.payload?.owner_email, r.location])).toEqual([
+      ['c-1', 'pending', 'anna@example.se', 'calls:1'],
+      ['c-2', 'skipped', 'unanswered call (no-answer)', 'calls:2'],
+      ['c-3', 'pending', 'bo@example.se', 'calls:3'],
+    ]);
+    expect(rows[0]?.payload).toMatchObject({ call_direction: 'incoming', call_start_time: '2026-12-07T08:00:00Z', call_recording_url: 'https://rec.example.com/c-1.wav' });
+  });
+
+  it('needs the table and the cursor named', () => {
+    expect(configProblems({ sources: [{ id: 'x', type: 'sql', profile: 'generic', url: 'sqlite:/srv/pbx.db', options: { fields: { externalId: 'id', startTime: 'start' } } }] })).toEqual([
+      'sources[0].table: the generic profile reads the table and cursor the source names: set table',
+      'sources[0].cursor: the generic profile reads the table and cursor the source names: set cursor',
+    ]);
   });
 });

@@ -59,6 +59,14 @@ export const SQL_PROFILES = {
     options: {},
     columns: ['xml_cdr_uuid', 'insert_date', 'leg', 'json'],
   },
+  // Any other table, its columns mapped by name through the generic adapter: the source names table and cursor.
+  generic: {
+    adapter: 'generic',
+    table: '',
+    cursor: '',
+    options: {},
+    columns: [],
+  },
   'asterisk-sqlite': {
     adapter: 'asterisk-csv',
     table: 'cdr',
@@ -71,4 +79,27 @@ export const SQL_PROFILES = {
 } as const satisfies Record<string, SqlProfile>;
 
 export type SqlProfileId = keyof typeof SQL_PROFILES;
+
+/** What a source may set over its profile's reading (required for `generic`). */
+export interface ReadingOverrides {
+  table?: string | undefined;
+  cursor?: string | undefined;
+  cursorType?: CursorKind | undefined;
+  durationColumn?: string | undefined;
+  keyColumns?: string[] | undefined;
+}
+
+/** The profile as this source reads it: its own table, cursor, length and key columns over the profile's. */
+export function readingOf(profileId: SqlProfileId, o: ReadingOverrides): SqlProfile {
+  const base: SqlProfile = SQL_PROFILES[profileId];
+  const cursor = o.cursor ?? base.cursor;
+  const duration = o.durationColumn ?? base.duration;
+  const identity = o.keyColumns ?? base.identity;
+  const reading: SqlProfile = { ...base, table: o.table ?? base.table, cursor, cursorKind: o.cursorType ?? base.cursorKind ?? 'time' };
+  if (duration !== undefined) reading.duration = duration;
+  if (identity !== undefined) reading.identity = identity;
+  // Whatever it walks, measures or names a row by, the table must have.
+  reading.columns = [...new Set([...base.columns, cursor, ...(duration ? [duration] : []), ...(identity ?? [])])];
+  return reading;
+}
 export const SQL_PROFILE_IDS = Object.keys(SQL_PROFILES) as [SqlProfileId, ...SqlProfileId[]];

@@ -1,6 +1,6 @@
 import { MysqlCdrTable } from './mysql.js';
 import { PgCdrTable } from './postgres.js';
-import { SQL_PROFILES, type SqlProfile, type SqlProfileId } from './profiles.js';
+import { type ReadingOverrides, readingOf, type SqlProfile, type SqlProfileId } from './profiles.js';
 import { SqliteCdrTable } from './sqlite.js';
 import type { CdrTable, TableSpec } from './table.js';
 
@@ -12,18 +12,17 @@ export function openCdrTable(spec: TableSpec): CdrTable {
   return new MysqlCdrTable(spec);
 }
 
-/** What of an sql source's settings names its table. */
-export interface TableSource {
+/** What of an sql source's settings names its table and how it is walked. */
+export interface TableSource extends ReadingOverrides {
   url: string;
   profile: SqlProfileId;
-  table?: string | undefined;
   statementTimeoutSec: number;
 }
 
-/** The table a source reads, as its profile walks it. */
+/** The table a source reads, as its profile (and its own settings over it) walks it. */
 export function cdrTableOf(source: TableSource, connectTimeoutMs?: number): { table: CdrTable; profile: SqlProfile } {
-  const profile: SqlProfile = SQL_PROFILES[source.profile];
-  const spec: TableSpec = { url: source.url, table: source.table ?? profile.table, cursor: profile.cursor, duration: profile.duration, statementTimeoutSec: source.statementTimeoutSec };
+  const profile = readingOf(source.profile, source);
+  const spec: TableSpec = { url: source.url, table: profile.table, cursor: profile.cursor, duration: profile.duration, statementTimeoutSec: source.statementTimeoutSec };
   if (connectTimeoutMs !== undefined) spec.connectTimeoutMs = connectTimeoutMs;
   return { table: openCdrTable(spec), profile };
 }
