@@ -3,7 +3,7 @@ import type { ParseItem, TableInput, TableRow } from '../types.js';
 import type { AsteriskCsvOptions } from './options.js';
 import { type Row, type RowContext, rowToItem, shareRepeatedValues, ValuePool } from './row.js';
 import { compileTemplate, mapPath } from '../shared/recording-template.js';
-import { readWallClock } from '../shared/wall-clock.js';
+import { readWallClock, wallClockMs, wallClockText } from '../shared/wall-clock.js';
 
 /** Where FreePBX's MixMonitor writes, when the options name no other folder. */
 export const FREEPBX_MONITOR_DIR = '/var/spool/asterisk/monitor';
@@ -41,19 +41,15 @@ export function asteriskRowOf(values: TableRow['values']): { row: Row; utc: bool
 /** A time with an offset (`2026-12-06 21:03:54+00`) as UTC wall-clock text; undefined for a time without one. */
 function utcText(text: string): string | undefined {
   const at = readWallClock(text);
-  if (!at?.offset) return undefined;
-  const m = /^([+-])(\d{2}):?(\d{2})?$/.exec(at.offset);
-  const offsetMin = at.offset.toUpperCase() === 'Z' || !m ? 0 : (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0));
-  const ms = Date.UTC(at.year, at.month - 1, at.day, at.hour, at.minute, at.second) - offsetMin * 60_000;
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  const ms = at?.offset ? wallClockMs(at) : NaN;
+  return Number.isNaN(ms) ? undefined : wallClockText(ms);
 }
 
 /** `YYYY-MM-DD HH:MM:SS` moved by whole seconds, as wall-clock text; undefined for any other text (it is reported as not a time). */
 function plusSeconds(text: string, seconds: number): string | undefined {
   const at = readWallClock(text);
   if (!at || at.offset !== undefined || text.length !== 19) return undefined;
-  const ms = Date.UTC(at.year, at.month - 1, at.day, at.hour, at.minute, at.second) + seconds * 1000;
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  return wallClockText(wallClockMs(at) + seconds * 1000);
 }
 
 // FreePBX names a recording `<kind>-<to>-<from>-YYYYmmdd-HHMMSS-<uniqueid>.<ext>`: the date of its folder.

@@ -79,6 +79,22 @@ function daysInMonth(year: number, month: number): number {
   return (DAYS_IN_MONTH[month - 1] as number) + (leap ? 1 : 0);
 }
 
+/**
+ * A time's fields as ms: a wall-clock time as if it were UTC (only differences between wall-clock times mean
+ * something), a time with an offset as the instant it is. NaN for an offset past ±18:00.
+ */
+export function wallClockMs(at: WallClock): number {
+  const naive = Date.UTC(at.year, at.month - 1, at.day, at.hour, at.minute, at.second, at.millisecond);
+  if (at.offset === undefined) return naive;
+  const offset = offsetMinutes(at.offset);
+  return offset === undefined ? NaN : naive - offset * 60_000;
+}
+
+/** ms (as wallClockMs gives them) → `YYYY-MM-DD HH:MM:SS`, the text a DATETIME column or a CDR line holds. */
+export function wallClockText(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
 /** `+02:00`, `-0500`, `+01`, `Z` → minutes east of UTC; undefined past ±18:00. */
 export function offsetMinutes(suffix: string): number | undefined {
   if (suffix === 'Z' || suffix === 'z') return 0;

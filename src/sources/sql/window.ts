@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readWallClock, wallClockMs, wallClockText } from '../../../adapters/shared/wall-clock.js';
 
 /**
  * Where an `sql` source stands, kept in the ledger and committed in the same transaction as the legs it read.
@@ -49,18 +50,8 @@ export function parseSqlCheckpoint(value: string | null): SqlCheckpoint {
  * matter), with a zone as the instant. NaN for anything else (MySQL's zero date).
  */
 export function cursorMs(text: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text);
-  if (!m || +m[2]! < 1 || +m[3]! < 1 || +m[1]! < 1000) return NaN;
-  const naive = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ? Math.round(Number(m[7]) * 1000) : 0);
-  if (!m[8] || m[8] === 'Z') return naive;
-  const sign = m[8][0] === '-' ? -1 : 1;
-  const [hh, mm] = [Number(m[8].slice(1, 3)), Number(m[8].slice(-2))];
-  return naive - sign * (hh * 60 + (m[8].length > 3 ? mm : 0)) * 60_000;
-}
-
-/** ms on the cursor's clock → the text a wall-clock DATETIME column compares with. */
-export function wallClockText(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  const at = readWallClock(text);
+  return at ? wallClockMs(at) : NaN;
 }
 
 export interface ReadWindow {
