@@ -213,9 +213,8 @@ export class SqliteLedger implements Ledger {
       ),
       stash: db.prepare('INSERT INTO stash (source_id, group_key, leg, leg_hash, arrived_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       unstash: db.prepare('DELETE FROM stash WHERE source_id = ? AND group_key = ?'),
-      quiet: db.prepare<[string, number, number], { group_key: string }>(
-        'SELECT group_key FROM stash WHERE source_id = ? GROUP BY group_key HAVING MAX(arrived_at) < ? ORDER BY MIN(seq) LIMIT ?',
-      ),
+      stashOrder: db.prepare<[string], { group_key: string }>('SELECT group_key FROM stash WHERE source_id = ? ORDER BY seq'),
+      groupLastArrived: db.prepare<[string, string], { last: number | null }>('SELECT MAX(arrived_at) AS last FROM stash WHERE source_id = ? AND group_key = ?'),
       groupLegs: db.prepare<[string, string], { leg: string }>('SELECT leg FROM stash WHERE source_id = ? AND group_key = ? ORDER BY seq'),
       ping: db.prepare(`INSERT INTO meta (key, value) VALUES ('ping', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
     };
@@ -389,12 +388,24 @@ export class SqliteLedger implements Ledger {
       .immediate();
   });
 
-  quietGroups = guarded(this.isOpen, (sourceId: string, quietBefore: number, limit?: number): Array<{ groupKey: string; legs: unknown[] }> =>
-    this.stmts.quiet.all(sourceId, quietBefore, limit ?? 1_000).map(({ group_key }) => ({
-      groupKey: group_key,
-      legs: this.stmts.groupLegs.all(sourceId, group_key).map((l) => JSON.parse(l.leg) as unknown),
-    })),
-  );
+  /**
+   * The legs in arrival order, each group judged once, when first met (its oldest leg: the order of MIN(seq)), by its
+   * newest leg (stash_group), until `limit` quiet groups are found. A page costs the legs it passes, not the stash: a
+   * GROUP BY over every stashed leg made each page of a million-leg backlog a full scan (and the flush quadratic).
+   */
+  quietGroups = guarded(this.isOpen, (sourceId: string, quietBefore: number, limit?: number): Array<{ groupKey: string; legs: unknown[] }> => {
+    const max = limit ?? 1_000;
+    const judged = new Set<string>();
+    const quiet: string[] = [];
+    for (const { group_key } of this.stmts.stashOrder.iterate(sourceId)) {
+      if (judged.has(group_key)) continue;
+      judged.add(group_key);
+      const last = this.stmts.groupLastArrived.get(sourceId, group_key)?.last;
+      if (last !== null && last !== undefined && last < quietBefore) quiet.push(group_key);
+      if (quiet.length >= max) break;
+    }
+    return quiet.map((groupKey) => ({ groupKey, legs: this.stmts.groupLegs.all(sourceId, groupKey).map((l) => JSON.parse(l.leg) as unknown) }));
+  });
 
   // One indexed lookup per group (stash_group): an input touches a few groups, and a prepared statement beats
   // building an IN list of varying length.
