@@ -108,6 +108,13 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
         .regex(/^[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?$/, 'a table name, optionally with its database (e.g. "cdr" or "asteriskcdrdb.cdr")')
         .optional()
         .describe("Table to read, optionally with its database or schema (asteriskcdrdb.cdr); default the profile's (cdr, or v_xml_cdr for fusionpbx)."),
+      query: z
+        .string()
+        .regex(/^\s*(?:select|with)\b[^;]*;?\s*$/is, 'one SELECT statement (e.g. "SELECT c.*, r.file AS recording FROM cdr c LEFT JOIN recordings r ON r.uniqueid = c.uniqueid")')
+        .optional()
+        .describe(
+          "A SELECT whose rows are read instead of a table (a join, a filter): read as a table of its own, the poll's WHERE and ORDER BY on the cursor applied around it, so its columns must include the cursor (and what the profile reads). Instead of table.",
+        ),
       cursor: z
         .string()
         .regex(/^[A-Za-z_][\w$]*$/, 'a column name (e.g. "calldate")')
@@ -147,10 +154,10 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
       flushEveryMs,
     })
     .superRefine((source, ctx) => {
+      if (source.table && source.query) ctx.addIssue({ code: 'custom', path: ['query'], message: 'give table or query, not both', params: { plain: true } });
       if (source.profile !== 'generic') return;
-      for (const key of ['table', 'cursor'] as const) {
-        if (!source[key]) ctx.addIssue({ code: 'custom', path: [key], message: `the generic profile reads the table and cursor the source names: set ${key}`, params: { plain: true } });
-      }
+      if (!source.table && !source.query) ctx.addIssue({ code: 'custom', path: ['table'], message: 'the generic profile reads the table (or query) and cursor the source names: set table', params: { plain: true } });
+      if (!source.cursor) ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'the generic profile reads the table (or query) and cursor the source names: set cursor', params: { plain: true } });
     })
     .transform((source) => ({ ...source, adapter: source.adapter ?? SQL_PROFILES[source.profile].adapter })),
   z.strictObject({

@@ -171,6 +171,20 @@ describe("an sql source on FusionPBX's v_xml_cdr (real PostgreSQL, the legs a re
     expect((fromTable.values().next().value!.raw as CallRecord).location).toMatch(/^fusionpbx\.v_xml_cdr:2026-12-06 \d\d:\d\d:\d\d\+00$/);
   }, 60_000);
 
+  it('reads a query instead of the table: the same calls', async () => {
+    const read = async (fields: Record<string, unknown>) => {
+      const p = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'fusionpbx'), profile: 'fusionpbx', options: fsOptions, ...fields }), { normalize: config.normalize, roots: config.recordings.roots });
+      cleanups.push(p.cleanup);
+      await p.runner.pollNow();
+      await p.settle();
+      expect(p.runner.lastProblem).toBeNull();
+      return (await rowsOf(p.ledger)).map((r) => [r.externalId, r.state, callShape(r)]);
+    };
+    const fromQuery = await read({ query: 'SELECT * FROM v_xml_cdr WHERE json IS NOT NULL' });
+    expect(fromQuery).toHaveLength(13);
+    expect(fromQuery).toEqual(await read({}));
+  }, 60_000);
+
   it('names a row without its document, and reads the others', async () => {
     await db.sql('CREATE TABLE IF NOT EXISTS partial AS SELECT * FROM v_xml_cdr; UPDATE partial SET json = NULL WHERE leg = \'b\' AND ctid IN (SELECT ctid FROM partial WHERE leg = \'b\' LIMIT 1); GRANT SELECT ON partial TO callbridge', 'fusionpbx');
     const table = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'fusionpbx'), profile: 'fusionpbx', table: 'partial', options: fsOptions }), { normalize: config.normalize });

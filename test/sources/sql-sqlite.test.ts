@@ -124,10 +124,16 @@ describe('an sql source on a table of any other PBX (profile generic)', () => {
     expect(rows[0]?.payload).toMatchObject({ call_direction: 'incoming', call_start_time: '2026-12-07T08:00:00Z', call_recording_url: 'https://rec.example.com/c-1.wav' });
   });
 
-  it('needs the table and the cursor named', () => {
+  it('needs the table (or a query) and the cursor named, and not a table and a query', () => {
+    expect(configProblems({ sources: [{ id: 'x', type: 'sql', profile: 'freepbx', url: 'mysql://u:p@h/db', table: 'cdr', query: 'SELECT * FROM cdr' }] })).toEqual([
+      'sources[0].query: give table or query, not both',
+    ]);
+    expect(configProblems({ sources: [{ id: 'x', type: 'sql', profile: 'freepbx', url: 'mysql://u:p@h/db', query: 'DELETE FROM cdr' }] })).toEqual([
+      expect.stringMatching(/^sources\[0\]\.query: .*one SELECT statement/),
+    ]);
     expect(configProblems({ sources: [{ id: 'x', type: 'sql', profile: 'generic', url: 'sqlite:/srv/pbx.db', options: { fields: { externalId: 'id', startTime: 'start' } } }] })).toEqual([
-      'sources[0].table: the generic profile reads the table and cursor the source names: set table',
-      'sources[0].cursor: the generic profile reads the table and cursor the source names: set cursor',
+      'sources[0].table: the generic profile reads the table (or query) and cursor the source names: set table',
+      'sources[0].cursor: the generic profile reads the table (or query) and cursor the source names: set cursor',
     ]);
   });
 });

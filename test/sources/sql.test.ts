@@ -84,6 +84,22 @@ describe('an sql source on FreePBX asteriskcdrdb.cdr (real MariaDB, the rows a r
     expect((fromTable.get('pbx4-1796591228.0')?.raw as CallRecord).location).toBe('asteriskcdrdb.cdr:2026-12-06 22:07:08');
   }, 60_000);
 
+  it('reads a query instead of the table, with the same calls, named as the query', async () => {
+    const table = await bridgeParts();
+    await table.runner.pollNow();
+    await table.settle();
+    const query = await bridgeParts(sqlSource({ query: 'SELECT * FROM cdr WHERE disposition <> \'\';' }));
+    await query.runner.pollNow();
+    await query.settle();
+    expect(query.runner.lastProblem).toBeNull();
+    // The derived table is merged into the poll: the index on calldate still serves it.
+    expect(messages(query.lines).filter((l) => l.includes('whole table'))).toEqual([]);
+    const fromTable = await rowsOf(table.ledger);
+    const fromQuery = await rowsOf(query.ledger);
+    expect(fromQuery.map((r) => [r.externalId, r.state, callShape(r)])).toEqual(fromTable.map((r) => [r.externalId, r.state, callShape(r)]));
+    expect(fromQuery.find((r) => r.externalId === 'pbx4-1796591228.0')?.location).toBe('query:2026-12-06 22:07:08');
+  }, 60_000);
+
   it('reads nothing twice: a second poll, and a runner started again on the same ledger, take no row again', async () => {
     const parts = await bridgeParts();
     await parts.runner.pollNow();

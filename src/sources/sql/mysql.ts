@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import { registerSecret } from '../../log/redact.js';
-import { type CdrTable, describeConnectionError, type TableSpec, type TableValues } from './table.js';
+import { type CdrTable, describeConnectionError, QUERY_ALIAS, type TableSpec, type TableValues } from './table.js';
 import type { ReadWindow } from './window.js';
 
 const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
@@ -23,9 +23,9 @@ export class MysqlCdrTable implements CdrTable {
     registerSecret(password);
     const database = decodeURIComponent(url.pathname.slice(1));
     const [db, table] = spec.table.includes('.') ? (spec.table.split('.', 2) as [string, string]) : [database, spec.table];
-    this.name = `${db}.${table}`;
+    this.name = spec.query ? 'query' : `${db}.${table}`;
     this.where = `${this.name} on ${url.hostname}:${url.port || 3306}`;
-    this.from = `${quote(db)}.${quote(table)}`;
+    this.from = spec.query ? `(${spec.query}) AS ${QUERY_ALIAS}` : `${quote(db)}.${quote(table)}`;
     this.options = {
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: Number(url.port || 3306),

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { registerSecret } from '../../log/redact.js';
-import { type CdrTable, describeConnectionError, type TableSpec, type TableValues } from './table.js';
+import { type CdrTable, describeConnectionError, QUERY_ALIAS, type TableSpec, type TableValues } from './table.js';
 import type { ReadWindow } from './window.js';
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -27,9 +27,9 @@ export class PgCdrTable implements CdrTable {
     registerSecret(password);
     const database = decodeURIComponent(url.pathname.slice(1));
     const [schema, table] = spec.table.includes('.') ? (spec.table.split('.', 2) as [string, string]) : ['public', spec.table];
-    this.name = spec.table.includes('.') ? spec.table : `${database}.${spec.table}`;
+    this.name = spec.query ? 'query' : spec.table.includes('.') ? spec.table : `${database}.${spec.table}`;
     this.where = `${this.name} on ${url.hostname}:${url.port || 5432}`;
-    this.from = `${quote(schema)}.${quote(table)}`;
+    this.from = spec.query ? `(${spec.query}) AS ${QUERY_ALIAS}` : `${quote(schema)}.${quote(table)}`;
     this.user = decodeURIComponent(url.username);
     this.config = {
       host: url.hostname.replace(/^\[|\]$/g, ''),
@@ -100,7 +100,9 @@ export class PgCdrTable implements CdrTable {
     params.push(limit);
     // Rows of one second in the order they were written (their place in the table), as a file would list them: an
     // adapter may read a call's legs in that order. MySQL's index on the cursor gives that order by itself.
-    return [`SELECT * FROM ${this.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${cursor}, ctid LIMIT $${params.length}`, params];
+    // (A query's rows have no place in a table: they come in cursor order only.)
+    const order = this.spec.query ? cursor : `${cursor}, ctid`;
+    return [`SELECT * FROM ${this.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT $${params.length}`, params];
   }
 
   async close(): Promise<void> {

@@ -83,6 +83,7 @@ export type SqlProfileId = keyof typeof SQL_PROFILES;
 /** What a source may set over its profile's reading (required for `generic`). */
 export interface ReadingOverrides {
   table?: string | undefined;
+  query?: string | undefined;
   cursor?: string | undefined;
   cursorType?: CursorKind | undefined;
   durationColumn?: string | undefined;

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { CdrTable, TableSpec, TableValues } from './table.js';
+import { type CdrTable, QUERY_ALIAS, type TableSpec, type TableValues } from './table.js';
 import type { ReadWindow } from './window.js';
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -19,12 +19,14 @@ export class SqliteCdrTable implements CdrTable {
   readonly where: string;
   readonly user = '';
   private readonly file: string;
+  private readonly from: string;
   private db: Database.Database | null = null;
 
   constructor(private readonly spec: TableSpec) {
     this.file = sqliteFile(spec.url);
-    this.name = spec.table;
-    this.where = `${spec.table} in ${this.file}`;
+    this.name = spec.query ? 'query' : spec.table;
+    this.where = `${this.name} in ${this.file}`;
+    this.from = spec.query ? `(${spec.query}) AS ${QUERY_ALIAS}` : quote(spec.table);
   }
 
   async open(): Promise<void> {
@@ -33,7 +35,7 @@ export class SqliteCdrTable implements CdrTable {
   }
 
   async columns(): Promise<string[]> {
-    return this.conn().prepare(`SELECT * FROM ${quote(this.spec.table)} LIMIT 0`).columns().map((c) => c.name);
+    return this.conn().prepare(`SELECT * FROM ${this.from} LIMIT 0`).columns().map((c) => c.name);
   }
 
   async usesIndex(): Promise<boolean> {
@@ -54,11 +56,10 @@ export class SqliteCdrTable implements CdrTable {
 
   private pageQuery(from: string | null, limit: number): [string, unknown[]] {
     const cursor = quote(this.spec.cursor);
-    const table = quote(this.spec.table);
     // The cursor compared as a number: a rowid, or a column of digits stored as TEXT.
     return from === null
-      ? [`SELECT * FROM ${table} ORDER BY ${cursor} LIMIT ?`, [limit]]
-      : [`SELECT * FROM ${table} WHERE ${cursor} >= ? ORDER BY ${cursor} LIMIT ?`, [Number(from), limit]];
+      ? [`SELECT * FROM ${this.from} ORDER BY ${cursor} LIMIT ?`, [limit]]
+      : [`SELECT * FROM ${this.from} WHERE ${cursor} >= ? ORDER BY ${cursor} LIMIT ?`, [Number(from), limit]];
   }
 
   async close(): Promise<void> {

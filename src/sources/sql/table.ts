@@ -28,6 +28,8 @@ export interface TableSpec {
   url: string;
   /** `cdr` or `asteriskcdrdb.cdr`. */
   table: string;
+  /** A SELECT read instead of the table (its rows, with the cursor among its columns). */
+  query?: string | undefined;
   cursor: string;
   /** Column of a leg's length in seconds, when the cursor is its start. */
   duration?: string | undefined;
@@ -42,3 +44,6 @@ export function describeConnectionError(error: unknown, where: string): string |
   if (code && ['ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'PROTOCOL_CONNECTION_LOST'].includes(code)) return `${where}: the connection failed (${code})`;
   return undefined;
 }
+
+/** What a query is read as: its rows as a table of their own, which the poll's WHERE and ORDER BY apply to. */
+export const QUERY_ALIAS = 'callbridge_rows';

@@ -22,7 +22,7 @@ export interface TableSource extends ReadingOverrides {
 /** The table a source reads, as its profile (and its own settings over it) walks it. */
 export function cdrTableOf(source: TableSource, connectTimeoutMs?: number): { table: CdrTable; profile: SqlProfile } {
   const profile = readingOf(source.profile, source);
-  const spec: TableSpec = { url: source.url, table: profile.table, cursor: profile.cursor, duration: profile.duration, statementTimeoutSec: source.statementTimeoutSec };
+  const spec: TableSpec = { url: source.url, table: profile.table, query: source.query?.trim().replace(/;$/, ''), cursor: profile.cursor, duration: profile.duration, statementTimeoutSec: source.statementTimeoutSec };
   if (connectTimeoutMs !== undefined) spec.connectTimeoutMs = connectTimeoutMs;
   return { table: openCdrTable(spec), profile };
 }
