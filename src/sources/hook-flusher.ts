@@ -24,15 +24,7 @@ export class HookFlushRunner extends PollingRunner implements SourceRunner {
     super({ log: (deps.logger ?? silentLogger()).child({ component: source.type, source: source.id }), now: deps.now });
     this.kind = source.type;
     this.sourceId = source.id;
-    this.flushes = this.loop({
-      firstMs: source.flushEveryMs,
-      everyMs: source.flushEveryMs,
-      pass: async () => {
-        await deps.ingestor.flushQuiet(source, this.now());
-      },
-      failed: (error) => `assembling quiet calls failed, will retry: ${error instanceof Error ? error.message : String(error)}`,
-      clearsProblem: true,
-    });
+    this.flushes = this.quietCallsLoop(source, deps.ingestor, { clearsProblem: true });
   }
 
   /** Assemble the quiet calls now. */

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import type { Ingestor, PipelineSource } from '../pipeline/types.js';
 import { describeError } from './files.js';
 import { unrefTimer } from './runner.js';
 
@@ -105,6 +106,22 @@ export abstract class PollingRunner {
     });
     this.loops.push(loop);
     return loop;
+  }
+
+  /**
+   * The loop of a source whose legs are stashed (tails, hooks, tables, one-file-per-leg drop folders): every
+   * `flushEveryMs`, the calls quiet for the source's groupQuietMs are assembled.
+   */
+  protected quietCallsLoop(source: PipelineSource & { flushEveryMs: number }, ingestor: Pick<Ingestor, 'flushQuiet'>, opts: { clearsProblem?: boolean } = {}): Loop {
+    return this.loop({
+      firstMs: source.flushEveryMs,
+      everyMs: source.flushEveryMs,
+      pass: async () => {
+        await ingestor.flushQuiet(source, this.now());
+      },
+      failed: (error) => `assembling quiet calls failed, will retry: ${describeError(error)}`,
+      ...opts,
+    });
   }
 
   /** Before the loops are armed; a throw leaves the runner stopped. */

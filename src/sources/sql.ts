@@ -79,14 +79,7 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
       failed: (error) =>
         error instanceof LedgerUnavailableError ? `the ledger cannot take the rows, will retry: ${error.message}` : `reading failed, will retry: ${describeError(error)}`,
     });
-    this.loop({
-      firstMs: source.flushEveryMs,
-      everyMs: source.flushEveryMs,
-      pass: async () => {
-        await deps.ingestor.flushQuiet(source, this.now());
-      },
-      failed: (error) => `assembling quiet calls failed, will retry: ${describeError(error)}`,
-    });
+    this.quietCallsLoop(source, deps.ingestor);
   }
 
   /** One poll now (even while waiting to retry); resolves when every row there is committed. */

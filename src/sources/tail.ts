@@ -86,14 +86,7 @@ export class TailRunner extends PollingRunner implements SourceRunner {
             : `reading failed, will retry: ${describeError(error)}`,
       clearsProblem: true,
     });
-    this.loop({
-      firstMs: source.flushEveryMs,
-      everyMs: source.flushEveryMs,
-      pass: async () => {
-        await deps.ingestor.flushQuiet(source, this.now());
-      },
-      failed: (error) => `assembling quiet calls failed, will retry: ${describeError(error)}`,
-    });
+    this.quietCallsLoop(source, deps.ingestor);
   }
 
   /** One poll now; resolves when everything complete that is in the file is committed. */

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import type { EmulatorFaultsPatch, EmulatorStatsSnapshot } from '../../src/emulator/index.js';
 import type { RowState } from '../../src/ledger/ledger.js';
 import { stereoWav } from '../../src/bridge/sandbox.js';
-import { listenLoopback } from '../support/loopback.js';
+import { freePort, listenLoopback } from '../support/loopback.js';
 import type { StatusReport } from '../../src/status/report.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -44,12 +44,8 @@ export async function waitUntil<T>(
   throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${lastError ? ` (last error: ${String(lastError)})` : ''}${detail ? `\n${detail}` : ''}`);
 }
 
-/** A free loopback port (listen on 0, read it, close): the bridge links recordings through its own port, so it must be known up front. */
-export async function freePort(): Promise<number> {
-  const listening = await listenLoopback(createServer());
-  await listening.close();
-  return Number(new URL(listening.url).port);
-}
+// The bridge links recordings through its own port, so it must be known up front.
+export { freePort };
 
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -18,4 +18,11 @@ export async function listenLoopback(server: Server): Promise<{ url: string; clo
         server.close(() => resolve());
       }),
   };
+}
+
+/** A free loopback port (listen on 0, read it, close), for a server that must be told its port up front. */
+export async function freePort(): Promise<number> {
+  const listening = await listenLoopback(createServer());
+  await listening.close();
+  return Number(new URL(listening.url).port);
 }

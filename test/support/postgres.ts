@@ -1,9 +1,9 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './loopback.js';
 
 const run = promisify(execFile);
 
@@ -11,16 +11,6 @@ const run = promisify(execFile);
 const PGBIN = '/usr/lib/postgresql/15/bin';
 const asRoot = process.getuid?.() === 0;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** initdb and pg_ctl refuse root: as root they run as the `postgres` user, who owns the folder. */
 function pgTool(tool: string, args: string[]): Promise<unknown> {
