@@ -154,10 +154,11 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
       flushEveryMs,
     })
     .superRefine((source, ctx) => {
-      if (source.table && source.query) ctx.addIssue({ code: 'custom', path: ['query'], message: 'give table or query, not both', params: { plain: true } });
+      if (source.table && source.query) ctx.addIssue(plainProblem('give table or query, not both', ['query']));
       if (source.profile !== 'generic') return;
-      if (!source.table && !source.query) ctx.addIssue({ code: 'custom', path: ['table'], message: 'the generic profile reads the table (or query) and cursor the source names: set table', params: { plain: true } });
-      if (!source.cursor) ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'the generic profile reads the table (or query) and cursor the source names: set cursor', params: { plain: true } });
+      const needs = (key: string) => `the generic profile reads the table (or query) and cursor the source names: set ${key}`;
+      if (!source.table && !source.query) ctx.addIssue(plainProblem(needs('table'), ['table']));
+      if (!source.cursor) ctx.addIssue(plainProblem(needs('cursor'), ['cursor']));
     })
     .transform((source) => ({ ...source, adapter: source.adapter ?? SQL_PROFILES[source.profile].adapter })),
   z.strictObject({

@@ -254,6 +254,26 @@ describe('an sql source when the database fails', () => {
     expect(await rowsOf(parts.ledger)).toHaveLength(1);
   }, 60_000);
 
+  it('reads names stored as bytes: UTF-8 as UTF-8, Latin-1 (a PBX client with the wrong charset) as Latin-1', async () => {
+    const table = await freshTable('bytes');
+    const c = await db.root('asteriskcdrdb');
+    cleanups.push(() => c.end());
+    await c.query(`ALTER TABLE ${table} MODIFY clid VARBINARY(80) NOT NULL DEFAULT ''`);
+    await copyCall(c, table, 1, '2026-12-07 14:00:00');
+    await copyCall(c, table, 2, '2026-12-07 14:01:00');
+    // Call 1's caller name in Latin-1 bytes, call 2's in UTF-8 bytes: "Café Ångström".
+    await c.query(`UPDATE ${table} SET clid = CONCAT(X'22436166E920C56E67737472F66D2220', '<+46761112233>') WHERE linkedid = 'pbx4-1796600001.0' AND clid <> ''`);
+    await c.query(`UPDATE ${table} SET clid = CONCAT(X'22436166C3A920C3856E67737472C3B66D2220', '<+46761112233>') WHERE linkedid = 'pbx4-1796600002.0' AND clid <> ''`);
+    const parts = await bridgeParts(sqlSource({ table }));
+    await parts.runner.pollNow();
+    await parts.settle();
+    const names = (await rowsOf(parts.ledger)).map((r) => [r.externalId, (r.raw as CallRecord).from.name]);
+    expect(names).toEqual([
+      ['pbx4-1796600001.0', 'Café Ångström'],
+      ['pbx4-1796600002.0', 'Café Ångström'],
+    ]);
+  }, 60_000);
+
   it('gives a located error for a row it cannot read (the zero date, NULLs) and reads the rows after it', async () => {
     const table = await freshTable('badrows');
     const c = await db.root('asteriskcdrdb');
