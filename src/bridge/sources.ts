@@ -11,7 +11,7 @@ export const sourcesPart = definePart({
   summary: 'One runner per configured drop folder, tailed file and CDR table, and the flusher that assembles the quiet calls of hook sources.',
   build(deps: { config: Config; ingestor: Ingestor; ledger: Ledger; logger: Logger }) {
     const { config, ingestor, ledger, logger } = deps;
-    const runners: SourceRunner[] = createSourceRunners(config.sources, { ingestor, ledger, getAdapter, logger });
+    const runners: SourceRunner[] = createSourceRunners(config.sources, { ingestor, ledger, getAdapter, logger, zone: config.normalize.timezone });
     const started: SourceRunner[] = [];
     return {
       runners,

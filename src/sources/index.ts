@@ -22,6 +22,8 @@ export interface SourceDeps {
   getAdapter: (id: string) => Pick<AdapterDefinition, 'id' | 'inputs'>;
   logger?: Logger;
   now?: () => number;
+  /** The PBX clock's zone for sources that name none (normalize.timezone). */
+  zone?: string;
 }
 
 /**

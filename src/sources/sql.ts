@@ -32,6 +32,8 @@ export interface SqlDeps {
   ledger: Pick<Ledger, 'getCheckpoint' | 'setCheckpoint'>;
   logger?: Logger;
   now?: () => number;
+  /** The PBX clock's zone when the source names none (normalize.timezone). */
+  zone?: string;
 }
 
 /** The database failed (not the ledger): the connection is dropped and the next poll waits with backoff. */
@@ -57,6 +59,8 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
   private readonly table: CdrTable;
   private readonly polls: Loop;
   private readonly kindOfCursor: CursorKind;
+  /** The PBX clock's zone: its wall-clock cursor values go back an hour once a year. */
+  private readonly zone: string | undefined;
   private connected = false;
   private failures = 0;
   private retryAt = 0;
@@ -71,6 +75,7 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
     const { table, profile } = cdrTableOf(source);
     this.profile = profile;
     this.kindOfCursor = profile.cursorKind ?? 'time';
+    this.zone = source.timezone ?? deps.zone;
     this.table = table;
     this.polls = this.loop({
       firstMs: 0,
@@ -130,7 +135,7 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
   /** Pages of rows in cursor order from the read window on; each page's new rows are committed with the checkpoint. */
   private async readNew(): Promise<void> {
     let checkpoint = parseSqlCheckpoint(await this.deps.ledger.getCheckpoint(this.key));
-    const window = readWindow(checkpoint, { ...this.source, hasDuration: this.profile.duration !== undefined, kind: this.kindOfCursor });
+    const window = readWindow(checkpoint, { ...this.source, hasDuration: this.profile.duration !== undefined, kind: this.kindOfCursor, zone: this.zone });
     let from = window.from;
     let limit = this.source.batchRows;
     for (;;) {
@@ -172,7 +177,7 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
   }
 
   private async commit(checkpoint: SqlCheckpoint, fresh: Array<WindowRow & { values: TableValues }>): Promise<SqlCheckpoint> {
-    const next = advanceWindow(checkpoint, fresh, this.source.overlapSec, this.kindOfCursor);
+    const next = advanceWindow(checkpoint, fresh, this.source.overlapSec, this.kindOfCursor, this.zone);
     const name = this.table.name;
     const rows: TableRow[] = fresh.map((r) => ({ location: `${name}:${r.cursor}`, values: r.values }));
     const summary = await this.deps.ingestor.ingestLegs(this.source, { name, rows }, { checkpoints: [{ key: this.key, value: encodeSqlCheckpoint(next) }] });

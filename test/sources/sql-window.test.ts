@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   advanceWindow,
+  clocksWentBackMs,
   cursorMs,
   emptyCheckpoint,
   encodeSqlCheckpoint,
@@ -47,6 +48,26 @@ describe('the read window of an sql source', () => {
     const c = advanceWindow(emptyCheckpoint(), [serial('a', 9), serial('b', 10), serial('c', 11)], 300, 'serial');
     expect(c).toEqual({ v: 1, at: '11', seen: { c: 11 } });
     expect(readWindow(c, { ...opts, kind: 'serial' })).toEqual({ from: '11', endedFrom: null });
+  });
+
+  it('looks an hour further back while the PBX clock repeats an hour (summer time ends), and only then', () => {
+    // Europe/Stockholm, 2026-10-25: 03:00 summer time becomes 02:00 winter time. A leg from 02:50 (summer) was read;
+    // a leg written after the change, 02:10-02:11 (winter), carries times the reader has already passed.
+    const c = advanceWindow(emptyCheckpoint(), [row('summer', '2026-10-25 02:50:00', 540)], 300, 'time', 'Europe/Stockholm');
+    const late = cursorMs('2026-10-25 02:11:00');
+    expect(cursorMs(readWindow(c, opts).endedFrom!)).toBeGreaterThan(late); // without the zone: missed
+    const window = readWindow(c, { ...opts, zone: 'Europe/Stockholm' });
+    expect(window).toEqual({ from: '2026-10-25 00:45:00', endedFrom: '2026-10-25 01:45:00' });
+    expect(cursorMs(window.endedFrom!)).toBeLessThan(late);
+    // Rows are remembered as far back: one that ended at 02:30 (summer) is read again by the wider window, and
+    // must not be taken twice.
+    const rows = [row('early', '2026-10-25 02:20:00', 600), row('summer', '2026-10-25 02:50:00', 540)];
+    expect(Object.keys(advanceWindow(emptyCheckpoint(), rows, 300, 'time').seen)).toEqual(['summer']);
+    expect(Object.keys(advanceWindow(emptyCheckpoint(), rows, 300, 'time', 'Europe/Stockholm').seen)).toEqual(['early', 'summer']);
+    expect(clocksWentBackMs('2026-10-25 02:30:00', 'Europe/Stockholm')).toBe(3_600_000);
+    expect(clocksWentBackMs('2026-10-25 06:00:00', 'Europe/Stockholm')).toBe(0);
+    expect(clocksWentBackMs('2026-03-29 02:30:00', 'Europe/Stockholm')).toBe(0); // clocks go forward: nothing repeats
+    expect(clocksWentBackMs('2026-10-25 02:30:00+01', 'Europe/Stockholm')).toBe(0); // an instant needs no zone
   });
 
   it('reads times with a zone as instants', () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
 import { readWallClock, wallClockMs, wallClockText } from '../../../adapters/shared/wall-clock.js';
 
 /**
@@ -72,16 +73,40 @@ export function cursorOrder(text: string, kind: CursorKind): number {
   return kind === 'serial' ? (/^-?\d+$/.test(text) ? Number(text) : NaN) : cursorMs(text);
 }
 
+export interface WindowOptions {
+  overlapSec: number;
+  longestCallSec: number;
+  hasDuration: boolean;
+  kind: CursorKind;
+  /** The PBX clock's zone, for cursor values without an offset (a DATETIME): see clocksWentBackMs. */
+  zone?: string | undefined;
+}
+
 /** What a poll reads, from where the last one stood. */
-export function readWindow(c: SqlCheckpoint, opts: { overlapSec: number; longestCallSec: number; hasDuration: boolean; kind: CursorKind }): ReadWindow {
+export function readWindow(c: SqlCheckpoint, opts: WindowOptions): ReadWindow {
   if (c.at === null) return { from: null, endedFrom: null };
   if (opts.kind === 'serial') return { from: c.at, endedFrom: null };
   const at = cursorMs(c.at);
   // A cursor value that is no time (the zero date) cannot be moved: the reader starts at it.
   if (Number.isNaN(at)) return { from: c.at, endedFrom: null };
-  const overlapMs = opts.overlapSec * 1000;
-  if (!opts.hasDuration) return { from: wallClockText(at - overlapMs), endedFrom: null };
-  return { from: wallClockText(at - overlapMs - opts.longestCallSec * 1000), endedFrom: wallClockText(at - overlapMs) };
+  const behind = opts.overlapSec * 1000 + clocksWentBackMs(c.at, opts.zone);
+  if (!opts.hasDuration) return { from: wallClockText(at - behind), endedFrom: null };
+  return { from: wallClockText(at - behind - opts.longestCallSec * 1000), endedFrom: wallClockText(at - behind) };
+}
+
+/**
+ * How far the PBX's wall clock went back around a cursor value written without an offset: when the clocks go back
+ * (the end of summer time), the rows of the repeated hour carry times the reader has already passed. Within two
+ * hours of such a change, polls look that much further back (and remember the rows that long); else 0.
+ */
+export function clocksWentBackMs(at: string, zone: string | undefined): number {
+  const wall = readWallClock(at);
+  if (!zone || !wall || wall.offset !== undefined) return 0;
+  const local = DateTime.fromObject({ year: wall.year, month: wall.month, day: wall.day, hour: wall.hour, minute: wall.minute, second: wall.second }, { zone });
+  if (!local.isValid) return 0;
+  const before = local.minus({ hours: 2 }).offset;
+  const after = local.plus({ hours: 2 }).offset;
+  return Math.max(0, before - after) * 60_000;
 }
 
 /** One row as the window tracks it. */
@@ -106,7 +131,7 @@ export function rowKey(values: Readonly<Record<string, string | null>>, identity
  * The checkpoint once `rows` (none of them seen before) are committed. For a serial cursor a row's `endMs` is its
  * id, and only the rows at `at` are remembered (a poll reads from `at` on).
  */
-export function advanceWindow(c: SqlCheckpoint, rows: readonly WindowRow[], overlapSec: number, kind: CursorKind = 'time'): SqlCheckpoint {
+export function advanceWindow(c: SqlCheckpoint, rows: readonly WindowRow[], overlapSec: number, kind: CursorKind = 'time', zone?: string): SqlCheckpoint {
   let at = c.at;
   const seen: Record<string, number> = { ...c.seen };
   for (const row of rows) {
@@ -116,7 +141,7 @@ export function advanceWindow(c: SqlCheckpoint, rows: readonly WindowRow[], over
   }
   const atOrder = at === null ? NaN : cursorOrder(at, kind);
   if (!Number.isNaN(atOrder)) {
-    const keepFrom = kind === 'serial' ? atOrder : atOrder - overlapSec * 1000;
+    const keepFrom = kind === 'serial' ? atOrder : atOrder - overlapSec * 1000 - clocksWentBackMs(at as string, zone);
     for (const [key, end] of Object.entries(seen)) if (end < keepFrom) delete seen[key];
   }
   return { v: 1, at, seen };
