@@ -67,7 +67,7 @@ export interface Ingestor {
   /** A whole input (a dropped file): legs grouped within the input, rows and checkpoints committed in batches. */
   ingestWhole(source: PipelineSource, input: AdapterInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
   /**
-   * Legs that may have siblings still to come (tails, hooks): stashed with the checkpoints; assembled at once when
+   * Legs that may have siblings still to come (tails, hooks, CDR tables): stashed with the checkpoints; assembled at once when
    * the adapter's `complete` says the call is whole, else by flushQuiet.
    */
   ingestLegs(source: PipelineSource, input: AdapterInput | TableInput, opts?: { checkpoints?: Checkpoint[] }): Promise<IngestSummary>;
