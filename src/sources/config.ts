@@ -201,7 +201,8 @@ function checkSources(sources: unknown, ctx: z.RefinementCtx): void {
     const { id, type, adapter: adapterId, options = {} } = source;
     if (typeof id === 'string' && ids.has(id)) ctx.addIssue(plainProblem(`"${id}" is used by another source; ids must be unique`, [i, 'id']));
     if (typeof id === 'string') ids.add(id);
-    const profile = type === 'sql' && typeof source.profile === 'string' ? SQL_PROFILES[source.profile as keyof typeof SQL_PROFILES] : undefined;
+    // Own keys only: a profile named "constructor" is no profile.
+    const profile = type === 'sql' && typeof source.profile === 'string' && Object.hasOwn(SQL_PROFILES, source.profile) ? SQL_PROFILES[source.profile as keyof typeof SQL_PROFILES] : undefined;
     if (typeof adapterId !== 'string' && !profile) return;
     const adapter = adapterOf(profile && adapterId === undefined ? { adapter: profile.adapter } : source);
     if (!adapter) {

@@ -53,13 +53,11 @@ export async function detectDatabase(url: string): Promise<Verdict> {
       }
       const evidence = [`${table.where} has the columns of the ${profileId} profile`, fit.indexed ? `its polls read the index on ${profile.cursor}` : `no index on ${profile.cursor}: every poll would read the whole table (add one)`];
       // What only a file has no place here: its column layout, its name, how to follow it.
-      const { columns, ...options } = verdict.options;
-      void columns;
-      const { columns: columnsNote, ...optionNotes } = verdict.optionNotes;
-      void columnsNote;
-      const { nameNote, ...rest } = verdict;
-      void nameNote;
-      return { ...rest, file: table.where, evidence: [...evidence, ...verdict.evidence], options, optionNotes, todo: [], database: { url: urlForConfig(url), profile: profileId } };
+      const detected: Verdict = { ...verdict, file: table.where, evidence: [...evidence, ...verdict.evidence], options: { ...verdict.options }, optionNotes: { ...verdict.optionNotes }, todo: [], database: { url: urlForConfig(url), profile: profileId } };
+      delete detected.options.columns;
+      delete detected.optionNotes.columns;
+      delete detected.nameNote;
+      return detected;
     } catch (error) {
       problems.push(table.describe(error));
     } finally {

@@ -1,6 +1,5 @@
 import mysql from 'mysql2/promise';
-import { registerSecret } from '../../log/redact.js';
-import { type CdrTable, describeConnectionError, QUERY_ALIAS, type TableSpec, type TableValues } from './table.js';
+import { type CdrTable, describeConnectionError, endpointOf, QUERY_ALIAS, type TableSpec, type TableValues } from './table.js';
 import type { ReadWindow } from './window.js';
 
 const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
@@ -18,18 +17,15 @@ export class MysqlCdrTable implements CdrTable {
   private connection: mysql.Connection | null = null;
 
   constructor(private readonly spec: TableSpec) {
-    const url = new URL(spec.url);
-    const password = decodeURIComponent(url.password);
-    registerSecret(password);
-    const database = decodeURIComponent(url.pathname.slice(1));
+    const { host, port, user, password, database, address } = endpointOf(spec.url, 3306);
     const [db, table] = spec.table.includes('.') ? (spec.table.split('.', 2) as [string, string]) : [database, spec.table];
     this.name = spec.query ? 'query' : `${db}.${table}`;
-    this.where = `${this.name} on ${url.hostname}:${url.port || 3306}`;
+    this.where = `${this.name} on ${address}`;
     this.from = spec.query ? `(${spec.query}) AS ${QUERY_ALIAS}` : `${quote(db)}.${quote(table)}`;
     this.options = {
-      host: url.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(url.port || 3306),
-      user: decodeURIComponent(url.username),
+      host,
+      port,
+      user,
       password,
       database,
       dateStrings: true,

@@ -1,6 +1,5 @@
 import pg from 'pg';
-import { registerSecret } from '../../log/redact.js';
-import { type CdrTable, describeConnectionError, QUERY_ALIAS, type TableSpec, type TableValues } from './table.js';
+import { type CdrTable, describeConnectionError, endpointOf, QUERY_ALIAS, type TableSpec, type TableValues } from './table.js';
 import type { ReadWindow } from './window.js';
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -22,19 +21,16 @@ export class PgCdrTable implements CdrTable {
   private client: pg.Client | null = null;
 
   constructor(private readonly spec: TableSpec) {
-    const url = new URL(spec.url);
-    const password = decodeURIComponent(url.password);
-    registerSecret(password);
-    const database = decodeURIComponent(url.pathname.slice(1));
+    const { host, port, user, password, database, address } = endpointOf(spec.url, 5432);
     const [schema, table] = spec.table.includes('.') ? (spec.table.split('.', 2) as [string, string]) : ['public', spec.table];
     this.name = spec.query ? 'query' : spec.table.includes('.') ? spec.table : `${database}.${spec.table}`;
-    this.where = `${this.name} on ${url.hostname}:${url.port || 5432}`;
+    this.where = `${this.name} on ${address}`;
     this.from = spec.query ? `(${spec.query}) AS ${QUERY_ALIAS}` : `${quote(schema)}.${quote(table)}`;
-    this.user = decodeURIComponent(url.username);
+    this.user = user;
     this.config = {
-      host: url.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(url.port || 5432),
-      user: this.user,
+      host,
+      port,
+      user,
       password,
       database,
       application_name: 'callbridge',

@@ -1,3 +1,4 @@
+import { registerSecret } from '../../log/redact.js';
 import type { ReadWindow } from './window.js';
 
 /** A row as the reader hands it on: every value as text (numbers as digits, DATETIME as written), NULL as null. */
@@ -47,3 +48,29 @@ export function describeConnectionError(error: unknown, where: string): string |
 
 /** What a query is read as: its rows as a table of their own, which the poll's WHERE and ORDER BY apply to. */
 export const QUERY_ALIAS = 'callbridge_rows';
+
+/** A database server's url as a driver takes it; its password is registered with the log redactor on the way. */
+export interface Endpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  /** `host:port`, as messages name the server. */
+  address: string;
+}
+
+export function endpointOf(text: string, defaultPort: number): Endpoint {
+  const url = new URL(text);
+  const password = decodeURIComponent(url.password);
+  registerSecret(password);
+  const port = Number(url.port || defaultPort);
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    user: decodeURIComponent(url.username),
+    password,
+    database: decodeURIComponent(url.pathname.slice(1)),
+    address: `${url.hostname}:${port}`,
+  };
+}
