@@ -38,9 +38,11 @@ describe('drop folder of an adapter that writes one file per leg', () => {
   it('assembles the A and B leg files of one bridged call into one call, once quiet', async () => {
     const inbox = path.join(tmp.dir, 'json_cdr');
     await mkdir(inbox);
+    // The quiet period must outlast the time between reading the two files: 300 ms let the A leg leave alone
+    // when a busy CI machine read the B file later.
     const config = validateConfig({
       sources: [
-        { type: 'drop', id: 'fs-files', adapter: 'freeswitch-json', path: inbox, options: fixtureConfig.sources[0]!.options, stableMs: 200, rescanMs: 100, groupQuietMs: 300, flushEveryMs: 100 },
+        { type: 'drop', id: 'fs-files', adapter: 'freeswitch-json', path: inbox, options: fixtureConfig.sources[0]!.options, stableMs: 200, rescanMs: 100, groupQuietMs: 2_000, flushEveryMs: 100 },
       ],
     });
     const p = realPipeline(ledger, { normalize: fixtureConfig.normalize, roots: [path.join(fixtures, 'recordings')] });
@@ -53,7 +55,7 @@ describe('drop folder of an adapter that writes one file per leg', () => {
     await writeFile(path.join(inbox, `${bUuid}.cdr.json`), bLeg!);
     for (const r of runners) await r.start();
 
-    await waitFor('one call assembled from both files', async () => (await ledger.query({})).length > 0, 10_000);
+    await waitFor('one call assembled from both files', async () => (await ledger.query({})).length > 0, 15_000);
     const rows = await ledger.query({});
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ externalId: aUuid, state: 'pending', raw: expect.objectContaining({ legs: 2 }) });
