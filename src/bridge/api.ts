@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
 import { definePart } from './lifecycle.js';
 import { seedSandbox } from './sandbox.js';
+import type { Telemetry } from '../telemetry.js';
 
 /**
  * The Dstny API behind its gate. Without a token this is the sandbox: the built-in emulator is started and
@@ -16,7 +17,7 @@ import { seedSandbox } from './sandbox.js';
 export const apiPart = definePart({
   name: 'api',
   summary: 'The Dstny API client behind the gate every request passes (rate, 429 pauses); in sandbox mode the built-in emulator stands in for Dstny.',
-  async build({ config, logger, ledger }: { config: Config; logger: Logger; ledger: Pick<Ledger, 'stats'> }) {
+  async build({ config, logger, ledger, telemetry }: { config: Config; logger: Logger; ledger: Pick<Ledger, 'stats'>; telemetry: Telemetry }) {
     let emulator: EmulatorHandle | null = null;
     let { baseUrl, token } = config.dstny;
     // The webhook receiver needs a secret path; the emulator can be told it, a real Dstny account is configured by hand.
@@ -33,7 +34,7 @@ export const apiPart = definePart({
       );
       seedSandbox(config, logger, ledger);
     }
-    const client = new DstnyClient({ baseUrl, token, timeoutMs: config.dstny.timeoutMs, maxPauseMs: config.submit.maxPauseMs });
+    const client = new DstnyClient({ baseUrl, token, timeoutMs: config.dstny.timeoutMs, maxPauseMs: config.submit.maxPauseMs, telemetry });
     const gate = new ApiGate(client, { ...config.submit.rateLimit, concurrency: config.submit.concurrency, logger });
     return {
       mode: emulator ? ('sandbox' as const) : ('live' as const),

@@ -7,6 +7,7 @@ import { Reconciler } from '../reconcile/reconciler.js';
 import type { RecordingLinks } from '../recordings/links.js';
 import { Submitter } from '../submit/submitter.js';
 import { definePart } from './lifecycle.js';
+import type { Telemetry } from '../telemetry.js';
 
 export const deliveryPart = definePart({
   name: 'delivery',
@@ -19,10 +20,11 @@ export const deliveryPart = definePart({
     /** recordings.delivery: upload: a fresh link to an object in the bucket. */
     presign: ((key: string) => Promise<string>) | null;
     logger: Logger;
+    telemetry: Telemetry;
   }) {
-    const { config, ledger, gate, links, presign, logger } = deps;
-    const submitter = new Submitter({ ledger, api: gate, config: config.submit, logger, prepare: (row) => bodyToSend(row, links, presign) });
-    const reconciler = new Reconciler({ ledger, api: gate, config: config.reconcile, logger });
+    const { config, ledger, gate, links, presign, logger, telemetry } = deps;
+    const submitter = new Submitter({ ledger, api: gate, config: config.submit, logger, telemetry, prepare: (row) => bodyToSend(row, links, presign) });
+    const reconciler = new Reconciler({ ledger, api: gate, config: config.reconcile, logger, telemetry });
     return {
       submitter,
       reconciler,

@@ -9,6 +9,7 @@ import { renormalizeDueHeld } from '../pipeline/renormalize.js';
 import type { Normalizer, PipelineSource } from '../pipeline/types.js';
 import type { RecordingLinks } from '../recordings/links.js';
 import { definePart } from './lifecycle.js';
+import type { Telemetry } from '../telemetry.js';
 
 export interface BuildNormalizerOptions {
   config: Pick<Config, 'normalize' | 'recordings'>;
@@ -49,7 +50,7 @@ export function sourceLookup(config: Pick<Config, 'sources'>): (id: string) => P
 export const pipelinePart = definePart({
   name: 'pipeline',
   summary: 'Adapter, grouping of legs, normalizer and recording links: a record in, a ledger row out. Held calls (recording not written yet) are looked at again when due.',
-  build(deps: Omit<BuildNormalizerOptions, 'linkClock'> & { config: Config; ledger: Ledger; logger: Logger; onDue?: () => void }) {
+  build(deps: Omit<BuildNormalizerOptions, 'linkClock'> & { config: Config; ledger: Ledger; logger: Logger; telemetry: Telemetry; onDue?: () => void }) {
     const { config, ledger, logger } = deps;
     // One ingestor for the bridge's life (it keeps each source's stash and flush from interleaving); a reload
     // swaps the normalizer and the source list it reads from.
@@ -63,6 +64,7 @@ export const pipelinePart = definePart({
       windowLegs: config.normalize.groupWindowLegs,
       batchSize: config.normalize.ingestBatchSize,
       logger,
+      telemetry: deps.telemetry,
       ...(deps.onDue ? { onDue: deps.onDue } : {}),
     });
     let heldTimer: NodeJS.Timeout | undefined;

@@ -9,6 +9,7 @@ import { loadOrCreateSigningSecret } from '../recordings/signing-secret.js';
 import type { StatusReport } from '../status/report.js';
 import type { Submitter } from '../submit/submitter.js';
 import type { RecordingPreparer } from '../prepare/preparer.js';
+import { BridgeMetrics } from '../status/metrics.js';
 import { VERSION } from '../version.js';
 import { apiPart } from './api.js';
 import { deliveryPart } from './delivery.js';
@@ -58,9 +59,11 @@ export async function startBridge(config: Config, opts: { configDir: string; log
   const { configDir, logger } = opts;
   mkdirSync(config.dataDir, { recursive: true });
   const life = new Lifecycle(logger);
+  // Counts for the bridge's life: a reload keeps them.
+  const metrics = new BridgeMetrics(VERSION);
   try {
     const { ledger, file, heartbeat } = await life.build(ledgerPart, { config });
-    const api = await life.build(apiPart, { config, logger, ledger });
+    const api = await life.build(apiPart, { config, logger, ledger, telemetry: metrics });
     const http = await life.build(httpPart, { config });
     heartbeat.announce(http.url);
     const links = recordingLinksFor(config, await loadOrCreateSigningSecret(config), http.localUrl);
@@ -69,19 +72,20 @@ export async function startBridge(config: Config, opts: { configDir: string; log
     }
     // Parts start only after all are built: by the first upload, the submitter exists.
     const { preparer, presign } = await life.build(recordingsPart, { config, ledger, logger, onReady: () => submitter.wake() });
-    const { submitter, reconciler } = await life.build(deliveryPart, { config, ledger, gate: api.gate, links, presign, logger });
+    const { submitter, reconciler } = await life.build(deliveryPart, { config, ledger, gate: api.gate, links, presign, logger, telemetry: metrics });
     const onDue = () => {
       preparer?.wake();
       submitter.wake();
     };
-    const pipeline = await life.build(pipelinePart, { config, configDir, ledger, links, users: api.gate, logger, onDue });
+    const pipeline = await life.build(pipelinePart, { config, configDir, ledger, links, users: api.gate, logger, telemetry: metrics, onDue });
     const { ingestor } = pipeline;
     let runners: readonly SourceRunner[] = (await life.build(sourcesPart, { config, ingestor, ledger, logger })).runners;
     let status!: () => Promise<StatusReport>;
     const serve = (config: Config, running: readonly SourceRunner[] = runners) => {
       runners = running;
+      metrics.knowSources(config.sources);
       status = statusOf({ config, api, ledger, submitter, preparer, runners });
-      http.serve(bridgeRoutes({ config, ledger, ingestor, links, submitter, runners, status, webhookSecret: api.webhookSecret, logger }));
+      http.serve(bridgeRoutes({ config, ledger, ingestor, links, submitter, runners, status, webhookSecret: api.webhookSecret, metrics, logger }));
     };
     serve(config, runners);
     api.emulator?.registerWebhook({ url: `${http.localUrl}/webhooks/dstny/${api.webhookSecret}` });

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { ApiGate } from '../dstny/gate.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { SourceRunner } from '../sources/index.js';
+import { quotaToday } from '../status/quota.js';
 import { type StatusReport, statusReport } from '../status/report.js';
 import type { Submitter } from '../submit/submitter.js';
 import type { RecordingPreparer } from '../prepare/preparer.js';
@@ -9,9 +10,9 @@ import { VERSION } from '../version.js';
 
 /** What `/status` reports of a running bridge, read afresh at each request. */
 export function statusOf(parts: {
-  config: Pick<Config, 'sources'>;
+  config: Pick<Config, 'sources' | 'submit'>;
   api: { mode: 'sandbox' | 'live'; baseUrl: string; gate: Pick<ApiGate, 'status'> };
-  ledger: Pick<Ledger, 'stats'>;
+  ledger: Pick<Ledger, 'stats' | 'countSubmittedSince'>;
   submitter: Pick<Submitter, 'status'>;
   preparer: Pick<RecordingPreparer, 'status'> | null;
   runners: readonly SourceRunner[];
@@ -26,6 +27,7 @@ export function statusOf(parts: {
       submitter: submitter.status(),
       recordings: preparer?.status() ?? null,
       api: api.gate.status(),
+      quota: await quotaToday(ledger, config.submit.dailyQuota, Date.now()),
       sources: runners.map((r) => {
         const s = config.sources.find((source) => source.id === r.sourceId);
         return { id: r.sourceId, type: s?.type ?? '?', adapter: s?.adapter ?? '?', running: r.running, lastProblem: r.lastProblem };

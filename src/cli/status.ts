@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { ledgerFile } from '../bridge/ledger.js';
 import { bridgePresence, processGoneLocally } from '../ledger/heartbeat.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
+import { quotaToday } from '../status/quota.js';
 import { formatStatus, statusReport } from '../status/report.js';
 import { VERSION } from '../version.js';
 import { load, type Out } from './config-file.js';
@@ -29,6 +30,7 @@ export async function runStatus(file: string, out: Out, opts: { json: boolean; n
       ledger: await ledger.stats(),
       submitter: null,
       api: null,
+      quota: await quotaToday(ledger, loaded.config.submit.dailyQuota, now),
       sources: [],
       bridge: presence,
     });

@@ -1,3 +1,5 @@
+import type { OutcomeClass } from '../telemetry.js';
+
 /**
  * The one place that decides what an API outcome means. Pure: no I/O, no clock except `now`.
  *
@@ -59,6 +61,16 @@ export function classifyOutcome(outcome: HttpOutcome, opts: ClassifyOptions): De
     };
   }
   return { kind: 'fail', reason: `HTTP ${status}${message}` };
+}
+
+/** The outcome as the metrics count it (src/telemetry.ts): 429 apart from the other 4xx, `network` when nothing answered. */
+export function outcomeClass(outcome: HttpOutcome): OutcomeClass {
+  if (outcome.kind === 'network') return 'network';
+  const { status } = outcome;
+  if (status === 429) return '429';
+  if (status >= 500) return '5xx';
+  if (status >= 400) return '4xx';
+  return '2xx';
 }
 
 /** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3). Returns ms, or null when absent/unusable. */

@@ -1,8 +1,9 @@
 import got, { type Got, RequestError, TimeoutError } from 'got';
 import { USER_AGENT } from '../version.js';
-import { type ClassifyOptions, type Decision, type HttpOutcome, classifyOutcome } from './classify.js';
+import { type ClassifyOptions, type Decision, type HttpOutcome, classifyOutcome, outcomeClass } from './classify.js';
 import { AuthError, PermanentApiError, RateLimitedError, RetryableApiError, UnexpectedResponseError } from './errors.js';
 import type { ConversationPayload } from './payload.js';
+import { type ApiRequestKind, noTelemetry, type Telemetry } from '../telemetry.js';
 
 export interface DstnyClientOptions {
   baseUrl: string;
@@ -11,7 +12,11 @@ export interface DstnyClientOptions {
   /** Pause for a 429 without Retry-After, ms. */
   defaultPauseMs?: number;
   maxPauseMs?: number;
+  /** Sees every request's outcome class and duration (the metrics). */
+  telemetry?: Pick<Telemetry, 'apiAnswered'>;
 }
+
+type Answer = { statusCode: number; headers: Record<string, string | string[] | undefined>; body: string };
 
 /**
  * The Dstny API over got. It makes exactly one attempt per call, so got's own retry is off: pausing and pacing
@@ -22,6 +27,7 @@ export interface DstnyClientOptions {
 export class DstnyClient {
   private readonly http: Got;
   private readonly classify: Omit<ClassifyOptions, 'now'>;
+  private readonly telemetry: Pick<Telemetry, 'apiAnswered'>;
 
   constructor(opts: DstnyClientOptions) {
     this.http = got.extend({
@@ -32,12 +38,13 @@ export class DstnyClient {
       throwHttpErrors: false,
       followRedirect: false,
     });
+    this.telemetry = opts.telemetry ?? noTelemetry;
     this.classify = { defaultPauseMs: opts.defaultPauseMs ?? 60_000, maxPauseMs: opts.maxPauseMs ?? 3_600_000 };
   }
 
   /** POST /api/v2/conversations. `conversationId` is null if Dstny answered 2xx without one (the reconciler finds it). */
   async createConversation(payload: ConversationPayload): Promise<{ conversationId: string | null }> {
-    const body = await this.call(() => this.http.post('api/v2/conversations', { json: payload }));
+    const body = await this.call('create', () => this.http.post('api/v2/conversations', { json: payload }));
     const id = body && typeof body === 'object' ? (body as Record<string, unknown>).conversation_id : undefined;
     return { conversationId: typeof id === 'string' && id ? id : null };
   }
@@ -49,29 +56,34 @@ export class DstnyClient {
       if (Array.isArray(value)) for (const v of value) params.append(`${key}[]`, v);
       else params.append(key, value);
     }
-    const body = await this.call(() => this.http.get('api/v2/conversations', { searchParams: params }));
+    const body = await this.call('list', () => this.http.get('api/v2/conversations', { searchParams: params }));
     return listOf(body, 'GET api/v2/conversations');
   }
 
   /** GET any API path (e.g. a per-id look-up); 404 → null. */
   async getByPath(apiPath: string): Promise<unknown | null> {
-    const response = await this.send(() => this.http.get(apiPath.replace(/^\/+/, '')));
+    const response = await this.send('lookup', () => this.http.get(apiPath.replace(/^\/+/, '')));
     if (response.kind === 'response' && response.status === 404) return null;
     return this.decide(response);
   }
 
   /** GET /api/v2/users (the owner directory). */
   async listUsers(): Promise<unknown[]> {
-    return listOf(await this.call(() => this.http.get('api/v2/users')), 'GET api/v2/users');
+    return listOf(await this.call('users', () => this.http.get('api/v2/users')), 'GET api/v2/users');
   }
 
-  private async call(request: () => Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: string }>): Promise<unknown> {
-    return this.decide(await this.send(request));
+  private async call(kind: ApiRequestKind, request: () => Promise<Answer>): Promise<unknown> {
+    return this.decide(await this.send(kind, request));
   }
 
-  private async send(
-    request: () => Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: string }>,
-  ): Promise<HttpOutcome> {
+  private async send(kind: ApiRequestKind, request: () => Promise<Answer>): Promise<HttpOutcome> {
+    const started = performance.now();
+    const outcome = await this.outcomeOf(request);
+    this.telemetry.apiAnswered(kind, outcomeClass(outcome), (performance.now() - started) / 1000);
+    return outcome;
+  }
+
+  private async outcomeOf(request: () => Promise<Answer>): Promise<HttpOutcome> {
     try {
       const response = await request();
       return { kind: 'response', status: response.statusCode, headers: response.headers, body: parseBody(response.body) };

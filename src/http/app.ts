@@ -12,12 +12,13 @@ import { createHealthRouter, type ReadinessCheck } from './health.js';
 import { createHooksRouter } from './hooks.js';
 import { createRecordingsRouter } from './recordings.js';
 import { setSecurityHeaders } from './security-headers.js';
+import type { Telemetry } from '../telemetry.js';
 
 export interface HttpAppDeps {
   sources: readonly SourceConfig[];
   ingestor: Pick<Ingestor, 'ingestLegs'>;
   ledger: Pick<Ledger, 'get'>;
-  recordings: { links: Pick<RecordingLinks, 'verify'>; roots: readonly string[]; madeDir?: string };
+  recordings: { links: Pick<RecordingLinks, 'verify'>; roots: readonly string[]; madeDir?: string; telemetry?: Pick<Telemetry, 'recordingServed'> };
   /** /readyz checks by name (see health.ts: ledgerWritable, submitterNotHalted, sourcesRunning). */
   readiness: Record<string, ReadinessCheck>;
   /** Routers with their own authentication, mounted after ours: the Dstny webhook receiver. */
@@ -56,6 +57,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
       links: deps.recordings.links,
       roots: deps.recordings.roots,
       ...(deps.recordings.madeDir ? { madeDir: deps.recordings.madeDir } : {}),
+      ...(deps.recordings.telemetry ? { telemetry: deps.recordings.telemetry } : {}),
       logger,
       now: deps.now,
       retryAfterSec: deps.retryAfterSec,

@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from '../log/logger.js';
 import type { RecordingLinks } from '../recordings/links.js';
 import { audioContentType } from '../recordings/content-type.js';
 import { localRecordingPath, locateRecording } from '../recordings/locate.js';
+import type { Telemetry } from '../telemetry.js';
 
 export interface RecordingsDeps {
   ledger: Pick<Ledger, 'get'>;
@@ -16,6 +17,8 @@ export interface RecordingsDeps {
   logger?: Logger;
   now?: () => number;
   retryAfterSec?: number;
+  /** Sees each recording served whole or in part (the metrics). */
+  telemetry?: Pick<Telemetry, 'recordingServed'>;
 }
 
 /**
@@ -79,7 +82,11 @@ export function createRecordingsRouter(deps: RecordingsDeps): Router {
     await new Promise<void>((resolve) => {
       res.sendFile(found.file, { dotfiles: 'allow', acceptRanges: true, cacheControl: false, lastModified: true, etag: true }, (error?: Error) => {
         resolve();
-        if (!error) return;
+        if (!error) {
+          // A HEAD, or a GET answered 304 (a conditional request), sent no recording.
+          if (req.method === 'GET' && res.statusCode < 300) deps.telemetry?.recordingServed();
+          return;
+        }
         const e = error as Error & { status?: number; statusCode?: number; code?: string };
         if (e.code === 'ECONNABORTED' || e.code === 'ECONNRESET' || res.headersSent) return;
         const status = e.status ?? e.statusCode ?? 500;

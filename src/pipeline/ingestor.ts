@@ -8,6 +8,8 @@ import { type CallRecord, callRecordSchema } from '../../adapters/call-record.js
 import { assemble, groupLegs, type GroupedItem } from './grouper.js';
 import { rejectedChange } from './rejection-fix.js';
 import type { IngestSummary, Ingestor, NormalizeResult, Normalizer, PipelineSource } from './types.js';
+import { skipKindOf } from './skip-kinds.js';
+import { noTelemetry, type Telemetry } from '../telemetry.js';
 
 export const MAX_LISTED_ERRORS = 100;
 /** Stashed groups read per ledger query when quiet calls are assembled. */
@@ -31,6 +33,8 @@ export interface IngestorOptions {
    * it is committed, not at the submitter's next look.
    */
   onDue?: () => void;
+  /** Counts what each commit took, per source (the bridge's metrics). */
+  telemetry?: Pick<Telemetry, 'callAccepted' | 'callSkipped' | 'callRejected' | 'parseError'>;
 }
 
 /**
@@ -113,7 +117,7 @@ export class PipelineIngestor implements Ingestor {
     const now = this.now();
     let batch: NewRow[] = [];
     for await (const item of parseWhole(adapter, source, input, this.opts.windowLegs)) {
-      if (item.kind === 'error') this.noteError(summary, item.location, item.message);
+      if (item.kind === 'error') this.noteError(summary, source, item.location, item.message);
       else if (item.kind === 'skip') this.noteSkip(summary, source, item.location, item.reason);
       else {
         batch.push(await this.normalizeToRow(item.call, source, now));
@@ -138,7 +142,7 @@ export class PipelineIngestor implements Ingestor {
       // The groups the legs of this batch went to: the calls this input may have completed.
       let touched = new Set<string>();
       for await (const item of guardedParse(adapter, source, input)) {
-        if (item.kind === 'error') this.noteError(summary, item.location, item.message);
+        if (item.kind === 'error') this.noteError(summary, source, item.location, item.message);
         else if (item.kind === 'skip') this.noteSkip(summary, source, item.location, item.reason);
         else if (recent?.isRepeat(item.groupKey, item.leg, now)) {
           ids.add(item.leg.externalId);
@@ -317,6 +321,18 @@ export class PipelineIngestor implements Ingestor {
       else summary.conflicts += 1;
     }
     this.logRejections(rows, results);
+    this.count(rows, results);
+  }
+
+  /** New calls only: a duplicate or a replaced version was counted when it first came. */
+  private count(rows: NewRow[], results: PutResult[]): void {
+    const telemetry = this.opts.telemetry ?? noTelemetry;
+    rows.forEach((row, i) => {
+      if (results[i]?.outcome !== 'inserted' || results[i]?.externalId !== row.externalId) return;
+      if (row.state === 'skipped') telemetry.callSkipped(row.sourceId, skipKindOf(row.reason));
+      else if (row.state === 'rejected') telemetry.callRejected(row.sourceId);
+      else telemetry.callAccepted(row.sourceId);
+    });
   }
 
   /**
@@ -348,13 +364,15 @@ export class PipelineIngestor implements Ingestor {
     }
   }
 
-  private noteError(summary: IngestSummary, location: string, message: string): void {
+  private noteError(summary: IngestSummary, source: PipelineSource, location: string, message: string): void {
     addError(summary, location, message);
+    this.opts.telemetry?.parseError(source.id);
     this.opts.observer?.problem?.({ kind: 'error', location, message });
   }
 
   private noteSkip(summary: IngestSummary, source: PipelineSource, location: string, reason: string): void {
     summary.skipped += 1;
+    this.opts.telemetry?.callSkipped(source.id, 'adapter');
     this.opts.observer?.problem?.({ kind: 'skip', location, message: reason });
     this.opts.logger?.info(`skipped ${location}: ${reason}`, { component: 'ingest', source: source.id });
   }

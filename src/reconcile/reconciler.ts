@@ -4,6 +4,7 @@ import type { Ledger, LedgerRow } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { logStateChange } from '../log/state-change.js';
 import type { ReconcileConfig } from './config.js';
+import { noTelemetry, type Telemetry } from '../telemetry.js';
 import { Sightings, searchTermFor, type Verdict } from './matching.js';
 import { type DateWindow, dateWindows } from './windows.js';
 
@@ -25,6 +26,8 @@ export interface ReconcilerDeps {
   logger?: Logger;
   /** Errors that deserve a loud log (default: the client's AuthError). Every API error stops the run. */
   isFatal?: (error: unknown) => boolean;
+  /** Sees each call it confirms (the metrics). */
+  telemetry?: Pick<Telemetry, 'callConfirmed'>;
 }
 
 export interface ReconcileSummary {
@@ -73,6 +76,7 @@ export class Reconciler {
   private readonly config: ReconcileConfig;
   private readonly logger: Logger;
   private readonly isFatal: (error: unknown) => boolean;
+  private readonly telemetry: Pick<Telemetry, 'callConfirmed'>;
   private task: ScheduledTask | null = null;
   private running: Promise<ReconcileSummary> | null = null;
   /** Has any listed conversation carried the configured external-id field (since start)? */
@@ -85,6 +89,7 @@ export class Reconciler {
     this.config = deps.config;
     this.logger = (deps.logger ?? silentLogger()).child({ component: 'reconcile' });
     this.isFatal = deps.isFatal ?? ((error) => error instanceof AuthError);
+    this.telemetry = deps.telemetry ?? noTelemetry;
     if (!this.config.lookup.externalIdField) {
       this.logger.warn(
         'reconcile.lookup.externalIdField is empty: calls whose answer was lost are matched on their start time and title instead (see "Exactly once" in the README)',
@@ -166,7 +171,10 @@ export class Reconciler {
           { state: 'confirmed', confirmedAt: now, conversationId: row.conversationId ?? verdict.conversationId, reason: null },
           { states: ['submitted'] },
         );
-        if (ok) summary.confirmed += 1;
+        if (ok) {
+          summary.confirmed += 1;
+          this.telemetry.callConfirmed('reconciler', row.submittedAt === null ? null : Math.max(0, now - row.submittedAt) / 1000);
+        }
         if (row.conversationId && verdict.conversationId && verdict.conversationId !== row.conversationId) {
           this.logger.warn('reconcile: found the call under another conversation id than the one we were given', {
             externalId: row.externalId,
@@ -202,6 +210,7 @@ export class Reconciler {
         );
         if (ok) {
           summary.verifyFound += 1;
+          this.telemetry.callConfirmed('reconciler', null);
           this.logger.info('reconcile: a call whose request was in doubt was created at Dstny; not sending it again', { externalId: row.externalId, matchedBy: verdict.by });
         }
       } else if (verdict.kind === 'ambiguous') {

@@ -5,6 +5,7 @@ import { LedgerUnavailableError } from '../errors.js';
 import { ReplayGuard } from '../http/replay-guard.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
+import type { Telemetry } from '../telemetry.js';
 
 export interface WebhookRouterOptions {
   ledger: Ledger;
@@ -17,6 +18,8 @@ export interface WebhookRouterOptions {
   toleranceSeconds?: number;
   maxBodyBytes?: number;
   now?: () => number;
+  /** Sees each call it confirms (the metrics). */
+  telemetry?: Pick<Telemetry, 'callConfirmed'>;
 }
 
 /** The documented v2 event: {"event_type":"conversation_created","payload":{"conversation_id":"..."}}. */
@@ -57,9 +60,11 @@ export function createWebhookRouter(opts: WebhookRouterOptions): express.Router 
       return 'unknown';
     }
     if (row.state === 'confirmed') return 'already-confirmed';
-    const ok = await ledger.update(row.externalId, { state: 'confirmed', confirmedAt: now(), reason: null }, { states: ['submitted', 'missing'] });
+    const confirmedAt = now();
+    const ok = await ledger.update(row.externalId, { state: 'confirmed', confirmedAt, reason: null }, { states: ['submitted', 'missing'] });
     if (ok) {
       logger.info('webhook: conversation confirmed', { externalId: row.externalId, conversationId, via });
+      opts.telemetry?.callConfirmed('webhook', row.submittedAt === null ? null : Math.max(0, confirmedAt - row.submittedAt) / 1000);
       return 'confirmed';
     }
     const current = await ledger.get(row.externalId);

@@ -3,6 +3,7 @@ import type { Presence } from '../ledger/heartbeat.js';
 import type { LedgerStats, RowState } from '../ledger/ledger.js';
 import type { SubmitterStatus } from '../submit/submitter.js';
 import type { PreparerStatus } from '../prepare/preparer.js';
+import type { QuotaFacts } from './quota.js';
 
 /** Whether a bridge runs on the ledger, as `callbridge status` tells from the heartbeat. */
 export type BridgeFacts = Presence;
@@ -20,6 +21,8 @@ export interface StatusFacts {
   /** Recordings made ready before their calls are sent (merged, converted, uploaded), on a running bridge that does so; null otherwise. */
   recordings?: PreparerStatus | null;
   api: GateStatus | null;
+  /** Today's use of the daily quota. */
+  quota: QuotaFacts;
   sources: Array<{ id: string; type: string; adapter: string; running: boolean; lastProblem: string | null }>;
   bridge?: BridgeFacts;
 }
@@ -56,6 +59,7 @@ export interface StatusReport {
   recordings?: (Omit<PreparerStatus, 'retryAt'> & { retryAt: IsoTime | null }) | null;
   /** The API gate: its pause and the request rate it uses, with why. */
   api: (Omit<GateStatus, 'pausedUntil'> & { pausedUntil: IsoTime | null }) | null;
+  quota: Omit<QuotaFacts, 'resetsAt'> & { resetsAt: IsoTime };
   sources: StatusFacts['sources'];
   /** `callbridge status` only: the bridge running on this ledger, or the last one seen (null: never). */
   bridge?: BridgeView | null;
@@ -66,7 +70,7 @@ const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? null : i
 
 /** The report as shown: the parts' facts with every epoch-ms time as ISO 8601 UTC. Pure. */
 export function statusReport(facts: StatusFacts): StatusReport {
-  const { ledger, submitter, recordings, api, bridge, ...rest } = facts;
+  const { ledger, submitter, recordings, api, quota, bridge, ...rest } = facts;
   const hb = bridge?.heartbeat ?? null;
   return {
     ...rest,
@@ -78,6 +82,7 @@ export function statusReport(facts: StatusFacts): StatusReport {
     submitter: submitter ? { ...submitter, pausedUntil: isoOrNull(submitter.pausedUntil) } : null,
     ...(recordings ? { recordings: { ...recordings, retryAt: isoOrNull(recordings.retryAt) } } : {}),
     api: api ? { ...api, pausedUntil: isoOrNull(api.pausedUntil) } : null,
+    quota: { ...quota, resetsAt: iso(quota.resetsAt) },
     ...(bridge
       ? {
           bridge: hb
@@ -119,6 +124,8 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     const pause = a.pausedUntil ? `paused for ${ago(Date.parse(a.pausedUntil) - now)} (${a.pauseReason ?? '429'}); ` : '';
     lines.push(`api: ${pause}${a.rate.perSecond}/s of ${a.rate.configuredPerSecond}/s configured (${a.rate.reason}); ${a.rateLimited} 429(s) since start`);
   }
+  const q = report.quota;
+  lines.push(`daily quota: ${q.used} created today${q.limit ? ` of ${q.limit} (${Math.round((100 * q.used) / q.limit)} %); counts again at ${q.resetsAt}` : ' (no quota set)'}`);
   lines.push('rows by state:');
   const counts = Object.entries(report.ledger.counts);
   const width = Math.max(...counts.map(([k]) => k.length));

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { logStateChange } from '../log/state-change.js';
 import { backoffDelay, startOfUtcDay } from '../backoff.js';
 import type { SubmitConfig } from './config.js';
+import type { Telemetry } from '../telemetry.js';
 
 /** A row's fields once its request is over: no lease, no request in flight. */
 const DONE = { leaseOwner: null, leaseUntil: null, sendingAt: null };
@@ -39,6 +40,8 @@ export interface SubmitterDeps {
    * recording link here, so a row that waited longer than the link's lifetime still sends a link Dstny can fetch.
    */
   prepare?: (row: LedgerRow & { payload: ConversationPayload }) => ConversationPayload | Promise<ConversationPayload>;
+  /** Sees each call created, with its time since hangup (the metrics). */
+  telemetry?: Pick<Telemetry, 'callSubmitted'>;
 }
 
 /**
@@ -220,12 +223,13 @@ export class Submitter {
   }
 
   private async created(row: LedgerRow, conversationId: string | null): Promise<void> {
-    await this.deps.ledger.update(
+    const submittedAt = Date.now();
+    const recorded = await this.deps.ledger.update(
       row.externalId,
       {
         state: 'submitted',
         conversationId,
-        submittedAt: Date.now(),
+        submittedAt,
         attempts: 'increment',
         reason: conversationId ? null : 'Dstny answered without a conversation_id; the reconciler will look it up',
         ...DONE,
@@ -233,6 +237,10 @@ export class Submitter {
       { leaseOwner: this.owner, states: ['submitting'] },
     );
     this.sent++;
+    if (recorded && row.payload) {
+      const hangup = hangupMs(row.payload);
+      this.deps.telemetry?.callSubmitted(hangup === null ? null : Math.max(0, submittedAt - hangup) / 1000);
+    }
     if (this.haltReason) this.resume();
   }
 
@@ -371,4 +379,10 @@ export class Submitter {
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
+}
+
+/** When the call ended: its end time, else its start plus its length; null when neither can be read. */
+function hangupMs(payload: ConversationPayload): number | null {
+  const end = payload.call_end_time ? Date.parse(payload.call_end_time) : Date.parse(payload.call_start_time) + (payload.call_duration ?? Number.NaN) * 1000;
+  return Number.isNaN(end) ? null : end;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { type HttpOutcome, apiMessage, classifyOutcome, parseRetryAfter } from '../../src/dstny/classify.js';
+import { type HttpOutcome, apiMessage, classifyOutcome, outcomeClass, parseRetryAfter } from '../../src/dstny/classify.js';
 
 const now = Date.parse('2026-11-29T10:00:00Z');
 const opts = { now, defaultPauseMs: 60_000, maxPauseMs: 3_600_000 };
@@ -86,5 +86,23 @@ describe('parseRetryAfter and apiMessage', () => {
     const message = apiMessage('<html>'.padEnd(5000, 'x'));
     expect(message?.length).toBe(500);
     expect(message?.endsWith('...')).toBe(true);
+  });
+});
+
+describe('outcomeClass', () => {
+  const answer = (status: number): HttpOutcome => ({ kind: 'response', status, headers: {}, body: null });
+  it.each<[HttpOutcome, string]>([
+    [answer(200), '2xx'],
+    [answer(201), '2xx'],
+    [answer(429), '429'],
+    [answer(401), '4xx'],
+    [answer(408), '4xx'],
+    [answer(422), '4xx'],
+    [answer(500), '5xx'],
+    [answer(503), '5xx'],
+    [{ kind: 'network', code: 'ECONNRESET', message: 'socket hang up', timeout: false }, 'network'],
+    [{ kind: 'network', code: 'ETIMEDOUT', message: 'timeout', timeout: true }, 'network'],
+  ])('%j is counted as %s', (outcome, cls) => {
+    expect(outcomeClass(outcome)).toBe(cls);
   });
 });

@@ -46,6 +46,7 @@ describe('GET /recordings/:token', () => {
   const mp3 = Buffer.from('ID3\x03\x00\x00\x00\x00\x00\x00fake mp3 frames');
   const seen: string[] = [];
   const logLines: string[] = [];
+  let served = 0;
 
   const token = (id: string, expInSec = 3600, secret = SECRET) => signRecordingToken({ id, exp: Math.floor(Date.now() / 1000) + expInSec }, secret);
   const withRecording = (p: string) => ({ externalId: 'x', location: 'test', startTime: '2024-01-01T00:00:00Z', from: {}, to: {}, recording: { path: p } });
@@ -80,7 +81,7 @@ describe('GET /recordings/:token', () => {
       sources: [],
       ingestor: { ingestLegs: () => Promise.reject(new Error('no hooks here')) },
       ledger,
-      recordings: { links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1', secret: SECRET, ttlHours: 72 }), roots: [root], madeDir: path.join(tmp.dir, 'made') },
+      recordings: { links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1', secret: SECRET, ttlHours: 72 }), roots: [root], madeDir: path.join(tmp.dir, 'made'), telemetry: { recordingServed: () => served++ } },
       readiness: {},
       logger: createLogger({ format: 'json', stream: logStream, level: 'debug' }),
     });
@@ -161,6 +162,25 @@ describe('GET /recordings/:token', () => {
     expect(res.headers['content-type']).toBe('audio/wav');
     expect(res.headers['accept-ranges']).toBe('bytes');
     expect(res.bytes).toBe(0);
+  });
+
+  // fetch adds Cache-Control: no-cache to a conditional request (which makes it unconditional) unless one is given.
+  it('counts for the metrics the recordings it sent, whole or in part; not a HEAD, a refusal, a 404, a 416 or a 304', async () => {
+    const count = async (answer: Promise<{ status: number }>, status: number) => {
+      const before = served;
+      expect((await answer).status).toBe(status);
+      return served - before;
+    };
+    const whole = await get(token('call-1'));
+    expect(whole.status).toBe(200);
+    expect(await count(get(token('call-1'), { range: 'bytes=0-9' }), 206)).toBe(1);
+    expect(await count(get(token('merged-1')), 200)).toBe(1);
+    expect(await count(get(token('call-1'), {}, 'HEAD'), 200)).toBe(0);
+    expect(await count(get(token('call-1'), { 'if-none-match': whole.headers.get('etag')!, 'cache-control': 'max-age=0' }), 304)).toBe(0);
+    expect(await count(get(token('call-1'), { range: `bytes=${audio.length + 10}-` }), 416)).toBe(0);
+    expect(await count(get(token('escapes')), 403)).toBe(0);
+    expect(await count(get(token('gone')), 404)).toBe(0);
+    expect(await count(get(token('call-1', -10)), 403)).toBe(0);
   });
 
   it('refuses a forged, tampered or malformed token with 403', async () => {

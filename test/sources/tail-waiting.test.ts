@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { statusOf } from '../../src/bridge/status.js';
 import { validateConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { TailRunner, type TailSource } from '../../src/sources/tail.js';
 import { linesLogger } from '../support/log-lines.js';
@@ -33,7 +34,7 @@ describe('a tail waiting for its file', () => {
     const pipeline = realPipeline(ledger, { normalize: asteriskNormalize });
     runner = new TailRunner(source, { ingestor: pipeline.ingestor, ledger, logger });
     const status = statusOf({
-      config: { sources: [source] },
+      config: { sources: [source], submit: { dailyQuota: 0 } as Config['submit'] },
       api: { mode: 'sandbox', baseUrl: 'http://127.0.0.1:1', gate: { status: () => ({ pausedUntil: null }) as never } },
       ledger,
       submitter: { status: () => null as never },

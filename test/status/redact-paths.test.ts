@@ -72,6 +72,7 @@ describe('redactPaths', () => {
         waiting: 0,
         running: 0,
       },
+      quota: { used: 3, limit: 0, resetsAt: '2024-05-03T00:00:00.000Z' },
       sources: [
         { id: 'pbx', type: 'drop', adapter: 'asterisk-csv', running: false, lastProblem: 'folder /var/spool/asterisk/cdr is missing' },
         { id: 'ok', type: 'tail', adapter: 'asterisk-csv', running: true, lastProblem: null },

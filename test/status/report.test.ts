@@ -19,11 +19,14 @@ describe('formatStatus', () => {
         waiting: 2,
         running: 0,
       },
+      quota: { used: 400, limit: 1_000, resetsAt: '1970-01-02T00:00:00.000Z' },
       sources: [],
     };
     expect(formatStatus(report, now)).toContain(
       'api: paused for 3 s (rate limited by Dstny (429); retry after 3 s); 8.2/s of 50/s configured (lowered: Dstny answered 429 at 10.25/s; climbing back to just under that); 7 429(s) since start',
     );
+    expect(formatStatus(report, now)).toContain('daily quota: 400 created today of 1000 (40 %); counts again at 1970-01-02T00:00:00.000Z');
+    expect(formatStatus({ ...report, quota: { ...report.quota, limit: 0 } }, now)).toContain('daily quota: 400 created today (no quota set)');
     expect(formatStatus({ ...report, api: { ...report.api!, pausedUntil: null, pauseReason: null } }, now)).toMatch(/^api: 8\.2\/s of 50\/s configured/m);
   });
 });
@@ -42,6 +45,7 @@ describe('statusReport', () => {
     },
     submitter: { state: 'paused', reason: null, pausedUntil: at + 2_000, queued: 0, inFlight: 0, sent: 0 },
     api: { pausedUntil: at + 3_000, pauseReason: '429', rate: { configuredPerSecond: 1, perSecond: 1, reason: 'configured', refusedAt: null }, rateLimited: 1, waiting: 0, running: 0 },
+    quota: { used: 3, limit: 1_000, resetsAt: Date.parse('2024-05-03T00:00:00Z') },
     sources: [],
   };
 

@@ -8,6 +8,8 @@ import type { Ledger } from '../../src/ledger/ledger.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { type StatusReport, statusReport } from '../../src/status/report.js';
 import { createStatusRouter } from '../../src/status/router.js';
+import { BridgeMetrics } from '../../src/status/metrics.js';
+import { quotaToday } from '../../src/status/quota.js';
 import { pendingRow } from '../support/rows.js';
 import { tempDir } from '../support/tmp.js';
 import { RecordingLinks } from '../../src/recordings/links.js';
@@ -38,6 +40,7 @@ describe('GET /status', () => {
         ledger: await ledger.stats(),
         submitter: null,
         api: null,
+        quota: await quotaToday(ledger, 0, Date.now()),
         sources: [{ id: 'pbx', type: 'drop', adapter: 'asterisk-csv', running: false, lastProblem: `drop folder ${FOLDER} cannot be read: EACCES` }],
       });
     const app = createHttpApp({
@@ -46,7 +49,7 @@ describe('GET /status', () => {
       ledger,
       recordings: { links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1', secret: 'recording-secret-0123456789', ttlHours: 72 }), roots: [] },
       readiness: {},
-      extraRouters: [createStatusRouter(report)],
+      extraRouters: [createStatusRouter(report, new BridgeMetrics('test'))],
     });
     server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
   });

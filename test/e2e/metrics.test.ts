@@ -1,0 +1,123 @@
+/**
+ * /metrics of the real bridge (`callbridge start`, a separate process) against the emulator process: scraped
+ * before and after calls flow, its counters move by exactly what happened: calls accepted, skipped and unreadable,
+ * creations answered 2xx, 4xx and 429, confirmations, the waits from hangup and from submission. The deploy/
+ * alert rules and Grafana dashboard only name metrics a real scrape has.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parse as parseYaml } from 'yaml';
+import { moved, parseExposition, type Scrape, sample } from '../support/prometheus.js';
+import { asteriskCalls, BridgeScene, dropFile, REPO, waitUntil } from './support.js';
+
+const SOURCE = { source: 'asterisk', adapter: 'asterisk-csv' };
+
+async function scrape(scene: BridgeScene): Promise<Scrape> {
+  const res = await fetch(`${scene.bridge.url}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parseExposition(await res.text());
+}
+
+/** Both paths together: which one confirms a call first (webhook or look-up) is a race. */
+function confirmedBy(s: Scrape, name: string): number {
+  return (sample(s, name, { path: 'webhook' }) ?? 0) + (sample(s, name, { path: 'reconciler' }) ?? 0);
+}
+
+describe('/metrics of a running bridge', () => {
+  let scene: BridgeScene;
+  let before: Scrape;
+  let afterCalls: Scrape;
+  let afterStorm: Scrape;
+
+  beforeAll(async () => {
+    scene = await new BridgeScene('callbridge-metrics-').start({ faults: { appearDelayMs: 200 } });
+    before = await scrape(scene);
+
+    // Five calls Dstny takes; one whose recording link answers 404 (refused: 422); one call between two
+    // extensions (skipped as internal); one line with three columns (the adapter cannot read it).
+    const calls = asteriskCalls({ count: 7, prefix: 'metrics', recordingBase: scene.recordings.url });
+    const lines = calls.csv.trimEnd().split('\n');
+    lines[5] = lines[5]!.replace(/\.wav"$/, '.gone"');
+    lines[6] = lines[6]!.replace(/"070\d{7}"/, '"202"').replace(/PJSIP\/telia-/, 'PJSIP/202-');
+    lines.push('"only","three","columns"');
+    dropFile(scene.spool, 'Master-1.csv', `${lines.join('\n')}\n`);
+    await waitUntil(
+      async () => {
+        const { counts } = (await scene.bridge.status()).ledger;
+        return counts.confirmed === 5 && counts.failed === 1 && counts.skipped === 1;
+      },
+      { timeoutMs: 60_000, what: '5 calls confirmed, 1 failed, 1 skipped', describe: async () => JSON.stringify((await scene.bridge.status()).ledger.counts) },
+    );
+    afterCalls = await scrape(scene);
+
+    // Dstny answers 429 to everything for 1.5 s while two more calls arrive: they still go, once each.
+    await scene.emulator.faults({ storm429Ms: 1_500 });
+    const more = asteriskCalls({ count: 2, prefix: 'metrics', from: 7, recordingBase: scene.recordings.url });
+    dropFile(scene.spool, 'Master-2.csv', more.csv);
+    await waitUntil(async () => (await scene.bridge.status()).ledger.counts.confirmed === 7, { timeoutMs: 60_000, what: '7 calls confirmed' });
+    afterStorm = await scrape(scene);
+  }, 150_000);
+
+  afterAll(async () => {
+    await scene?.stop();
+  });
+
+  it('counts the calls taken, skipped and unreadable per source', () => {
+    expect(moved(before, afterCalls, 'callbridge_calls_accepted_total', SOURCE)).toBe(6);
+    expect(moved(before, afterCalls, 'callbridge_calls_skipped_total', { source: 'asterisk', reason: 'internal' })).toBe(1);
+    expect(moved(before, afterCalls, 'callbridge_parse_errors_total', { source: 'asterisk' })).toBe(1);
+    expect(moved(before, afterCalls, 'callbridge_calls_rejected_total', { source: 'asterisk' })).toBe(0);
+    expect(moved(afterCalls, afterStorm, 'callbridge_calls_accepted_total', SOURCE)).toBe(2);
+  });
+
+  it('counts each creation by its answer: five 2xx and one 4xx, then 429s while Dstny refused everything', () => {
+    expect(moved(before, afterCalls, 'callbridge_submissions_total', { outcome: '2xx' })).toBe(5);
+    expect(moved(before, afterCalls, 'callbridge_submissions_total', { outcome: '4xx' })).toBe(1);
+    expect(moved(before, afterCalls, 'callbridge_submissions_total', { outcome: '5xx' })).toBe(0);
+    // Every creation request is timed, also those the emulator's own rate limit (5/s) answered 429.
+    const requests = ['2xx', '429', '4xx', '5xx', 'network'].reduce((n, outcome) => n + moved(before, afterCalls, 'callbridge_submissions_total', { outcome }), 0);
+    expect(moved(before, afterCalls, 'callbridge_submit_request_duration_seconds_count')).toBe(requests);
+    expect(moved(afterCalls, afterStorm, 'callbridge_submissions_total', { outcome: '2xx' })).toBe(2);
+    expect(moved(afterCalls, afterStorm, 'callbridge_submissions_total', { outcome: '429' })).toBeGreaterThanOrEqual(1);
+    expect(moved(afterCalls, afterStorm, 'callbridge_api_rate_limited_total')).toBeGreaterThanOrEqual(moved(afterCalls, afterStorm, 'callbridge_submissions_total', { outcome: '429' }));
+  });
+
+  it('counts confirmations and observes the waits, once per call', () => {
+    expect(confirmedBy(afterCalls, 'callbridge_confirmations_total') - confirmedBy(before, 'callbridge_confirmations_total')).toBe(5);
+    expect(confirmedBy(afterCalls, 'callbridge_submitted_to_confirmed_seconds_count') - confirmedBy(before, 'callbridge_submitted_to_confirmed_seconds_count')).toBe(5);
+    expect(confirmedBy(afterStorm, 'callbridge_confirmations_total') - confirmedBy(before, 'callbridge_confirmations_total')).toBe(7);
+    expect(moved(before, afterCalls, 'callbridge_hangup_to_submitted_seconds_count')).toBe(5);
+    // The generated calls ended on 2026-11-20: each waited far longer than a day since its hangup.
+    expect(moved(before, afterCalls, 'callbridge_hangup_to_submitted_seconds_bucket', { le: '86400' })).toBe(0);
+    expect(moved(before, afterCalls, 'callbridge_hangup_to_submitted_seconds_sum')).toBeGreaterThan(5 * 86_400);
+  });
+
+  it('shows the ledger, the quota and the parts as gauges', () => {
+    expect(sample(afterStorm, 'callbridge_rows', { state: 'confirmed' })).toBe(7);
+    expect(sample(afterStorm, 'callbridge_rows', { state: 'failed' })).toBe(1);
+    expect(sample(afterStorm, 'callbridge_quota_used')).toBe(7);
+    expect(sample(afterStorm, 'callbridge_submitter_state', { state: 'running' })).toBe(1);
+    expect(sample(afterStorm, 'callbridge_source_up', { source: 'asterisk' })).toBe(1);
+    expect(sample(afterStorm, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+  });
+
+  it('the deploy/ alert rules and Grafana dashboard name only metrics the bridge exposes', () => {
+    const families = new Set(afterStorm.types.keys());
+    const exposed = (name: string) => families.has(name) || families.has(name.replace(/_(bucket|count|sum)$/, ''));
+    const alerts = readFileSync(path.join(REPO, 'deploy/prometheus-alerts.yml'), 'utf8');
+    const dashboard = readFileSync(path.join(REPO, 'deploy/grafana-dashboard.json'), 'utf8');
+    const named = (text: string) => [...new Set(text.match(/\bcallbridge_[a-z_]+/g) ?? [])];
+    expect(named(alerts).length).toBeGreaterThanOrEqual(3);
+    expect(named(dashboard).length).toBeGreaterThanOrEqual(8);
+    expect(named(alerts).filter((n) => !exposed(n))).toEqual([]);
+    expect(named(dashboard).filter((n) => !exposed(n))).toEqual([]);
+
+    const rules = (parseYaml(alerts) as { groups: Array<{ rules: Array<Record<string, unknown>> }> }).groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.alert)).toEqual(['CallbridgeNothingConfirmed', 'CallbridgeFailedOrMissingRising', 'CallbridgeSubmissionHalted']);
+    for (const rule of rules) expect(rule).toMatchObject({ expr: expect.any(String), for: expect.any(String), labels: { severity: expect.any(String) }, annotations: { summary: expect.any(String) } });
+    const panels = (JSON.parse(dashboard) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> }).panels;
+    expect(panels.filter((p) => p.targets?.length).length).toBeGreaterThanOrEqual(8);
+  });
+});
