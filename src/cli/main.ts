@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { adapters } from '../../adapters/registry.js';
 import { DEFAULT_CONFIG_FILE } from '../config/load.js';
+import { rowStates } from '../ledger/ledger.js';
 import { describeAdapters } from '../docs/schema-docs.js';
 import { CallbridgeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
@@ -9,6 +10,7 @@ import { VERSION } from '../version.js';
 import { runCheckConfig } from './check-config.js';
 import { runConfirm } from './confirm.js';
 import { runDetect } from './detect.js';
+import { runInspect, runSearch } from './inspect.js';
 import { runRetry } from './retry.js';
 import { runSandbox } from './sandbox.js';
 import { runStart } from './start.js';
@@ -55,6 +57,30 @@ program
   .option('--id <ids...>', 'only these call external ids')
   .action(async (opts: { config: string; state: string; id?: string[] }) => {
     process.exitCode = await runRetry(opts.config, process.stdout, { states: opts.state.split(',').map((s) => s.trim()).filter(Boolean), ids: opts.id });
+  });
+
+program
+  .command('inspect')
+  .description('one call end to end: its source and record, the payload, every attempt and look-up, and what to do next')
+  .addOption(configOption())
+  .argument('<externalId>', "the call's external id")
+  .option('--json', 'print JSON instead of text')
+  .action(async (id: string, opts: { config: string; json?: boolean }) => {
+    process.exitCode = await runInspect(opts.config, process.stdout, { id, json: opts.json === true });
+  });
+
+program
+  .command('search')
+  .description('find calls by external id, conversation id, phone number or email, and by when the bridge took them (newest first)')
+  .addOption(configOption())
+  .argument('[text]', 'an external id (or its beginning), a conversation id, a phone number or an email address')
+  .option('--since <time>', 'taken at or after: how long ago (90m, 24h, 7d) or an ISO date/time (UTC unless it names its zone)')
+  .option('--until <time>', 'taken before (same forms as --since)')
+  .option('-s, --state <states>', `comma-separated states (${rowStates.join(', ')})`)
+  .option('--limit <n>', 'at most this many calls', '50')
+  .option('--json', 'print JSON instead of text')
+  .action(async (text: string | undefined, opts: { config: string; since?: string; until?: string; state?: string; limit: string; json?: boolean }) => {
+    process.exitCode = await runSearch(opts.config, process.stdout, { ...opts, ...(text ? { text } : {}), json: opts.json === true });
   });
 
 program

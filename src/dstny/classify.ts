@@ -65,8 +65,12 @@ export function classifyOutcome(outcome: HttpOutcome, opts: ClassifyOptions): De
 
 /** The outcome as the metrics count it (src/telemetry.ts): 429 apart from the other 4xx, `network` when nothing answered. */
 export function outcomeClass(outcome: HttpOutcome): OutcomeClass {
-  if (outcome.kind === 'network') return 'network';
-  const { status } = outcome;
+  return statusClass(outcome.kind === 'network' ? null : outcome.status);
+}
+
+/** The class of an answer's status; null: no answer. */
+export function statusClass(status: number | null): OutcomeClass {
+  if (status === null) return 'network';
   if (status === 429) return '429';
   if (status >= 500) return '5xx';
   if (status >= 400) return '4xx';

@@ -43,10 +43,11 @@ export class DstnyClient {
   }
 
   /** POST /api/v2/conversations. `conversationId` is null if Dstny answered 2xx without one (the reconciler finds it). */
-  async createConversation(payload: ConversationPayload): Promise<{ conversationId: string | null }> {
-    const body = await this.call('create', () => this.http.post('api/v2/conversations', { json: payload }));
+  async createConversation(payload: ConversationPayload): Promise<{ conversationId: string | null; status?: number }> {
+    const outcome = await this.send('create', () => this.http.post('api/v2/conversations', { json: payload }));
+    const body = this.decide(outcome);
     const id = body && typeof body === 'object' ? (body as Record<string, unknown>).conversation_id : undefined;
-    return { conversationId: typeof id === 'string' && id ? id : null };
+    return { conversationId: typeof id === 'string' && id ? id : null, status: outcome.kind === 'response' ? outcome.status : 200 };
   }
 
   /** GET /api/v2/conversations with the documented filters; array values are sent as `name[]=v`. */

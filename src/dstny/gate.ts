@@ -73,7 +73,7 @@ export class ApiGate {
    * given up): the submitter marks its row as "request started" there, so a crash from then on means
    * "look it up", never "send again". Returns null when nothing was sent.
    */
-  createConversation(body: () => Promise<ConversationPayload | null>): Promise<{ conversationId: string | null } | null> {
+  createConversation(body: () => Promise<ConversationPayload | null>): Promise<{ conversationId: string | null; status?: number } | null> {
     return this.run(async (send) => {
       const payload = await body();
       return payload ? send(() => this.client.createConversation(payload)) : null;

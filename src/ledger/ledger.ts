@@ -126,6 +126,53 @@ export interface RowFilter {
   limit?: number;
 }
 
+/**
+ * One thing that happened to a call after the bridge took it, for `callbridge inspect` and the call's page: a
+ * request to create it, a look-up of it, a webhook about it. History only: the row's state is what counts.
+ */
+export interface RowEvent {
+  externalId: string;
+  /** Epoch ms: when the request started, the look-up ran, the webhook came. */
+  at: number;
+  kind: 'attempt' | 'lookup' | 'webhook';
+  /** attempt: the answer's class (2xx, 429, 4xx, 5xx, network); lookup: found, not-found, ambiguous; webhook: confirmed. */
+  outcome: string;
+  /** The HTTP status of an attempt's answer; null when none came (or for look-ups and webhooks). */
+  status: number | null;
+  /** What the API said, or why nothing was answered. */
+  message: string | null;
+  conversationId: string | null;
+  durationMs: number | null;
+}
+
+/** What an operator searches calls by (`callbridge search`, the status page). Every given condition must hold. */
+export interface RowSearch {
+  /**
+   * An external id (or its beginning), a Dstny conversation id, an email (owner or participant, any case), or a phone
+   * number (matched on its digits without leading zeros, so 070 123 45 67 finds +46701234567).
+   */
+  text?: string;
+  /** Taken by the bridge at or after this (epoch ms). */
+  since?: number;
+  /** Taken by the bridge before this (epoch ms). */
+  until?: number;
+  states?: RowState[];
+  /** Default 50. */
+  limit?: number;
+}
+
+/** Per hour (the epoch ms it starts), what happened to calls in it: for the status page's chart. */
+export interface HourCounts {
+  hour: number;
+  /** Calls taken (rows created). */
+  accepted: number;
+  /** Calls created at Dstny. */
+  sent: number;
+  confirmed: number;
+  /** Calls that became failed (by the time they last changed). */
+  failed: number;
+}
+
 export interface LedgerStats {
   counts: Record<RowState, number>;
   oldestDue: { externalId: string; nextAttemptAt: number; state: RowState } | null;
@@ -213,6 +260,14 @@ export interface Ledger {
   stats(): Promise<LedgerStats>;
   /** How many rows were submitted (created in Dstny) since `since` (epoch ms): the daily quota. */
   countSubmittedSince(since: number): Promise<number>;
+  /** Append to calls' histories (src/ledger RowEvent). */
+  addEvents(events: RowEvent[]): Promise<void>;
+  /** A call's history, oldest first. */
+  events(externalId: string): Promise<RowEvent[]>;
+  /** Rows matching an operator's search, the most recently taken first. */
+  search(q: RowSearch): Promise<LedgerRow[]>;
+  /** Calls accepted, sent, confirmed and failed per hour, from the hour holding `since` to the one holding `now`, oldest first; hours with nothing are there with zeros. */
+  hourly(since: number, now: number): Promise<HourCounts[]>;
   /** Conversation id → external id, for the webhook receiver. */
   findByConversationId(conversationId: string): Promise<LedgerRow | null>;
 

@@ -7,6 +7,7 @@ import { LedgerUnavailableError } from '../errors.js';
 import type {
   Checkpoint,
   Heartbeat,
+  HourCounts,
   Ledger,
   LedgerRow,
   LedgerStats,
@@ -14,7 +15,9 @@ import type {
   PutResult,
   RowFilter,
   RowGuard,
+  RowEvent,
   RowPatch,
+  RowSearch,
   RecordingObject,
   RowState,
   StashedLeg,
@@ -22,6 +25,8 @@ import type {
 import { rowStates } from './ledger.js';
 import { migrations } from './migrations/index.js';
 import { SqliteHeartbeats } from './sqlite-heartbeats.js';
+import { SqliteHistory } from './sqlite-history.js';
+import { DEFAULT_SEARCH_LIMIT, likeEscaped, searchTerms } from './search.js';
 
 /** States whose content may still be replaced by a newer version of the same call (never sent). */
 const REPLACEABLE: readonly RowState[] = ['held', 'prepare', 'pending', 'skipped', 'rejected'];
@@ -152,6 +157,7 @@ export class SqliteLedger implements Ledger {
   private readonly db: Database.Database;
   private readonly stmts;
   private readonly heartbeatTable: SqliteHeartbeats;
+  private readonly history: SqliteHistory;
   private readonly isOpen = () => this.db.open;
 
   constructor(readonly file: string) {
@@ -165,6 +171,7 @@ export class SqliteLedger implements Ledger {
     migrate(this.db);
     const db = this.db;
     this.heartbeatTable = new SqliteHeartbeats(db);
+    this.history = new SqliteHistory(db);
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO calls (external_id, source_id, location, state, raw, payload, content_hash, reason, next_attempt_at, created_at, updated_at)
@@ -365,6 +372,50 @@ export class SqliteLedger implements Ledger {
       oldestDue: due ? { externalId: due.external_id, nextAttemptAt: due.next_attempt_at, state: due.state } : null,
       lastErrors: this.stmts.lastErrors.all().map((e) => ({ externalId: e.external_id, state: e.state, reason: e.reason, updatedAt: e.updated_at })),
     };
+  });
+
+  addEvents = guarded(this.isOpen, (events: RowEvent[]): void => this.history.add(events));
+
+  events = guarded(this.isOpen, (externalId: string): RowEvent[] => this.history.of(externalId));
+
+  hourly = guarded(this.isOpen, (since: number, now: number): HourCounts[] => this.history.hourly(since, now));
+
+  search = guarded(this.isOpen, (q: RowSearch): LedgerRow[] => {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    const terms = searchTerms(q);
+    if (terms) {
+      const any = ['external_id = ?', "external_id LIKE ? ESCAPE '\\'", 'conversation_id = ?'];
+      params.push(terms.text, `${likeEscaped(terms.text)}%`, terms.text);
+      if (terms.email) {
+        any.push("lower(json_extract(payload, '$.owner_email')) = ?", "lower(json_extract(payload, '$.participant_email')) = ?");
+        params.push(terms.email, terms.email);
+      }
+      if (terms.phoneDigits) {
+        const paths = ['payload:$.participant_phone_number', 'payload:$.owner_phone_number', 'raw:$.from.number', 'raw:$.to.number'];
+        for (const p of paths) {
+          const [column, jsonPath] = p.split(':') as [string, string];
+          any.push(`replace(replace(json_extract(${column}, '${jsonPath}'), ' ', ''), '-', '') LIKE ?`);
+          params.push(`%${terms.phoneDigits}%`);
+        }
+      }
+      clauses.push(`(${any.join(' OR ')})`);
+    }
+    if (q.since !== undefined) {
+      clauses.push('created_at >= ?');
+      params.push(q.since);
+    }
+    if (q.until !== undefined) {
+      clauses.push('created_at < ?');
+      params.push(q.until);
+    }
+    if (q.states?.length) {
+      clauses.push(`state IN (${q.states.map(() => '?').join(', ')})`);
+      params.push(...q.states);
+    }
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    const limit = Math.max(1, Math.trunc(q.limit ?? DEFAULT_SEARCH_LIMIT));
+    return this.db.prepare<unknown[], CallRowDb>(`SELECT * FROM calls ${where} ORDER BY created_at DESC, external_id LIMIT ${limit}`).all(...params).map(toRow);
   });
 
   countSubmittedSince = guarded(this.isOpen, (since: number): number => this.stmts.submittedSince.get(since)?.n ?? 0);

@@ -1,6 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { AuthError } from '../dstny/errors.js';
-import type { Ledger, LedgerRow } from '../ledger/ledger.js';
+import type { Ledger, LedgerRow, RowEvent } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { logStateChange } from '../log/state-change.js';
 import type { ReconcileConfig } from './config.js';
@@ -160,6 +160,7 @@ export class Reconciler {
     };
 
     const verdicts = await this.lookUp(submitted, verify, call);
+    await this.recordLookups(verdicts, now);
 
     for (const row of submitted) {
       const verdict = verdicts.get(row.externalId);
@@ -232,6 +233,25 @@ export class Reconciler {
       this.logger.debug('reconcile run', { ...summary });
     }
     return summary;
+  }
+
+  /** Each conclusive look-up in its call's history; history only, so a ledger that cannot take it is logged and the run goes on. */
+  private async recordLookups(verdicts: Map<string, Verdict>, now: number): Promise<void> {
+    const events: RowEvent[] = [...verdicts].map(([externalId, v]) => ({
+      externalId,
+      at: now,
+      kind: 'lookup',
+      outcome: v.kind === 'absent' ? 'not-found' : v.kind,
+      status: null,
+      message: v.kind === 'found' ? `matched by ${v.by}` : v.kind === 'ambiguous' ? v.why : null,
+      conversationId: v.kind === 'found' ? v.conversationId : null,
+      durationMs: null,
+    }));
+    try {
+      if (events.length) await this.ledger.addEvents(events);
+    } catch (error) {
+      this.logger.warn('reconcile: the look-ups could not be added to the calls\' histories', { error });
+    }
   }
 
   /**

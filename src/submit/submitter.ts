@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ConversationPayload } from '../dstny/payload.js';
-import { AuthError, PermanentApiError, RateLimitedError, RetryableApiError } from '../dstny/errors.js';
+import { statusClass } from '../dstny/classify.js';
+import { ApiError, AuthError, PermanentApiError, RateLimitedError, RetryableApiError } from '../dstny/errors.js';
 import { type ApiGate, GateClosedError } from '../dstny/gate.js';
-import type { Ledger, LedgerRow } from '../ledger/ledger.js';
+import type { Ledger, LedgerRow, RowEvent } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import { logStateChange } from '../log/state-change.js';
 import { backoffDelay, startOfUtcDay } from '../backoff.js';
@@ -66,6 +67,8 @@ export class Submitter {
   /** Every enqueued row's whole course, by external id; the started ones are `inFlightIds`. */
   private readonly tasks = new Map<string, Promise<void>>();
   private readonly inFlightIds = new Set<string>();
+  /** When each started request began (epoch ms), for its attempt in the call's history. */
+  private readonly startedAt = new Map<string, number>();
   private stopped = true;
   private renewedAt = 0;
   private haltReason: string | null = null;
@@ -185,7 +188,7 @@ export class Submitter {
     const task = this.deps.api
       .createConversation(() => this.begin(row))
       .then(
-        (answer) => (answer ? this.created(row, answer.conversationId) : undefined),
+        (answer) => (answer ? this.created(row, answer.conversationId, answer.status) : undefined),
         (error: unknown) => this.failed(row, error),
       )
       .catch((error: unknown) => {
@@ -194,6 +197,7 @@ export class Submitter {
       .finally(() => {
         this.tasks.delete(row.externalId);
         this.inFlightIds.delete(row.externalId);
+        this.startedAt.delete(row.externalId);
       });
     this.tasks.set(row.externalId, task);
   }
@@ -219,11 +223,27 @@ export class Submitter {
       }
       return null;
     }
+    this.startedAt.set(row.externalId, started);
     return this.deps.prepare ? this.deps.prepare({ ...row, payload: row.payload }) : row.payload;
   }
 
-  private async created(row: LedgerRow, conversationId: string | null): Promise<void> {
+  /**
+   * The attempt in the call's history: what Dstny answered (or that nothing came). History only: a ledger that
+   * cannot take it does not change what happened to the row.
+   */
+  private async recordAttempt(row: LedgerRow, answer: Pick<RowEvent, 'outcome' | 'status' | 'message' | 'conversationId'>): Promise<void> {
+    const at = this.startedAt.get(row.externalId);
+    if (at === undefined) return;
+    try {
+      await this.deps.ledger.addEvents([{ externalId: row.externalId, at, kind: 'attempt', durationMs: Date.now() - at, ...answer }]);
+    } catch (error) {
+      this.log.warn(`the attempt of ${row.externalId} could not be added to its history`, { error });
+    }
+  }
+
+  private async created(row: LedgerRow, conversationId: string | null, status: number | undefined): Promise<void> {
     const submittedAt = Date.now();
+    await this.recordAttempt(row, { outcome: '2xx', status: status ?? null, message: conversationId ? null : 'answered without a conversation_id', conversationId });
     const recorded = await this.deps.ledger.update(
       row.externalId,
       {
@@ -248,6 +268,12 @@ export class Submitter {
     const { ledger } = this.deps;
     const lease = { leaseOwner: this.owner, states: ['submitting' as const] };
     const now = Date.now();
+    if (!(error instanceof GateClosedError)) {
+      const status = error instanceof ApiError ? error.status : null;
+      // An error of our own (the body could not be made) is no answer of Dstny's.
+      const outcome = error instanceof ApiError ? statusClass(status) : 'not-sent';
+      await this.recordAttempt(row, { outcome, status, message: error instanceof Error ? error.message : String(error), conversationId: null });
+    }
     if (error instanceof GateClosedError) {
       // Shutting down before its turn: never sent. stop() has normally handed it back already.
       if (this.queued.delete(row.externalId)) await ledger.update(row.externalId, { state: 'pending', nextAttemptAt: now, ...DONE }, lease);

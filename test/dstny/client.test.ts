@@ -23,12 +23,28 @@ afterAll(() => {
 });
 
 describe('DstnyClient against nock', () => {
+  it('tells the metrics each request kind, its answer class and how long it took', async () => {
+    const seen: Array<[string, string, number]> = [];
+    const began = performance.now();
+    const counted = new DstnyClient({ baseUrl: BASE, token: TOKEN, timeoutMs: 2000, telemetry: { apiAnswered: (kind, outcome, seconds) => seen.push([kind, outcome, seconds]) } });
+    nock(BASE).post('/api/v2/conversations').reply(429, {}, { 'retry-after': '1' }).post('/api/v2/conversations').reply(503).get('/api/v2/users').reply(200, []);
+    await expect(counted.createConversation(payloadFor('c-1'))).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(counted.createConversation(payloadFor('c-1'))).rejects.toBeInstanceOf(RetryableApiError);
+    await expect(counted.listUsers()).resolves.toEqual([]);
+    nock(BASE).get('/api/v2/conversations/x').replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
+    await expect(counted.getByPath('/api/v2/conversations/x')).rejects.toBeInstanceOf(RetryableApiError);
+    expect(seen.map(([kind, outcome]) => `${kind} ${outcome}`)).toEqual(['create 429', 'create 5xx', 'users 2xx', 'lookup network']);
+    const whole = (performance.now() - began) / 1000;
+    for (const [, , seconds] of seen) expect(seconds).toBeGreaterThanOrEqual(0);
+    expect(seen.reduce((sum, [, , seconds]) => sum + seconds, 0)).toBeLessThanOrEqual(whole);
+  });
+
   it('posts the exact body with the bearer token and our user agent, and returns the conversation id', async () => {
     const payload = payloadFor('c-1');
     const scope = nock(BASE, { reqheaders: { authorization: `Bearer ${TOKEN}`, 'user-agent': /^callbridge\/\d+\.\d+\.\d+/ } })
       .post('/api/v2/conversations', (body) => JSON.stringify(body) === JSON.stringify(payload))
-      .reply(200, { conversation_id: '1f07d9fe-b515-6c3e-8fd2-ce54fb85a059' });
-    await expect(client().createConversation(payload)).resolves.toEqual({ conversationId: '1f07d9fe-b515-6c3e-8fd2-ce54fb85a059' });
+      .reply(201, { conversation_id: '1f07d9fe-b515-6c3e-8fd2-ce54fb85a059' });
+    await expect(client().createConversation(payload)).resolves.toEqual({ conversationId: '1f07d9fe-b515-6c3e-8fd2-ce54fb85a059', status: 201 });
     expect(scope.isDone()).toBe(true);
   });
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { LedgerUnavailableError } from '../../src/errors.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
-import { pendingRow } from '../support/rows.js';
+import { payloadFor, pendingRow } from '../support/rows.js';
 
 /**
  * The behaviour every Ledger implementation must have. `open` returns a ledger on the same storage each
@@ -304,6 +304,81 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       await ledger.beat(beat('next', 20_000));
       await ledger.endHeartbeat('next', 21_000);
       expect(await ledger.heartbeats()).toEqual([{ ...beat('next', 20_000), stoppedAt: 21_000 }]);
+    });
+
+    it("keeps each call's history in the order it was added, apart from other calls', across a restart", async () => {
+      await ledger.put([pendingRow('h1'), pendingRow('h2')]);
+      const attempt = { kind: 'attempt' as const, status: 503, message: 'HTTP 503: busy', conversationId: null, durationMs: 120 };
+      await ledger.addEvents([
+        { externalId: 'h1', at: 2_000, outcome: '5xx', ...attempt },
+        { externalId: 'h2', at: 1_500, outcome: 'network', ...attempt, status: null, message: 'socket hang up' },
+      ]);
+      await ledger.addEvents([{ externalId: 'h1', at: 1_000, kind: 'lookup', outcome: 'found', status: null, message: null, conversationId: 'conv-1', durationMs: null }]);
+      await ledger.addEvents([]);
+      await ledger.close();
+      const reopened = await openLedger();
+      expect(await reopened.events('h1')).toEqual([
+        { externalId: 'h1', at: 2_000, outcome: '5xx', ...attempt },
+        { externalId: 'h1', at: 1_000, kind: 'lookup', outcome: 'found', status: null, message: null, conversationId: 'conv-1', durationMs: null },
+      ]);
+      expect((await reopened.events('h2')).map((e) => e.message)).toEqual(['socket hang up']);
+      expect(await reopened.events('nobody')).toEqual([]);
+    });
+
+    it('finds calls by external id (whole or its start), conversation id, email in any case, or phone digits, the newest first', async () => {
+      await ledger.put([
+        pendingRow('1733560000.41', { payload: payloadFor('1733560000.41', { owner_email: 'Anna.Lind@example.com', participant_phone_number: '+46761112233' }) }),
+        pendingRow('1733560000.42', { payload: payloadFor('1733560000.42', { participant_email: 'kund@client.example' }) }),
+        pendingRow('pbx2-100', { state: 'skipped', payload: null, reason: 'internal call', raw: { from: { number: '201' }, to: { number: '0031 20 555 0199' } } }),
+        pendingRow('50%_off', { payload: payloadFor('50%_off') }),
+      ]);
+      await ledger.update('1733560000.42', { state: 'submitted', conversationId: 'conv-77' });
+      const ids = async (q: Parameters<Ledger['search']>[0]) => (await ledger.search(q)).map((r) => r.externalId);
+      expect(await ids({ text: '1733560000.41' })).toEqual(['1733560000.41']);
+      expect((await ids({ text: '1733560000' })).sort()).toEqual(['1733560000.41', '1733560000.42']);
+      expect(await ids({ text: 'conv-77' })).toEqual(['1733560000.42']);
+      expect(await ids({ text: 'anna.lind@EXAMPLE.com' })).toEqual(['1733560000.41']);
+      expect(await ids({ text: 'kund@client.example' })).toEqual(['1733560000.42']);
+      // A national number finds the E.164 one; the digits of a number the PBX wrote with spaces match it too.
+      expect(await ids({ text: '076-111 22 33' })).toEqual(['1733560000.41']);
+      expect(await ids({ text: '+46 76 111 22 33' })).toEqual(['1733560000.41']);
+      expect(await ids({ text: '+31 20 5550199' })).toEqual(['pbx2-100']);
+      // Too few digits to be a number: only an id could match.
+      expect(await ids({ text: '201' })).toEqual([]);
+      // LIKE's wildcards in the text are plain characters.
+      expect(await ids({ text: '50%' })).toEqual(['50%_off']);
+      expect(await ids({ text: '5_%' })).toEqual([]);
+      expect(await ids({ text: '1733560000', states: ['submitted'] })).toEqual(['1733560000.42']);
+      expect(await ids({ limit: 2 })).toHaveLength(2);
+      expect((await ids({})).sort()).toEqual(['1733560000.41', '1733560000.42', '50%_off', 'pbx2-100']);
+    });
+
+    it('searches by the time the bridge took a call, the most recent first', async () => {
+      await ledger.put([pendingRow('early')]);
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      const between = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      await ledger.put([pendingRow('late')]);
+      expect((await ledger.search({ since: between })).map((r) => r.externalId)).toEqual(['late']);
+      expect((await ledger.search({ until: between })).map((r) => r.externalId)).toEqual(['early']);
+      expect((await ledger.search({})).map((r) => r.externalId)).toEqual(['late', 'early']);
+    });
+
+    it('counts per hour the calls taken, sent, confirmed and failed, with every hour of the span present', async () => {
+      const HOUR = 3_600_000;
+      const now = Date.now();
+      const thisHour = Math.floor(now / HOUR) * HOUR;
+      await ledger.put([pendingRow('a'), pendingRow('b'), pendingRow('c'), pendingRow('d')]);
+      await ledger.update('a', { state: 'confirmed', submittedAt: thisHour - 2 * HOUR + 5, confirmedAt: thisHour - HOUR + 7 });
+      await ledger.update('b', { state: 'submitted', submittedAt: thisHour - 2 * HOUR + 9 });
+      await ledger.update('c', { state: 'failed', reason: 'HTTP 422' });
+      const hours = await ledger.hourly(now - 3 * HOUR, now);
+      expect(hours).toEqual([
+        { hour: thisHour - 3 * HOUR, accepted: 0, sent: 0, confirmed: 0, failed: 0 },
+        { hour: thisHour - 2 * HOUR, accepted: 0, sent: 2, confirmed: 0, failed: 0 },
+        { hour: thisHour - HOUR, accepted: 0, sent: 0, confirmed: 1, failed: 0 },
+        { hour: thisHour, accepted: 4, sent: 0, confirmed: 0, failed: 1 },
+      ]);
     });
 
     it('refuses writes after close with LedgerUnavailableError, and ping says so', async () => {

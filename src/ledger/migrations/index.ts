@@ -117,4 +117,27 @@ export const migrations: Migration[] = [
       CREATE INDEX calls_recording_file ON calls (confirmed_at) WHERE recording_file IS NOT NULL;
     `,
   },
+  {
+    version: 7,
+    name: 'events',
+    // Each call's history for `callbridge inspect` (attempts with their answers, look-ups, webhooks), and the times
+    // the status page counts per hour (taken, sent, confirmed) and the daily quota counts, indexed.
+    sql: `
+      CREATE TABLE events (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        external_id     TEXT NOT NULL,
+        at              INTEGER NOT NULL,
+        kind            TEXT NOT NULL,
+        outcome         TEXT NOT NULL,
+        status          INTEGER,
+        message         TEXT,
+        conversation_id TEXT,
+        duration_ms     INTEGER
+      );
+      CREATE INDEX events_call ON events (external_id, seq);
+      CREATE INDEX calls_created ON calls (created_at);
+      CREATE INDEX calls_submitted ON calls (submitted_at) WHERE submitted_at IS NOT NULL;
+      CREATE INDEX calls_confirmed ON calls (confirmed_at) WHERE confirmed_at IS NOT NULL;
+    `,
+  },
 ];

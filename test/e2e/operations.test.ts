@@ -1,15 +1,18 @@
 /**
- * /metrics of the real bridge (`callbridge start`, a separate process) against the emulator process: scraped
- * before and after calls flow, its counters move by exactly what happened: calls accepted, skipped and unreadable,
- * creations answered 2xx, 4xx and 429, confirmations, the waits from hangup and from submission. The deploy/
- * alert rules and Grafana dashboard only name metrics a real scrape has.
+ * What an operator sees of the real bridge (`callbridge start`, a separate process) against the emulator process,
+ * while calls flow, some failing on purpose:
+ * - /metrics, scraped before and after: its counters move by exactly what happened (calls accepted, skipped and
+ *   unreadable, creations answered 2xx, 4xx and 429, confirmations, the waits from hangup and from submission), and
+ *   the deploy/ alert rules and Grafana dashboard only name metrics a real scrape has;
+ * - `callbridge inspect` and `callbridge search`, run as the operator runs them, beside the running bridge.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse as parseYaml } from 'yaml';
 import { moved, parseExposition, type Scrape, sample } from '../support/prometheus.js';
-import { asteriskCalls, BridgeScene, dropFile, REPO, waitUntil } from './support.js';
+import type { CallView } from '../../src/status/call-view.js';
+import { asteriskCalls, BridgeScene, CliProcess, dropFile, REPO, waitUntil } from './support.js';
 
 const SOURCE = { source: 'asterisk', adapter: 'asterisk-csv' };
 
@@ -25,8 +28,15 @@ function confirmedBy(s: Scrape, name: string): number {
   return (sample(s, name, { path: 'webhook' }) ?? 0) + (sample(s, name, { path: 'reconciler' }) ?? 0);
 }
 
-describe('/metrics of a running bridge', () => {
+async function cli(scene: BridgeScene, ...args: string[]): Promise<{ code: number | null; out: string }> {
+  const run = new CliProcess(args[0]!, [...args, '--config', scene.configFile]);
+  const { code } = await run.exited;
+  return { code, out: run.stdout };
+}
+
+describe('operating a running bridge', () => {
   let scene: BridgeScene;
+  let failedNumber: string;
   let before: Scrape;
   let afterCalls: Scrape;
   let afterStorm: Scrape;
@@ -40,6 +50,7 @@ describe('/metrics of a running bridge', () => {
     const calls = asteriskCalls({ count: 7, prefix: 'metrics', recordingBase: scene.recordings.url });
     const lines = calls.csv.trimEnd().split('\n');
     lines[5] = lines[5]!.replace(/\.wav"$/, '.gone"');
+    failedNumber = /"(070\d{7})"/.exec(lines[5])![1]!;
     lines[6] = lines[6]!.replace(/"070\d{7}"/, '"202"').replace(/PJSIP\/telia-/, 'PJSIP/202-');
     lines.push('"only","three","columns"');
     dropFile(scene.spool, 'Master-1.csv', `${lines.join('\n')}\n`);
@@ -119,5 +130,50 @@ describe('/metrics of a running bridge', () => {
     for (const rule of rules) expect(rule).toMatchObject({ expr: expect.any(String), for: expect.any(String), labels: { severity: expect.any(String) }, annotations: { summary: expect.any(String) } });
     const panels = (JSON.parse(dashboard) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> }).panels;
     expect(panels.filter((p) => p.targets?.length).length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('callbridge inspect follows the refused call: its source line, what Dstny answered to each attempt, and the command that sends it again', async () => {
+    const { code, out } = await cli(scene, 'inspect', 'metrics.5');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^call metrics\.5: failed \(not delivered: Dstny refused it/m);
+    expect(out).toMatch(/^ {2}source {7}asterisk \(.*Master-1\.csv:6\)$/m);
+    expect(out).toMatch(/^ {2}reason {7}HTTP 422: .*call_recording_url/m);
+    // The refusal, with its status and the API's message, is the last attempt of its history.
+    const attempts = out.split('\n').filter((l) => / {2}POST → /.test(l));
+    expect(attempts.at(-1)).toMatch(/^ {2}\d{4}-\d{2}-\d{2}T[\d:.]+Z {2}POST → 422 \(4xx\) in \d+ ms: Dstny refused the request: HTTP 422: .*call_recording_url/);
+    expect(attempts.slice(0, -1).every((l) => /POST → 429 \(429\)/.test(l))).toBe(true);
+    expect(out).toContain('next: fix what the reason names (at Dstny, or where the recording link points), then send it again: callbridge retry --state failed --id metrics.5');
+    expect(out).toContain(`"participant_phone_number": "+46${failedNumber.slice(1)}"`);
+    expect(out).toMatch(/^record:\n {2}\{\n {4}"externalId": "metrics\.5"/m);
+  });
+
+  it('callbridge inspect --json shows a delivered call: its creation answered 2xx with the conversation, then its confirmation', async () => {
+    const { code, out } = await cli(scene, 'inspect', 'metrics.0', '--json');
+    expect(code).toBe(0);
+    const view = JSON.parse(out) as CallView;
+    expect(view).toMatchObject({ externalId: 'metrics.0', state: 'confirmed', sourceId: 'asterisk', conversationId: expect.any(String), next: expect.stringMatching(/^nothing: Dstny has it as conversation /) });
+    const created = view.history.filter((e) => e.kind === 'attempt' && e.outcome === '2xx');
+    expect(created).toEqual([expect.objectContaining({ status: expect.any(Number), conversationId: view.conversationId })]);
+    expect(created[0]!.status).toBeGreaterThanOrEqual(200);
+    expect(created[0]!.status).toBeLessThan(300);
+    const confirmation = view.history.find((e) => e.kind === 'webhook' || (e.kind === 'lookup' && e.outcome === 'found'));
+    expect(confirmation).toMatchObject({ conversationId: view.conversationId });
+    expect(Date.parse(confirmation!.at)).toBeGreaterThanOrEqual(Date.parse(created[0]!.at));
+  });
+
+  it('callbridge search finds calls by phone number, state and time, and says so when none matches', async () => {
+    const byNumber = await cli(scene, 'search', failedNumber.replace(/^(\d{3})(\d{3})/, '$1-$2 '));
+    expect(byNumber.code).toBe(0);
+    expect(byNumber.out).toMatch(/^\S+Z {2}failed {3} {2}metrics\.5 /m);
+    expect(byNumber.out).toContain('1 call(s)');
+    const failed = await cli(scene, 'search', '--state', 'failed,skipped', '--json');
+    expect((JSON.parse(failed.out) as Array<{ externalId: string }>).map((r) => r.externalId).sort()).toEqual(['metrics.5', 'metrics.6']);
+    const recent = await cli(scene, 'search', 'metrics.', '--since', '1h', '--limit', '3');
+    expect(recent.out).toContain('3 call(s) (the newest 3; --limit shows more)');
+    expect((await cli(scene, 'search', '--until', '2000-01-01')).out).toBe('no call matches\n');
+    const wrong = await cli(scene, 'search', '--since', 'yesterday');
+    expect(wrong).toEqual({ code: 2, out: expect.stringContaining('--since "yesterday" is not a time: give how long ago (90m, 24h, 7d)') });
+    const unknown = await cli(scene, 'inspect', 'metrics.99');
+    expect(unknown).toEqual({ code: 1, out: 'no call with external id "metrics.99" in the ledger; `callbridge search TEXT` finds calls by number, email or time\n' });
   });
 });

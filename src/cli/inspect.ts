@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { ledgerFile } from '../bridge/ledger.js';
+import type { Config } from '../config/schema.js';
+import { CallbridgeError } from '../errors.js';
+import { type Ledger, type RowState, rowStates } from '../ledger/ledger.js';
+import { openSqliteLedger } from '../ledger/sqlite.js';
+import { callView, formatCallView } from '../status/call-view.js';
+import { load, type Out } from './config-file.js';
+import { parseWhen } from './when.js';
+
+/** Open the configuration's ledger for reading, or say why not (exit code). */
+async function withLedger(file: string, out: Out, use: (ledger: Ledger, config: Config) => Promise<number>): Promise<number> {
+  const loaded = load(file, out);
+  if (typeof loaded === 'number') return loaded;
+  const dbFile = ledgerFile(loaded.config);
+  if (!existsSync(dbFile)) {
+    out.write(`no ledger at ${dbFile} yet: the bridge has not run with this configuration\n`);
+    return 1;
+  }
+  const ledger = await openSqliteLedger(dbFile);
+  try {
+    return await use(ledger, loaded.config);
+  } finally {
+    await ledger.close();
+  }
+}
+
+/** `callbridge inspect ID`: one call end to end (source, record, payload, every attempt and look-up, what to do next). */
+export function runInspect(file: string, out: Out, opts: { id: string; json: boolean }): Promise<number> {
+  return withLedger(file, out, async (ledger) => {
+    const row = await ledger.get(opts.id);
+    if (!row) {
+      const like = await ledger.search({ text: opts.id, limit: 5 });
+      const hint = like.length ? `; calls that match: ${like.map((r) => r.externalId).join(', ')}` : '; `callbridge search TEXT` finds calls by number, email or time';
+      out.write(`no call with external id "${opts.id}" in the ledger${hint}\n`);
+      return 1;
+    }
+    const view = callView(row, await ledger.events(row.externalId));
+    out.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : formatCallView(view));
+    return 0;
+  });
+}
+
+export interface SearchOptions {
+  text?: string;
+  since?: string;
+  until?: string;
+  state?: string;
+  limit: string;
+  json: boolean;
+  now?: number;
+}
+
+/** `callbridge search [TEXT]`: calls by external id, conversation id, phone number or email, and by when they were taken. */
+export function runSearch(file: string, out: Out, opts: SearchOptions): Promise<number> {
+  let query: Parameters<Ledger['search']>[0];
+  try {
+    query = searchQuery(opts);
+  } catch (error) {
+    if (!(error instanceof CallbridgeError)) throw error;
+    out.write(`${error.message}\n`);
+    return Promise.resolve(2);
+  }
+  return withLedger(file, out, async (ledger) => {
+    const rows = await ledger.search(query);
+    if (opts.json) {
+      out.write(`${JSON.stringify(rows.map((r) => ({ externalId: r.externalId, state: r.state, sourceId: r.sourceId, takenAt: new Date(r.createdAt).toISOString(), reason: r.reason, conversationId: r.conversationId })), null, 2)}\n`);
+      return 0;
+    }
+    if (!rows.length) {
+      out.write('no call matches\n');
+      return 0;
+    }
+    for (const r of rows) {
+      const start = (r.payload?.call_start_time ?? '').padEnd(20);
+      out.write(`${new Date(r.createdAt).toISOString()}  ${r.state.padEnd(9)}  ${r.externalId}  ${start}${r.reason ? `  ${r.reason}` : ''}\n`);
+    }
+    const limit = query.limit ?? 0;
+    out.write(`${rows.length} call(s)${rows.length === limit ? ` (the newest ${limit}; --limit shows more)` : ''}; \`callbridge inspect ID\` shows one whole\n`);
+    return 0;
+  });
+}
+
+/** The options as a ledger search, or a CallbridgeError naming the option that is wrong. */
+export function searchQuery(opts: SearchOptions): Parameters<Ledger['search']>[0] {
+  const now = opts.now ?? Date.now();
+  const states = (opts.state ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = states.filter((s) => !rowStates.includes(s as RowState));
+  if (unknown.length) throw new CallbridgeError(`--state ${unknown.map((s) => `"${s}"`).join(', ')} is not a state: use ${rowStates.join(', ')}`);
+  const limit = Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new CallbridgeError(`--limit "${opts.limit}" is not a whole number of calls, e.g. --limit 200`);
+  return {
+    ...(opts.text ? { text: opts.text } : {}),
+    ...(opts.since ? { since: parseWhen('--since', opts.since, now) } : {}),
+    ...(opts.until ? { until: parseWhen('--until', opts.until, now) } : {}),
+    ...(states.length ? { states: states as RowState[] } : {}),
+    limit,
+  };
+}

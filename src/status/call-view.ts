@@ -1,0 +1,139 @@
+import type { LedgerRow, RowEvent, RowState } from '../ledger/ledger.js';
+import type { IsoTime } from './report.js';
+
+/** One call as an operator follows it (`callbridge inspect`, the page /calls/<id>): every time ISO 8601 UTC. */
+export interface CallView {
+  externalId: string;
+  state: RowState;
+  /** What the state means, in a few words. */
+  meaning: string;
+  sourceId: string;
+  /** FILE:LINE, or hook:<source>. */
+  location: string | null;
+  reason: string | null;
+  takenAt: IsoTime;
+  updatedAt: IsoTime;
+  /** When it is due (pending, held, verify), else null. */
+  dueAt: IsoTime | null;
+  submittedAt: IsoTime | null;
+  confirmedAt: IsoTime | null;
+  conversationId: string | null;
+  attempts: number;
+  history: Array<Omit<RowEvent, 'externalId' | 'at'> & { at: IsoTime }>;
+  /** The body that was sent, or will be (the recording link is signed anew when it is sent). */
+  payload: unknown;
+  /** The call record the adapter made (with its legs), as the ledger keeps it. */
+  record: unknown;
+  /** What an operator can do now; a command to run where one helps. */
+  next: string;
+}
+
+const MEANING: Record<RowState, string> = {
+  held: 'waiting for its recording file to appear',
+  prepare: 'its recording is being made ready (merged, converted or uploaded) before it is sent',
+  pending: 'waiting for its turn to be sent',
+  submitting: 'being sent now',
+  verify: 'its request was in flight when a process stopped: being looked up at Dstny before it is sent again',
+  submitted: 'created at Dstny; waiting to see it listed there',
+  confirmed: 'delivered: Dstny has it',
+  missing: 'Dstny accepted it but did not list it by the deadline',
+  skipped: 'not sent: a rule skips it',
+  rejected: 'not sent: it cannot be made into a valid request',
+  failed: 'not delivered: Dstny refused it, or every retry failed',
+};
+
+const iso = (ms: number): IsoTime => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? null : iso(ms));
+
+/** Pure: the row and its history as shown. */
+export function callView(row: LedgerRow, events: RowEvent[]): CallView {
+  const due = row.state === 'pending' || row.state === 'held' || row.state === 'verify' ? row.nextAttemptAt : null;
+  return {
+    externalId: row.externalId,
+    state: row.state,
+    meaning: MEANING[row.state],
+    sourceId: row.sourceId,
+    location: row.location,
+    reason: row.reason,
+    takenAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+    dueAt: isoOrNull(due),
+    submittedAt: isoOrNull(row.submittedAt),
+    confirmedAt: isoOrNull(row.confirmedAt),
+    conversationId: row.conversationId,
+    attempts: row.attempts,
+    history: events.map(({ externalId: _id, at, ...rest }) => ({ ...rest, at: iso(at) })),
+    payload: row.payload,
+    record: row.raw,
+    next: nextStep(row),
+  };
+}
+
+/** What an operator can do for a call in its state. */
+export function nextStep(row: Pick<LedgerRow, 'externalId' | 'state' | 'conversationId'>): string {
+  const id = shellWord(row.externalId);
+  switch (row.state) {
+    case 'failed':
+      return `fix what the reason names (at Dstny, or where the recording link points), then send it again: callbridge retry --state failed --id ${id}`;
+    case 'missing':
+      return `send it again (Dstny may show it twice if it appears after all): callbridge retry --state missing --id ${id}; or, if you found it at Dstny: callbridge confirm ${id} <conversation id>`;
+    case 'rejected':
+    case 'skipped':
+    case 'held':
+      return `after changing the configuration (owners, rules, recording roots), normalize it again: callbridge retry --state ${row.state} --id ${id}`;
+    case 'verify':
+      return `nothing: the reconciler looks it up. Only if you know Dstny does not have it: callbridge retry --state verify --id ${id}`;
+    case 'confirmed':
+      return `nothing: Dstny has it${row.conversationId ? ` as conversation ${row.conversationId}` : ''}`;
+    default:
+      return 'nothing: it is on its way';
+  }
+}
+
+/** The id as one shell word (ids are usually plain; a quote keeps odd ones whole). */
+function shellWord(value: string): string {
+  return /^[\w.@:+-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+/** `callbridge inspect` as text. */
+export function formatCallView(view: CallView): string {
+  const lines = [
+    `call ${view.externalId}: ${view.state} (${view.meaning})`,
+    `  source       ${view.sourceId}${view.location ? ` (${view.location})` : ''}`,
+    `  taken        ${view.takenAt}`,
+  ];
+  if (view.dueAt) lines.push(`  due          ${view.dueAt}`);
+  if (view.submittedAt) lines.push(`  sent         ${view.submittedAt}`);
+  if (view.confirmedAt) lines.push(`  confirmed    ${view.confirmedAt}`);
+  if (view.conversationId) lines.push(`  conversation ${view.conversationId}`);
+  if (view.reason) lines.push(`  reason       ${view.reason}`);
+  lines.push(`  attempts     ${view.attempts}`);
+  lines.push('history:');
+  if (!view.history.length) lines.push('  (nothing yet)');
+  for (const e of view.history) lines.push(`  ${e.at}  ${historyLine(e)}`);
+  lines.push(`next: ${view.next}`);
+  lines.push('payload:', indent(view.payload === null ? '(none: it was never made into a request)' : JSON.stringify(view.payload, null, 2)));
+  lines.push('record:', indent(JSON.stringify(view.record, null, 2)));
+  return `${lines.join('\n')}\n`;
+}
+
+/** One event in words: "POST → 422 (4xx) in 130 ms: HTTP 422: owner_email: unknown user". */
+export function historyLine(e: CallView['history'][number]): string {
+  if (e.kind === 'attempt') {
+    const answer = e.status !== null ? `${e.status} (${e.outcome})` : e.outcome === 'not-sent' ? 'not sent' : 'no answer';
+    const took = e.durationMs !== null ? ` in ${e.durationMs} ms` : '';
+    const conversation = e.conversationId ? `, conversation ${e.conversationId}` : '';
+    return `POST → ${answer}${took}${conversation}${e.message ? `: ${e.message}` : ''}`;
+  }
+  if (e.kind === 'lookup') {
+    return `look-up: ${e.outcome}${e.conversationId ? ` (conversation ${e.conversationId})` : ''}${e.message ? `, ${e.message}` : ''}`;
+  }
+  return `webhook: ${e.outcome}${e.conversationId ? ` (conversation ${e.conversationId})` : ''}`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
