@@ -10,6 +10,8 @@ export interface Telemetry {
   callSkipped(sourceId: string, reason: string): void;
   /** A new call was committed as rejected (no owner, an invalid payload). */
   callRejected(sourceId: string): void;
+  /** A source handed over an input: a file, a chunk of a tailed file, a hook body, a page of table rows. */
+  inputRead(sourceId: string, name: string): void;
   /** A record its adapter could not read (a located parse error). */
   parseError(sourceId: string): void;
   /** One answer (or none: `network`) of the Dstny API, and how long the request took. */
@@ -38,6 +40,7 @@ export const noTelemetry: Telemetry = {
   callAccepted: nothing,
   callSkipped: nothing,
   callRejected: nothing,
+  inputRead: nothing,
   parseError: nothing,
   apiAnswered: nothing,
   callSubmitted: nothing,

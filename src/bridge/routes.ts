@@ -44,7 +44,7 @@ export function bridgeRoutes(deps: {
       sources: sourcesRunning(deps.runners),
     },
     extraRouters,
-    adminRouters: [createStatusRouter(deps.status, metrics)],
+    adminRouters: [createStatusRouter(deps.status, metrics, ledger)],
     admin: config.http.admin,
     logger,
     retryAfterSec: config.http.retryAfterSec,

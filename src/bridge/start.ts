@@ -84,7 +84,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
     const serve = (config: Config, running: readonly SourceRunner[] = runners) => {
       runners = running;
       metrics.knowSources(config.sources);
-      status = statusOf({ config, api, ledger, submitter, preparer, runners });
+      status = statusOf({ config, api, ledger, submitter, preparer, runners, lastInput: (id) => metrics.lastInputOf(id) });
       http.serve(bridgeRoutes({ config, ledger, ingestor, links, submitter, runners, status, webhookSecret: api.webhookSecret, metrics, logger }));
     };
     serve(config, runners);

@@ -16,6 +16,8 @@ export function statusOf(parts: {
   submitter: Pick<Submitter, 'status'>;
   preparer: Pick<RecordingPreparer, 'status'> | null;
   runners: readonly SourceRunner[];
+  /** The last input of each source (the metrics keep it). */
+  lastInput?: (sourceId: string) => { name: string; at: number } | null;
 }): () => Promise<StatusReport> {
   const { config, api, ledger, submitter, preparer, runners } = parts;
   return async () =>
@@ -30,7 +32,15 @@ export function statusOf(parts: {
       quota: await quotaToday(ledger, config.submit.dailyQuota, Date.now()),
       sources: runners.map((r) => {
         const s = config.sources.find((source) => source.id === r.sourceId);
-        return { id: r.sourceId, type: s?.type ?? '?', adapter: s?.adapter ?? '?', running: r.running, lastProblem: r.lastProblem };
+        return {
+          id: r.sourceId,
+          type: s?.type ?? '?',
+          adapter: s?.adapter ?? '?',
+          running: r.running,
+          lastProblem: r.lastProblem,
+          lastInput: parts.lastInput?.(r.sourceId) ?? null,
+          lagBytes: r.lagBytes ?? null,
+        };
       }),
     });
 }

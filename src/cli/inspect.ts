@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { ledgerFile } from '../bridge/ledger.js';
 import type { Config } from '../config/schema.js';
 import { CallbridgeError } from '../errors.js';
-import { type Ledger, type RowState, rowStates } from '../ledger/ledger.js';
+import type { Ledger, RowSearch } from '../ledger/ledger.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
 import { callView, formatCallView } from '../status/call-view.js';
 import { load, type Out } from './config-file.js';
-import { parseWhen } from './when.js';
+import { type SearchOptions, searchQuery } from '../status/search-query.js';
 
 /** Open the configuration's ledger for reading, or say why not (exit code). */
 async function withLedger(file: string, out: Out, use: (ledger: Ledger, config: Config) => Promise<number>): Promise<number> {
@@ -41,19 +41,9 @@ export function runInspect(file: string, out: Out, opts: { id: string; json: boo
   });
 }
 
-export interface SearchOptions {
-  text?: string;
-  since?: string;
-  until?: string;
-  state?: string;
-  limit: string;
-  json: boolean;
-  now?: number;
-}
-
 /** `callbridge search [TEXT]`: calls by external id, conversation id, phone number or email, and by when they were taken. */
-export function runSearch(file: string, out: Out, opts: SearchOptions): Promise<number> {
-  let query: Parameters<Ledger['search']>[0];
+export function runSearch(file: string, out: Out, opts: SearchOptions & { json: boolean }): Promise<number> {
+  let query: RowSearch;
   try {
     query = searchQuery(opts);
   } catch (error) {
@@ -79,24 +69,4 @@ export function runSearch(file: string, out: Out, opts: SearchOptions): Promise<
     out.write(`${rows.length} call(s)${rows.length === limit ? ` (the newest ${limit}; --limit shows more)` : ''}; \`callbridge inspect ID\` shows one whole\n`);
     return 0;
   });
-}
-
-/** The options as a ledger search, or a CallbridgeError naming the option that is wrong. */
-export function searchQuery(opts: SearchOptions): Parameters<Ledger['search']>[0] {
-  const now = opts.now ?? Date.now();
-  const states = (opts.state ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const unknown = states.filter((s) => !rowStates.includes(s as RowState));
-  if (unknown.length) throw new CallbridgeError(`--state ${unknown.map((s) => `"${s}"`).join(', ')} is not a state: use ${rowStates.join(', ')}`);
-  const limit = Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new CallbridgeError(`--limit "${opts.limit}" is not a whole number of calls, e.g. --limit 200`);
-  return {
-    ...(opts.text ? { text: opts.text } : {}),
-    ...(opts.since ? { since: parseWhen('--since', opts.since, now) } : {}),
-    ...(opts.until ? { until: parseWhen('--until', opts.until, now) } : {}),
-    ...(states.length ? { states: states as RowState[] } : {}),
-    limit,
-  };
 }

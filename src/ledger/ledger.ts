@@ -268,6 +268,8 @@ export interface Ledger {
   search(q: RowSearch): Promise<LedgerRow[]>;
   /** Calls accepted, sent, confirmed and failed per hour, from the hour holding `since` to the one holding `now`, oldest first; hours with nothing are there with zeros. */
   hourly(since: number, now: number): Promise<HourCounts[]>;
+  /** How many calls were confirmed since `since` (epoch ms): "delivered in the last hour" on the status page. */
+  countConfirmedSince(since: number): Promise<number>;
   /** Conversation id → external id, for the webhook receiver. */
   findByConversationId(conversationId: string): Promise<LedgerRow | null>;
 

@@ -213,6 +213,7 @@ export class SqliteLedger implements Ledger {
          ORDER BY updated_at DESC LIMIT 10`,
       ),
       submittedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE submitted_at >= ?'),
+      confirmedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE confirmed_at >= ?'),
       getCheckpoint: db.prepare<[string], { value: string }>('SELECT value FROM checkpoints WHERE key = ?'),
       setCheckpoint: db.prepare(
         `INSERT INTO checkpoints (key, value, updated_at) VALUES (@key, @value, @now)
@@ -419,6 +420,8 @@ export class SqliteLedger implements Ledger {
   });
 
   countSubmittedSince = guarded(this.isOpen, (since: number): number => this.stmts.submittedSince.get(since)?.n ?? 0);
+
+  countConfirmedSince = guarded(this.isOpen, (since: number): number => this.stmts.confirmedSince.get(since)?.n ?? 0);
 
   getCheckpoint = guarded(this.isOpen, (key: string): string | null => this.stmts.getCheckpoint.get(key)?.value ?? null);
 

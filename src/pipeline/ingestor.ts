@@ -34,7 +34,7 @@ export interface IngestorOptions {
    */
   onDue?: () => void;
   /** Counts what each commit took, per source (the bridge's metrics). */
-  telemetry?: Pick<Telemetry, 'callAccepted' | 'callSkipped' | 'callRejected' | 'parseError'>;
+  telemetry?: Pick<Telemetry, 'callAccepted' | 'callSkipped' | 'callRejected' | 'parseError' | 'inputRead'>;
 }
 
 /**
@@ -113,6 +113,7 @@ export class PipelineIngestor implements Ingestor {
 
   async ingestWhole(source: PipelineSource, input: AdapterInput, opts: { checkpoints?: Checkpoint[] } = {}): Promise<IngestSummary> {
     const adapter = this.adapter(source);
+    this.opts.telemetry?.inputRead(source.id, input.name);
     const summary = emptySummary();
     const now = this.now();
     let batch: NewRow[] = [];
@@ -133,6 +134,7 @@ export class PipelineIngestor implements Ingestor {
 
   async ingestLegs(source: PipelineSource, input: AdapterInput | TableInput, opts: { checkpoints?: Checkpoint[] } = {}): Promise<IngestSummary> {
     const adapter = this.adapter(source);
+    this.opts.telemetry?.inputRead(source.id, input.name);
     return this.exclusive(source.id, async () => {
       const summary = emptySummary();
       const ids = new Set<string>();

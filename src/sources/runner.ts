@@ -9,6 +9,8 @@ export interface SourceRunner {
   readonly running: boolean;
   /** The last problem this runner hit and is retrying (no secrets, no request data), or null. */
   readonly lastProblem: string | null;
+  /** A tail: bytes of its file not read yet (null until it has the file); other runners have none. */
+  readonly lagBytes?: number | null;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -65,6 +65,7 @@ export class TailRunner extends PollingRunner implements SourceRunner {
   private rotated: RotatedWatch | null = null;
   private waitingLogged = false;
   private watcher: FSWatcher | null = null;
+  private lag: number | null = null;
 
   constructor(
     readonly source: TailSource,
@@ -88,6 +89,11 @@ export class TailRunner extends PollingRunner implements SourceRunner {
     });
     this.quietCallsLoop(source, deps.ingestor);
   }
+  /** Bytes of the file not read yet: how far the bridge is behind the PBX (0 when it has read all). */
+  get lagBytes(): number | null {
+    return this.lag;
+  }
+
 
   /** One poll now; resolves when everything complete that is in the file is committed. */
   pollNow(): Promise<void> {
@@ -273,6 +279,7 @@ export class TailRunner extends PollingRunner implements SourceRunner {
     for (;;) {
       if (this.stopping) return;
       const size = (await cursor.handle.stat()).size;
+      this.lag = Math.max(0, size - cursor.offset);
       if (cursor.offset >= size) return;
       const chunk = await readLinesAt(cursor.handle, cursor.offset, size, this.batchBytes, final);
       if (!chunk) return; // only a partial line: wait for its newline

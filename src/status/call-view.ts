@@ -1,4 +1,5 @@
 import type { LedgerRow, RowEvent, RowState } from '../ledger/ledger.js';
+import { remedyFor, shellWord } from '../log/state-change.js';
 import type { IsoTime } from './report.js';
 
 /** One call as an operator follows it (`callbridge inspect`, the page /calls/<id>): every time ISO 8601 UTC. */
@@ -69,30 +70,23 @@ export function callView(row: LedgerRow, events: RowEvent[]): CallView {
   };
 }
 
-/** What an operator can do for a call in its state. */
+/** What an operator can do for a call in its state: the log's remedy for the states an operator must act on. */
 export function nextStep(row: Pick<LedgerRow, 'externalId' | 'state' | 'conversationId'>): string {
-  const id = shellWord(row.externalId);
   switch (row.state) {
     case 'failed':
-      return `fix what the reason names (at Dstny, or where the recording link points), then send it again: callbridge retry --state failed --id ${id}`;
     case 'missing':
-      return `send it again (Dstny may show it twice if it appears after all): callbridge retry --state missing --id ${id}; or, if you found it at Dstny: callbridge confirm ${id} <conversation id>`;
     case 'rejected':
+      return remedyFor({ externalId: row.externalId, to: row.state });
     case 'skipped':
     case 'held':
-      return `after changing the configuration (owners, rules, recording roots), normalize it again: callbridge retry --state ${row.state} --id ${id}`;
+      return `to send it after changing the configuration (rules, owners, recording roots), run "callbridge retry --state ${row.state} --id ${shellWord(row.externalId)}"`;
     case 'verify':
-      return `nothing: the reconciler looks it up. Only if you know Dstny does not have it: callbridge retry --state verify --id ${id}`;
+      return `nothing: the reconciler looks it up; only if you know Dstny does not have it, run "callbridge retry --state verify --id ${shellWord(row.externalId)}"`;
     case 'confirmed':
       return `nothing: Dstny has it${row.conversationId ? ` as conversation ${row.conversationId}` : ''}`;
     default:
       return 'nothing: it is on its way';
   }
-}
-
-/** The id as one shell word (ids are usually plain; a quote keeps odd ones whole). */
-function shellWord(value: string): string {
-  return /^[\w.@:+-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 /** `callbridge inspect` as text. */

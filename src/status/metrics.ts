@@ -31,6 +31,7 @@ export class BridgeMetrics implements Telemetry {
   private readonly registry = new Registry();
   private report: StatusReport | null = null;
   private readonly adapterOf = new Map<string, string>();
+  private readonly lastInputs = new Map<string, { name: string; at: number }>();
   private readonly accepted: Counter<'source' | 'adapter'>;
   private readonly skipped: Counter<'source' | 'reason'>;
   private readonly rejected: Counter<'source'>;
@@ -114,6 +115,15 @@ export class BridgeMetrics implements Telemetry {
     this.rejected.inc({ source: sourceId });
   }
 
+  inputRead(sourceId: string, name: string): void {
+    this.lastInputs.set(sourceId, { name, at: Date.now() });
+  }
+
+  /** The last input of a source since this process started (a file, a hook body), or null. */
+  lastInputOf(sourceId: string): { name: string; at: number } | null {
+    return this.lastInputs.get(sourceId) ?? null;
+  }
+
   parseError(sourceId: string): void {
     this.parseErrors.inc({ source: sourceId });
   }
@@ -166,6 +176,12 @@ export class BridgeMetrics implements Telemetry {
     });
     gauge('callbridge_source_up', 'Source running (1) or not (0)', ['source'], (g, r) => {
       for (const s of r.sources) g.set({ source: s.id }, s.running ? 1 : 0);
+    });
+    gauge('callbridge_source_last_input_timestamp_seconds', 'When the source last handed over an input (a file, a tail chunk, a hook body, table rows), Unix time', ['source'], (g) => {
+      for (const [source, input] of metrics.lastInputs) g.set({ source }, input.at / 1000);
+    });
+    gauge('callbridge_source_lag_bytes', 'Bytes of a tailed file not read yet', ['source'], (g, r) => {
+      for (const s of r.sources) if (s.lagBytes !== undefined && s.lagBytes !== null) g.set({ source: s.id }, s.lagBytes);
     });
     gauge('callbridge_api_paused', 'The API gate is paused for a 429 (1) or not (0)', [], (g, r) => g.set(r.api?.pausedUntil ? 1 : 0));
     gauge('callbridge_api_rate_per_second', 'Requests per second the API gate uses now (lowered after 429s, at most the configured rate)', [], (g, r) =>

@@ -28,7 +28,11 @@ export function redactStatusReport(report: StatusReport): StatusReport {
     ...report,
     ledger: { ...report.ledger, lastErrors: report.ledger.lastErrors.map((e) => ({ ...e, reason: redactPaths(e.reason) })) },
     submitter: report.submitter ? { ...report.submitter, reason: report.submitter.reason === null ? null : redactPaths(report.submitter.reason) } : null,
-    sources: report.sources.map((s) => ({ ...s, lastProblem: s.lastProblem === null ? null : redactPaths(s.lastProblem) })),
+    sources: report.sources.map((s) => ({
+      ...s,
+      lastProblem: s.lastProblem === null ? null : redactPaths(s.lastProblem),
+      ...(s.lastInput ? { lastInput: { ...s.lastInput, name: redactPaths(s.lastInput.name) } } : {}),
+    })),
   };
 }
 

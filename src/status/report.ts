@@ -23,7 +23,17 @@ export interface StatusFacts {
   api: GateStatus | null;
   /** Today's use of the daily quota. */
   quota: QuotaFacts;
-  sources: Array<{ id: string; type: string; adapter: string; running: boolean; lastProblem: string | null }>;
+  sources: Array<{
+    id: string;
+    type: string;
+    adapter: string;
+    running: boolean;
+    lastProblem: string | null;
+    /** The last input it handed over (a file, a hook body) and when (epoch ms); null when none since the start. */
+    lastInput?: { name: string; at: number } | null;
+    /** A tail's bytes not read yet. */
+    lagBytes?: number | null;
+  }>;
   bridge?: BridgeFacts;
 }
 
@@ -60,7 +70,7 @@ export interface StatusReport {
   /** The API gate: its pause and the request rate it uses, with why. */
   api: (Omit<GateStatus, 'pausedUntil'> & { pausedUntil: IsoTime | null }) | null;
   quota: Omit<QuotaFacts, 'resetsAt'> & { resetsAt: IsoTime };
-  sources: StatusFacts['sources'];
+  sources: Array<Omit<StatusFacts['sources'][number], 'lastInput'> & { lastInput?: { name: string; at: IsoTime } | null }>;
   /** `callbridge status` only: the bridge running on this ledger, or the last one seen (null: never). */
   bridge?: BridgeView | null;
 }
@@ -70,10 +80,11 @@ const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? null : i
 
 /** The report as shown: the parts' facts with every epoch-ms time as ISO 8601 UTC. Pure. */
 export function statusReport(facts: StatusFacts): StatusReport {
-  const { ledger, submitter, recordings, api, quota, bridge, ...rest } = facts;
+  const { ledger, submitter, recordings, api, quota, bridge, sources, ...rest } = facts;
   const hb = bridge?.heartbeat ?? null;
   return {
     ...rest,
+    sources: sources.map(({ lastInput, ...s }) => ({ ...s, ...(lastInput !== undefined ? { lastInput: lastInput && { name: lastInput.name, at: iso(lastInput.at) } } : {}) })),
     ledger: {
       counts: ledger.counts,
       oldestDue: ledger.oldestDue ? { ...ledger.oldestDue, nextAttemptAt: iso(ledger.oldestDue.nextAttemptAt) } : null,

@@ -4,11 +4,14 @@
  * - /metrics, scraped before and after: its counters move by exactly what happened (calls accepted, skipped and
  *   unreadable, creations answered 2xx, 4xx and 429, confirmations, the waits from hangup and from submission), and
  *   the deploy/ alert rules and Grafana dashboard only name metrics a real scrape has;
- * - `callbridge inspect` and `callbridge search`, run as the operator runs them, beside the running bridge.
+ * - `callbridge inspect` and `callbridge search`, run as the operator runs them, beside the running bridge;
+ * - the status page in a real headless Chromium: what a person sees, the refused call's page, the search, and the
+ *   paused state appearing without the page reloading.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chromium } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { moved, parseExposition, type Scrape, sample } from '../support/prometheus.js';
 import type { CallView } from '../../src/status/call-view.js';
@@ -142,7 +145,7 @@ describe('operating a running bridge', () => {
     const attempts = out.split('\n').filter((l) => / {2}POST → /.test(l));
     expect(attempts.at(-1)).toMatch(/^ {2}\d{4}-\d{2}-\d{2}T[\d:.]+Z {2}POST → 422 \(4xx\) in \d+ ms: Dstny refused the request: HTTP 422: .*call_recording_url/);
     expect(attempts.slice(0, -1).every((l) => /POST → 429 \(429\)/.test(l))).toBe(true);
-    expect(out).toContain('next: fix what the reason names (at Dstny, or where the recording link points), then send it again: callbridge retry --state failed --id metrics.5');
+    expect(out).toContain('next: see the API\'s message; "callbridge retry --state failed --id metrics.5" sends it again');
     expect(out).toContain(`"participant_phone_number": "+46${failedNumber.slice(1)}"`);
     expect(out).toMatch(/^record:\n {2}\{\n {4}"externalId": "metrics\.5"/m);
   });
@@ -176,4 +179,61 @@ describe('operating a running bridge', () => {
     const unknown = await cli(scene, 'inspect', 'metrics.99');
     expect(unknown).toEqual({ code: 1, out: 'no call with external id "metrics.99" in the ledger; `callbridge search TEXT` finds calls by number, email or time\n' });
   });
+
+  it('the status page, in a real browser: calls delivered, the refused call and its reason, the sources; its call page; the pause appears by itself', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      const fromElsewhere: string[] = [];
+      page.on('request', (r) => {
+        if (!r.url().startsWith(scene.bridge.url)) fromElsewhere.push(r.url());
+      });
+      await page.goto(`${scene.bridge.url}/?refresh=1`);
+      expect(await page.locator('#headline').innerText()).toBe('Calls are flowing: 7 delivered in the last hour.');
+      expect(await page.locator('#delivered-day').innerText()).toBe('7');
+      expect(await page.locator('#trouble').innerText()).toBe('1');
+      const refused = page.locator('#problems tbody tr');
+      expect(await refused.count()).toBe(1);
+      expect(await refused.innerText()).toMatch(/^failed\s+1\s+HTTP 422: call_recording_url: the recording URL answered HTTP 404.*\s+metrics\.5$/);
+      expect(await page.locator('#sources').innerText()).toMatch(/^asterisk drop, asterisk-csv\s+running\s+<path>\/Master-2\.csv \d+ s ago\s*$/m);
+      expect(await page.locator('#chart svg').getAttribute('aria-label')).toMatch(/^Calls per hour: 9 accepted, 7 sent, 7 confirmed, 1 failed in 24 h$/);
+      // Readable on a phone: nothing wider than the screen but the tables' own scroll boxes.
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+      const html = await page.content();
+      for (const secret of [scene.emulator.token, scene.webhookSecret]) expect(html).not.toContain(secret);
+      const folder = path.dirname(scene.dataDir);
+      await page.screenshot({ path: path.join(folder, 'status-page.png'), fullPage: true });
+      // A page with text in it (no fonts: invisible text, a screenshot of a few KB).
+      expect(statSync(path.join(folder, 'status-page.png')).size).toBeGreaterThan(20_000);
+
+      // Dstny answers 429 to everything for 8 s while a call waits: the page shows the pause at its next refresh.
+      await page.evaluate("window.stayed = 'same page'");
+      await scene.emulator.faults({ storm429Ms: 8_000 });
+      dropFile(scene.spool, 'Master-3.csv', asteriskCalls({ count: 1, prefix: 'metrics', from: 9, recordingBase: scene.recordings.url }).csv);
+      await page.locator('#headline', { hasText: /^Paused: Dstny asked to wait \(429\) until / }).waitFor({ timeout: 15_000 });
+      expect(await page.locator('#submitter-state').innerText()).toMatch(/^paused/);
+      expect(await page.evaluate('window.stayed')).toBe('same page');
+
+      await page.getByRole('link', { name: 'metrics.5' }).first().click();
+      await page.waitForURL(`${scene.bridge.url}/calls/metrics.5`);
+      expect(await page.locator('h1').innerText()).toBe('Call metrics.5');
+      expect(await page.locator('#call-state').innerText()).toBe('failed — not delivered: Dstny refused it, or every retry failed');
+      expect(await page.locator('#history tbody tr').last().innerText()).toMatch(/POST → 422 \(4xx\) in \d+ ms: Dstny refused the request: HTTP 422/);
+      expect(await page.locator('#next').innerText()).toBe('see the API\'s message; "callbridge retry --state failed --id metrics.5" sends it again');
+      expect(await page.locator('#payload').innerText()).toContain('"call_external_id": "metrics.5"');
+      await page.screenshot({ path: path.join(folder, 'call-page.png'), fullPage: true });
+
+      await page.getByRole('searchbox', { name: 'Search calls' }).fill(failedNumber);
+      await page.getByRole('button', { name: 'Search' }).first().click();
+      await page.waitForURL(/\/calls\?q=/);
+      expect(await page.locator('#results tbody tr').count()).toBe(1);
+      expect(await page.locator('#results tbody tr').innerText()).toMatch(/metrics\.5\s+failed/);
+      expect(fromElsewhere).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

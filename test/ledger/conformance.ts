@@ -379,6 +379,8 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
         { hour: thisHour - HOUR, accepted: 0, sent: 0, confirmed: 1, failed: 0 },
         { hour: thisHour, accepted: 4, sent: 0, confirmed: 0, failed: 1 },
       ]);
+      expect(await ledger.countConfirmedSince(thisHour - HOUR + 7)).toBe(1);
+      expect(await ledger.countConfirmedSince(thisHour - HOUR + 8)).toBe(0);
     });
 
     it('refuses writes after close with LedgerUnavailableError, and ping says so', async () => {

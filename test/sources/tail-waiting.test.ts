@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { statusOf } from '../../src/bridge/status.js';
@@ -48,7 +48,7 @@ describe('a tail waiting for its file', () => {
     const warnings = lines.map((l) => JSON.parse(l) as { level: string; message: string }).filter((l) => l.level === 'warn');
     expect(warnings.map((w) => w.message)).toEqual([`waiting for ${file}: it does not exist yet`]);
     expect(runner.running).toBe(true);
-    expect((await status()).sources).toEqual([{ id: 'ast', type: 'tail', adapter: 'asterisk-csv', running: true, lastProblem: `waiting for ${file}: it does not exist yet` }]);
+    expect((await status()).sources).toEqual([{ id: 'ast', type: 'tail', adapter: 'asterisk-csv', running: true, lastProblem: `waiting for ${file}: it does not exist yet`, lastInput: null, lagBytes: null }]);
 
     mkdirSync(path.dirname(file));
     writeFileSync(file, asteriskLines(0, 3));
@@ -57,7 +57,11 @@ describe('a tail waiting for its file', () => {
     // The pass that read the file clears the problem when it ends, a moment after its commit.
     const reading = runner;
     await waitFor('the problem to clear', () => reading.lastProblem === null);
-    expect((await status()).sources[0]?.lastProblem).toBeNull();
+    expect((await status()).sources[0]).toMatchObject({ lastProblem: null, lagBytes: 0 });
     expect(lines.some((l) => l.includes(`${file} is there now; reading it`))).toBe(true);
+    // A line the PBX is still writing (no newline yet) is what the tail is behind by.
+    const partial = asteriskLines(3, 4).trimEnd();
+    appendFileSync(file, partial);
+    await waitFor('the tail to see the partial line', async () => (await status()).sources[0]?.lagBytes === Buffer.byteLength(partial));
   });
 });

@@ -49,7 +49,7 @@ describe('GET /status', () => {
       ledger,
       recordings: { links: new RecordingLinks({ publicBaseUrl: 'http://127.0.0.1', secret: 'recording-secret-0123456789', ttlHours: 72 }), roots: [] },
       readiness: {},
-      extraRouters: [createStatusRouter(report, new BridgeMetrics('test'))],
+      extraRouters: [createStatusRouter(report, new BridgeMetrics('test'), ledger)],
     });
     server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
   });
@@ -99,5 +99,45 @@ describe('GET /status', () => {
     expect(waited).toBeGreaterThanOrEqual(59);
     expect(waited).toBeLessThan(120);
     expect(text).not.toContain('/var/spool');
+  });
+
+  it('serves the status page to a browser at / and at /status asked for as HTML; scripts and curl still get JSON at /status', async () => {
+    const page = await fetch(`${server.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const text = await page.text();
+    expect(text).toContain('<main data-refresh="/?part=main" data-every="10000">');
+    expect(text).toContain('<link rel="stylesheet" href="/ui/app.css">');
+    for (const secretish of ['/var/spool', 'Program Files', 'cdr-csv/']) expect(text).not.toContain(secretish);
+    const asHtml = await fetch(`${server.url}/status`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    expect(asHtml.headers.get('content-type')).toMatch(/^text\/html/);
+    for (const accept of ['*/*', 'application/json']) {
+      const json = await fetch(`${server.url}/status`, { headers: { accept } });
+      expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    }
+    // The part the page refreshes: the main content only, no page around it.
+    const part = await (await fetch(`${server.url}/?part=main`)).text();
+    expect(part).toMatch(/^<div class="headline /);
+    expect(part).not.toContain('<html');
+    const script = await fetch(`${server.url}/ui/app.js`);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect(await script.text()).toContain("getAttribute('data-refresh')");
+  });
+
+  it("a call's page, and the search: an unknown id is 404 showing calls that match it; a time that is not one is 400 saying why", async () => {
+    const call = await fetch(`${server.url}/calls/call-2`);
+    expect(call.status).toBe(200);
+    expect(await call.text()).toContain('<h1>Call call-2</h1>');
+    const unknown = await fetch(`${server.url}/calls/call`);
+    expect(unknown.status).toBe(404);
+    const listed = await unknown.text();
+    expect(listed).toContain('No call with external id &#34;call&#34;. Calls that match it:');
+    expect(listed.match(/<a href="\/calls\/call-\d">/g)?.sort()).toEqual(['<a href="/calls/call-1">', '<a href="/calls/call-2">', '<a href="/calls/call-3">', '<a href="/calls/call-4">']);
+    const failed = await (await fetch(`${server.url}/calls?state=failed`)).text();
+    expect(failed.match(/<a href="\/calls\/[^"]+">/g)).toEqual(['<a href="/calls/call-2">']);
+    const bad = await fetch(`${server.url}/calls?since=yesterday`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('taken since &#34;yesterday&#34; is not a time');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseWhen } from '../../src/cli/when.js';
+import { parseWhen } from '../../src/status/when.js';
 
 const now = Date.parse('2026-12-07T12:00:00Z');
 
