@@ -23,7 +23,7 @@ export const deliveryPart = definePart({
     telemetry: Telemetry;
   }) {
     const { config, ledger, gate, links, presign, logger, telemetry } = deps;
-    const submitter = new Submitter({ ledger, api: gate, config: config.submit, logger, telemetry, prepare: (row) => bodyToSend(row, links, presign) });
+    const submitter = new Submitter({ ledger, api: gate, config: config.submit, importShare: config.import.maxShareOfDailyQuota, logger, telemetry, prepare: (row) => bodyToSend(row, links, presign) });
     const reconciler = new Reconciler({ ledger, api: gate, config: config.reconcile, logger, telemetry });
     return {
       submitter,

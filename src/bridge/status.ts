@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { ApiGate } from '../dstny/gate.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { SourceRunner } from '../sources/index.js';
+import { backlogPace, readBacklog } from '../status/backlog.js';
 import { quotaToday } from '../status/quota.js';
 import { type StatusReport, statusReport } from '../status/report.js';
 import type { Submitter } from '../submit/submitter.js';
@@ -10,9 +11,9 @@ import { VERSION } from '../version.js';
 
 /** What `/status` reports of a running bridge, read afresh at each request. */
 export function statusOf(parts: {
-  config: Pick<Config, 'sources' | 'submit'>;
+  config: Pick<Config, 'sources' | 'submit' | 'import'>;
   api: { mode: 'sandbox' | 'live'; baseUrl: string; gate: Pick<ApiGate, 'status'> };
-  ledger: Pick<Ledger, 'stats' | 'countSubmittedSince'>;
+  ledger: Pick<Ledger, 'stats' | 'countSubmittedSince' | 'countBacklog'>;
   submitter: Pick<Submitter, 'status'>;
   preparer: Pick<RecordingPreparer, 'status'> | null;
   runners: readonly SourceRunner[];
@@ -30,6 +31,7 @@ export function statusOf(parts: {
       recordings: preparer?.status() ?? null,
       api: api.gate.status(),
       quota: await quotaToday(ledger, config.submit.dailyQuota, Date.now()),
+      backlog: await readBacklog(ledger, backlogPace(config), Date.now()),
       sources: runners.map((r) => {
         const s = config.sources.find((source) => source.id === r.sourceId);
         return {

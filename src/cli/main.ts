@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { runCheckConfig } from './check-config.js';
 import { runConfirm } from './confirm.js';
 import { runDetect } from './detect.js';
+import { runImport } from './import.js';
 import { runInspect, runSearch } from './inspect.js';
 import { runRetry } from './retry.js';
 import { runSandbox } from './sandbox.js';
@@ -111,6 +112,35 @@ program
   .argument('<files...>', 'CDR files to parse')
   .action(async (files: string[], opts: { adapter?: string; source?: string; config: string }) => {
     process.exitCode = await runParse({ adapterId: opts.adapter, sourceId: opts.source, configFile: opts.config, files, stdout: process.stdout, stderr: process.stderr });
+  });
+
+program
+  .command('import')
+  .description('load historical CDR files into the ledger: sent after every live call, within import.maxShareOfDailyQuota of each day\'s quota')
+  .option('-a, --adapter <id>', `adapter id (${adapters.map((a) => a.id).join(', ')}); default: the adapter of the config's sources`)
+  .option('-s, --source <id>', "the config's source whose adapter, options and time zone apply (when its sources use several adapters)")
+  .option('--since <time>', 'only calls that started at or after: how long ago (30d) or an ISO date/time (UTC unless it names its zone)')
+  .option('--until <time>', 'only calls that started before (same forms as --since)')
+  .option('--dry-run', 'read and count everything, write nothing')
+  .addOption(configOption())
+  .argument('<files...>', 'CDR files to import')
+  .action(async (files: string[], opts: { adapter?: string; source?: string; since?: string; until?: string; dryRun?: boolean; config: string }) => {
+    const interrupt = new AbortController();
+    // Ctrl-C stops reading; what is committed stays. A second Ctrl-C is the shell's default again.
+    process.once('SIGINT', () => interrupt.abort());
+    process.exitCode = await runImport({
+      configFile: opts.config,
+      adapterId: opts.adapter,
+      sourceId: opts.source,
+      since: opts.since,
+      until: opts.until,
+      dryRun: opts.dryRun === true,
+      files,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      tty: process.stderr.isTTY === true,
+      signal: interrupt.signal,
+    });
   });
 
 program

@@ -133,7 +133,7 @@ export async function runParse(opts: ParseOptions): Promise<number> {
  * the config's first source using it (or the adapter's defaults); neither takes the one adapter the config's
  * sources use. Otherwise a message listing the sources and their adapters.
  */
-function pickAdapterAndSource(config: Config, opts: Pick<ParseOptions, 'adapterId' | 'sourceId' | 'configFile'>): { adapter: AdapterDefinition; source: PreviewSource } | string {
+export function pickAdapterAndSource(config: Config, opts: Pick<ParseOptions, 'adapterId' | 'sourceId' | 'configFile'>): { adapter: AdapterDefinition; source: PreviewSource } | string {
   const listed = config.sources.map((s) => `${s.id} (${s.adapter})`).join(', ');
   const file = opts.configFile ?? 'the configuration';
   if (opts.sourceId !== undefined) {
@@ -163,7 +163,7 @@ function pickAdapterAndSource(config: Config, opts: Pick<ParseOptions, 'adapterI
   return `the sources of ${file} use different adapters: ${listed}; say which with --source ID (e.g. --source ${config.sources[0]!.id}) or --adapter ID`;
 }
 
-async function checkReadable(file: string): Promise<true | string> {
+export async function checkReadable(file: string): Promise<true | string> {
   try {
     const s = await stat(file);
     if (!s.isFile()) return 'not a regular file';

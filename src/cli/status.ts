@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { ledgerFile } from '../bridge/ledger.js';
 import { bridgePresence, processGoneLocally } from '../ledger/heartbeat.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
+import { backlogPace, readBacklog } from '../status/backlog.js';
 import { quotaToday } from '../status/quota.js';
 import { formatStatus, statusReport } from '../status/report.js';
 import { VERSION } from '../version.js';
@@ -31,6 +32,7 @@ export async function runStatus(file: string, out: Out, opts: { json: boolean; n
       submitter: null,
       api: null,
       quota: await quotaToday(ledger, loaded.config.submit.dailyQuota, now),
+      backlog: await readBacklog(ledger, backlogPace(loaded.config), now),
       sources: [],
       bridge: presence,
     });

@@ -8,6 +8,7 @@ import { reconcileConfigSchema } from '../reconcile/config.js';
 import { recordingsConfigSchema } from '../recordings/config.js';
 import { sourcesConfigSchema } from '../sources/config.js';
 import { submitConfigSchema } from '../submit/config.js';
+import { importConfigSchema } from '../submit/import-config.js';
 
 /**
  * The whole configuration file. Each section is owned by the module that uses it. Every object in it is strict:
@@ -23,6 +24,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   dstny: dstnyConfigSchema,
   submit: submitConfigSchema,
+  import: importConfigSchema,
   ledger: ledgerConfigSchema,
   normalize: normalizeConfigSchema,
   sources: sourcesConfigSchema,

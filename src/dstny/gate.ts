@@ -97,6 +97,17 @@ export class ApiGate {
     return this.pausedUntil > now ? this.pausedUntil : null;
   }
 
+  /**
+   * How long until a request handed over now would start: 0 when nothing waits or runs and a slot is free, the rest
+   * of a pause or of the current slot, Infinity while other requests wait or run. The submitter hands over an
+   * imported call only at 0, so that it never holds a slot a live call could need.
+   */
+  freeSlotInMs(now = Date.now()): number {
+    if (this.closed || this.queue.size + this.queue.pending > 0) return Number.POSITIVE_INFINITY;
+    if (this.pausedUntil > now) return this.pausedUntil - now;
+    return this.pacer.waitMs();
+  }
+
   status(now = Date.now()): GateStatus {
     const pausedUntil = this.pausedUntilMs(now);
     return {

@@ -30,6 +30,11 @@ export class Pacer {
     this.maxDebtMs = (this.spacing * perSecond - 1000) / 2;
   }
 
+  /** How long a reservation made now would wait, without making it. */
+  waitMs(): number {
+    return Math.max(0, this.next - this.clock());
+  }
+
   /** Reserve the next slot; returns how long to wait for it (0 = start now). */
   reserve(): number {
     const now = this.clock();

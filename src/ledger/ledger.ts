@@ -30,6 +30,12 @@ export const rowStates = [
 ] as const;
 export type RowState = (typeof rowStates)[number];
 
+/**
+ * Which queue a call waits in: `live` calls (from the sources, as they happen) are always sent before any `import`
+ * call (a backlog loaded with `callbridge import`), and the backlog may use only its share of the daily quota.
+ */
+export type Lane = 'live' | 'import';
+
 export interface LedgerRow {
   externalId: string;
   sourceId: string;
@@ -60,6 +66,7 @@ export interface LedgerRow {
   upload: RecordingObject | null;
   /** The recording the bridge made for it (a stereo merge, a conversion), delivered instead of the PBX's. */
   recordingFile: string | null;
+  lane: Lane;
 }
 
 /** A call's recording as stored in the upload bucket. */
@@ -86,6 +93,8 @@ export interface NewRow {
   reason?: string | null;
   /** For held rows: when to look again (epoch ms). Default now. */
   nextAttemptAt?: number;
+  /** Default live; `callbridge import` puts its rows in the import lane. Kept by a row for its life. */
+  lane?: Lane;
 }
 
 /**
@@ -245,7 +254,7 @@ export interface Ledger {
    * Atomically move up to `limit` due `pending` rows to `submitting` under a lease.
    * A row whose lease has not expired is never handed to a second claimer.
    */
-  claimDue(opts: { now: number; limit: number; owner: string; leaseMs: number }): Promise<LedgerRow[]>;
+  claimDue(opts: { now: number; limit: number; owner: string; leaseMs: number; lane?: Lane }): Promise<LedgerRow[]>;
   /** Apply a patch if the guard holds; returns false when the row moved on meanwhile. */
   update(externalId: string, patch: RowPatch, guard?: RowGuard): Promise<boolean>;
   /** Extend the leases `owner` holds on these rows (a heartbeat while they wait in the queue). Returns how many. */
@@ -258,8 +267,10 @@ export interface Ledger {
   /** Move rows matching the filter back to `pending` (attempts reset). Returns the ids moved. */
   requeue(filter: RowFilter, now: number): Promise<string[]>;
   stats(): Promise<LedgerStats>;
-  /** How many rows were submitted (created in Dstny) since `since` (epoch ms): the daily quota. */
-  countSubmittedSince(since: number): Promise<number>;
+  /** How many rows (of one lane, or all) were submitted (created in Dstny) since `since` (epoch ms): the daily quota. */
+  countSubmittedSince(since: number, lane?: Lane): Promise<number>;
+  /** Import-lane calls not sent yet (held, prepare, pending, submitting, verify): the backlog. */
+  countBacklog(): Promise<number>;
   /** Append to calls' histories (src/ledger RowEvent). */
   addEvents(events: RowEvent[]): Promise<void>;
   /** A call's history, oldest first. */

@@ -8,6 +8,7 @@ import type {
   Checkpoint,
   Heartbeat,
   HourCounts,
+  Lane,
   Ledger,
   LedgerRow,
   LedgerStats,
@@ -27,6 +28,8 @@ import { migrations } from './migrations/index.js';
 import { SqliteHeartbeats } from './sqlite-heartbeats.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { DEFAULT_SEARCH_LIMIT, likeEscaped, searchTerms } from './search.js';
+
+const laneRank = (row: LedgerRow): number => (row.lane === 'import' ? 1 : 0);
 
 /** States whose content may still be replaced by a newer version of the same call (never sent). */
 const REPLACEABLE: readonly RowState[] = ['held', 'prepare', 'pending', 'skipped', 'rejected'];
@@ -58,6 +61,7 @@ interface CallRowDb {
   uploaded_at: number | null;
   upload_deleted_at: number | null;
   recording_file: string | null;
+  lane: number;
 }
 
 function toRow(r: CallRowDb): LedgerRow {
@@ -93,6 +97,7 @@ function toRow(r: CallRowDb): LedgerRow {
             deletedAt: r.upload_deleted_at,
           },
     recordingFile: r.recording_file,
+    lane: r.lane === 1 ? 'import' : 'live',
   };
 }
 
@@ -174,8 +179,8 @@ export class SqliteLedger implements Ledger {
     this.history = new SqliteHistory(db);
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO calls (external_id, source_id, location, state, raw, payload, content_hash, reason, next_attempt_at, created_at, updated_at)
-         VALUES (@externalId, @sourceId, @location, @state, @raw, @payload, @hash, @reason, @nextAttemptAt, @now, @now)
+        `INSERT INTO calls (external_id, source_id, location, state, raw, payload, content_hash, reason, next_attempt_at, created_at, updated_at, lane)
+         VALUES (@externalId, @sourceId, @location, @state, @raw, @payload, @hash, @reason, @nextAttemptAt, @now, @now, @lane)
          ON CONFLICT (external_id) DO NOTHING`,
       ),
       existing: db.prepare<[string], { state: RowState; content_hash: string }>('SELECT state, content_hash FROM calls WHERE external_id = ?'),
@@ -186,10 +191,11 @@ export class SqliteLedger implements Ledger {
       ),
       get: db.prepare<[string], CallRowDb>('SELECT * FROM calls WHERE external_id = ?'),
       byConversation: db.prepare<[string], CallRowDb>('SELECT * FROM calls WHERE conversation_id = ? LIMIT 1'),
-      claim: db.prepare<[string, number, number, number, number], CallRowDb>(
+      // Live calls first (lane 0), each lane in the order its calls fell due.
+      claim: db.prepare<[string, number, number, number, number, number, number], CallRowDb>(
         `UPDATE calls SET state = 'submitting', lease_owner = ?, lease_until = ?, sending_at = NULL, updated_at = ?
          WHERE external_id IN (
-           SELECT external_id FROM calls WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
+           SELECT external_id FROM calls WHERE state = 'pending' AND lane BETWEEN ? AND ? AND next_attempt_at <= ? ORDER BY lane, next_attempt_at LIMIT ?
          )
          RETURNING *`,
       ),
@@ -213,6 +219,10 @@ export class SqliteLedger implements Ledger {
          ORDER BY updated_at DESC LIMIT 10`,
       ),
       submittedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE submitted_at >= ?'),
+      laneSubmittedSince: db.prepare<[number, number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE lane = ? AND submitted_at >= ?'),
+      backlog: db.prepare<[], { n: number }>(
+        "SELECT COUNT(*) AS n FROM calls WHERE state IN ('held', 'prepare', 'pending', 'submitting', 'verify') AND lane = 1",
+      ),
       confirmedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE confirmed_at >= ?'),
       getCheckpoint: db.prepare<[string], { value: string }>('SELECT value FROM checkpoints WHERE key = ?'),
       setCheckpoint: db.prepare(
@@ -244,6 +254,7 @@ export class SqliteLedger implements Ledger {
           reason: row.reason ?? null,
           nextAttemptAt: row.nextAttemptAt ?? now,
           now,
+          lane: row.lane === 'import' ? 1 : 0,
         };
         if (this.stmts.insert.run(params).changes === 1) {
           results.push({ externalId: row.externalId, outcome: 'inserted' });
@@ -289,9 +300,11 @@ export class SqliteLedger implements Ledger {
     return rows.map(toRow);
   });
 
-  claimDue = guarded(this.isOpen, (opts: { now: number; limit: number; owner: string; leaseMs: number }): LedgerRow[] => {
-    const rows = this.stmts.claim.all(opts.owner, opts.now + opts.leaseMs, opts.now, opts.now, opts.limit);
-    return rows.map(toRow).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+  claimDue = guarded(this.isOpen, (opts: { now: number; limit: number; owner: string; leaseMs: number; lane?: Lane }): LedgerRow[] => {
+    const [low, high] = opts.lane === 'live' ? [0, 0] : opts.lane === 'import' ? [1, 1] : [0, 1];
+    const rows = this.stmts.claim.all(opts.owner, opts.now + opts.leaseMs, opts.now, low, high, opts.now, opts.limit);
+    // RETURNING gives no order: put them back in the order they were chosen.
+    return rows.map(toRow).sort((a, b) => laneRank(a) - laneRank(b) || a.nextAttemptAt - b.nextAttemptAt);
   });
 
   update = guarded(this.isOpen, (externalId: string, patch: RowPatch, guard?: RowGuard): boolean => {
@@ -419,7 +432,11 @@ export class SqliteLedger implements Ledger {
     return this.db.prepare<unknown[], CallRowDb>(`SELECT * FROM calls ${where} ORDER BY created_at DESC, external_id LIMIT ${limit}`).all(...params).map(toRow);
   });
 
-  countSubmittedSince = guarded(this.isOpen, (since: number): number => this.stmts.submittedSince.get(since)?.n ?? 0);
+  countSubmittedSince = guarded(this.isOpen, (since: number, lane?: Lane): number =>
+    lane === undefined ? (this.stmts.submittedSince.get(since)?.n ?? 0) : (this.stmts.laneSubmittedSince.get(lane === 'import' ? 1 : 0, since)?.n ?? 0),
+  );
+
+  countBacklog = guarded(this.isOpen, (): number => this.stmts.backlog.get()?.n ?? 0);
 
   countConfirmedSince = guarded(this.isOpen, (since: number): number => this.stmts.confirmedSince.get(since)?.n ?? 0);
 

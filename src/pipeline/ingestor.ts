@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AdapterDefinition, AdapterInput, ParseItem, TableInput } from '../../adapters/types.js';
 import { LedgerUnavailableError, ParseError } from '../errors.js';
-import type { Checkpoint, Ledger, NewRow, PutResult, StashedLeg } from '../ledger/ledger.js';
+import type { Checkpoint, Lane, Ledger, NewRow, PutOutcome, PutResult, StashedLeg } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import { logStateChange } from '../log/state-change.js';
 import { type CallRecord, callRecordSchema } from '../../adapters/call-record.js';
@@ -33,6 +33,10 @@ export interface IngestorOptions {
    * it is committed, not at the submitter's next look.
    */
   onDue?: () => void;
+  /** The lane of every row this ingestor puts (default live): `callbridge import` puts its backlog in the import lane. */
+  lane?: Lane;
+  /** Rows for which this says false are not put at all (`callbridge import --since/--until`). */
+  keep?: (row: NewRow) => boolean;
   /** Counts what each commit took, per source (the bridge's metrics). */
   telemetry?: Pick<Telemetry, 'callAccepted' | 'callSkipped' | 'callRejected' | 'parseError' | 'inputRead'>;
 }
@@ -44,6 +48,8 @@ export interface IngestorOptions {
 export interface IngestObserver {
   problem?(problem: { kind: 'error' | 'skip'; location: string; message: string }): void;
   row?(row: NewRow): void;
+  /** What became of each row at its commit; `outside` for one `keep` left out. */
+  committed?(row: NewRow, outcome: PutOutcome | 'outside'): void;
 }
 
 export function emptySummary(): IngestSummary {
@@ -304,6 +310,7 @@ export class PipelineIngestor implements Ingestor {
     checkpoints?: Checkpoint[],
     unstash?: Array<{ sourceId: string; groupKey: string }>,
   ): Promise<void> {
+    rows = this.admitted(rows);
     if (!rows.length && !checkpoints?.length && !unstash?.length) return;
     const opts: { checkpoints?: Checkpoint[]; unstash?: Array<{ sourceId: string; groupKey: string }> } = {};
     if (checkpoints?.length) opts.checkpoints = checkpoints;
@@ -324,6 +331,21 @@ export class PipelineIngestor implements Ingestor {
     }
     this.logRejections(rows, results);
     this.count(rows, results);
+    const committed = this.opts.observer?.committed;
+    if (committed) rows.forEach((row, i) => committed(row, results[i]?.outcome ?? 'duplicate'));
+  }
+
+  /** The rows `keep` admits, in the ingestor's lane. */
+  private admitted(rows: NewRow[]): NewRow[] {
+    const { keep, lane, observer } = this.opts;
+    const kept = !keep
+      ? rows
+      : rows.filter((row) => {
+          if (keep(row)) return true;
+          observer?.committed?.(row, 'outside');
+          return false;
+        });
+    return lane ? kept.map((row) => ({ ...row, lane })) : kept;
   }
 
   /** New calls only: a duplicate or a replaced version was counted when it first came. */

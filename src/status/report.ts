@@ -3,6 +3,7 @@ import type { Presence } from '../ledger/heartbeat.js';
 import type { LedgerStats, RowState } from '../ledger/ledger.js';
 import type { SubmitterStatus } from '../submit/submitter.js';
 import type { PreparerStatus } from '../prepare/preparer.js';
+import type { BacklogFacts } from './backlog.js';
 import type { QuotaFacts } from './quota.js';
 
 /** Whether a bridge runs on the ledger, as `callbridge status` tells from the heartbeat. */
@@ -23,6 +24,8 @@ export interface StatusFacts {
   api: GateStatus | null;
   /** Today's use of the daily quota. */
   quota: QuotaFacts;
+  /** Calls loaded with `callbridge import` still to send; absent where unknown. */
+  backlog?: BacklogFacts;
   sources: Array<{
     id: string;
     type: string;
@@ -70,6 +73,7 @@ export interface StatusReport {
   /** The API gate: its pause and the request rate it uses, with why. */
   api: (Omit<GateStatus, 'pausedUntil'> & { pausedUntil: IsoTime | null }) | null;
   quota: Omit<QuotaFacts, 'resetsAt'> & { resetsAt: IsoTime };
+  backlog?: Omit<BacklogFacts, 'finishAt'> & { finishAt: IsoTime | null };
   sources: Array<Omit<StatusFacts['sources'][number], 'lastInput'> & { lastInput?: { name: string; at: IsoTime } | null }>;
   /** `callbridge status` only: the bridge running on this ledger, or the last one seen (null: never). */
   bridge?: BridgeView | null;
@@ -80,7 +84,7 @@ const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? null : i
 
 /** The report as shown: the parts' facts with every epoch-ms time as ISO 8601 UTC. Pure. */
 export function statusReport(facts: StatusFacts): StatusReport {
-  const { ledger, submitter, recordings, api, quota, bridge, sources, ...rest } = facts;
+  const { ledger, submitter, recordings, api, quota, backlog, bridge, sources, ...rest } = facts;
   const hb = bridge?.heartbeat ?? null;
   return {
     ...rest,
@@ -94,6 +98,7 @@ export function statusReport(facts: StatusFacts): StatusReport {
     ...(recordings ? { recordings: { ...recordings, retryAt: isoOrNull(recordings.retryAt) } } : {}),
     api: api ? { ...api, pausedUntil: isoOrNull(api.pausedUntil) } : null,
     quota: { ...quota, resetsAt: iso(quota.resetsAt) },
+    ...(backlog ? { backlog: { ...backlog, finishAt: isoOrNull(backlog.finishAt) } } : {}),
     ...(bridge
       ? {
           bridge: hb
@@ -137,6 +142,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   }
   const q = report.quota;
   lines.push(`daily quota: ${q.used} created today${q.limit ? ` of ${q.limit} (${Math.round((100 * q.used) / q.limit)} %); counts again at ${q.resetsAt}` : ' (no quota set)'}`);
+  if (report.backlog?.waiting) lines.push(`backlog: ${backlogText(report.backlog)}`);
   lines.push('rows by state:');
   const counts = Object.entries(report.ledger.counts);
   const width = Math.max(...counts.map(([k]) => k.length));
@@ -154,6 +160,13 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   }
   for (const s of report.sources) lines.push(`source ${s.id} (${s.type}, ${s.adapter}): ${s.running ? 'running' : 'stopped'}${s.lastProblem ? ` (${s.lastProblem})` : ''}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** "1200 imported call(s) to send, at most 500 a day after the live calls; done by 2026-12-09T08:00:00.000Z". */
+export function backlogText(b: NonNullable<StatusReport['backlog']>, time: (iso: IsoTime) => string = (iso) => iso): string {
+  const pace = b.perDay === null ? ' after the live calls' : `, at most ${b.perDay} a day after the live calls`;
+  const done = b.finishAt ? `; done by ${time(b.finishAt)}` : b.perDay === 0 ? '; held: import.maxShareOfDailyQuota is 0' : '';
+  return `${b.waiting} imported call(s) to send${pace}${done}`;
 }
 
 function bridgeLine(bridge: BridgeView | null, now: number): string {

@@ -30,8 +30,10 @@ export interface SubmitterStatus {
 export interface SubmitterDeps {
   ledger: Ledger;
   /** The API gate: it paces, pauses on a 429 and tells when it is paused. */
-  api: Pick<ApiGate, 'createConversation' | 'pausedUntilMs'>;
+  api: Pick<ApiGate, 'createConversation' | 'pausedUntilMs'> & Partial<Pick<ApiGate, 'freeSlotInMs'>>;
   config: SubmitConfig;
+  /** import.maxShareOfDailyQuota: the share of submit.dailyQuota imported calls may use per UTC day (default 0.5). */
+  importShare?: number;
   logger: Logger;
   /** Lease owner id; unique per process. */
   owner?: string;
@@ -60,8 +62,11 @@ export class Submitter {
   private pumping: Promise<number> | null = null;
   private wokenWhilePumping = false;
   private wakeTimer: NodeJS.Timeout | null = null;
+  private slotTimer: NodeJS.Timeout | null = null;
   /** When the last pump began (Date.now()). */
   private pumpStartedAt = 0;
+  /** Imported rows queued or in flight: at most one at a time, so a live call never waits behind the backlog. */
+  private readonly imports = new Set<string>();
   /** Rows claimed and queued but not started; released (handed back to the ledger) on pause, halt and stop. */
   private readonly queued = new Map<string, LedgerRow>();
   /** Every enqueued row's whole course, by external id; the started ones are `inFlightIds`. */
@@ -148,7 +153,11 @@ export class Submitter {
       }
       room = Math.min(room, await this.quotaLeft(now));
       if (room <= 0) return 0;
-      const rows = await this.deps.ledger.claimDue({ now, limit: room, owner: this.owner, leaseMs: this.cfg.leaseMs });
+      const claim = { now, owner: this.owner, leaseMs: this.cfg.leaseMs };
+      const rows = await this.deps.ledger.claimDue({ ...claim, limit: room, lane: 'live' });
+      // The backlog only where no live call is due, one call at a time: a live call that comes meanwhile waits at
+      // most for the one imported request ahead of it.
+      if (rows.length < room && (await this.importAllowed(now))) rows.push(...(await this.deps.ledger.claimDue({ ...claim, limit: 1, lane: 'import' })));
       for (const row of rows) this.enqueue(row);
       return rows.length;
     } catch (error) {
@@ -183,8 +192,36 @@ export class Submitter {
     return Math.max(0, left);
   }
 
+  /**
+   * No imported call in hand, the gate free to send it at once (so it never holds a slot ahead of a live call that
+   * comes a moment later: a live call waits at most for the slot an imported request just used), and the backlog's
+   * share of today's quota not used up.
+   */
+  private async importAllowed(now: number): Promise<boolean> {
+    if (this.imports.size) return false;
+    const wait = this.deps.api.freeSlotInMs?.(now) ?? 0;
+    if (wait > 0) {
+      if (Number.isFinite(wait)) this.pumpIn(wait);
+      return false;
+    }
+    if (this.cfg.dailyQuota === 0) return true;
+    const share = Math.floor((this.deps.importShare ?? 0.5) * this.cfg.dailyQuota);
+    return (await this.deps.ledger.countSubmittedSince(startOfUtcDay(now), 'import')) < share;
+  }
+
+  /** One pump after `ms` (the next free slot), besides the regular ones. */
+  private pumpIn(ms: number): void {
+    if (this.slotTimer || this.stopped) return;
+    this.slotTimer = setTimeout(() => {
+      this.slotTimer = null;
+      if (!this.stopped) void this.pump();
+    }, ms);
+    this.slotTimer.unref();
+  }
+
   private enqueue(row: LedgerRow): void {
     this.queued.set(row.externalId, row);
+    if (row.lane === 'import') this.imports.add(row.externalId);
     const task = this.deps.api
       .createConversation(() => this.begin(row))
       .then(
@@ -198,6 +235,8 @@ export class Submitter {
         this.tasks.delete(row.externalId);
         this.inFlightIds.delete(row.externalId);
         this.startedAt.delete(row.externalId);
+        // The next imported call may go as soon as this one is done.
+        if (this.imports.delete(row.externalId)) this.wake();
       });
     this.tasks.set(row.externalId, task);
   }
@@ -378,7 +417,8 @@ export class Submitter {
     if (this.pumpTimer) clearInterval(this.pumpTimer);
     if (this.probeTimer) clearInterval(this.probeTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.pumpTimer = this.probeTimer = this.wakeTimer = null;
+    if (this.slotTimer) clearTimeout(this.slotTimer);
+    this.pumpTimer = this.probeTimer = this.wakeTimer = this.slotTimer = null;
     await this.pumping;
     await this.releaseQueued(Date.now());
     if (this.inFlightIds.size) {

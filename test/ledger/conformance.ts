@@ -383,6 +383,41 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       expect(await ledger.countConfirmedSince(thisHour - HOUR + 8)).toBe(0);
     });
 
+    it('hands out live calls before any imported one, whatever their due times; a lane can be claimed alone', async () => {
+      const now = Date.now();
+      await ledger.put([
+        pendingRow('old-import', { lane: 'import', nextAttemptAt: now - 60_000 }),
+        pendingRow('live-1', { nextAttemptAt: now - 1_000 }),
+        pendingRow('import-2', { lane: 'import', nextAttemptAt: now - 30_000 }),
+        pendingRow('live-2', { nextAttemptAt: now - 500 }),
+      ]);
+      expect((await ledger.get('old-import'))?.lane).toBe('import');
+      expect((await ledger.get('live-1'))?.lane).toBe('live');
+      expect((await ledger.claimDue({ now, limit: 3, owner: 'w', leaseMs: 60_000 })).map((r) => r.externalId)).toEqual(['live-1', 'live-2', 'old-import']);
+      await ledger.put([pendingRow('live-3', { nextAttemptAt: now - 100 })]);
+      expect(await ledger.claimDue({ now, limit: 5, owner: 'w', leaseMs: 60_000, lane: 'import' })).toEqual([expect.objectContaining({ externalId: 'import-2', lane: 'import' })]);
+      expect((await ledger.claimDue({ now, limit: 5, owner: 'w', leaseMs: 60_000, lane: 'live' })).map((r) => r.externalId)).toEqual(['live-3']);
+    });
+
+    it('counts the backlog and what each lane sent today; a row keeps its lane when it is put again or sent again', async () => {
+      await ledger.put([pendingRow('i1', { lane: 'import' }), pendingRow('i2', { lane: 'import' }), pendingRow('i3', { lane: 'import' }), pendingRow('l1')]);
+      expect(await ledger.countBacklog()).toBe(3);
+      const since = Date.now() - 1_000;
+      await ledger.update('i1', { state: 'submitted', submittedAt: Date.now() });
+      await ledger.update('l1', { state: 'submitted', submittedAt: Date.now() });
+      await ledger.update('i2', { state: 'failed', reason: 'HTTP 422' });
+      expect(await ledger.countBacklog()).toBe(1);
+      expect(await ledger.countSubmittedSince(since)).toBe(2);
+      expect(await ledger.countSubmittedSince(since, 'import')).toBe(1);
+      expect(await ledger.countSubmittedSince(since, 'live')).toBe(1);
+      // The same call put live (a PBX wrote it again) stays in its lane; so does a failed one sent again.
+      expect(await ledger.put([pendingRow('i3')])).toEqual([{ externalId: 'i3', outcome: 'duplicate' }]);
+      expect(await ledger.requeue({ externalIds: ['i2'] }, Date.now())).toEqual(['i2']);
+      expect((await ledger.get('i2'))?.lane).toBe('import');
+      expect((await ledger.get('i3'))?.lane).toBe('import');
+      expect(await ledger.countBacklog()).toBe(2);
+    });
+
     it('refuses writes after close with LedgerUnavailableError, and ping says so', async () => {
       await ledger.ping();
       await ledger.close();

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { statusOf } from '../../src/bridge/status.js';
 import { validateConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { TailRunner, type TailSource } from '../../src/sources/tail.js';
 import { linesLogger } from '../support/log-lines.js';
@@ -27,14 +26,15 @@ describe('a tail waiting for its file', () => {
 
   it('warns once with the full path, shows it in /status until the file appears, then reads it', async () => {
     const file = path.join(tmp.dir, 'cdr-csv', 'Master.csv');
-    const source = validateConfig({
+    const config = validateConfig({
       sources: [{ id: 'ast', type: 'tail', adapter: 'asterisk-csv', options: asteriskOptions, path: file, pollMs: 20, flushEveryMs: 50, groupQuietMs: 0 }],
-    }).sources[0] as TailSource;
+    });
+    const source = config.sources[0] as TailSource;
     const { logger, lines } = linesLogger();
     const pipeline = realPipeline(ledger, { normalize: asteriskNormalize });
     runner = new TailRunner(source, { ingestor: pipeline.ingestor, ledger, logger });
     const status = statusOf({
-      config: { sources: [source], submit: { dailyQuota: 0 } as Config['submit'] },
+      config,
       api: { mode: 'sandbox', baseUrl: 'http://127.0.0.1:1', gate: { status: () => ({ pausedUntil: null }) as never } },
       ledger,
       submitter: { status: () => null as never },

@@ -140,4 +140,14 @@ export const migrations: Migration[] = [
       CREATE INDEX calls_confirmed ON calls (confirmed_at) WHERE confirmed_at IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    name: 'lanes',
+    // A backlog loaded with `callbridge import` waits in its own lane (1), behind every live call (0).
+    sql: `
+      ALTER TABLE calls ADD COLUMN lane INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX calls_lane_due ON calls (state, lane, next_attempt_at);
+      CREATE INDEX calls_lane_submitted ON calls (lane, submitted_at) WHERE submitted_at IS NOT NULL;
+    `,
+  },
 ];

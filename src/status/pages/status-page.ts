@@ -1,4 +1,5 @@
 import { rowStates } from '../../ledger/ledger.js';
+import { backlogText } from '../report.js';
 import type { Dashboard } from './dashboard.js';
 import { ago, Html, html, page, when } from './html.js';
 
@@ -78,6 +79,7 @@ function submitter(d: Dashboard): Html {
 <tr><th scope="row">state</th><td id="submitter-state"><span class="state">${s?.state ?? 'not running'}</span>${s?.reason ? html` — ${s.reason}` : ''}</td></tr>
 ${api?.pausedUntil ? html`<tr><th scope="row">paused until</th><td>${when(api.pausedUntil)} (${ago(api.pausedUntil, now)})${api.pauseReason ? html` — ${api.pauseReason}` : ''}</td></tr>` : ''}
 <tr><th scope="row">daily quota</th><td>${quota}</td></tr>
+${report.backlog?.waiting ? html`<tr><th scope="row">backlog</th><td id="backlog">${backlogText(report.backlog, when)}</td></tr>` : ''}
 ${s ? html`<tr><th scope="row">queue</th><td>${s.queued} queued, ${s.inFlight} in flight, ${s.sent} sent since start</td></tr>` : ''}
 ${api ? html`<tr><th scope="row">request rate</th><td>${api.rate.perSecond}/s of ${api.rate.configuredPerSecond}/s (${api.rate.reason}); ${api.rateLimited} × 429 since start</td></tr>` : ''}
 </tbody></table></div>`;
