@@ -64,13 +64,7 @@ export async function runImport(opts: ImportOptions): Promise<number> {
     say(error.message);
     return 2;
   }
-  let picked: ReturnType<typeof pickAdapterAndSource>;
-  try {
-    picked = pickAdapterAndSource(config, { ...opts, configFile: opts.configFile });
-  } catch (error) {
-    if (!(error instanceof CallbridgeError)) throw error;
-    picked = error.message;
-  }
+  const picked = pickAdapterAndSource(config, opts);
   if (typeof picked === 'string') {
     say(picked);
     return 2;

@@ -1,29 +1,8 @@
-import { existsSync } from 'node:fs';
-import { ledgerFile } from '../bridge/ledger.js';
-import type { Config } from '../config/schema.js';
 import { CallbridgeError } from '../errors.js';
-import type { Ledger, RowSearch } from '../ledger/ledger.js';
-import { openSqliteLedger } from '../ledger/sqlite.js';
+import type { RowSearch } from '../ledger/ledger.js';
 import { callView, formatCallView } from '../status/call-view.js';
-import { load, type Out } from './config-file.js';
+import { type Out, withLedger } from './config-file.js';
 import { type SearchOptions, searchQuery } from '../status/search-query.js';
-
-/** Open the configuration's ledger for reading, or say why not (exit code). */
-async function withLedger(file: string, out: Out, use: (ledger: Ledger, config: Config) => Promise<number>): Promise<number> {
-  const loaded = load(file, out);
-  if (typeof loaded === 'number') return loaded;
-  const dbFile = ledgerFile(loaded.config);
-  if (!existsSync(dbFile)) {
-    out.write(`no ledger at ${dbFile} yet: the bridge has not run with this configuration\n`);
-    return 1;
-  }
-  const ledger = await openSqliteLedger(dbFile);
-  try {
-    return await use(ledger, loaded.config);
-  } finally {
-    await ledger.close();
-  }
-}
 
 /** `callbridge inspect ID`: one call end to end (source, record, payload, every attempt and look-up, what to do next). */
 export function runInspect(file: string, out: Out, opts: { id: string; json: boolean }): Promise<number> {

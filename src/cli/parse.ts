@@ -65,14 +65,7 @@ export async function runParse(opts: ParseOptions): Promise<number> {
     }
     throw error;
   }
-  let picked: ReturnType<typeof pickAdapterAndSource>;
-  try {
-    picked = pickAdapterAndSource(config, opts);
-  } catch (error) {
-    // An unknown --adapter: the error lists the known ones.
-    if (!(error instanceof CallbridgeError)) throw error;
-    picked = error.message;
-  }
+  const picked = pickAdapterAndSource(config, opts);
   if (typeof picked === 'string') {
     say(picked);
     return 2;
@@ -134,6 +127,16 @@ export async function runParse(opts: ParseOptions): Promise<number> {
  * sources use. Otherwise a message listing the sources and their adapters.
  */
 export function pickAdapterAndSource(config: Config, opts: Pick<ParseOptions, 'adapterId' | 'sourceId' | 'configFile'>): { adapter: AdapterDefinition; source: PreviewSource } | string {
+  try {
+    return pickOrExplain(config, opts);
+  } catch (error) {
+    // An unknown --adapter: the error lists the known ones.
+    if (!(error instanceof CallbridgeError)) throw error;
+    return error.message;
+  }
+}
+
+function pickOrExplain(config: Config, opts: Pick<ParseOptions, 'adapterId' | 'sourceId' | 'configFile'>): { adapter: AdapterDefinition; source: PreviewSource } | string {
   const listed = config.sources.map((s) => `${s.id} (${s.adapter})`).join(', ');
   const file = opts.configFile ?? 'the configuration';
   if (opts.sourceId !== undefined) {
