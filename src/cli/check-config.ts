@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ledgerFile } from '../bridge/ledger.js';
 import { buildNormalizer } from '../bridge/pipeline.js';
 import { recordingLinksFor } from '../bridge/recording-links.js';
+import { checkAdminExposure } from '../config/checks-http.js';
 import { checkPaths } from '../config/checks-paths.js';
 import { checkRecordings } from '../config/checks-recordings.js';
 import { checkSqlSources } from '../config/checks-sources.js';
@@ -23,6 +24,7 @@ export async function runCheckConfig(file: string, out: Out): Promise<number> {
     ...(await checkPaths(config, { configDir, ledgerFile: ledgerFile(config), sandbox: !config.dstny.token })),
     ...(await checkRecordings(config)),
     ...(await checkSqlSources(config)),
+    ...checkAdminExposure(config),
   ];
   const errors = findings.filter((f) => f.severity === 'error').map((f) => `${f.key}: ${f.message}`);
   const warnings = findings.filter((f) => f.severity === 'warning').map((f) => `warning: ${f.key}: ${f.message}\n`);

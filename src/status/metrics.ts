@@ -55,7 +55,7 @@ export class BridgeMetrics implements Telemetry {
     this.confirmations = new Counter({ name: 'callbridge_confirmations_total', help: 'Submitted calls seen at Dstny, by how (reconciler look-up, webhook)', labelNames: ['path'], registers });
     this.served = new Counter({ name: 'callbridge_recordings_served_total', help: 'Local recordings served through their signed links', registers });
     this.requestSeconds = new Histogram({ name: 'callbridge_submit_request_duration_seconds', help: 'Duration of POST /api/v2/conversations requests', buckets: REQUEST_BUCKETS, registers });
-    this.hangupToSubmitted = new Histogram({ name: 'callbridge_hangup_to_submitted_seconds', help: 'From the end of a call to its creation at Dstny', buckets: WAIT_BUCKETS, registers });
+    this.hangupToSubmitted = new Histogram({ name: 'callbridge_hangup_to_submitted_seconds', help: 'From the end of a live call to its creation at Dstny (imported calls are not counted)', buckets: WAIT_BUCKETS, registers });
     this.submittedToConfirmed = new Histogram({
       name: 'callbridge_submitted_to_confirmed_seconds',
       help: 'From a call\'s creation at Dstny to its confirmation, by path',

@@ -61,8 +61,10 @@ recordings:
     file('plain-file');
     folder('asterisk');
     folder('contacts-folder');
+    // On loopback: the output is the paths' alone (no http.admin warning, test/config/checks-http.test.ts).
     const { code, text } = await check(`dataDir: ${at('plain-file', 'data')}
 dstny: { token: ${TOKEN} }
+http: { host: 127.0.0.1 }
 sources:
   - { id: d, type: drop, path: ${at('no-drop')}, adapter: cucm }
   - { id: f, type: drop, path: ${at('plain-file')}, adapter: cucm }

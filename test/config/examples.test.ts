@@ -255,7 +255,9 @@ describe('config/examples', () => {
       // A tailed file the PBX has not written yet is a warning naming its full path; the check still passes.
       const tails = loadConfig(copy, { ...ENV }).config.sources.flatMap((s, i) => (s.type === 'tail' ? [[i, s.path] as const] : []));
       for (const [i, tailed] of tails) expect(out).toContain(`warning: sources[${i}].path: the tailed file ${tailed} does not exist yet`);
-      expect(out.split('\n').filter((l) => l.startsWith('warning:'))).toHaveLength(tails.length);
+      // They listen on every address for the PBX's hooks; the admin pages then answer only this host until http.admin is set.
+      expect(out).toContain('warning: http.admin: http.host 0.0.0.0 lets other hosts connect, and http.admin is not set: the status page, /status and /metrics answer only clients on this host and refuse the rest (403).');
+      expect(out.split('\n').filter((l) => l.startsWith('warning:'))).toHaveLength(tails.length + 1);
       expect(code).toBe(0);
     });
 

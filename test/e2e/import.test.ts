@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import type { StatusReport } from '../../src/status/report.js';
+import { parseExposition, sample } from '../support/prometheus.js';
 import { asteriskCalls, BridgeScene, CliProcess, waitUntil } from './support.js';
 
 const DAY = 86_400_000;
@@ -95,6 +96,10 @@ describe('callbridge import beside a running bridge', () => {
       db.close();
     }
     expect(s.quota).toMatchObject({ used: 15, limit: 24 });
+    // The wait from hangup counts live calls only: an imported call ended weeks ago.
+    const metrics = parseExposition(await (await fetch(`${scene.bridge.url}/metrics`)).text());
+    expect(sample(metrics, 'callbridge_submissions_total', { outcome: '2xx' })).toBe(15);
+    expect(sample(metrics, 'callbridge_hangup_to_submitted_seconds_count')).toBe(3);
     const backlog = (await status()).backlog!;
     expect(backlog).toMatchObject({ waiting: 18, perDay: 12 });
     // 18 left at 12 a day: the last go out the day after tomorrow (UTC).
