@@ -214,7 +214,7 @@ export class SqliteLedger implements Ledger {
          ORDER BY next_attempt_at LIMIT 1`,
       ),
       lastErrors: db.prepare<[], { external_id: string; state: RowState; reason: string; updated_at: number }>(
-        `SELECT external_id, state, reason, updated_at FROM calls
+        `SELECT external_id, state, reason, updated_at FROM calls INDEXED BY calls_reasoned
          WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'prepare', 'verify')
          ORDER BY updated_at DESC LIMIT 10`,
       ),

@@ -150,4 +150,11 @@ export const migrations: Migration[] = [
       CREATE INDEX calls_lane_submitted ON calls (lane, submitted_at) WHERE submitted_at IS NOT NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'reasoned',
+    // The last errors (/status, every /metrics scrape, the status page) are the newest rows with a reason: a few
+    // among many. Without this they were found by reading every waiting row (111 ms with 100,000 in the backlog).
+    sql: `CREATE INDEX calls_reasoned ON calls (updated_at) WHERE reason IS NOT NULL;`,
+  },
 ];
