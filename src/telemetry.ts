@@ -16,10 +16,10 @@ export interface Telemetry {
   parseError(sourceId: string): void;
   /** One answer (or none: `network`) of the Dstny API, and how long the request took. */
   apiAnswered(request: ApiRequestKind, outcome: OutcomeClass, seconds: number): void;
-  /** A call was created at Dstny; null when its hangup time is unknown. */
-  callSubmitted(sinceHangupSec: number | null): void;
-  /** A submitted call was seen at Dstny; null when its submission time is unknown. */
-  callConfirmed(path: ConfirmPath, sinceSubmitSec: number | null): void;
+  /** A live call was created at Dstny (epoch ms); `endedAt` null when its hangup time is unknown. */
+  callSubmitted(endedAt: number | null, submittedAt: number): void;
+  /** A submitted call was seen at Dstny (epoch ms); `submittedAt` null when unknown. */
+  callConfirmed(path: ConfirmPath, submittedAt: number | null, confirmedAt: number): void;
   /** Dstny (or anyone with a valid link) fetched a local recording. */
   recordingServed(): void;
 }

@@ -16,11 +16,12 @@ import { PipelineIngestor } from '../pipeline/ingestor.js';
 import { loadOrCreateSigningSecret } from '../recordings/signing-secret.js';
 import { stashesLegs } from '../sources/stashes-legs.js';
 import { backlogPace, readBacklog } from '../status/backlog.js';
-import { backlogText } from '../status/report.js';
-import { parseWhen } from '../status/when.js';
-import { importProgress } from './import/progress.js';
+import { backlogText, isoOrNull } from '../status/report.js';
+import { timeRange } from '../status/search-query.js';
+import { type ImportProgress, importProgress } from './import/progress.js';
 import { ImportTally } from './import/tally.js';
 import { checkReadable, PARSE_PLACEHOLDER_SECRET, pickAdapterAndSource } from './parse.js';
+import type { PreviewSource } from './parse/preview.js';
 
 export interface ImportOptions {
   configFile: string;
@@ -57,8 +58,7 @@ export async function runImport(opts: ImportOptions): Promise<number> {
   let range: { since?: number; until?: number };
   try {
     config = loadConfig(opts.configFile).config;
-    const now = Date.now();
-    range = { ...(opts.since ? { since: parseWhen('--since', opts.since, now) } : {}), ...(opts.until ? { until: parseWhen('--until', opts.until, now) } : {}) };
+    range = timeRange(opts);
   } catch (error) {
     if (!(error instanceof CallbridgeError)) throw error;
     say(error.message);
@@ -86,40 +86,75 @@ export async function runImport(opts: ImportOptions): Promise<number> {
 
   const { adapter, source } = picked;
   const target = await importLedger(config, opts.dryRun);
-  const tally = new ImportTally();
-  const newIds: string[] = [];
-  const ingestor = new PipelineIngestor({
-    ledger: target.ledger,
-    normalizer: buildNormalizer({
-      config,
-      configDir: path.dirname(path.resolve(opts.configFile)),
-      // A dry run writes nothing, not even the bridge's signing secret; the links are signed anew when sent anyway.
-      links: recordingLinksFor(config, opts.dryRun ? (config.recordings.signingSecret ?? PARSE_PLACEHOLDER_SECRET) : await loadOrCreateSigningSecret(config)),
-      linkClock: 'now',
-    }),
-    adapterFor: () => adapter,
-    windowLegs: config.normalize.groupWindowLegs,
-    batchSize: config.normalize.ingestBatchSize,
-    lane: 'import',
-    ...(range.since !== undefined || range.until !== undefined ? { keep: (row: NewRow) => startsWithin(row, range) } : {}),
-    observer: {
-      problem: (p) => (p.kind === 'error' ? tally.error(p.location, p.message) : tally.skippedByAdapter()),
-      committed: (row, outcome) => {
-        tally.committed(row, outcome);
-        if (opts.dryRun && outcome === 'inserted' && row.state !== 'skipped' && row.state !== 'rejected') newIds.push(row.externalId);
+  let interrupted: boolean;
+  try {
+    const tally = new ImportTally();
+    const newIds: string[] = [];
+    const ingestor = new PipelineIngestor({
+      ledger: target.ledger,
+      normalizer: buildNormalizer({
+        config,
+        configDir: path.dirname(path.resolve(opts.configFile)),
+        // A dry run writes nothing, not even the bridge's signing secret; the links are signed anew when sent anyway.
+        links: recordingLinksFor(config, opts.dryRun ? (config.recordings.signingSecret ?? PARSE_PLACEHOLDER_SECRET) : await loadOrCreateSigningSecret(config)),
+        linkClock: 'now',
+      }),
+      adapterFor: () => adapter,
+      windowLegs: config.normalize.groupWindowLegs,
+      batchSize: config.normalize.ingestBatchSize,
+      lane: 'import',
+      ...(range.since !== undefined || range.until !== undefined ? { keep: (row: NewRow) => startsWithin(row, range) } : {}),
+      observer: {
+        problem: (p) => (p.kind === 'error' ? tally.error(p.location, p.message) : tally.skippedByAdapter()),
+        committed: (row, outcome) => {
+          tally.committed(row, outcome);
+          if (opts.dryRun && outcome === 'inserted' && row.state !== 'skipped' && row.state !== 'rejected') newIds.push(row.externalId);
+        },
       },
-    },
-  });
+    });
 
-  const started = Date.now();
-  const totalBytes = files.reduce((n, f) => n + f.size, 0);
-  const progress = importProgress(opts.stderr, totalBytes, { tty: opts.tty, ...(opts.progressEveryMs ? { everyMs: opts.progressEveryMs } : {}) });
-  const legs = stashesLegs(source.type ?? 'drop', adapter);
+    const started = Date.now();
+    const totalBytes = files.reduce((n, f) => n + f.size, 0);
+    const read = await readFiles(files, { ingestor, source, legs: stashesLegs(source.type ?? 'drop', adapter), tally, say, signal: opts.signal }, importProgress(opts.stderr, totalBytes, { tty: opts.tty, ...(opts.progressEveryMs ? { everyMs: opts.progressEveryMs } : {}) }));
+    interrupted = read.interrupted;
+    if (read.failed) code = 1;
+    if (opts.dryRun) tally.alreadyThere(await target.countKnown(newIds));
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const lines = [`import${opts.dryRun ? ' (dry run: nothing was written)' : ''}: ${files.length} file(s), ${(totalBytes / (1024 * 1024)).toFixed(1)} MB, ${tally.calls} calls in ${seconds} s`, ...tally.lines(opts.dryRun)];
+    if (!opts.dryRun) {
+      const backlog = await readBacklog(target.ledger, backlogPace(config), Date.now());
+      if (backlog.waiting) lines.push(`backlog: ${backlogText({ ...backlog, finishAt: isoOrNull(backlog.finishAt) })}`);
+    }
+    opts.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await target.close();
+  }
+  if (interrupted) {
+    say(
+      opts.dryRun
+        ? 'stopped by Ctrl-C before the end of the input'
+        : 'stopped by Ctrl-C: what was committed stays in the ledger and will be sent. To go on, run the same command again: the calls already in the ledger are recognised and not sent twice',
+    );
+    return INTERRUPTED;
+  }
+  return code;
+}
+
+/**
+ * Every file through the ingestor, in order, counting bytes for the progress; on Ctrl-C the file being read stops at
+ * once (what was committed stays). Legs still waiting for their siblings are assembled at the end either way.
+ */
+async function readFiles(
+  files: Array<{ file: string; size: number }>,
+  ctx: { ingestor: PipelineIngestor; source: PreviewSource; legs: boolean; tally: ImportTally; say: (text: string) => void; signal: AbortSignal | undefined },
+  progress: ImportProgress,
+): Promise<{ failed: boolean; interrupted: boolean }> {
+  const { ingestor, source, legs, tally, signal } = ctx;
   let bytesBefore = 0;
-  let interrupted = false;
+  let failed = false;
   try {
     for (const { file, size } of files) {
-      if (opts.signal?.aborted) break;
+      if (signal?.aborted) break;
       let read = 0;
       const counted = new Transform({
         transform(chunk: Buffer, _encoding, done) {
@@ -130,47 +165,28 @@ export async function runImport(opts: ImportOptions): Promise<number> {
       });
       const stream = createReadStream(file);
       const stop = () => counted.destroy(new Error('stopped by Ctrl-C'));
-      opts.signal?.addEventListener('abort', stop, { once: true });
+      signal?.addEventListener('abort', stop, { once: true });
       try {
         const input = { name: file, stream: stream.pipe(counted) };
         await (legs ? ingestor.ingestLegs(source, input) : ingestor.ingestWhole(source, input));
       } catch (error) {
-        if (!opts.signal?.aborted) {
-          say(`${file}: ${error instanceof Error ? error.message : String(error)}`);
-          code = 1;
+        if (!signal?.aborted) {
+          ctx.say(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+          failed = true;
         }
       } finally {
-        opts.signal?.removeEventListener('abort', stop);
+        signal?.removeEventListener('abort', stop);
         stream.destroy();
       }
       bytesBefore += size;
     }
-    interrupted = opts.signal?.aborted === true;
     // Legs waiting for their siblings: at the end of the input every call is as complete as it gets.
     if (legs) await ingestor.flushQuiet(source, Date.now(), Number.MAX_SAFE_INTEGER);
     progress.update(bytesBefore, tally.calls);
   } finally {
     progress.stop();
   }
-  if (opts.dryRun) tally.alreadyThere(await target.countKnown(newIds));
-
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  const lines = [`import${opts.dryRun ? ' (dry run: nothing was written)' : ''}: ${files.length} file(s), ${(totalBytes / (1024 * 1024)).toFixed(1)} MB, ${tally.calls} calls in ${seconds} s`, ...tally.lines(opts.dryRun)];
-  if (!opts.dryRun) {
-    const backlog = await readBacklog(target.ledger, backlogPace(config), Date.now());
-    if (backlog.waiting) lines.push(`backlog: ${backlogText({ ...backlog, finishAt: backlog.finishAt === null ? null : new Date(backlog.finishAt).toISOString() })}`);
-  }
-  await target.close();
-  opts.stdout.write(`${lines.join('\n')}\n`);
-  if (interrupted) {
-    say(
-      opts.dryRun
-        ? 'stopped by Ctrl-C before the end of the input'
-        : 'stopped by Ctrl-C: what was committed stays in the ledger and will be sent. To go on, run the same command again: the calls already in the ledger are recognised and not sent twice',
-    );
-    return INTERRUPTED;
-  }
-  return code;
+  return { failed, interrupted: signal?.aborted === true };
 }
 
 /** A call whose start the normalizer could not read (skipped, rejected) is kept: the range cannot place it. */

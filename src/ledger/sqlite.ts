@@ -406,10 +406,9 @@ export class SqliteLedger implements Ledger {
         params.push(terms.email, terms.email);
       }
       if (terms.phoneDigits) {
-        const paths = ['payload:$.participant_phone_number', 'payload:$.owner_phone_number', 'raw:$.from.number', 'raw:$.to.number'];
-        for (const p of paths) {
-          const [column, jsonPath] = p.split(':') as [string, string];
-          any.push(`replace(replace(json_extract(${column}, '${jsonPath}'), ' ', ''), '-', '') LIKE ?`);
+        // The numbers of the body sent, and those the PBX wrote (a PBX may space them: "0031 20 555 0199").
+        for (const number of ["payload, '$.participant_phone_number'", "payload, '$.owner_phone_number'", "raw, '$.from.number'", "raw, '$.to.number'"]) {
+          any.push(`replace(replace(json_extract(${number}), ' ', ''), '-', '') LIKE ?`);
           params.push(`%${terms.phoneDigits}%`);
         }
       }

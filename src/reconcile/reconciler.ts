@@ -174,7 +174,7 @@ export class Reconciler {
         );
         if (ok) {
           summary.confirmed += 1;
-          this.telemetry.callConfirmed('reconciler', row.submittedAt === null ? null : Math.max(0, now - row.submittedAt) / 1000);
+          this.telemetry.callConfirmed('reconciler', row.submittedAt, now);
         }
         if (row.conversationId && verdict.conversationId && verdict.conversationId !== row.conversationId) {
           this.logger.warn('reconcile: found the call under another conversation id than the one we were given', {
@@ -211,7 +211,7 @@ export class Reconciler {
         );
         if (ok) {
           summary.verifyFound += 1;
-          this.telemetry.callConfirmed('reconciler', null);
+          this.telemetry.callConfirmed('reconciler', null, now);
           this.logger.info('reconcile: a call whose request was in doubt was created at Dstny; not sending it again', { externalId: row.externalId, matchedBy: verdict.by });
         }
       } else if (verdict.kind === 'ambiguous') {

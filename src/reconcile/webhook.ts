@@ -64,7 +64,7 @@ export function createWebhookRouter(opts: WebhookRouterOptions): express.Router 
     const ok = await ledger.update(row.externalId, { state: 'confirmed', confirmedAt, reason: null }, { states: ['submitted', 'missing'] });
     if (ok) {
       logger.info('webhook: conversation confirmed', { externalId: row.externalId, conversationId, via });
-      opts.telemetry?.callConfirmed('webhook', row.submittedAt === null ? null : Math.max(0, confirmedAt - row.submittedAt) / 1000);
+      opts.telemetry?.callConfirmed('webhook', row.submittedAt, confirmedAt);
       await ledger
         .addEvents([{ externalId: row.externalId, at: confirmedAt, kind: 'webhook', outcome: 'confirmed', status: null, message: via, conversationId, durationMs: null }])
         .catch((error: unknown) => logger.warn('webhook: the confirmation could not be added to the call\'s history', { error }));

@@ -1,6 +1,6 @@
 import type { LedgerRow, RowEvent, RowState } from '../ledger/ledger.js';
 import { remedyFor, shellWord } from '../log/state-change.js';
-import type { IsoTime } from './report.js';
+import { type IsoTime, iso, isoOrNull } from './report.js';
 
 /** One call as an operator follows it (`callbridge inspect`, the page /calls/<id>): every time ISO 8601 UTC. */
 export interface CallView {
@@ -43,8 +43,6 @@ const MEANING: Record<RowState, string> = {
   failed: 'not delivered: Dstny refused it, or every retry failed',
 };
 
-const iso = (ms: number): IsoTime => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? null : iso(ms));
 
 /** Pure: the row and its history as shown. */
 export function callView(row: LedgerRow, events: RowEvent[]): CallView {

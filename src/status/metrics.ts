@@ -135,13 +135,13 @@ export class BridgeMetrics implements Telemetry {
     this.requestSeconds.observe(seconds);
   }
 
-  callSubmitted(sinceHangupSec: number | null): void {
-    if (sinceHangupSec !== null) this.hangupToSubmitted.observe(sinceHangupSec);
+  callSubmitted(endedAt: number | null, submittedAt: number): void {
+    if (endedAt !== null) this.hangupToSubmitted.observe(secondsBetween(endedAt, submittedAt));
   }
 
-  callConfirmed(path: ConfirmPath, sinceSubmitSec: number | null): void {
+  callConfirmed(path: ConfirmPath, submittedAt: number | null, confirmedAt: number): void {
     this.confirmations.inc({ path });
-    if (sinceSubmitSec !== null) this.submittedToConfirmed.observe({ path }, sinceSubmitSec);
+    if (submittedAt !== null) this.submittedToConfirmed.observe({ path }, secondsBetween(submittedAt, confirmedAt));
   }
 
   recordingServed(): void {
@@ -218,4 +218,9 @@ export class BridgeMetrics implements Telemetry {
     counter('callbridge_recording_upload_bytes_total', 'Bytes of recordings uploaded to the bucket', (r) => r.recordings?.bytes);
     counter('callbridge_recordings_deleted_total', 'Recordings deleted from the bucket (recordings.upload.deleteAfterDays)', (r) => r.recordings?.deleted);
   }
+}
+
+/** From one epoch-ms time to a later one, in seconds (0 when the clocks disagree). */
+function secondsBetween(from: number, to: number): number {
+  return Math.max(0, to - from) / 1000;
 }

@@ -79,8 +79,8 @@ export interface StatusReport {
   bridge?: BridgeView | null;
 }
 
-const iso = (ms: number): IsoTime => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? null : iso(ms));
+export const iso = (ms: number): IsoTime => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? null : iso(ms));
 
 /** The report as shown: the parts' facts with every epoch-ms time as ISO 8601 UTC. Pure. */
 export function statusReport(facts: StatusFacts): StatusReport {
@@ -137,7 +137,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   }
   if (report.api) {
     const a = report.api;
-    const pause = a.pausedUntil ? `paused for ${ago(Date.parse(a.pausedUntil) - now)} (${a.pauseReason ?? '429'}); ` : '';
+    const pause = a.pausedUntil ? `paused for ${spanText(Date.parse(a.pausedUntil) - now)} (${a.pauseReason ?? '429'}); ` : '';
     lines.push(`api: ${pause}${a.rate.perSecond}/s of ${a.rate.configuredPerSecond}/s configured (${a.rate.reason}); ${a.rateLimited} 429(s) since start`);
   }
   const q = report.quota;
@@ -151,7 +151,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   const dueAt = due ? Date.parse(due.nextAttemptAt) : 0;
   lines.push(
     due
-      ? `oldest due: ${due.externalId} (${due.state}) ${dueAt <= now ? `due for ${ago(now - dueAt)}` : `due in ${ago(dueAt - now)}`} (${due.nextAttemptAt})`
+      ? `oldest due: ${due.externalId} (${due.state}) ${dueAt <= now ? `due for ${spanText(now - dueAt)}` : `due in ${spanText(dueAt - now)}`} (${due.nextAttemptAt})`
       : 'oldest due: none',
   );
   if (report.ledger.lastErrors.length) {
@@ -176,14 +176,16 @@ function bridgeLine(bridge: BridgeView | null, now: number): string {
     return `no bridge running on this ledger (last seen ${bridge.stoppedAt ?? bridge.lastBeatAt}: pid ${bridge.pid} on ${bridge.host}, ${how})`;
   }
   const http = bridge.httpUrl ? `, http ${bridge.httpUrl}` : '';
-  return `bridge running (pid ${bridge.pid} on ${bridge.host} since ${bridge.startedAt}, last seen ${ago(now - Date.parse(bridge.lastBeatAt))} ago${http})`;
+  return `bridge running (pid ${bridge.pid} on ${bridge.host} since ${bridge.startedAt}, last seen ${spanText(now - Date.parse(bridge.lastBeatAt))} ago${http})`;
 }
 
-function ago(ms: number): string {
-  const s = Math.round(ms / 1000);
+/** "45 s", "12 min", "5 h", "3 days": a span (either sign) in the largest unit that keeps it readable. */
+export function spanText(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
   if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  return `${Math.round(s / 3600)} h`;
+  if (s < 7_200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3_600)} h`;
+  return `${Math.round(s / 86_400)} days`;
 }
 
 function formatBytes(bytes: number): string {

@@ -14,9 +14,17 @@ export interface SearchOptions {
 
 const CLI_NAMES = { since: '--since', until: '--until', state: '--state', limit: '--limit' };
 
+/** `--since` / `--until` as epoch ms (each only when given), or a CallbridgeError naming the one that is not a time. */
+export function timeRange(opts: Pick<SearchOptions, 'since' | 'until' | 'now'>, names: Pick<typeof CLI_NAMES, 'since' | 'until'> = CLI_NAMES): { since?: number; until?: number } {
+  const now = opts.now ?? Date.now();
+  return {
+    ...(opts.since ? { since: parseWhen(names.since, opts.since, now) } : {}),
+    ...(opts.until ? { until: parseWhen(names.until, opts.until, now) } : {}),
+  };
+}
+
 /** The options as a ledger search, or a CallbridgeError naming the option (as `names` calls it) that is wrong. */
 export function searchQuery(opts: SearchOptions, names: typeof CLI_NAMES = CLI_NAMES): RowSearch {
-  const now = opts.now ?? Date.now();
   const states = (opts.state ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -27,8 +35,7 @@ export function searchQuery(opts: SearchOptions, names: typeof CLI_NAMES = CLI_N
   if (!Number.isInteger(limit) || limit < 1) throw new CallbridgeError(`${names.limit} "${opts.limit}" is not a whole number of calls, e.g. 200`);
   return {
     ...(opts.text ? { text: opts.text } : {}),
-    ...(opts.since ? { since: parseWhen(names.since, opts.since, now) } : {}),
-    ...(opts.until ? { until: parseWhen(names.until, opts.until, now) } : {}),
+    ...timeRange(opts, names),
     ...(states.length ? { states: states as RowState[] } : {}),
     limit,
   };

@@ -297,10 +297,7 @@ export class Submitter {
     );
     this.sent++;
     // An imported call ended weeks ago: its wait says nothing about how fast calls go.
-    if (recorded && row.payload && row.lane === 'live') {
-      const hangup = hangupMs(row.payload);
-      this.deps.telemetry?.callSubmitted(hangup === null ? null : Math.max(0, submittedAt - hangup) / 1000);
-    }
+    if (recorded && row.payload && row.lane === 'live') this.deps.telemetry?.callSubmitted(hangupMs(row.payload), submittedAt);
     if (this.haltReason) this.resume();
   }
 

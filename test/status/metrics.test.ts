@@ -71,10 +71,10 @@ describe('BridgeMetrics', () => {
     metrics.apiAnswered('create', '2xx', 0.2);
     metrics.apiAnswered('create', '429', 0.01);
     metrics.apiAnswered('list', '5xx', 1.5);
-    metrics.callSubmitted(42);
-    metrics.callSubmitted(null);
-    metrics.callConfirmed('webhook', 7);
-    metrics.callConfirmed('reconciler', null);
+    metrics.callSubmitted(1_000, 43_000);
+    metrics.callSubmitted(null, 43_000);
+    metrics.callConfirmed('webhook', 43_000, 50_000);
+    metrics.callConfirmed('reconciler', null, 50_000);
     metrics.recordingServed();
     const scrape = parseExposition(await metrics.text(report));
     expect(sample(scrape, 'callbridge_calls_accepted_total', { source: 'pbx', adapter: 'asterisk-csv' })).toBe(2);

@@ -1,3 +1,5 @@
+import { spanText } from '../report.js';
+
 /** Markup that is already safe to put into a page (built by `html`, never from outside text). */
 export class Html {
   constructor(readonly text: string) {}
@@ -58,7 +60,5 @@ export function when(iso: string | null | undefined): string {
 /** "3 min ago", "in 2 h" (from `now`). */
 export function ago(iso: string, now: number): string {
   const ms = Date.parse(iso) - now;
-  const s = Math.round(Math.abs(ms) / 1000);
-  const text = s < 120 ? `${s} s` : s < 7_200 ? `${Math.round(s / 60)} min` : s < 172_800 ? `${Math.round(s / 3_600)} h` : `${Math.round(s / 86_400)} days`;
-  return ms > 0 ? `in ${text}` : `${text} ago`;
+  return ms > 0 ? `in ${spanText(ms)}` : `${spanText(ms)} ago`;
 }
