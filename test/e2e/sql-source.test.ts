@@ -59,7 +59,10 @@ describe('e2e: an sql source (FreePBX on MariaDB) through a database outage and 
     };
 
     await scene.start({
-      faults: { ratePerSecond: 500 },
+      // Listed 300 ms after creation, as in the other crash tests: the scene's reconcile.verifyWaitMinutes (1.2 s)
+      // declares a call in doubt absent after that long, and the emulator's default 5 s listing delay would make it
+      // resend calls Dstny has (seen once in CI: the 8 requests in flight at the SIGKILL, created twice).
+      faults: { ratePerSecond: 500, appearDelayMs: 300 },
       overrides: { submit: { rateLimit: { perSecond: 200 }, concurrency: 8 } },
       sources: () => [
         { id: 'freepbx', type: 'sql', profile: 'freepbx', url: `mysql://callbridge:\${CDR_DB_PASSWORD}@127.0.0.1:${server.port}/asteriskcdrdb`, pollMs: 200, batchRows: 250, groupQuietMs: 1_000, flushEveryMs: 250 },
