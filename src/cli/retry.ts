@@ -48,7 +48,7 @@ export async function runRetry(file: string, out: Out, opts: { states: string[];
   try {
     const states = opts.states as RowState[];
     const tally: Tally = { resent: 0, renormalizedToPending: 0, stillStuck: 0, normalizedFrom: new Set(), unknown: [] };
-    const rows = opts.ids?.length ? await rowsById(ledger, opts.ids, states, out, tally) : await ledger.query({ states });
+    const rows = opts.ids?.length ? await rowsById(ledger, opts.ids, states, out, tally) : await ledger.query({ states, detailKept: true });
     const now = Date.now();
     // Only a row with a payload can be sent as is; one without (never normalized) is normalized again instead.
     const toSend = rows.filter((r) => RESENDABLE.includes(r.state) && r.payload !== null);
@@ -84,7 +84,8 @@ async function rowsById(ledger: Ledger, ids: string[], states: RowState[], out: 
     if (!row) {
       tally.unknown.push(id);
       out.write(`${id}: no such call in the ledger\n`);
-    } else if (states.includes(row.state)) rows.push(row);
+    } else if (row.compactedAt !== null) out.write(`${id}: is ${row.state}, and its record is no longer kept (compacted by ledger.retention): nothing to retry\n`);
+    else if (states.includes(row.state)) rows.push(row);
     else if (RESENDABLE.includes(row.state) || RENORMALIZABLE.includes(row.state)) {
       out.write(`${id}: is ${row.state}, not one of the states asked for (${states.join(', ')}): add --state ${row.state} to retry it\n`);
     } else out.write(`${id}: is ${row.state}: nothing to retry\n`);

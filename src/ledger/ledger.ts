@@ -67,6 +67,11 @@ export interface LedgerRow {
   /** The recording the bridge made for it (a stereo merge, a conversion), delivered instead of the PBX's. */
   recordingFile: string | null;
   lane: Lane;
+  /**
+   * When retention compacted it (ledger.retention.keepDetailDays): its record (`raw`, then null), payload and history
+   * are gone; what dedupe and audit need stays (external id, content hash, state, conversation id, times, location).
+   */
+  compactedAt: number | null;
 }
 
 /** A call's recording as stored in the upload bucket. */
@@ -132,6 +137,8 @@ export interface RowFilter {
   uploadKeptConfirmedBefore?: number;
   /** Rows that still have a recording the bridge made, confirmed before this (epoch ms). */
   recordingFileConfirmedBefore?: number;
+  /** Only rows that still have their record and payload (not compacted). */
+  detailKept?: boolean;
   limit?: number;
 }
 
@@ -281,6 +288,15 @@ export interface Ledger {
   hourly(since: number, now: number): Promise<HourCounts[]>;
   /** How many calls were confirmed since `since` (epoch ms): "delivered in the last hour" on the status page. */
   countConfirmedSince(since: number): Promise<number>;
+  /**
+   * Retention, one small batch at a time: at most `limit` confirmed and skipped rows last changed before `before` lose
+   * their record, payload and history (LedgerRow.compactedAt). They still refuse a duplicate. Returns how many.
+   */
+  compact(opts: { before: number; limit: number; now: number }): Promise<number>;
+  /** Retention: delete at most `limit` compacted rows last changed before `before`. Returns how many. */
+  forget(opts: { before: number; limit: number }): Promise<number>;
+  /** Give back at most `maxPages` pages freed by compaction and forgetting, where the storage can. Returns how many. */
+  reclaim(maxPages: number): Promise<number>;
   /** Conversation id → external id, for the webhook receiver. */
   findByConversationId(conversationId: string): Promise<LedgerRow | null>;
 

@@ -62,6 +62,7 @@ interface CallRowDb {
   upload_deleted_at: number | null;
   recording_file: string | null;
   lane: number;
+  compacted_at: number | null;
 }
 
 function toRow(r: CallRowDb): LedgerRow {
@@ -98,6 +99,7 @@ function toRow(r: CallRowDb): LedgerRow {
           },
     recordingFile: r.recording_file,
     lane: r.lane === 1 ? 'import' : 'live',
+    compactedAt: r.compacted_at,
   };
 }
 
@@ -158,6 +160,20 @@ function guarded<A extends unknown[], R>(this: void, isOpen: () => boolean, fn: 
   };
 }
 
+/** The states whose oldest due row stats() reports, each found at the head of its part of calls_lane_due. */
+const DUE_STATES: readonly RowState[] = ['pending', 'held', 'prepare', 'verify'];
+const oldestDueSql = DUE_STATES.flatMap((state) =>
+  [0, 1].map(
+    (lane) => `SELECT * FROM (SELECT external_id, next_attempt_at, state FROM calls WHERE state = '${state}' AND lane = ${lane} ORDER BY next_attempt_at LIMIT 1)`,
+  ),
+).join(' UNION ALL ');
+
+/** Rows compacted or deleted per statement of a retention batch: a few milliseconds, so hooks never wait long. */
+export interface SqliteLedgerOptions {
+  /** Called with every statement run (its SQL with the values bound): the test that checks each uses an index. */
+  trace?: (sql: string) => void;
+}
+
 export class SqliteLedger implements Ledger {
   private readonly db: Database.Database;
   private readonly stmts;
@@ -165,9 +181,16 @@ export class SqliteLedger implements Ledger {
   private readonly history: SqliteHistory;
   private readonly isOpen = () => this.db.open;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    options: SqliteLedgerOptions = {},
+  ) {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file);
+    const trace = options.trace;
+    this.db = new Database(file, trace ? { verbose: (sql: unknown) => trace(String(sql)) } : {});
+    // Only a new file can take it (an older ledger keeps reusing its free pages, without giving them back): pages that
+    // retention frees are returned to the file system by reclaim().
+    if (this.db.pragma('page_count', { simple: true }) === 0) this.db.pragma('auto_vacuum = INCREMENTAL');
     this.db.pragma('journal_mode = WAL');
     // NORMAL is durable across process crashes in WAL mode (a power loss may lose the last commit only).
     this.db.pragma('synchronous = NORMAL');
@@ -186,7 +209,7 @@ export class SqliteLedger implements Ledger {
       existing: db.prepare<[string], { state: RowState; content_hash: string }>('SELECT state, content_hash FROM calls WHERE external_id = ?'),
       replace: db.prepare(
         `UPDATE calls SET source_id = @sourceId, location = @location, state = @state, raw = @raw, payload = @payload,
-           content_hash = @hash, reason = @reason, next_attempt_at = @nextAttemptAt, updated_at = @now
+           content_hash = @hash, reason = @reason, next_attempt_at = @nextAttemptAt, updated_at = @now, compacted_at = NULL
          WHERE external_id = @externalId`,
       ),
       get: db.prepare<[string], CallRowDb>('SELECT * FROM calls WHERE external_id = ?'),
@@ -208,20 +231,34 @@ export class SqliteLedger implements Ledger {
            reason = 'in flight when its process stopped: look it up before sending again'
          WHERE state = 'submitting' AND lease_until < @now AND sending_at IS NOT NULL`,
       ),
-      counts: db.prepare<[], { state: RowState; n: number }>('SELECT state, COUNT(*) AS n FROM calls GROUP BY state'),
-      oldestDue: db.prepare<[], { external_id: string; next_attempt_at: number; state: RowState }>(
-        `SELECT external_id, next_attempt_at, state FROM calls WHERE state IN ('pending', 'held', 'prepare', 'verify')
-         ORDER BY next_attempt_at LIMIT 1`,
-      ),
+      // Kept by the triggers of migration 10.
+      counts: db.prepare<[], { state: RowState; n: number }>('SELECT state, SUM(n) AS n FROM state_counts GROUP BY state'),
+      oldestDue: db.prepare<[], { external_id: string; next_attempt_at: number; state: RowState }>(`${oldestDueSql} ORDER BY next_attempt_at LIMIT 1`),
+      // The WHERE repeats calls_trouble's own, which is what lets SQLite use that partial index.
       lastErrors: db.prepare<[], { external_id: string; state: RowState; reason: string; updated_at: number }>(
-        `SELECT external_id, state, reason, updated_at FROM calls INDEXED BY calls_reasoned
+        `SELECT external_id, state, reason, updated_at FROM calls INDEXED BY calls_trouble
          WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'prepare', 'verify')
          ORDER BY updated_at DESC LIMIT 10`,
       ),
       submittedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE submitted_at >= ?'),
       laneSubmittedSince: db.prepare<[number, number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE lane = ? AND submitted_at >= ?'),
       backlog: db.prepare<[], { n: number }>(
-        "SELECT COUNT(*) AS n FROM calls WHERE state IN ('held', 'prepare', 'pending', 'submitting', 'verify') AND lane = 1",
+        "SELECT COALESCE(SUM(n), 0) AS n FROM state_counts WHERE state IN ('held', 'prepare', 'pending', 'submitting', 'verify') AND lane = 1",
+      ),
+      compact: db.prepare<[number, number, number], { external_id: string }>(
+        `UPDATE calls SET raw = 'null', payload = NULL, compacted_at = ?
+         WHERE external_id IN (
+           SELECT external_id FROM calls INDEXED BY calls_compactable
+           WHERE compacted_at IS NULL AND state IN ('confirmed', 'skipped') AND updated_at < ? ORDER BY updated_at LIMIT ?
+         )
+         RETURNING external_id`,
+      ),
+      forgetEvents: db.prepare<[string]>('DELETE FROM events WHERE external_id = ?'),
+      // The oldest rows are the compacted ones; the few failed or rejected rows kept among them are passed over.
+      forget: db.prepare<[number, number]>(
+        `DELETE FROM calls WHERE rowid IN (
+           SELECT rowid FROM calls INDEXED BY calls_updated WHERE updated_at < ? AND compacted_at IS NOT NULL ORDER BY updated_at LIMIT ?
+         )`,
       ),
       confirmedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE confirmed_at >= ?'),
       getCheckpoint: db.prepare<[string], { value: string }>('SELECT value FROM checkpoints WHERE key = ?'),
@@ -295,7 +332,7 @@ export class SqliteLedger implements Ledger {
     const { where, params } = buildWhere(filter);
     const limit = filter.limit ?? -1;
     const rows = this.db
-      .prepare<unknown[], CallRowDb>(`SELECT * FROM calls ${where} ORDER BY COALESCE(submitted_at, updated_at), external_id LIMIT ${Math.trunc(limit)}`)
+      .prepare<unknown[], CallRowDb>(`SELECT * FROM calls${indexFor(filter)} ${where} ORDER BY COALESCE(submitted_at, updated_at), external_id LIMIT ${Math.trunc(limit)}`)
       .all(...params);
     return rows.map(toRow);
   });
@@ -422,13 +459,19 @@ export class SqliteLedger implements Ledger {
       clauses.push('created_at < ?');
       params.push(q.until);
     }
-    if (q.states?.length) {
-      clauses.push(`state IN (${q.states.map(() => '?').join(', ')})`);
-      params.push(...q.states);
-    }
-    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const limit = Math.max(1, Math.trunc(q.limit ?? DEFAULT_SEARCH_LIMIT));
-    return this.db.prepare<unknown[], CallRowDb>(`SELECT * FROM calls ${where} ORDER BY created_at DESC, external_id LIMIT ${limit}`).all(...params).map(toRow);
+    const order = `ORDER BY created_at DESC, external_id LIMIT ${limit}`;
+    if (!q.states?.length) {
+      const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+      return this.db.prepare<unknown[], CallRowDb>(`SELECT * FROM calls ${where} ${order}`).all(...params).map(toRow);
+    }
+    // The newest of each state from calls_state_created, then the newest of those: never every call of a state.
+    const states = [...new Set(q.states)];
+    const each = `SELECT * FROM (SELECT * FROM calls INDEXED BY calls_state_created WHERE ${['state = ?', ...clauses].join(' AND ')} ${order})`;
+    return this.db
+      .prepare<unknown[], CallRowDb>(`${states.map(() => each).join(' UNION ALL ')} ${order}`)
+      .all(...states.flatMap((state) => [state, ...params]))
+      .map(toRow);
   });
 
   countSubmittedSince = guarded(this.isOpen, (since: number, lane?: Lane): number =>
@@ -436,6 +479,26 @@ export class SqliteLedger implements Ledger {
   );
 
   countBacklog = guarded(this.isOpen, (): number => this.stmts.backlog.get()?.n ?? 0);
+
+  compact = guarded(this.isOpen, (opts: { before: number; limit: number; now: number }): number =>
+    this.db
+      .transaction(() => {
+        const ids = this.stmts.compact.all(opts.now, opts.before, opts.limit);
+        for (const { external_id } of ids) this.stmts.forgetEvents.run(external_id);
+        return ids.length;
+      })
+      .immediate(),
+  );
+
+  forget = guarded(this.isOpen, (opts: { before: number; limit: number }): number => this.stmts.forget.run(opts.before, opts.limit).changes);
+
+  reclaim = guarded(this.isOpen, (maxPages: number): number => {
+    if (this.db.pragma('auto_vacuum', { simple: true }) !== 2) return 0;
+    const free = () => this.db.pragma('freelist_count', { simple: true }) as number;
+    const before = free();
+    this.db.pragma(`incremental_vacuum(${Math.max(0, Math.trunc(maxPages))})`);
+    return before - free();
+  });
 
   countConfirmedSince = guarded(this.isOpen, (since: number): number => this.stmts.confirmedSince.get(since)?.n ?? 0);
 
@@ -503,6 +566,16 @@ export class SqliteLedger implements Ledger {
   };
 }
 
+/**
+ * The sweeps' partial indexes hold only the calls they look for; SQLite would otherwise take calls_confirmed and read
+ * every call ever confirmed before the cut-off.
+ */
+function indexFor(filter: RowFilter): string {
+  if (filter.uploadKeptConfirmedBefore !== undefined) return ' INDEXED BY calls_upload_kept';
+  if (filter.recordingFileConfirmedBefore !== undefined) return ' INDEXED BY calls_recording_file';
+  return '';
+}
+
 function buildWhere(filter: RowFilter): { where: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
@@ -536,6 +609,7 @@ function buildWhere(filter: RowFilter): { where: string; params: unknown[] } {
     clauses.push('recording_file IS NOT NULL AND confirmed_at < ?');
     params.push(filter.recordingFileConfirmedBefore);
   }
+  if (filter.detailKept) clauses.push('compacted_at IS NULL');
   if (filter.before !== undefined) {
     clauses.push('COALESCE(submitted_at, updated_at) < ?');
     params.push(filter.before);
@@ -554,9 +628,9 @@ function migrate(db: Database.Database): void {
   }
 }
 
-export async function openSqliteLedger(file: string): Promise<SqliteLedger> {
+export async function openSqliteLedger(file: string, options?: SqliteLedgerOptions): Promise<SqliteLedger> {
   try {
-    return new SqliteLedger(file);
+    return new SqliteLedger(file, options);
   } catch (error) {
     throw new LedgerUnavailableError(`cannot open ledger ${file}: ${(error as Error).message}`, { cause: error });
   }

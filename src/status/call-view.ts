@@ -20,6 +20,8 @@ export interface CallView {
   confirmedAt: IsoTime | null;
   conversationId: string | null;
   attempts: number;
+  /** When retention compacted it: its history, payload and record are no longer kept. */
+  compactedAt: IsoTime | null;
   history: Array<Omit<RowEvent, 'externalId' | 'at'> & { at: IsoTime }>;
   /** The body that was sent, or will be (the recording link is signed anew when it is sent). */
   payload: unknown;
@@ -61,6 +63,7 @@ export function callView(row: LedgerRow, events: RowEvent[]): CallView {
     confirmedAt: isoOrNull(row.confirmedAt),
     conversationId: row.conversationId,
     attempts: row.attempts,
+    compactedAt: isoOrNull(row.compactedAt),
     history: events.map(({ externalId: _id, at, ...rest }) => ({ ...rest, at: iso(at) })),
     payload: row.payload,
     record: row.raw,
@@ -68,8 +71,14 @@ export function callView(row: LedgerRow, events: RowEvent[]): CallView {
   };
 }
 
+/** What stands in for the history, payload and record of a compacted call. */
+export function compactedText(compactedAt: IsoTime): string {
+  return `compacted ${compactedAt} by ledger.retention (keepDetailDays): no longer kept`;
+}
+
 /** What an operator can do for a call in its state: the log's remedy for the states an operator must act on. */
-export function nextStep(row: Pick<LedgerRow, 'externalId' | 'state' | 'conversationId'>): string {
+export function nextStep(row: Pick<LedgerRow, 'externalId' | 'state' | 'conversationId' | 'compactedAt'>): string {
+  if (row.state === 'skipped' && row.compactedAt !== null) return 'nothing: its record is no longer kept, so it cannot be normalized again';
   switch (row.state) {
     case 'failed':
     case 'missing':
@@ -100,6 +109,10 @@ export function formatCallView(view: CallView): string {
   if (view.conversationId) lines.push(`  conversation ${view.conversationId}`);
   if (view.reason) lines.push(`  reason       ${view.reason}`);
   lines.push(`  attempts     ${view.attempts}`);
+  if (view.compactedAt) {
+    lines.push(`history, payload, record: ${compactedText(view.compactedAt)}`, `next: ${view.next}`);
+    return `${lines.join('\n')}\n`;
+  }
   lines.push('history:');
   if (!view.history.length) lines.push('  (nothing yet)');
   for (const e of view.history) lines.push(`  ${e.at}  ${historyLine(e)}`);

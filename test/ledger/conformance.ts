@@ -418,6 +418,117 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       expect(await ledger.countBacklog()).toBe(2);
     });
 
+    it('keeps its counts per state equal to counting every row, through random puts, claims, updates, requeues, recoveries, compactions and deletions', async () => {
+      const random = seeded(13);
+      const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+      const ids = Array.from({ length: 60 }, (_, i) => `x${i}`);
+      const states = ['pending', 'skipped', 'rejected', 'held', 'prepare'] as const;
+      const moves = ['submitted', 'confirmed', 'failed', 'missing', 'verify', 'pending', 'skipped'] as const;
+      const expectCountsTrue = async (step: number) => {
+        const rows = await ledger.query({});
+        const stats = await ledger.stats();
+        const counted = Object.fromEntries(Object.keys(stats.counts).map((state) => [state, rows.filter((r) => r.state === state).length]));
+        expect({ step, counts: stats.counts }).toEqual({ step, counts: counted });
+        const backlog = rows.filter((r) => r.lane === 'import' && ['held', 'prepare', 'pending', 'submitting', 'verify'].includes(r.state)).length;
+        expect({ step, backlog: await ledger.countBacklog() }).toEqual({ step, backlog });
+        const due = rows.filter((r) => ['pending', 'held', 'prepare', 'verify'].includes(r.state)).map((r) => r.nextAttemptAt);
+        expect({ step, oldestDue: stats.oldestDue?.nextAttemptAt ?? null }).toEqual({ step, oldestDue: due.length ? Math.min(...due) : null });
+      };
+      const now = Date.now();
+      for (let step = 1; step <= 240; step++) {
+        const op = random();
+        const id = pick(ids);
+        if (op < 0.35) {
+          const state = pick(states);
+          // Sometimes new content for an id already there (updated or conflict), sometimes the same (duplicate).
+          await ledger.put([
+            pendingRow(id, {
+              state,
+              payload: state === 'pending' || state === 'prepare' ? payloadFor(id) : null,
+              raw: { externalId: id, version: Math.floor(random() * 2) },
+              lane: random() < 0.3 ? 'import' : 'live',
+              nextAttemptAt: now - Math.floor(random() * 100_000),
+            }),
+          ]);
+        } else if (op < 0.55) {
+          await ledger.update(id, { state: pick(moves), nextAttemptAt: now - Math.floor(random() * 100_000) });
+        } else if (op < 0.65) {
+          await ledger.claimDue({ now, limit: 3, owner: 'w', leaseMs: random() < 0.5 ? -1 : 60_000 });
+        } else if (op < 0.72) {
+          await ledger.recoverExpiredLeases(now);
+        } else if (op < 0.8) {
+          await ledger.requeue({ states: ['failed', 'missing', 'verify'], limit: 2 }, now);
+        } else if (op < 0.9) {
+          await ledger.compact({ before: Date.now() + 1_000, limit: 2, now: Date.now() });
+        } else {
+          await ledger.forget({ before: Date.now() + 1_000, limit: 1 });
+        }
+        if (step % 20 === 0) await expectCountsTrue(step);
+      }
+      await ledger.close();
+      ledger = await openLedger();
+      await expectCountsTrue(241);
+    });
+
+    it('compacts confirmed and skipped rows changed before a moment, in batches: record, payload and history go, what dedupe and audit need stays', async () => {
+      const conversationId = '7d4f0a3e-1c2b-4f5e-9a8b-0c1d2e3f4a5b';
+      await ledger.put([
+        pendingRow('done'),
+        pendingRow('skip', { state: 'skipped', payload: null, reason: 'internal call (both ends are extensions)' }),
+        pendingRow('skip2', { state: 'skipped', payload: null, reason: 'unanswered' }),
+        pendingRow('bad'),
+        pendingRow('gone'),
+        pendingRow('wait', { state: 'held', payload: null, reason: 'recording not there yet' }),
+        pendingRow('nope', { state: 'rejected', payload: null, reason: 'no owner for extension 1003' }),
+        pendingRow('next'),
+      ]);
+      await ledger.update('done', { state: 'confirmed', conversationId, submittedAt: 1_000, confirmedAt: 2_000 });
+      await ledger.update('bad', { state: 'failed', reason: 'HTTP 422' });
+      await ledger.update('gone', { state: 'missing', submittedAt: 1_000 });
+      await ledger.addEvents([{ externalId: 'done', at: 1_000, kind: 'attempt', outcome: '2xx', status: 201, message: null, conversationId, durationMs: 80 }]);
+      const before = await ledger.get('done');
+      // Nothing changed before a day ago.
+      expect(await ledger.compact({ before: Date.now() - 86_400_000, limit: 100, now: Date.now() })).toBe(0);
+      const cutoff = Date.now() + 1_000;
+      expect(await ledger.compact({ before: cutoff, limit: 2, now: 5_000 })).toBe(2);
+      expect(await ledger.compact({ before: cutoff, limit: 2, now: 5_000 })).toBe(1);
+      expect(await ledger.compact({ before: cutoff, limit: 2, now: 5_000 })).toBe(0);
+      expect(await ledger.get('done')).toEqual({ ...before, raw: null, payload: null, compactedAt: 5_000 });
+      expect(await ledger.events('done')).toEqual([]);
+      expect(await ledger.get('skip')).toMatchObject({ state: 'skipped', raw: null, reason: 'internal call (both ends are extensions)', location: 'test.csv:skip', compactedAt: 5_000 });
+      for (const id of ['bad', 'gone', 'wait', 'nope', 'next']) expect(await ledger.get(id)).toMatchObject({ raw: { externalId: id }, compactedAt: null });
+      expect((await ledger.query({ states: ['skipped', 'held'], detailKept: true })).map((r) => r.externalId)).toEqual(['wait']);
+      expect((await ledger.stats()).counts).toMatchObject({ confirmed: 1, skipped: 2, failed: 1, missing: 1, held: 1, rejected: 1, pending: 1 });
+      expect(await ledger.findByConversationId(conversationId)).toMatchObject({ externalId: 'done' });
+      // A compacted call still refuses its CDR dropped again; a skipped one takes a corrected CDR, as before.
+      expect(await ledger.put([pendingRow('done'), pendingRow('done', { raw: { externalId: 'done', note: 'corrected' } })])).toEqual([
+        { externalId: 'done', outcome: 'duplicate' },
+        { externalId: 'done', outcome: 'conflict' },
+      ]);
+      expect(await ledger.put([pendingRow('skip', { state: 'skipped', payload: null, reason: 'internal call (both ends are extensions)' })])).toEqual([
+        { externalId: 'skip', outcome: 'duplicate' },
+      ]);
+      expect(await ledger.put([pendingRow('skip2', { raw: { externalId: 'skip2', note: 'answered after all' } })])).toEqual([{ externalId: 'skip2', outcome: 'updated' }]);
+      expect(await ledger.get('skip2')).toMatchObject({ state: 'pending', raw: { note: 'answered after all' }, compactedAt: null });
+    });
+
+    it('deletes compacted rows changed before a moment, in batches, and never a row that was not compacted', async () => {
+      await ledger.put([pendingRow('old1'), pendingRow('old2'), pendingRow('skip', { state: 'skipped', payload: null, reason: 'unanswered' }), pendingRow('bad')]);
+      await ledger.update('old1', { state: 'confirmed', confirmedAt: 2_000 });
+      await ledger.update('old2', { state: 'confirmed', confirmedAt: 2_000 });
+      await ledger.update('bad', { state: 'failed', reason: 'HTTP 422' });
+      expect(await ledger.forget({ before: Date.now() + 1_000, limit: 10 })).toBe(0);
+      expect(await ledger.compact({ before: Date.now() + 1_000, limit: 10, now: Date.now() })).toBe(3);
+      expect(await ledger.forget({ before: Date.now() - 86_400_000, limit: 10 })).toBe(0);
+      expect(await ledger.forget({ before: Date.now() + 1_000, limit: 2 })).toBe(2);
+      expect(await ledger.forget({ before: Date.now() + 1_000, limit: 2 })).toBe(1);
+      expect((await ledger.query({})).map((r) => r.externalId)).toEqual(['bad']);
+      expect((await ledger.stats()).counts).toMatchObject({ confirmed: 0, skipped: 0, failed: 1 });
+      // What keepIdsDays documents: a CDR dropped again after its row was deleted is a new call.
+      expect(await ledger.put([pendingRow('old1')])).toEqual([{ externalId: 'old1', outcome: 'inserted' }]);
+      expect(await ledger.reclaim(100)).toBeGreaterThanOrEqual(0);
+    });
+
     it('refuses writes after close with LedgerUnavailableError, and ping says so', async () => {
       await ledger.ping();
       await ledger.close();
@@ -425,4 +536,16 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       await expect(ledger.ping()).rejects.toBeInstanceOf(LedgerUnavailableError);
     });
   });
+}
+
+/** A small deterministic generator (mulberry32): the same operations on every run and implementation. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }

@@ -107,6 +107,7 @@ describe('a call page', () => {
       upload: null,
       recordingFile: null,
       lane: 'live' as const,
+      compactedAt: null,
     };
     const text = callPage(
       callView(row, [{ externalId: 'c1', at: now - 30_000, kind: 'attempt', outcome: '4xx', status: 422, message: 'Dstny refused the request: HTTP 422: owner_email is not a user', conversationId: null, durationMs: 87 }]),

@@ -157,4 +157,43 @@ export const migrations: Migration[] = [
     // among many. Without this they were found by reading every waiting row (111 ms with 100,000 in the backlog).
     sql: `CREATE INDEX calls_reasoned ON calls (updated_at) WHERE reason IS NOT NULL;`,
   },
+  {
+    version: 10,
+    name: 'flat-cost',
+    // Cost that stays flat with age (issue 13). The rows per state and lane are counted as they change, by triggers in
+    // the transaction of the change (they cannot drift), so stats() and the backlog no longer count the table. The
+    // last errors get an index of the troubled rows only: calls_reasoned also held every skipped row (they have a
+    // reason), and a ledger with no error walked all of them. calls_state_due is a prefix of calls_lane_due;
+    // calls_state_created gives the newest calls of a state (the status page's failed, missing and rejected calls)
+    // without reading every call that ever failed.
+    // compacted_at marks a row whose record and payload retention removed (src/ledger/retention.ts), and
+    // calls_compactable finds the rows to compact next without passing over those already done.
+    sql: `
+      CREATE TABLE state_counts (
+        state TEXT NOT NULL,
+        lane  INTEGER NOT NULL,
+        n     INTEGER NOT NULL,
+        PRIMARY KEY (state, lane)
+      ) WITHOUT ROWID;
+      INSERT INTO state_counts (state, lane, n) SELECT state, lane, COUNT(*) FROM calls GROUP BY state, lane;
+      CREATE TRIGGER calls_counted_insert AFTER INSERT ON calls BEGIN
+        INSERT INTO state_counts (state, lane, n) VALUES (NEW.state, NEW.lane, 1) ON CONFLICT (state, lane) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER calls_counted_delete AFTER DELETE ON calls BEGIN
+        UPDATE state_counts SET n = n - 1 WHERE state = OLD.state AND lane = OLD.lane;
+      END;
+      CREATE TRIGGER calls_counted_update AFTER UPDATE OF state, lane ON calls
+        WHEN OLD.state IS NOT NEW.state OR OLD.lane IS NOT NEW.lane BEGIN
+        UPDATE state_counts SET n = n - 1 WHERE state = OLD.state AND lane = OLD.lane;
+        INSERT INTO state_counts (state, lane, n) VALUES (NEW.state, NEW.lane, 1) ON CONFLICT (state, lane) DO UPDATE SET n = n + 1;
+      END;
+      DROP INDEX calls_reasoned;
+      CREATE INDEX calls_trouble ON calls (updated_at)
+        WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'prepare', 'verify');
+      DROP INDEX calls_state_due;
+      CREATE INDEX calls_state_created ON calls (state, created_at);
+      ALTER TABLE calls ADD COLUMN compacted_at INTEGER;
+      CREATE INDEX calls_compactable ON calls (updated_at) WHERE compacted_at IS NULL AND state IN ('confirmed', 'skipped');
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 import { type LedgerRow, rowStates } from '../../ledger/ledger.js';
-import { type CallView, historyLine } from '../call-view.js';
+import { type CallView, compactedText, historyLine } from '../call-view.js';
 import { shownText } from './dashboard.js';
 import { html, page, when } from './html.js';
 
@@ -28,16 +28,18 @@ export function callPage(view: CallView): string {
 <p id="next">${shownText(view.next)}</p>
 <h2>History</h2>
 ${
-  view.history.length
+  view.compactedAt
+    ? html`<p class="muted" id="history">${compactedText(view.compactedAt)}</p>`
+    : view.history.length
     ? html`<div class="scroll"><table id="history"><thead><tr><th>time</th><th>what happened</th></tr></thead><tbody>${view.history.map(
         (e) => html`<tr><td>${when(e.at)}</td><td>${shownText(historyLine(e))}</td></tr>`,
       )}</tbody></table></div>`
     : html`<p class="muted" id="history">Nothing yet: no request was made for it.</p>`
 }
 <h2>Payload</h2>
-<pre id="payload">${view.payload === null ? '(none: it was never made into a request)' : shown(view.payload)}</pre>
+<pre id="payload">${view.compactedAt ? compactedText(view.compactedAt) : view.payload === null ? '(none: it was never made into a request)' : shown(view.payload)}</pre>
 <h2>Call record</h2>
-<pre id="record">${shown(view.record)}</pre>
+<pre id="record">${view.compactedAt ? compactedText(view.compactedAt) : shown(view.record)}</pre>
 </main>`,
   );
 }
