@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { HEARTBEAT_INTERVAL_MS } from '../ledger/heartbeat.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { RetentionSweeper } from '../ledger/retention.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
+import type { Logger } from '../log/logger.js';
 import { VERSION } from '../version.js';
 import { definePart } from './lifecycle.js';
 
@@ -59,17 +61,23 @@ export function heartbeatOf(ledger: Pick<Ledger, 'beat' | 'endHeartbeat'>, opts:
 
 export const ledgerPart = definePart({
   name: 'ledger',
-  summary: 'The SQLite ledger: one row per call, its state, and the checkpoints and stashed legs of the sources.',
-  async build({ config }: { config: Config }) {
+  summary: 'The SQLite ledger: one row per call, its state, and the checkpoints and stashed legs of the sources; its retention sweep.',
+  async build({ config, logger }: { config: Config; logger?: Logger }) {
     const file = ledgerFile(config);
     const ledger = await openSqliteLedger(file);
     const heartbeat = heartbeatOf(ledger, { httpUrl: configuredUrl(config) });
+    const retention = new RetentionSweeper(ledger, config.ledger.retention, logger ? { logger } : {});
     return {
       ledger,
       file,
       heartbeat,
-      start: () => heartbeat.start(),
+      retention,
+      async start() {
+        await heartbeat.start();
+        retention.start();
+      },
       async stop() {
+        await retention.stop();
         await heartbeat.stop();
         await ledger.close();
       },

@@ -62,7 +62,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
   // Counts for the bridge's life: a reload keeps them.
   const metrics = new BridgeMetrics(VERSION);
   try {
-    const { ledger, file, heartbeat } = await life.build(ledgerPart, { config });
+    const { ledger, file, heartbeat } = await life.build(ledgerPart, { config, logger });
     const api = await life.build(apiPart, { config, logger, ledger, telemetry: metrics });
     const http = await life.build(httpPart, { config });
     heartbeat.announce(http.url);

@@ -198,6 +198,7 @@ export class SqliteLedger implements Ledger {
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     const db = this.db;
+    const callColumns = (db.pragma('table_info(calls)') as Array<{ name: string }>).map((c) => c.name);
     this.heartbeatTable = new SqliteHeartbeats(db);
     this.history = new SqliteHistory(db);
     this.stmts = {
@@ -245,14 +246,12 @@ export class SqliteLedger implements Ledger {
       backlog: db.prepare<[], { n: number }>(
         "SELECT COALESCE(SUM(n), 0) AS n FROM state_counts WHERE state IN ('held', 'prepare', 'pending', 'submitting', 'verify') AND lane = 1",
       ),
-      compact: db.prepare<[number, number, number], { external_id: string }>(
-        `UPDATE calls SET raw = 'null', payload = NULL, compacted_at = ?
-         WHERE external_id IN (
-           SELECT external_id FROM calls INDEXED BY calls_compactable
-           WHERE compacted_at IS NULL AND state IN ('confirmed', 'skipped') AND updated_at < ? ORDER BY updated_at LIMIT ?
-         )
-         RETURNING external_id`,
+      compactable: db.prepare<[number, number], CallRowDb>(
+        `SELECT * FROM calls INDEXED BY calls_compactable
+         WHERE compacted_at IS NULL AND state IN ('confirmed', 'skipped') AND updated_at < ? ORDER BY updated_at LIMIT ?`,
       ),
+      remove: db.prepare<[string]>('DELETE FROM calls WHERE external_id = ?'),
+      reinsert: db.prepare<[Record<string, unknown>]>(`INSERT INTO calls (${callColumns.join(', ')}) VALUES (${callColumns.map((c) => `@${c}`).join(', ')})`),
       forgetEvents: db.prepare<[string]>('DELETE FROM events WHERE external_id = ?'),
       // The oldest rows are the compacted ones; the few failed or rejected rows kept among them are passed over.
       forget: db.prepare<[number, number]>(
@@ -483,9 +482,15 @@ export class SqliteLedger implements Ledger {
   compact = guarded(this.isOpen, (opts: { before: number; limit: number; now: number }): number =>
     this.db
       .transaction(() => {
-        const ids = this.stmts.compact.all(opts.now, opts.before, opts.limit);
-        for (const { external_id } of ids) this.stmts.forgetEvents.run(external_id);
-        return ids.length;
+        // Deleted and put back small, not updated in place: SQLite merges the pages a delete leaves nearly empty, but
+        // not those a shrinking update does, so the space would never come free. The copy lands on the newest pages.
+        const rows = this.stmts.compactable.all(opts.before, opts.limit);
+        for (const row of rows) {
+          this.stmts.remove.run(row.external_id);
+          this.stmts.reinsert.run({ ...row, raw: 'null', payload: null, compacted_at: opts.now });
+          this.stmts.forgetEvents.run(row.external_id);
+        }
+        return rows.length;
       })
       .immediate(),
   );
