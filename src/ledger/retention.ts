@@ -5,9 +5,9 @@ import type { Ledger } from './ledger.js';
 
 const DAY = 86_400_000;
 /** Rows per compaction or deletion statement: a few milliseconds each on a 2-core machine (bench/ledger-scale.ts). */
-export const RETENTION_BATCH = 200;
-/** Pages given back to the file system per step (4 MB of 4 KB pages). */
-const RECLAIM_PAGES = 1_024;
+export const RETENTION_BATCH = 50;
+/** Pages given back to the file system per step (128 KB of 4 KB pages): a few milliseconds, like a batch. */
+const RECLAIM_PAGES = 32;
 const HOUR = 3_600_000;
 
 export interface SweepResult {

@@ -14,14 +14,16 @@ interface EventDb {
   duration_ms: number | null;
 }
 
-/** Each column counted per hour, by its own index (migration 7; failed rows by calls_updated). */
+/** Each column counted per hour, by its own index (migration 7; failed rows by calls_trouble). */
 const HOURLY: Record<Exclude<keyof HourCounts, 'hour'>, string> = {
   accepted: 'SELECT (created_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls WHERE created_at >= ? AND created_at < ? GROUP BY hour',
   sent: 'SELECT (submitted_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls WHERE submitted_at >= ? AND submitted_at < ? GROUP BY hour',
   confirmed: 'SELECT (confirmed_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls WHERE confirmed_at >= ? AND confirmed_at < ? GROUP BY hour',
-  // By the hours asked for, not by every call that ever failed (calls_state_created would read them all).
-  failed:
-    "SELECT (updated_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls INDEXED BY calls_updated WHERE updated_at >= ? AND updated_at < ? AND state = 'failed' GROUP BY hour",
+  // By the hours asked for, not by every call that ever failed (calls_state_created would read them all). A failed
+  // call always has its reason; the WHERE repeats calls_trouble's own, which lets SQLite use that partial index.
+  failed: `SELECT (updated_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls INDEXED BY calls_trouble
+    WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'prepare', 'verify')
+      AND updated_at >= ? AND updated_at < ? AND state = 'failed' GROUP BY hour`,
 };
 
 /** The events table of the SQLite ledger (migration 7) and the per-hour counts: Ledger.addEvents/events/hourly. */

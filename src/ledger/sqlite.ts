@@ -41,7 +41,8 @@ interface CallRowDb {
   state: RowState;
   raw: string;
   payload: string | null;
-  content_hash: string;
+  /** Hex; the 32 bytes themselves once compacted (half the size, on a row kept for years). */
+  content_hash: string | Buffer;
   reason: string | null;
   attempts: number;
   next_attempt_at: number;
@@ -73,7 +74,7 @@ function toRow(r: CallRowDb): LedgerRow {
     state: r.state,
     raw: JSON.parse(r.raw) as unknown,
     payload: r.payload === null ? null : (JSON.parse(r.payload) as ConversationPayload),
-    contentHash: r.content_hash,
+    contentHash: hashHex(r.content_hash),
     reason: r.reason,
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
@@ -102,6 +103,8 @@ function toRow(r: CallRowDb): LedgerRow {
     compactedAt: r.compacted_at,
   };
 }
+
+const hashHex = (hash: string | Buffer): string => (typeof hash === 'string' ? hash : hash.toString('hex'));
 
 const UPLOAD_COLUMNS: Record<keyof RecordingObject, string> = {
   key: 'upload_key',
@@ -168,7 +171,10 @@ const oldestDueSql = DUE_STATES.flatMap((state) =>
   ),
 ).join(' UNION ALL ');
 
-/** Rows compacted or deleted per statement of a retention batch: a few milliseconds, so hooks never wait long. */
+/** The states calls_state_created holds, and its WHERE as a query must repeat it for SQLite to use that index. */
+const TROUBLE: readonly RowState[] = ['failed', 'missing', 'rejected'];
+const TROUBLE_TERM = "state IN ('failed', 'missing', 'rejected')";
+
 export interface SqliteLedgerOptions {
   /** Called with every statement run (its SQL with the values bound): the test that checks each uses an index. */
   trace?: (sql: string) => void;
@@ -207,7 +213,7 @@ export class SqliteLedger implements Ledger {
          VALUES (@externalId, @sourceId, @location, @state, @raw, @payload, @hash, @reason, @nextAttemptAt, @now, @now, @lane)
          ON CONFLICT (external_id) DO NOTHING`,
       ),
-      existing: db.prepare<[string], { state: RowState; content_hash: string }>('SELECT state, content_hash FROM calls WHERE external_id = ?'),
+      existing: db.prepare<[string], { state: RowState; content_hash: string | Buffer }>('SELECT state, content_hash FROM calls WHERE external_id = ?'),
       replace: db.prepare(
         `UPDATE calls SET source_id = @sourceId, location = @location, state = @state, raw = @raw, payload = @payload,
            content_hash = @hash, reason = @reason, next_attempt_at = @nextAttemptAt, updated_at = @now, compacted_at = NULL
@@ -242,7 +248,7 @@ export class SqliteLedger implements Ledger {
          ORDER BY updated_at DESC LIMIT 10`,
       ),
       submittedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE submitted_at >= ?'),
-      laneSubmittedSince: db.prepare<[number, number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE lane = ? AND submitted_at >= ?'),
+      importSubmittedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE lane = 1 AND submitted_at IS NOT NULL AND submitted_at >= ?'),
       backlog: db.prepare<[], { n: number }>(
         "SELECT COALESCE(SUM(n), 0) AS n FROM state_counts WHERE state IN ('held', 'prepare', 'pending', 'submitting', 'verify') AND lane = 1",
       ),
@@ -253,10 +259,9 @@ export class SqliteLedger implements Ledger {
       remove: db.prepare<[string]>('DELETE FROM calls WHERE external_id = ?'),
       reinsert: db.prepare<[Record<string, unknown>]>(`INSERT INTO calls (${callColumns.join(', ')}) VALUES (${callColumns.map((c) => `@${c}`).join(', ')})`),
       forgetEvents: db.prepare<[string]>('DELETE FROM events WHERE external_id = ?'),
-      // The oldest rows are the compacted ones; the few failed or rejected rows kept among them are passed over.
       forget: db.prepare<[number, number]>(
         `DELETE FROM calls WHERE rowid IN (
-           SELECT rowid FROM calls INDEXED BY calls_updated WHERE updated_at < ? AND compacted_at IS NOT NULL ORDER BY updated_at LIMIT ?
+           SELECT rowid FROM calls INDEXED BY calls_compacted WHERE compacted_at IS NOT NULL AND updated_at < ? ORDER BY updated_at LIMIT ?
          )`,
       ),
       confirmedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE confirmed_at >= ?'),
@@ -297,7 +302,7 @@ export class SqliteLedger implements Ledger {
           continue;
         }
         const existing = this.stmts.existing.get(row.externalId);
-        if (!existing || existing.content_hash === params.hash) {
+        if (!existing || hashHex(existing.content_hash) === params.hash) {
           results.push({ externalId: row.externalId, outcome: 'duplicate' });
         } else if (REPLACEABLE.includes(existing.state)) {
           this.stmts.replace.run(params);
@@ -464,18 +469,25 @@ export class SqliteLedger implements Ledger {
       const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
       return this.db.prepare<unknown[], CallRowDb>(`SELECT * FROM calls ${where} ${order}`).all(...params).map(toRow);
     }
-    // The newest of each state from calls_state_created, then the newest of those: never every call of a state.
+    // The newest of each state, then the newest of those: never every call of a state. The states in trouble (few,
+    // kept for ever) from their own index; the others (many, recent ones among the newest) by walking calls_created.
     const states = [...new Set(q.states)];
-    const each = `SELECT * FROM (SELECT * FROM calls INDEXED BY calls_state_created WHERE ${['state = ?', ...clauses].join(' AND ')} ${order})`;
+    const each = (state: RowState) =>
+      TROUBLE.includes(state)
+        ? `SELECT * FROM (SELECT * FROM calls INDEXED BY calls_state_created WHERE ${[TROUBLE_TERM, 'state = ?', ...clauses].join(' AND ')} ${order})`
+        : `SELECT * FROM (SELECT * FROM calls INDEXED BY calls_created WHERE ${['state = ?', ...clauses].join(' AND ')} ${order})`;
     return this.db
-      .prepare<unknown[], CallRowDb>(`${states.map(() => each).join(' UNION ALL ')} ${order}`)
+      .prepare<unknown[], CallRowDb>(`${states.map(each).join(' UNION ALL ')} ${order}`)
       .all(...states.flatMap((state) => [state, ...params]))
       .map(toRow);
   });
 
-  countSubmittedSince = guarded(this.isOpen, (since: number, lane?: Lane): number =>
-    lane === undefined ? (this.stmts.submittedSince.get(since)?.n ?? 0) : (this.stmts.laneSubmittedSince.get(lane === 'import' ? 1 : 0, since)?.n ?? 0),
-  );
+  countSubmittedSince = guarded(this.isOpen, (since: number, lane?: Lane): number => {
+    const all = () => this.stmts.submittedSince.get(since)?.n ?? 0;
+    const imported = () => this.stmts.importSubmittedSince.get(since)?.n ?? 0;
+    if (lane === undefined) return all();
+    return lane === 'import' ? imported() : this.db.transaction(() => all() - imported())();
+  });
 
   countBacklog = guarded(this.isOpen, (): number => this.stmts.backlog.get()?.n ?? 0);
 
@@ -487,7 +499,7 @@ export class SqliteLedger implements Ledger {
         const rows = this.stmts.compactable.all(opts.before, opts.limit);
         for (const row of rows) {
           this.stmts.remove.run(row.external_id);
-          this.stmts.reinsert.run({ ...row, raw: 'null', payload: null, compacted_at: opts.now });
+          this.stmts.reinsert.run({ ...row, raw: 'null', payload: null, content_hash: Buffer.from(hashHex(row.content_hash), 'hex'), compacted_at: opts.now });
           this.stmts.forgetEvents.run(row.external_id);
         }
         return rows.length;

@@ -164,8 +164,10 @@ export const migrations: Migration[] = [
     // the transaction of the change (they cannot drift), so stats() and the backlog no longer count the table. The
     // last errors get an index of the troubled rows only: calls_reasoned also held every skipped row (they have a
     // reason), and a ledger with no error walked all of them. calls_state_due is a prefix of calls_lane_due;
-    // calls_state_created gives the newest calls of a state (the status page's failed, missing and rejected calls)
-    // without reading every call that ever failed.
+    // calls_state_created gives the newest failed, missing and rejected calls (the status page) without reading every
+    // call that ever failed. Each index costs bytes on every row kept for years: calls_updated served only the failed
+    // per hour (now calls_trouble) and retention (calls_compactable, calls_compacted, which hold only their rows), and
+    // the sent per lane need only the import lane's (the live lane's are the rest).
     // compacted_at marks a row whose record and payload retention removed (src/ledger/retention.ts), and
     // calls_compactable finds the rows to compact next without passing over those already done.
     sql: `
@@ -191,9 +193,13 @@ export const migrations: Migration[] = [
       CREATE INDEX calls_trouble ON calls (updated_at)
         WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'prepare', 'verify');
       DROP INDEX calls_state_due;
-      CREATE INDEX calls_state_created ON calls (state, created_at);
+      CREATE INDEX calls_state_created ON calls (state, created_at) WHERE state IN ('failed', 'missing', 'rejected');
+      DROP INDEX calls_updated;
+      DROP INDEX calls_lane_submitted;
+      CREATE INDEX calls_import_submitted ON calls (submitted_at) WHERE lane = 1 AND submitted_at IS NOT NULL;
       ALTER TABLE calls ADD COLUMN compacted_at INTEGER;
       CREATE INDEX calls_compactable ON calls (updated_at) WHERE compacted_at IS NULL AND state IN ('confirmed', 'skipped');
+      CREATE INDEX calls_compacted ON calls (updated_at) WHERE compacted_at IS NOT NULL;
     `,
   },
 ];
