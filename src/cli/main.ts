@@ -7,6 +7,7 @@ import { describeAdapters } from '../docs/schema-docs.js';
 import { CallbridgeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { VERSION } from '../version.js';
+import { runBackup, runRestore } from './backup.js';
 import { runCheckConfig } from './check-config.js';
 import { runConfirm } from './confirm.js';
 import { runDetect } from './detect.js';
@@ -92,6 +93,24 @@ program
   .argument('<conversationId>', 'the Dstny conversation it is')
   .action(async (externalId: string, conversationId: string, opts: { config: string }) => {
     process.exitCode = await runConfirm(opts.config, process.stdout, { externalId, conversationId });
+  });
+
+program
+  .command('backup')
+  .description('a consistent copy of the ledger to FILE, also while the bridge runs (never overwrites a file)')
+  .addOption(configOption())
+  .argument('<file>', 'where the copy goes')
+  .action(async (file: string, opts: { config: string }) => {
+    process.exitCode = await runBackup(opts.config, process.stdout, file);
+  });
+
+program
+  .command('restore')
+  .description('put a backup in place of the ledger (stop the bridge first); calls that may have been sent since the backup are looked up at Dstny before they are sent')
+  .addOption(configOption())
+  .argument('<file>', 'a file made by callbridge backup')
+  .action(async (file: string, opts: { config: string }) => {
+    process.exitCode = await runRestore(opts.config, process.stdout, file);
   });
 
 program

@@ -649,6 +649,14 @@ export async function openSqliteLedger(file: string, options?: SqliteLedgerOptio
   try {
     return new SqliteLedger(file, options);
   } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+      // Never a fresh ledger in its place: the calls it knows would be sent again.
+      throw new LedgerUnavailableError(
+        `the ledger ${file} is damaged (${(error as Error).message}): restore the last backup with "callbridge restore <backup file>", which keeps the damaged file beside it; nothing was started`,
+        { cause: error },
+      );
+    }
     throw new LedgerUnavailableError(`cannot open ledger ${file}: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -200,6 +200,25 @@ export const migrations: Migration[] = [
       ALTER TABLE calls ADD COLUMN compacted_at INTEGER;
       CREATE INDEX calls_compactable ON calls (updated_at) WHERE compacted_at IS NULL AND state IN ('confirmed', 'skipped');
       CREATE INDEX calls_compacted ON calls (updated_at) WHERE compacted_at IS NOT NULL;
+
+      -- After \`callbridge restore\` (meta restored_at, epoch ms): a call that ended before the restore may have been sent
+      -- after the backup was made, so whenever it is about to wait for its turn (put as pending, or moved to pending
+      -- from anywhere but a look-up or a lease never used) it is looked up at Dstny first (verify). One place for every
+      -- path a call takes to the submitter: a put, a renormalization, a prepared recording, an operator's retry.
+      CREATE TRIGGER calls_restored_insert AFTER INSERT ON calls
+        WHEN NEW.state = 'pending' AND EXISTS (SELECT 1 FROM meta WHERE key = 'restored_at') BEGIN
+        UPDATE calls SET state = 'verify', reason = 'the ledger was restored from a backup: looked up at Dstny before it is sent'
+        WHERE external_id = NEW.external_id
+          AND 1000 * COALESCE(unixepoch(json_extract(NEW.payload, '$.call_end_time')), unixepoch(json_extract(NEW.payload, '$.call_start_time')), 0)
+            < (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'restored_at');
+      END;
+      CREATE TRIGGER calls_restored_update AFTER UPDATE OF state ON calls
+        WHEN NEW.state = 'pending' AND OLD.state NOT IN ('verify', 'submitting') AND EXISTS (SELECT 1 FROM meta WHERE key = 'restored_at') BEGIN
+        UPDATE calls SET state = 'verify', reason = 'the ledger was restored from a backup: looked up at Dstny before it is sent'
+        WHERE external_id = NEW.external_id
+          AND 1000 * COALESCE(unixepoch(json_extract(NEW.payload, '$.call_end_time')), unixepoch(json_extract(NEW.payload, '$.call_start_time')), 0)
+            < (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'restored_at');
+      END;
     `,
   },
 ];

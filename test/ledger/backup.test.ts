@@ -1,0 +1,187 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { runBackup, runRestore } from '../../src/cli/backup.js';
+import { migrations } from '../../src/ledger/migrations/index.js';
+import { backupSqliteLedger, restoreSqliteLedger } from '../../src/ledger/sqlite-backup.js';
+import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { capture } from '../support/capture.js';
+import { payloadFor, pendingRow } from '../support/rows.js';
+import { tempDir } from '../support/tmp.js';
+
+const LATEST = migrations[migrations.length - 1]!.version;
+
+/** A ledger file as an older callbridge left it: the migrations up to `version`, and rows in that schema. */
+function olderLedger(file: string, version: number): void {
+  const db = new Database(file);
+  for (const m of migrations.filter((m) => m.version <= version)) db.exec(m.sql);
+  db.pragma(`user_version = ${version}`);
+  const insert = db.prepare(
+    `INSERT INTO calls (external_id, source_id, location, state, raw, payload, content_hash, reason, next_attempt_at, created_at, updated_at, submitted_at, confirmed_at, conversation_id)
+     VALUES (?, 'pbx', ?, ?, '{}', ?, 'h', NULL, 1, 1, 1, ?, ?, ?)`,
+  );
+  insert.run('sent', 'Master.csv:1', 'confirmed', JSON.stringify(payloadFor('sent')), 1, 2, 'conv-1');
+  insert.run('queued', 'Master.csv:2', 'pending', JSON.stringify(payloadFor('queued')), null, null, null);
+  insert.run('skip', 'Master.csv:3', 'skipped', null, null, null, null);
+  db.close();
+}
+
+describe('backup and restore of the SQLite ledger', () => {
+  it('backs up a ledger being written, whole and checked; never over an existing file', async () => {
+    const { dir, cleanup } = tempDir('backup-');
+    const file = path.join(dir, 'callbridge.sqlite');
+    const ledger = await openSqliteLedger(file);
+    try {
+      await ledger.put(Array.from({ length: 500 }, (_, i) => pendingRow(`c${i}`)));
+      // Writes go on while the copy is made: it holds the ledger at one moment.
+      let writing = true;
+      let written = 0;
+      const writer = (async () => {
+        while (writing) {
+          await ledger.put([pendingRow(`w${written++}`)]);
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
+      const result = await backupSqliteLedger(file, path.join(dir, 'copy.sqlite'));
+      writing = false;
+      await writer;
+      expect(result).toMatchObject({ file: path.join(dir, 'copy.sqlite'), schema: LATEST });
+      expect(result.calls).toBeGreaterThanOrEqual(500);
+      const copy = new Database(path.join(dir, 'copy.sqlite'), { readonly: true });
+      expect(copy.pragma('quick_check', { simple: true })).toBe('ok');
+      // Its counts per state agree with its rows: one consistent moment.
+      const counted = copy.prepare("SELECT COUNT(*) AS n FROM calls WHERE state = 'pending'").get() as { n: number };
+      const kept = copy.prepare("SELECT SUM(n) AS n FROM state_counts WHERE state = 'pending'").get() as { n: number };
+      copy.close();
+      expect(kept.n).toBe(counted.n);
+      await expect(backupSqliteLedger(file, path.join(dir, 'copy.sqlite'))).rejects.toThrow(`${path.join(dir, 'copy.sqlite')} exists: name a new file (a backup never overwrites one)`);
+      await expect(backupSqliteLedger(path.join(dir, 'none.sqlite'), path.join(dir, 'x.sqlite'))).rejects.toThrow(`no ledger at ${path.join(dir, 'none.sqlite')}: nothing to back up`);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+    } finally {
+      await ledger.close();
+      cleanup();
+    }
+  });
+
+  it('restores an older backup: migrated to this schema, calls on their way to verify, the replaced ledger kept', async () => {
+    const { dir, cleanup } = tempDir('backup-');
+    const backup = path.join(dir, 'old.sqlite');
+    const target = path.join(dir, 'data', 'callbridge.sqlite');
+    olderLedger(backup, 9);
+    const current = await openSqliteLedger(target);
+    await current.put([pendingRow('newer')]);
+    await current.close();
+    try {
+      const now = Date.now();
+      expect(await restoreSqliteLedger(backup, target, now)).toEqual({
+        replacedKeptAs: `${target}.replaced-${new Date(now).toISOString().replace(/[:.]/g, '-')}`,
+        calls: 3,
+        inDoubt: 1,
+      });
+      const restored = await openSqliteLedger(target);
+      try {
+        expect(await restored.get('queued')).toMatchObject({ state: 'verify', reason: 'the ledger was restored from a backup: looked up at Dstny before it is sent' });
+        expect(await restored.get('sent')).toMatchObject({ state: 'confirmed', conversationId: 'conv-1' });
+        expect((await restored.stats()).counts).toMatchObject({ verify: 1, confirmed: 1, skipped: 1 });
+        expect(await restored.get('newer')).toBeNull();
+        // A call that ended before the restore, put again (its PBX line read again), is looked up first; one that
+        // ended after it cannot have been sent and waits for its turn.
+        await restored.put([
+          pendingRow('again', { payload: payloadFor('again', { call_start_time: '2026-11-20T06:00:00Z', call_end_time: '2026-11-20T06:05:00Z' }) }),
+          pendingRow('fresh', { payload: payloadFor('fresh', { call_start_time: new Date(now + 60_000).toISOString(), call_end_time: new Date(now + 120_000).toISOString() }) }),
+          pendingRow('wait', { state: 'held', payload: null }),
+        ]);
+        expect((await restored.get('again'))?.state).toBe('verify');
+        expect((await restored.get('fresh'))?.state).toBe('pending');
+        // Also when it gets to pending later (its recording appeared), but not from a look-up that found it absent.
+        expect(await restored.update('wait', { state: 'pending', payload: payloadFor('wait') })).toBe(true);
+        expect((await restored.get('wait'))?.state).toBe('verify');
+        expect(await restored.update('wait', { state: 'pending' }, { states: ['verify'] })).toBe(true);
+        expect((await restored.get('wait'))?.state).toBe('pending');
+        const rows = await restored.query({});
+        const counts = (await restored.stats()).counts;
+        for (const state of ['verify', 'pending', 'confirmed', 'skipped', 'held'] as const) expect([state, counts[state]]).toEqual([state, rows.filter((r) => r.state === state).length]);
+      } finally {
+        await restored.close();
+      }
+      const replaced = await openSqliteLedger(`${target}.replaced-${new Date(now).toISOString().replace(/[:.]/g, '-')}`);
+      expect((await replaced.get('newer'))?.state).toBe('pending');
+      await replaced.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('refuses a file that is not a whole ledger of this version, naming it, and changes nothing', async () => {
+    const { dir, cleanup } = tempDir('backup-');
+    const target = path.join(dir, 'callbridge.sqlite');
+    try {
+      const text = path.join(dir, 'notes.txt');
+      writeFileSync(text, 'not a database at all, just some text that is long enough to fill a header of a hundred bytes or so.');
+      await expect(restoreSqliteLedger(text, target, Date.now())).rejects.toThrow(`${text} is not a readable ledger: file is not a database`);
+      const other = path.join(dir, 'other.sqlite');
+      new Database(other).exec('CREATE TABLE t (x)');
+      await expect(restoreSqliteLedger(other, target, Date.now())).rejects.toThrow(`${other} is not a callbridge ledger (it has no calls table)`);
+      const future = path.join(dir, 'future.sqlite');
+      olderLedger(future, LATEST);
+      const db = new Database(future);
+      db.pragma(`user_version = ${LATEST + 1}`);
+      db.close();
+      await expect(restoreSqliteLedger(future, target, Date.now())).rejects.toThrow(
+        `${future} was written by a newer callbridge (ledger schema ${LATEST + 1}; this one knows up to ${LATEST}): restore it with that version`,
+      );
+      expect(existsSync(target)).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('a damaged ledger stops the bridge with the file and the restore command, and is never replaced by a fresh one', async () => {
+    const { dir, cleanup } = tempDir('backup-');
+    const file = path.join(dir, 'callbridge.sqlite');
+    try {
+      const ledger = await openSqliteLedger(file);
+      await ledger.put(Array.from({ length: 200 }, (_, i) => pendingRow(`c${i}`)));
+      await ledger.close();
+      const bytes = readFileSync(file);
+      // The schema page overwritten: what a torn write or a bad disk leaves.
+      bytes.fill(0x5a, 100, 4_096);
+      writeFileSync(file, bytes);
+      const error = await openSqliteLedger(file).catch((e: unknown) => e as Error);
+      expect(String((error as Error).message)).toMatch(
+        new RegExp(`^the ledger ${file.replace(/[.\\/]/g, '\\$&')} is damaged \\(.+\\): restore the last backup with "callbridge restore <backup file>", which keeps the damaged file beside it; nothing was started$`),
+      );
+      expect(readFileSync(file).equals(bytes)).toBe(true);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('callbridge restore refuses while a bridge runs on the ledger; backup and restore say what they did', async () => {
+    const { dir, cleanup } = tempDir('backup-');
+    const config = path.join(dir, 'callbridge.yaml');
+    writeFileSync(config, `dataDir: ${path.join(dir, 'data')}\n`);
+    const file = path.join(dir, 'data', 'callbridge.sqlite');
+    const ledger = await openSqliteLedger(file);
+    try {
+      await ledger.put([pendingRow('a')]);
+      await ledger.beat({ id: 'me', host: (await import('node:os')).hostname(), pid: process.pid, startedAt: Date.now(), beatAt: Date.now(), intervalMs: 5_000, version: 't', httpUrl: null });
+      const backedUp = await capture((out) => runBackup(config, out, path.join(dir, 'b.sqlite')));
+      expect(backedUp.code).toBe(0);
+      expect(backedUp.text).toMatch(/^backed up 1 call\(s\) \(ledger schema \d+\) to .*b\.sqlite: [\d.]+ MB in [\d.]+ s\n$/);
+      const refused = await capture((out) => runRestore(config, out, path.join(dir, 'b.sqlite')));
+      expect(refused.code).toBe(1);
+      expect(refused.text).toMatch(new RegExp(`^a bridge is running on the ledger ${file.replace(/[.\\/]/g, '\\$&')} \\(pid ${process.pid} on .+\\): stop it first; nothing was restored\\n$`));
+      await ledger.endHeartbeat('me', Date.now());
+      const restored = await capture((out) => runRestore(config, out, path.join(dir, 'b.sqlite')));
+      expect(restored.code).toBe(0);
+      expect(restored.text).toContain(`restored 1 call(s) from ${path.join(dir, 'b.sqlite')} to ${file}; 1 on their way to Dstny are looked up there before they are sent`);
+      const missing = await capture((out) => runRestore(config, out, path.join(dir, 'none.sqlite')));
+      expect(missing).toEqual({ code: 1, text: `no backup at ${path.join(dir, 'none.sqlite')}\n` });
+    } finally {
+      await ledger.close();
+      cleanup();
+    }
+  });
+});
