@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 
-const benches = ['bench/ledger.ts', 'bench/parse.ts', 'bench/bridge.ts', 'bench/latency.ts', 'bench/recordings.ts', 'bench/sql-source.ts', 'bench/backlog.ts'];
+const benches = ['bench/ledger.ts', 'bench/ledger-scale.ts', 'bench/parse.ts', 'bench/bridge.ts', 'bench/latency.ts', 'bench/recordings.ts', 'bench/sql-source.ts', 'bench/backlog.ts'];
 const failed: string[] = [];
 for (const bench of benches) {
   console.log(`\n=== ${bench} ===`);
