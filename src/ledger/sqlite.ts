@@ -174,6 +174,8 @@ const oldestDueSql = DUE_STATES.flatMap((state) =>
 /** The states calls_state_created holds, and its WHERE as a query must repeat it for SQLite to use that index. */
 const TROUBLE: readonly RowState[] = ['failed', 'missing', 'rejected'];
 const TROUBLE_TERM = "state IN ('failed', 'missing', 'rejected')";
+/** The states most calls end in: found soonest among the newest calls. */
+const COMMON: readonly RowState[] = ['confirmed', 'skipped'];
 
 export interface SqliteLedgerOptions {
   /** Called with every statement run (its SQL with the values bound): the test that checks each uses an index. */
@@ -469,13 +471,14 @@ export class SqliteLedger implements Ledger {
       const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
       return this.db.prepare<unknown[], CallRowDb>(`SELECT * FROM calls ${where} ${order}`).all(...params).map(toRow);
     }
-    // The newest of each state, then the newest of those: never every call of a state. The states in trouble (few,
-    // kept for ever) from their own index; the others (many, recent ones among the newest) by walking calls_created.
+    // The newest of each state, then the newest of those; never a read of every call ever kept. The states in trouble
+    // (kept for ever) from their own index; confirmed and skipped (most calls, so the newest come first) by walking
+    // calls_created; the calls on their way (as many as wait now, whatever the ledger's age) by their state.
     const states = [...new Set(q.states)];
     const each = (state: RowState) =>
       TROUBLE.includes(state)
         ? `SELECT * FROM (SELECT * FROM calls INDEXED BY calls_state_created WHERE ${[TROUBLE_TERM, 'state = ?', ...clauses].join(' AND ')} ${order})`
-        : `SELECT * FROM (SELECT * FROM calls INDEXED BY calls_created WHERE ${['state = ?', ...clauses].join(' AND ')} ${order})`;
+        : `SELECT * FROM (SELECT * FROM calls INDEXED BY ${COMMON.includes(state) ? 'calls_created' : 'calls_lane_due'} WHERE ${['state = ?', ...clauses].join(' AND ')} ${order})`;
     return this.db
       .prepare<unknown[], CallRowDb>(`${states.map(each).join(' UNION ALL ')} ${order}`)
       .all(...states.flatMap((state) => [state, ...params]))

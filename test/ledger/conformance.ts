@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { seededRandom } from '../../src/emulator/seeded-random.js';
 import { LedgerUnavailableError } from '../../src/errors.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { payloadFor, pendingRow } from '../support/rows.js';
@@ -419,7 +420,7 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
     });
 
     it('keeps its counts per state equal to counting every row, through random puts, claims, updates, requeues, recoveries, compactions and deletions', async () => {
-      const random = seeded(13);
+      const random = seededRandom(13);
       const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
       const ids = Array.from({ length: 60 }, (_, i) => `x${i}`);
       const states = ['pending', 'skipped', 'rejected', 'held', 'prepare'] as const;
@@ -536,16 +537,4 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       await expect(ledger.ping()).rejects.toBeInstanceOf(LedgerUnavailableError);
     });
   });
-}
-
-/** A small deterministic generator (mulberry32): the same operations on every run and implementation. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

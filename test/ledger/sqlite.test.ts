@@ -99,6 +99,7 @@ describe('SQLite ledger specifics', () => {
       await ledger.search({ states: ['failed', 'rejected', 'missing', 'verify', 'held'], limit: 10 });
       await ledger.search({ since: now - 3_600_000, until: now, limit: 50 });
       await ledger.search({ states: ['confirmed', 'skipped'], since: now - 3_600_000, until: now, limit: 50 });
+      await ledger.search({ states: ['held', 'pending'], limit: 50 });
       // What the reconciler, the renormalizer, the preparer and its sweeps, and the webhook receiver ask for.
       await ledger.query({ states: ['submitted'], before: now, limit: 100 });
       await ledger.query({ states: ['verify'], limit: 100 });
@@ -139,6 +140,7 @@ describe('SQLite ledger specifics', () => {
       expect(indexOf(/UNION ALL SELECT \* FROM \(SELECT \* FROM calls/)).toEqual([
         expect.stringContaining('USING INDEX calls_state_created (state=?)'),
         expect.stringContaining('USING INDEX calls_created (created_at>? AND created_at<?)'),
+        expect.stringContaining('USING INDEX calls_lane_due (state=?)'),
       ]);
       expect(indexOf(/compacted_at IS NOT NULL AND updated_at </)).toEqual([expect.stringContaining('USING INDEX calls_compacted ')]);
     } finally {
