@@ -27,6 +27,7 @@ import { rowStates } from './ledger.js';
 import { migrations } from './migrations/index.js';
 import { SqliteHeartbeats } from './sqlite-heartbeats.js';
 import { SqliteHistory } from './sqlite-history.js';
+import { SqliteRetention, hashHex } from './sqlite-retention.js';
 import { DEFAULT_SEARCH_LIMIT, likeEscaped, searchTerms } from './search.js';
 
 const laneRank = (row: LedgerRow): number => (row.lane === 'import' ? 1 : 0);
@@ -103,8 +104,6 @@ function toRow(r: CallRowDb): LedgerRow {
     compactedAt: r.compacted_at,
   };
 }
-
-const hashHex = (hash: string | Buffer): string => (typeof hash === 'string' ? hash : hash.toString('hex'));
 
 const UPLOAD_COLUMNS: Record<keyof RecordingObject, string> = {
   key: 'upload_key',
@@ -187,6 +186,7 @@ export class SqliteLedger implements Ledger {
   private readonly stmts;
   private readonly heartbeatTable: SqliteHeartbeats;
   private readonly history: SqliteHistory;
+  private readonly retention: SqliteRetention;
   private readonly isOpen = () => this.db.open;
 
   constructor(
@@ -206,9 +206,9 @@ export class SqliteLedger implements Ledger {
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     const db = this.db;
-    const callColumns = (db.pragma('table_info(calls)') as Array<{ name: string }>).map((c) => c.name);
     this.heartbeatTable = new SqliteHeartbeats(db);
     this.history = new SqliteHistory(db);
+    this.retention = new SqliteRetention(db);
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO calls (external_id, source_id, location, state, raw, payload, content_hash, reason, next_attempt_at, created_at, updated_at, lane)
@@ -253,18 +253,6 @@ export class SqliteLedger implements Ledger {
       importSubmittedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE lane = 1 AND submitted_at IS NOT NULL AND submitted_at >= ?'),
       backlog: db.prepare<[], { n: number }>(
         "SELECT COALESCE(SUM(n), 0) AS n FROM state_counts WHERE state IN ('held', 'prepare', 'pending', 'submitting', 'verify') AND lane = 1",
-      ),
-      compactable: db.prepare<[number, number], CallRowDb>(
-        `SELECT * FROM calls INDEXED BY calls_compactable
-         WHERE compacted_at IS NULL AND state IN ('confirmed', 'skipped') AND updated_at < ? ORDER BY updated_at LIMIT ?`,
-      ),
-      remove: db.prepare<[string]>('DELETE FROM calls WHERE external_id = ?'),
-      reinsert: db.prepare<[Record<string, unknown>]>(`INSERT INTO calls (${callColumns.join(', ')}) VALUES (${callColumns.map((c) => `@${c}`).join(', ')})`),
-      forgetEvents: db.prepare<[string]>('DELETE FROM events WHERE external_id = ?'),
-      forget: db.prepare<[number, number]>(
-        `DELETE FROM calls WHERE rowid IN (
-           SELECT rowid FROM calls INDEXED BY calls_compacted WHERE compacted_at IS NOT NULL AND updated_at < ? ORDER BY updated_at LIMIT ?
-         )`,
       ),
       confirmedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE confirmed_at >= ?'),
       getCheckpoint: db.prepare<[string], { value: string }>('SELECT value FROM checkpoints WHERE key = ?'),
@@ -494,31 +482,11 @@ export class SqliteLedger implements Ledger {
 
   countBacklog = guarded(this.isOpen, (): number => this.stmts.backlog.get()?.n ?? 0);
 
-  compact = guarded(this.isOpen, (opts: { before: number; limit: number; now: number }): number =>
-    this.db
-      .transaction(() => {
-        // Deleted and put back small, not updated in place: SQLite merges the pages a delete leaves nearly empty, but
-        // not those a shrinking update does, so the space would never come free. The copy lands on the newest pages.
-        const rows = this.stmts.compactable.all(opts.before, opts.limit);
-        for (const row of rows) {
-          this.stmts.remove.run(row.external_id);
-          this.stmts.reinsert.run({ ...row, raw: 'null', payload: null, content_hash: Buffer.from(hashHex(row.content_hash), 'hex'), compacted_at: opts.now });
-          this.stmts.forgetEvents.run(row.external_id);
-        }
-        return rows.length;
-      })
-      .immediate(),
-  );
+  compact = guarded(this.isOpen, (opts: { before: number; limit: number; now: number }): number => this.retention.compact(opts));
 
-  forget = guarded(this.isOpen, (opts: { before: number; limit: number }): number => this.stmts.forget.run(opts.before, opts.limit).changes);
+  forget = guarded(this.isOpen, (opts: { before: number; limit: number }): number => this.retention.forget(opts));
 
-  reclaim = guarded(this.isOpen, (maxPages: number): number => {
-    if (this.db.pragma('auto_vacuum', { simple: true }) !== 2) return 0;
-    const free = () => this.db.pragma('freelist_count', { simple: true }) as number;
-    const before = free();
-    this.db.pragma(`incremental_vacuum(${Math.max(0, Math.trunc(maxPages))})`);
-    return before - free();
-  });
+  reclaim = guarded(this.isOpen, (maxPages: number): number => this.retention.reclaim(maxPages));
 
   countConfirmedSince = guarded(this.isOpen, (since: number): number => this.stmts.confirmedSince.get(since)?.n ?? 0);
 
