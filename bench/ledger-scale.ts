@@ -172,7 +172,7 @@ async function ledgerPaths(ledger: SqliteLedger): Promise<Omit<Paths, 'statusPag
         for (const id of claimed) await ledger.update(id, { state: 'pending', leaseOwner: null, leaseUntil: null });
       },
     ),
-    put: await median(() => ledger.put([{ ...hookRow(`hook-${hook++}`) }])),
+    put: await median(() => ledger.put([hookRow(`hook-${hook++}`)])),
   };
 }
 

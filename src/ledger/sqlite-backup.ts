@@ -14,6 +14,9 @@ export interface BackupResult {
   schema: number;
 }
 
+/** Why a call waits for a look-up after a restore; migration 10's triggers give the calls they move the same. */
+export const RESTORED_REASON = 'the ledger was restored from a backup: looked up at Dstny before it is sent';
+
 const LATEST_SCHEMA = migrations[migrations.length - 1]!.version;
 
 /**
@@ -121,10 +124,10 @@ export async function restoreSqliteLedger(backup: string, target: string, now: n
       return db
         .prepare(
           `UPDATE calls SET state = 'verify', lease_owner = NULL, lease_until = NULL, sending_at = NULL, next_attempt_at = ?, updated_at = ?,
-             reason = 'the ledger was restored from a backup: looked up at Dstny before it is sent'
+             reason = ?
            WHERE state IN ('pending', 'submitting') AND payload IS NOT NULL`,
         )
-        .run(now, now).changes;
+        .run(now, now, RESTORED_REASON).changes;
     })();
     return { replacedKeptAs, calls, inDoubt };
   } finally {

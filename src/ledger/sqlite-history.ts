@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { HourCounts, RowEvent } from './ledger.js';
+import { TROUBLED } from './sqlite-partial-indexes.js';
 
 const HOUR = 3_600_000;
 
@@ -19,11 +20,10 @@ const HOURLY: Record<Exclude<keyof HourCounts, 'hour'>, string> = {
   accepted: 'SELECT (created_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls WHERE created_at >= ? AND created_at < ? GROUP BY hour',
   sent: 'SELECT (submitted_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls WHERE submitted_at >= ? AND submitted_at < ? GROUP BY hour',
   confirmed: 'SELECT (confirmed_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls WHERE confirmed_at >= ? AND confirmed_at < ? GROUP BY hour',
-  // By the hours asked for, not by every call that ever failed (calls_state_created would read them all). A failed
-  // call always has its reason; the WHERE repeats calls_trouble's own, which lets SQLite use that partial index.
+  // By the hours asked for, not by every call that ever failed (calls_state_created would read them all): a failed
+  // call always has its reason, so it is in calls_trouble.
   failed: `SELECT (updated_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls INDEXED BY calls_trouble
-    WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'prepare', 'verify')
-      AND updated_at >= ? AND updated_at < ? AND state = 'failed' GROUP BY hour`,
+    WHERE ${TROUBLED} AND updated_at >= ? AND updated_at < ? AND state = 'failed' GROUP BY hour`,
 };
 
 /** The events table of the SQLite ledger (migration 7) and the per-hour counts: Ledger.addEvents/events/hourly. */

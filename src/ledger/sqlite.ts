@@ -27,6 +27,7 @@ import { rowStates } from './ledger.js';
 import { migrations } from './migrations/index.js';
 import { SqliteHeartbeats } from './sqlite-heartbeats.js';
 import { SqliteHistory } from './sqlite-history.js';
+import { IN_TROUBLE, TROUBLE_STATES, TROUBLED } from './sqlite-partial-indexes.js';
 import { SqliteRetention, hashHex } from './sqlite-retention.js';
 import { DEFAULT_SEARCH_LIMIT, likeEscaped, searchTerms } from './search.js';
 
@@ -170,9 +171,6 @@ const oldestDueSql = DUE_STATES.flatMap((state) =>
   ),
 ).join(' UNION ALL ');
 
-/** The states calls_state_created holds, and its WHERE as a query must repeat it for SQLite to use that index. */
-const TROUBLE: readonly RowState[] = ['failed', 'missing', 'rejected'];
-const TROUBLE_TERM = "state IN ('failed', 'missing', 'rejected')";
 /** The states most calls end in: found soonest among the newest calls. */
 const COMMON: readonly RowState[] = ['confirmed', 'skipped'];
 
@@ -243,11 +241,8 @@ export class SqliteLedger implements Ledger {
       // Kept by the triggers of migration 10.
       counts: db.prepare<[], { state: RowState; n: number }>('SELECT state, SUM(n) AS n FROM state_counts GROUP BY state'),
       oldestDue: db.prepare<[], { external_id: string; next_attempt_at: number; state: RowState }>(`${oldestDueSql} ORDER BY next_attempt_at LIMIT 1`),
-      // The WHERE repeats calls_trouble's own, which is what lets SQLite use that partial index.
       lastErrors: db.prepare<[], { external_id: string; state: RowState; reason: string; updated_at: number }>(
-        `SELECT external_id, state, reason, updated_at FROM calls INDEXED BY calls_trouble
-         WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'prepare', 'verify')
-         ORDER BY updated_at DESC LIMIT 10`,
+        `SELECT external_id, state, reason, updated_at FROM calls INDEXED BY calls_trouble WHERE ${TROUBLED} ORDER BY updated_at DESC LIMIT 10`,
       ),
       submittedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE submitted_at >= ?'),
       importSubmittedSince: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE lane = 1 AND submitted_at IS NOT NULL AND submitted_at >= ?'),
@@ -464,8 +459,8 @@ export class SqliteLedger implements Ledger {
     // calls_created; the calls on their way (as many as wait now, whatever the ledger's age) by their state.
     const states = [...new Set(q.states)];
     const each = (state: RowState) =>
-      TROUBLE.includes(state)
-        ? `SELECT * FROM (SELECT * FROM calls INDEXED BY calls_state_created WHERE ${[TROUBLE_TERM, 'state = ?', ...clauses].join(' AND ')} ${order})`
+      TROUBLE_STATES.includes(state)
+        ? `SELECT * FROM (SELECT * FROM calls INDEXED BY calls_state_created WHERE ${[IN_TROUBLE, 'state = ?', ...clauses].join(' AND ')} ${order})`
         : `SELECT * FROM (SELECT * FROM calls INDEXED BY ${COMMON.includes(state) ? 'calls_created' : 'calls_lane_due'} WHERE ${['state = ?', ...clauses].join(' AND ')} ${order})`;
     return this.db
       .prepare<unknown[], CallRowDb>(`${states.map(each).join(' UNION ALL ')} ${order}`)

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { runBackup, runRestore } from '../../src/cli/backup.js';
 import { migrations } from '../../src/ledger/migrations/index.js';
-import { backupSqliteLedger, restoreSqliteLedger } from '../../src/ledger/sqlite-backup.js';
+import { RESTORED_REASON, backupSqliteLedger, restoreSqliteLedger } from '../../src/ledger/sqlite-backup.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { capture } from '../support/capture.js';
 import { payloadFor, pendingRow } from '../support/rows.js';
@@ -81,7 +81,7 @@ describe('backup and restore of the SQLite ledger', () => {
       });
       const restored = await openSqliteLedger(target);
       try {
-        expect(await restored.get('queued')).toMatchObject({ state: 'verify', reason: 'the ledger was restored from a backup: looked up at Dstny before it is sent' });
+        expect(await restored.get('queued')).toMatchObject({ state: 'verify', reason: RESTORED_REASON });
         expect(await restored.get('sent')).toMatchObject({ state: 'confirmed', conversationId: 'conv-1' });
         expect((await restored.stats()).counts).toMatchObject({ verify: 1, confirmed: 1, skipped: 1 });
         expect(await restored.get('newer')).toBeNull();
@@ -92,7 +92,8 @@ describe('backup and restore of the SQLite ledger', () => {
           pendingRow('fresh', { payload: payloadFor('fresh', { call_start_time: new Date(now + 60_000).toISOString(), call_end_time: new Date(now + 120_000).toISOString() }) }),
           pendingRow('wait', { state: 'held', payload: null }),
         ]);
-        expect((await restored.get('again'))?.state).toBe('verify');
+        // In the triggers' words, the same as the restore's.
+        expect(await restored.get('again')).toMatchObject({ state: 'verify', reason: RESTORED_REASON });
         expect((await restored.get('fresh'))?.state).toBe('pending');
         // Also when it gets to pending later (its recording appeared), but not from a look-up that found it absent.
         expect(await restored.update('wait', { state: 'pending', payload: payloadFor('wait') })).toBe(true);

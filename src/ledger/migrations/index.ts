@@ -190,6 +190,7 @@ export const migrations: Migration[] = [
         INSERT INTO state_counts (state, lane, n) VALUES (NEW.state, NEW.lane, 1) ON CONFLICT (state, lane) DO UPDATE SET n = n + 1;
       END;
       DROP INDEX calls_reasoned;
+      -- Queries repeat these WHEREs (src/ledger/sqlite-partial-indexes.ts) for SQLite to use them.
       CREATE INDEX calls_trouble ON calls (updated_at)
         WHERE reason IS NOT NULL AND state IN ('failed', 'rejected', 'missing', 'pending', 'held', 'prepare', 'verify');
       DROP INDEX calls_state_due;
