@@ -131,3 +131,20 @@ export function fromJsonCdr(value: unknown, decodeValues: boolean): FsDocument |
     applications,
   };
 }
+
+/**
+ * FsDocument → a mod_json_cdr document of the same content (variables decoded): for what reads CDR text, such as
+ * `callbridge detect` on a table whose legs were read from another form (FusionPBX's XML JSON, its columns).
+ */
+export function toJsonCdr(doc: FsDocument): Record<string, unknown> {
+  return {
+    ...(doc.channelDirection ? { channel_data: { direction: doc.channelDirection } } : {}),
+    variables: Object.fromEntries(doc.variables),
+    app_log: { applications: doc.applications.map((a) => ({ app_name: a.name, app_data: a.data })) },
+    callflow: doc.callflows.map((c) => ({
+      ...(c.profileIndex !== undefined ? { profile_index: String(c.profileIndex) } : {}),
+      caller_profile: { ...c.profile, originator: { originator_caller_profiles: c.originators }, originatee: { originatee_caller_profiles: c.originatees } },
+      times: c.times,
+    })),
+  };
+}

@@ -76,6 +76,31 @@ export function parseXmlCdr(text: string): XmlResult {
 }
 
 /**
+ * A mod_xml_cdr document as PHP's `json_encode(simplexml_load_string($xml))` writes it (FusionPBX keeps each leg's CDR
+ * so, in v_xml_cdr_json or, before 2024, in v_xml_cdr.json) → FsDocument. SimpleXML's JSON is the XML tree with each
+ * element's attributes under `@attributes`, an empty element as `{}`, repeated elements as an array and entities
+ * already decoded: it is put into the tree fast-xml-parser gives and read by the same code as the file.
+ */
+export function fromSimpleXmlJson(value: unknown): { doc: FsDocument; original: unknown } | string {
+  if (!isPlainObject(value) || !isPlainObject(value['@attributes'])) return 'not a FusionPBX CDR document: no "@attributes" at its root';
+  const doc = fromXmlCdr(asParsedXml(value) as Record<string, unknown>);
+  return typeof doc === 'string' ? doc : { doc, original: value };
+}
+
+function asParsedXml(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(asParsedXml);
+  if (!isPlainObject(value)) return value;
+  const entries = Object.entries(value);
+  if (!entries.length) return '';
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of entries) {
+    if (key === '@attributes' && isPlainObject(child)) for (const [name, text] of Object.entries(child)) out[`${ATTR}${name}`] = text;
+    else out[key] = asParsedXml(child);
+  }
+  return out;
+}
+
+/**
  * mod_xml_cdr's tree → FsDocument. Unlike JSON, XML variable values are ALWAYS URL-encoded
  * (switch_ivr_set_xml_chan_var encodes every value), so they are always decoded; caller profiles are not.
  */

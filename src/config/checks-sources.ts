@@ -1,4 +1,4 @@
-import { cdrTableOf, fitOf, missingColumnsText, scanWarningText } from '../sources/sql/tables.js';
+import { cdrTableOf, describeTableError, documentsAbsentText, fitOf, missingColumnsText, scanWarningText } from '../sources/sql/tables.js';
 import type { PathFinding } from './checks-paths.js';
 import type { Config } from './schema.js';
 
@@ -18,8 +18,9 @@ export async function checkSqlSources(config: Pick<Config, 'sources'>, opts: { t
         findings.push({ severity: 'error', key: `sources[${i}].table`, message: `${missingColumnsText(table, fit.missing)}; the ${source.profile} profile reads them` });
       }
       if (!fit.indexed) findings.push({ severity: 'warning', key: `sources[${i}].table`, message: scanWarningText(table, profile) });
+      if (profile.documents && fit.documents === false) findings.push({ severity: 'warning', key: `sources[${i}].table`, message: documentsAbsentText(table, profile.documents) });
     } catch (error) {
-      findings.push({ severity: 'error', key: `sources[${i}].url`, message: `${table.describe(error)}; the source would retry until it can read it` });
+      findings.push({ severity: 'error', key: `sources[${i}].url`, message: `${describeTableError(table, error)}; the source would retry until it can read it` });
     } finally {
       await table.close();
     }

@@ -8,7 +8,7 @@ import type { SourceConfig } from './config.js';
 import { describeError } from './files.js';
 import { type Loop, PollingRunner } from './polling-runner.js';
 import type { SourceRunner } from './runner.js';
-import { cdrTableOf, fitOf, missingColumnsText, scanWarningText, type TableFit } from './sql/tables.js';
+import { cdrTableOf, describeTableError, documentsAbsentText, fitOf, missingColumnsText, scanWarningText, type TableFit, withDocuments } from './sql/tables.js';
 import type { CdrTable, TableValues } from './sql/table.js';
 import type { SqlProfile } from './sql/profiles.js';
 import {
@@ -62,6 +62,8 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
   /** The PBX clock's zone: its wall-clock cursor values go back an hour once a year. */
   private readonly zone: string | undefined;
   private connected = false;
+  /** The profile's documents table, when this database has it (looked at on each connect). */
+  private documents: SqlProfile['documents'];
   private failures = 0;
   private retryAt = 0;
 
@@ -119,10 +121,12 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
     try {
       fit = await fitOf(this.table, this.profile);
     } catch (error) {
-      throw new TableUnavailable(this.table.describe(error));
+      throw new TableUnavailable(describeTableError(this.table, error));
     }
     if (fit.missing.length) throw new TableUnavailable(missingColumnsText(this.table, fit.missing));
     if (!fit.indexed) this.log.warn(scanWarningText(this.table, this.profile));
+    this.documents = fit.documents ? this.profile.documents : undefined;
+    if (this.profile.documents && fit.documents === false) this.log.info(documentsAbsentText(this.table, this.profile.documents));
     this.connected = true;
     this.log.info(`reading ${this.table.where}`);
   }
@@ -142,7 +146,7 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
       if (this.stopping) return;
       const rows = await this.page(from, window, limit);
       const fresh = this.freshRows(rows, checkpoint);
-      if (fresh.length) checkpoint = await this.commit(checkpoint, fresh);
+      if (fresh.length) checkpoint = await this.commit(checkpoint, await this.withDocuments(fresh));
       if (rows.length < limit) return;
       const last = (rows.at(-1) as TableValues)[this.profile.cursor] ?? null;
       // A page of one cursor value only (more rows at one second than a page holds): the next one takes more.
@@ -156,6 +160,17 @@ export class SqlRunner extends PollingRunner implements SourceRunner {
       return await this.table.page(from, window, limit);
     } catch (error) {
       throw new TableUnavailable(this.table.describe(error));
+    }
+  }
+
+  /** Only rows not taken before are looked up: the overlap re-reads many. */
+  private async withDocuments<R extends { values: TableValues }>(fresh: R[]): Promise<R[]> {
+    if (!this.documents) return fresh;
+    try {
+      const values = await withDocuments(this.table, this.documents, fresh.map((r) => r.values));
+      return fresh.map((r, i) => ({ ...r, values: values[i] as TableValues }));
+    } catch (error) {
+      throw new TableUnavailable(describeTableError(this.table, error));
     }
   }
 

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CallRecord } from '../../adapters/call-record.js';
@@ -24,6 +24,12 @@ beforeAll(async () => {
   // FusionPBX's v_xml_cdr (its documented columns and indexes), filled from the real FreeSWITCH legs of freeswitch-real.
   await db.load('test/fixtures/fusionpbx/v_xml_cdr.sql', 'fusionpbx');
   await db.readOnlyUser('callbridge', PASSWORD, 'fusionpbx', 'public.v_xml_cdr');
+  // A current FusionPBX (cdr.format json, cdr.storage db): v_xml_cdr.json empty, each leg's CDR in v_xml_cdr_json as
+  // PHP's json_encode() of the mod_xml_cdr file (made by PHP itself: test/fixtures/fusionpbx/make-v_xml_cdr_json.php).
+  await db.load('test/fixtures/fusionpbx/v_xml_cdr.sql', 'fusionpbx_now');
+  await db.load('test/fixtures/fusionpbx/v_xml_cdr_json.sql', 'fusionpbx_now');
+  await db.sql('UPDATE v_xml_cdr SET json = NULL', 'fusionpbx_now');
+  await db.readOnlyUser('callbridge', PASSWORD, 'fusionpbx_now', 'public.v_xml_cdr, public.v_xml_cdr_json');
 }, 60_000);
 
 afterAll(async () => {
@@ -185,14 +191,92 @@ describe("an sql source on FusionPBX's v_xml_cdr (real PostgreSQL, the legs a re
     expect(fromQuery).toEqual(await read({}));
   }, 60_000);
 
-  it('names a row without its document, and reads the others', async () => {
-    await db.sql('CREATE TABLE IF NOT EXISTS partial AS SELECT * FROM v_xml_cdr; UPDATE partial SET json = NULL WHERE leg = \'b\' AND ctid IN (SELECT ctid FROM partial WHERE leg = \'b\' LIMIT 1); GRANT SELECT ON partial TO callbridge', 'fusionpbx');
-    const table = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'fusionpbx'), profile: 'fusionpbx', table: 'partial', options: fsOptions }), { normalize: config.normalize });
-    cleanups.push(table.cleanup);
-    await table.runner.pollNow();
-    await table.settle();
-    expect(messages(table.lines).filter((l) => l.includes('json: empty'))).toEqual([expect.stringMatching(/^fusionpbx\.partial:2026-12-06 [\d:]+\+00: json: empty; only rows with the mod_json_cdr document/)]);
-    expect((await rowsOf(table.ledger)).length).toBe(13);
+  /** The calls a FusionPBX source gives, read to the end, beside its log. */
+  async function fusionCalls(fields: Record<string, unknown>, database = 'fusionpbx') {
+    const p = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, database), profile: 'fusionpbx', options: fsOptions, ...fields }), { normalize: config.normalize, roots: config.recordings.roots });
+    cleanups.push(p.cleanup);
+    await p.runner.pollNow();
+    await p.settle();
+    return { rows: new Map((await rowsOf(p.ledger)).map((r) => [r.externalId, r])), log: messages(p.lines), problem: p.runner.lastProblem };
+  }
+
+  /** The calls the sample's mod_xml_cdr files give through freeswitch-xml: the documents FusionPBX imports. */
+  const fromXmlFiles = () => {
+    const dir = path.join(FS, 'xml_cdr');
+    const xmlOptions = Object.fromEntries(Object.entries(fsOptions).filter(([k]) => k !== 'decodeValues')); // always decoded in XML
+    return legFileRows(readdirSync(dir).map((f) => path.join(dir, f)), 'freeswitch-xml', xmlOptions, { normalize: config.normalize, roots: config.recordings.roots });
+  };
+
+  function expectSameCalls(got: Map<string, LedgerRow>, want: Map<string, LedgerRow>): void {
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [id, wanted] of want) {
+      const row = got.get(id)!;
+      expect({ id, call: callShape(row), state: row.state, reason: row.reason, payload: withLinkId(row.payload) }).toEqual({ id, call: callShape(wanted), state: wanted.state, reason: wanted.reason, payload: withLinkId(wanted.payload) });
+    }
+  }
+
+  it("reads a current FusionPBX's v_xml_cdr_json (PHP's json_encode of each leg's mod_xml_cdr file): the same calls as those files", async () => {
+    const now = await fusionCalls({}, 'fusionpbx_now');
+    expect(now.problem).toBeNull();
+    expect(now.rows.size).toBe(13);
+    expectSameCalls(now.rows, await fromXmlFiles());
+    // Each leg's record keeps the document as FusionPBX stored it.
+    const legs = [...now.rows.values()].flatMap((r) => (r.raw as CallRecord & { raw: Array<{ cdr: Record<string, unknown> }> }).raw);
+    expect(legs).toHaveLength(50);
+    for (const leg of legs) expect(leg.cdr['@attributes']).toMatchObject({ switchname: 'vm', 'core-uuid': '69542700-5813-4681-8b49-ce0af5276eee' });
+  }, 60_000);
+
+  it("reads the xml column (FusionPBX's cdr.format xml): the same calls as the files", async () => {
+    await db.sql('CREATE TABLE IF NOT EXISTS with_xml AS SELECT * FROM v_xml_cdr; UPDATE with_xml SET json = NULL; GRANT SELECT ON with_xml TO callbridge', 'fusionpbx');
+    const c = db.client('fusionpbx');
+    await c.connect();
+    try {
+      const dir = path.join(FS, 'xml_cdr');
+      for (const file of readdirSync(dir)) {
+        await c.query('UPDATE with_xml SET xml = $1 WHERE xml_cdr_uuid = $2', [readFileSync(path.join(dir, file), 'utf8'), file.replace(/^a_/, '').replace('.cdr.xml', '')]);
+      }
+    } finally {
+      await c.end();
+    }
+    const fromXml = await fusionCalls({ table: 'with_xml' });
+    expect(fromXml.problem).toBeNull();
+    expectSameCalls(fromXml.rows, await fromXmlFiles());
+  }, 60_000);
+
+  it('a FusionPBX that keeps no CDR in its database (cdr.storage dir): every row read from its columns, the calls they can tell sent as the files send them', async () => {
+    await db.sql('CREATE TABLE IF NOT EXISTS columns_only AS SELECT * FROM v_xml_cdr; UPDATE columns_only SET json = NULL; GRANT SELECT ON columns_only TO callbridge', 'fusionpbx');
+    const columns = await fusionCalls({ table: 'columns_only' });
+    expect(columns.problem).toBeNull();
+    // Every leg is read (none refused), and each is in one call.
+    expect(columns.log.filter((l) => /columns_only:\d{4}-/.test(l))).toEqual([]);
+    expect([...columns.rows.values()].reduce((n, r) => n + (r.raw as CallRecord).legs, 0)).toBe(50);
+    // The sample's PBX runs on loopback channels, whose pairs only the documents tie together: from columns alone a
+    // call falls apart into its loopback halves, and a half without the other's caller is no call to send. Those it
+    // sends are calls the files send, by the same id, with the same recording, owner, participant and length.
+    const files = await fromXmlFiles();
+    const sent = [...columns.rows.values()].filter((r) => r.state === 'pending');
+    expect(sent).toHaveLength(5);
+    for (const row of sent) {
+      const file = files.get(row.externalId)!;
+      expect(file.state).toBe('pending');
+      const pick = (p: LedgerRow['payload']) => {
+        const { call_external_id, call_duration, call_direction, call_outcome, owner_email, participant_phone_number } = p!;
+        return { call_external_id, call_duration, call_direction, call_outcome, owner_email, participant_phone_number, recording: (withLinkId(p) as { call_recording_url: string }).call_recording_url, start: p!.call_start_time.slice(0, 19) };
+      };
+      expect(pick(row.payload)).toEqual(pick(file.payload));
+    }
+  }, 60_000);
+
+  it('reads a row without its CDR from its columns, and says once that the database keeps no v_xml_cdr_json', async () => {
+    await db.sql("CREATE TABLE IF NOT EXISTS partial AS SELECT * FROM v_xml_cdr; UPDATE partial SET json = NULL WHERE xml_cdr_uuid = '41430eeb-d4df-496e-a38a-314f5354bce7'; GRANT SELECT ON partial TO callbridge", 'fusionpbx');
+    const partial = await fusionCalls({ table: 'partial' });
+    expect(partial.log.filter((l) => l.includes('v_xml_cdr_json'))).toEqual([expect.stringMatching(/^fusionpbx\.partial on 127\.0\.0\.1:\d+: the database has no v_xml_cdr_json .*read from their columns$/)]);
+    expect(partial.log.filter((l) => /json|document/.test(l) && !l.includes('v_xml_cdr_json'))).toEqual([]);
+    // The B leg of the call from Zoë Ström-Lind to 5002, read from its columns, still joins its call: the same calls.
+    const full = await fusionCalls({});
+    expect([...partial.rows.keys()].sort()).toEqual([...full.rows.keys()].sort());
+    const call = partial.rows.get('fecf2006-5cc0-4238-9a8a-3d106e7a73d6')!;
+    expect((call.raw as CallRecord).legs).toBe((full.rows.get('fecf2006-5cc0-4238-9a8a-3d106e7a73d6')!.raw as CallRecord).legs);
   }, 60_000);
 });
 
@@ -213,5 +297,14 @@ describe('callbridge detect on PostgreSQL', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('not recognised: no table could be read');
     for (const out of [fusion, asterisk, none]) expect(out.stdout + out.stderr).not.toContain(PASSWORD);
+  }, 60_000);
+
+  it('recognises a current FusionPBX, whose v_xml_cdr keeps no document, by the CDRs in v_xml_cdr_json', async () => {
+    const now = await detectText([db.url('callbridge', PASSWORD, 'fusionpbx_now')]);
+    expect(now.stderr).toMatch(/fusionpbx_now\.v_xml_cdr on 127\.0\.0\.1:\d+: fusionpbx \((sure|likely)\)/);
+    expect(now.code).toBe(0);
+    // The same starter config as the table with its documents in json gives, but for the database's name.
+    const before = await detectText([db.url('callbridge', PASSWORD, 'fusionpbx')]);
+    expect(now.stdout.replaceAll('fusionpbx_now', 'fusionpbx')).toBe(before.stdout);
   }, 60_000);
 });

@@ -1,6 +1,8 @@
 import { asteriskRowOf } from '../../../adapters/asterisk-csv/table-row.js';
+import { toJsonCdr } from '../../../adapters/freeswitch-json/document.js';
+import { documentOfRow } from '../../../adapters/freeswitch-json/table-row.js';
 import { SQL_PROFILES, type SqlProfileId } from '../../sources/sql/profiles.js';
-import { cdrTableOf, fitOf, type TableFit } from '../../sources/sql/tables.js';
+import { cdrTableOf, describeTableError, fitOf, type TableFit, withDocuments } from '../../sources/sql/tables.js';
 import type { TableValues } from '../../sources/sql/table.js';
 import { detectSample } from './detect-file.js';
 import { decodeSample } from './sample.js';
@@ -44,7 +46,8 @@ export async function detectDatabase(url: string): Promise<Verdict> {
         if (!nearest || fit.missing.length < nearest.fit.missing.length) nearest = { where: table.where, profile: profileId, fit };
         continue;
       }
-      const rows = await table.page(null, { from: null, endedFrom: null }, SAMPLE_ROWS);
+      const page = await table.page(null, { from: null, endedFrom: null }, SAMPLE_ROWS);
+      const rows = profile.documents && fit.documents ? await withDocuments(table, profile.documents, page) : page;
       const text = sampleText(profileId, rows);
       const decoded = decodeSample(table.where, Buffer.from(text), Buffer.byteLength(text));
       const verdict = decoded.ok ? await detectSample(decoded.sample, decoded.notes) : undefined;
@@ -59,7 +62,7 @@ export async function detectDatabase(url: string): Promise<Verdict> {
       delete detected.nameNote;
       return detected;
     } catch (error) {
-      problems.push(table.describe(error));
+      problems.push(describeTableError(table, error));
     } finally {
       await table.close();
     }
@@ -72,7 +75,12 @@ export async function detectDatabase(url: string): Promise<Verdict> {
 
 /** The rows as the file their PBX would also write: Master.csv lines (cdr_csv's 21 columns), or one JSON CDR per line. */
 function sampleText(profile: SqlProfileId, rows: TableValues[]): string {
-  if (SQL_PROFILES[profile].adapter === 'freeswitch-json') return rows.map((r) => r.json ?? '').filter((j) => j).map((j) => JSON.stringify(JSON.parse(j))).join('\n') + '\n';
+  // Each leg's CDR from wherever FusionPBX keeps it (json, xml, v_xml_cdr_json, else its columns), as mod_json_cdr
+  // NDJSON, which is what detection reads.
+  if (SQL_PROFILES[profile].adapter === 'freeswitch-json') {
+    const documents = rows.map((r) => documentOfRow(r, true)).flatMap((d) => (d.ok ? [JSON.stringify(toJsonCdr(d.doc))] : []));
+    return documents.join('\n') + '\n';
+  }
   return rows.map((values) => csvLine(asteriskRowOf(values).row)).join('\n') + '\n';
 }
 

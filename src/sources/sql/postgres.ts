@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { DocumentTable } from './profiles.js';
 import { type CdrTable, describeConnectionError, endpointOf, QUERY_ALIAS, type TableSpec, type TableValues } from './table.js';
 import type { ReadWindow } from './window.js';
 
@@ -18,6 +19,9 @@ export class PgCdrTable implements CdrTable {
   readonly user: string;
   private readonly config: pg.ClientConfig;
   private readonly from: string;
+  private readonly schema: string;
+  private readonly database: string;
+  private readonly address: string;
   private client: pg.Client | null = null;
 
   constructor(private readonly spec: TableSpec) {
@@ -26,6 +30,9 @@ export class PgCdrTable implements CdrTable {
     this.name = spec.query ? 'query' : spec.table.includes('.') ? spec.table : `${database}.${spec.table}`;
     this.where = `${this.name} on ${address}`;
     this.from = spec.query ? `(${spec.query}) AS ${QUERY_ALIAS}` : `${quote(schema)}.${quote(table)}`;
+    this.schema = schema;
+    this.database = database;
+    this.address = address;
     this.user = user;
     this.config = {
       host,
@@ -101,14 +108,29 @@ export class PgCdrTable implements CdrTable {
     return [`SELECT * FROM ${this.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT $${params.length}`, params];
   }
 
+  /** `key = ANY($1)` takes the key column's own type (uuid), so its index serves. */
+  async lookup(documents: DocumentTable, keys: readonly string[]): Promise<Map<string, string> | null> {
+    const from = `${quote(this.schema)}.${quote(documents.table)}`;
+    try {
+      const result = await this.conn().query<{ k: string; v: string | null }>(
+        `SELECT ${quote(documents.key)} AS k, ${quote(documents.column)} AS v FROM ${from} WHERE ${quote(documents.key)} = ANY($1)`,
+        [keys],
+      );
+      return new Map(result.rows.filter((r) => r.v !== null).map((r) => [r.k, r.v as string]));
+    } catch (error) {
+      if ((error as { code?: string }).code === '42P01') return null;
+      throw error;
+    }
+  }
+
   async close(): Promise<void> {
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
   }
 
-  describe(error: unknown): string {
-    const what = this.where;
+  describe(error: unknown, table?: string): string {
+    const what = table ? `${this.database}.${table} on ${this.address}` : this.where;
     const connection = describeConnectionError(error, what);
     if (connection) return connection;
     const e = error as { code?: string; message?: string };

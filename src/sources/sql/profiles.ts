@@ -1,3 +1,4 @@
+import { FUSIONPBX_DOCUMENTS } from '../../../adapters/freeswitch-json/table-row.js';
 import type { CursorKind } from './window.js';
 
 /**
@@ -26,10 +27,23 @@ export interface SqlProfile {
    * CDR row once and never changes it, and its tables have no key).
    */
   identity?: readonly string[];
+  /**
+   * A table the PBX writes in the same transaction as each row, holding that row's whole CDR document (FusionPBX's
+   * v_xml_cdr_json): looked up by `key` for the rows of each page, its `column` handed to the adapter as
+   * `<table>.<column>`. A database without the table (an older PBX) is read without it.
+   */
+  documents?: DocumentTable;
   /** The adapter's options for this PBX, under what the source sets. */
   options: Record<string, unknown>;
   /** Columns without which a row is no call of this profile: checked at start and by check-config. */
   columns: readonly string[];
+}
+
+/** Where a profile's rows keep their documents beside the table (SqlProfile.documents). */
+export interface DocumentTable {
+  table: string;
+  key: string;
+  column: string;
 }
 
 export const SQL_PROFILES = {
@@ -56,8 +70,12 @@ export const SQL_PROFILES = {
     // appears after the leg ended, so insert_date orders rows as they were written. FusionPBX does not index it.
     cursor: 'insert_date',
     identity: ['xml_cdr_uuid'],
+    // A current FusionPBX (cdr.format json, cdr.storage db: its defaults) leaves v_xml_cdr.json empty and keeps the
+    // leg's CDR here, written in the same transaction as the row.
+    documents: FUSIONPBX_DOCUMENTS,
     options: {},
-    columns: ['xml_cdr_uuid', 'insert_date', 'leg', 'json'],
+    // The columns a row without any document is read from (freeswitch-json's row-columns.ts), besides the walk's.
+    columns: ['xml_cdr_uuid', 'insert_date', 'leg', 'json', 'originating_leg_uuid', 'bridge_uuid', 'caller_id_name', 'caller_id_number', 'destination_number', 'start_epoch', 'answer_epoch', 'end_epoch', 'billsec', 'hangup_cause', 'direction', 'record_path', 'record_name'],
   },
   // Any other table, its columns mapped by name through the generic adapter: the source names table and cursor.
   generic: {

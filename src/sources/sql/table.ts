@@ -1,4 +1,5 @@
 import { registerSecret } from '../../log/redact.js';
+import type { DocumentTable } from './profiles.js';
 import type { ReadWindow } from './window.js';
 
 /** A row as the reader hands it on: every value as text (numbers as digits, DATETIME as written), NULL as null. */
@@ -17,11 +18,16 @@ export interface CdrTable {
   usesIndex(): Promise<boolean>;
   /** Up to `limit` rows in cursor order: cursor ≥ `from` (all when null), ended at or after `window.endedFrom`. */
   page(from: string | null, window: ReadWindow, limit: number): Promise<TableValues[]>;
+  /**
+   * The `column` of `table`'s rows whose `key` is one of `keys`, by key (a profile's documents table); null when
+   * the database has no such table. Only where a profile reads one (PostgreSQL: FusionPBX).
+   */
+  lookup?(table: DocumentTable, keys: readonly string[]): Promise<Map<string, string> | null>;
   close(): Promise<void>;
   /** The login name, for messages. */
   readonly user: string;
-  /** A driver error in plain words, naming host and table, never the password. */
-  describe(error: unknown): string;
+  /** A driver error in plain words, naming host and table (`table`, when another than the one read), never the password. */
+  describe(error: unknown, table?: string): string;
 }
 
 /** A table as the source names it: where, which columns the reader walks. */
