@@ -101,7 +101,7 @@ export const sourceConfigSchema = z.discriminatedUnion('type', [
       profile: z
         .enum(SQL_PROFILE_IDS)
         .describe(
-          "The PBX's table: freepbx (FreePBX, Issabel, VitalPBX: asteriskcdrdb.cdr in MariaDB through cdr_adaptive_odbc; recordingfile found under recordingDir/YYYY/MM/DD), asterisk-pgsql (Asterisk's cdr_pgsql table) and asterisk-sqlite (cdr_sqlite3_custom's master.db), read as asterisk-csv rows; fusionpbx (FusionPBX's v_xml_cdr in PostgreSQL: the json column read as a freeswitch-json document, walked by insert_date); generic (any other table: its columns mapped by name by the generic adapter's fields, table and cursor named here).",
+          "The PBX's table: freepbx (FreePBX, Issabel, VitalPBX: asteriskcdrdb.cdr in MariaDB through cdr_adaptive_odbc; recordingfile found under recordingDir/YYYY/MM/DD), asterisk-pgsql (Asterisk's cdr_pgsql table) and asterisk-sqlite (cdr_sqlite3_custom's master.db), read as asterisk-csv rows; fusionpbx (FusionPBX's v_xml_cdr in PostgreSQL, walked by insert_date: each leg's CDR from its json or xml column or from v_xml_cdr_json, read as freeswitch-json reads that leg's file; else the row's columns); generic (any other table: its columns mapped by name by the generic adapter's fields, table and cursor named here).",
         ),
       table: z
         .string()

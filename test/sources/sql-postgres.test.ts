@@ -7,6 +7,7 @@ import { SqlRunner } from '../../src/sources/sql.js';
 import { parseSqlCheckpoint, sqlCheckpointKey } from '../../src/sources/sql/window.js';
 import { PostgresServer } from '../support/postgres.js';
 import { loadConfig } from '../../src/config/load.js';
+import { checkSqlSources } from '../../src/config/checks-sources.js';
 import { parse as parseYaml } from 'yaml';
 import { callShape, detectText, legFileRows, masterCsvRows, messages, rowsOf, sqlParts, sqlSourceOf } from './sql-support.js';
 import { waitFor } from './support.js';
@@ -224,6 +225,23 @@ describe("an sql source on FusionPBX's v_xml_cdr (real PostgreSQL, the legs a re
     const legs = [...now.rows.values()].flatMap((r) => (r.raw as CallRecord & { raw: Array<{ cdr: Record<string, unknown> }> }).raw);
     expect(legs).toHaveLength(50);
     for (const leg of legs) expect(leg.cdr['@attributes']).toMatchObject({ switchname: 'vm', 'core-uuid': '69542700-5813-4681-8b49-ce0af5276eee' });
+  }, 60_000);
+
+  it('names v_xml_cdr_json when the login may not read it (the source and check-config), and warns when the database has none', async () => {
+    await db.sql(`DO $$ BEGIN CREATE ROLE half LOGIN PASSWORD '${PASSWORD}'; EXCEPTION WHEN duplicate_object THEN NULL; END $$`, 'fusionpbx_now');
+    await db.sql('GRANT CONNECT ON DATABASE fusionpbx_now TO half; GRANT USAGE ON SCHEMA public TO half; GRANT SELECT ON v_xml_cdr TO half', 'fusionpbx_now');
+    const url = db.url('half', PASSWORD, 'fusionpbx_now');
+    const half = await fusionCalls({ url });
+    const refused = /fusionpbx_now\.v_xml_cdr_json on 127\.0\.0\.1:\d+: user "half" may not read it; GRANT SELECT on the table to that user/;
+    expect(half.problem).toMatch(refused);
+    expect(half.rows.size).toBe(0);
+    const [error, ...rest] = await checkSqlSources({ sources: [sqlSourceOf({ url, profile: 'fusionpbx' })] });
+    expect(error).toEqual({ severity: 'error', key: 'sources[0].url', message: expect.stringMatching(refused) });
+    expect(rest).toEqual([]);
+    const absent = await checkSqlSources({ sources: [sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'fusionpbx'), profile: 'fusionpbx' })] });
+    expect(absent.map((f) => `${f.severity} ${f.key}`)).toEqual(['warning sources[0].table', 'warning sources[0].table']);
+    expect(absent[1]?.message).toMatch(/^fusionpbx\.v_xml_cdr on 127\.0\.0\.1:\d+: the database has no v_xml_cdr_json/);
+    for (const text of [half.problem, ...[error, ...absent].map((f) => f?.message)]) expect(text).not.toContain(PASSWORD);
   }, 60_000);
 
   it("reads the xml column (FusionPBX's cdr.format xml): the same calls as the files", async () => {
