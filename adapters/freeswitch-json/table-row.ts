@@ -1,4 +1,4 @@
-import { fromSimpleXmlJson, parseXmlCdr } from '../freeswitch-xml/xml-document.js';
+import { fromSimpleXmlJson, parseXmlCdr } from './xml-document.js';
 import { isPlainObject, parseJsonLocated } from '../shared/input.js';
 import type { ParseItem, TableInput } from '../types.js';
 import { type FsDocument, fromJsonCdr } from './document.js';

@@ -5,7 +5,7 @@ import { mergeFreeswitchLegs } from '../freeswitch-json/merge.js';
 import { freeswitchOptionsSchema } from '../freeswitch-json/options.js';
 import { formatBytes, locate, readAllBounded } from '../shared/input.js';
 import { defineAdapter } from '../types.js';
-import { parseXmlCdr } from './xml-document.js';
+import { parseXmlCdr } from '../freeswitch-json/xml-document.js';
 
 /** XML variable values are always URL-encoded by FreeSWITCH, so there is nothing to choose. */
 const xmlOptionsSchema = freeswitchOptionsSchema.omit({ decodeValues: true });

@@ -7,7 +7,7 @@ import {
   scalarFields,
   sortNewestFirst,
   variablesMap,
-} from '../freeswitch-json/document.js';
+} from './document.js';
 import { isPlainObject, lineAt, shorten } from '../shared/input.js';
 
 export type XmlResult = { ok: true; doc: FsDocument; original: unknown } | { ok: false; line: number; message: string };
