@@ -190,6 +190,8 @@ describe("an sql source on FusionPBX's v_xml_cdr (real PostgreSQL, the legs a re
     const fromQuery = await read({ query: 'SELECT * FROM v_xml_cdr WHERE json IS NOT NULL' });
     expect(fromQuery).toHaveLength(13);
     expect(fromQuery).toEqual(await read({}));
+    // Only the walk's columns and the document are needed: a table of an older FusionPBX gives the same calls.
+    expect(await read({ query: 'SELECT xml_cdr_uuid, insert_date, leg, json FROM v_xml_cdr' })).toEqual(fromQuery);
   }, 60_000);
 
   /** The calls a FusionPBX source gives, read to the end, beside its log. */

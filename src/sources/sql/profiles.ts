@@ -74,8 +74,9 @@ export const SQL_PROFILES = {
     // leg's CDR here, written in the same transaction as the row.
     documents: FUSIONPBX_DOCUMENTS,
     options: {},
-    // The columns a row without any document is read from (freeswitch-json's row-columns.ts), besides the walk's.
-    columns: ['xml_cdr_uuid', 'insert_date', 'leg', 'json', 'originating_leg_uuid', 'bridge_uuid', 'caller_id_name', 'caller_id_number', 'destination_number', 'start_epoch', 'answer_epoch', 'end_epoch', 'billsec', 'hangup_cause', 'direction', 'record_path', 'record_name'],
+    // Only what the walk needs: the columns a row without any document is read from (row-columns.ts) are read where
+    // the table has them, as FusionPBX added some over the years.
+    columns: ['xml_cdr_uuid', 'insert_date', 'leg', 'json'],
   },
   // Any other table, its columns mapped by name through the generic adapter: the source names table and cursor.
   generic: {
