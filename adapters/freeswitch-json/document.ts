@@ -57,7 +57,7 @@ function scalar(value: unknown): string | undefined {
 }
 
 /** Keeps the scalar fields of an object (caller profiles, times): nested objects are not fields. */
-export function scalarFields(value: unknown): Record<string, string> {
+function scalarFields(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!isPlainObject(value)) return out;
   for (const [key, v] of Object.entries(value)) {
@@ -72,7 +72,7 @@ export function asList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
 
-export function variablesMap(raw: Record<string, unknown>, decode: boolean): Map<string, string> {
+function variablesMap(raw: Record<string, unknown>, decode: boolean): Map<string, string> {
   const map = new Map<string, string>();
   for (const [name, value] of Object.entries(raw)) {
     // A repeated variable (an XML element written twice) keeps its first value, like switch_channel_get_variable.
@@ -84,12 +84,12 @@ export function variablesMap(raw: Record<string, unknown>, decode: boolean): Map
   return map;
 }
 
-export function sortNewestFirst(callflows: FsCallflow[]): FsCallflow[] {
+function sortNewestFirst(callflows: FsCallflow[]): FsCallflow[] {
   if (!callflows.every((c) => c.profileIndex !== undefined)) return callflows;
   return [...callflows].sort((a, b) => (b.profileIndex ?? 0) - (a.profileIndex ?? 0));
 }
 
-export function profileIndex(value: string | undefined): number | undefined {
+function profileIndex(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
   return Number(value);
 }
@@ -101,28 +101,54 @@ export function profileIndex(value: string | undefined): number | undefined {
  */
 export function fromJsonCdr(value: unknown, decodeValues: boolean): FsDocument | string {
   if (!isPlainObject(value)) return 'not a mod_json_cdr document: expected a JSON object';
-  const variables = value.variables;
-  if (!isPlainObject(variables)) return 'not a mod_json_cdr document: no "variables" object';
-  const channelData = isPlainObject(value.channel_data) ? value.channel_data : {};
-  const callflows = asList(value.callflow)
+  if (!isPlainObject(value.variables)) return 'not a mod_json_cdr document: no "variables" object';
+  return fsDocumentOf(value, value.variables, JSON_CDR_NAMES, decodeValues);
+}
+
+/**
+ * The names under which a CDR tree keeps what differs between the two modules: mod_json_cdr's, or mod_xml_cdr's as
+ * fast-xml-parser gives them (attributes prefixed `@_`, one element per repeated profile or application).
+ */
+export interface CdrTreeNames {
+  profileIndex: string;
+  originators: string;
+  originatees: string;
+  applications: string;
+  appName: string;
+  appData: string;
+}
+
+const JSON_CDR_NAMES: CdrTreeNames = {
+  profileIndex: 'profile_index',
+  originators: 'originator_caller_profiles',
+  originatees: 'originatee_caller_profiles',
+  applications: 'applications',
+  appName: 'app_name',
+  appData: 'app_data',
+};
+
+/** A CDR tree (both modules write the same one, under the names given) → FsDocument. */
+export function fsDocumentOf(tree: Record<string, unknown>, variables: Record<string, unknown>, names: CdrTreeNames, decodeValues: boolean): FsDocument {
+  const channelData = isPlainObject(tree.channel_data) ? tree.channel_data : {};
+  const callflows = asList(tree.callflow)
     .filter(isPlainObject)
     .map((cf): FsCallflow => {
       const cp = isPlainObject(cf.caller_profile) ? cf.caller_profile : {};
       const originator = isPlainObject(cp.originator) ? cp.originator : {};
       const originatee = isPlainObject(cp.originatee) ? cp.originatee : {};
-      const index = profileIndex(scalar(cf.profile_index));
+      const index = profileIndex(scalar(cf[names.profileIndex]));
       return {
         ...(index !== undefined ? { profileIndex: index } : {}),
         profile: scalarFields(cp),
-        originators: asList(originator.originator_caller_profiles).map(scalarFields),
-        originatees: asList(originatee.originatee_caller_profiles).map(scalarFields),
+        originators: asList(originator[names.originators]).map(scalarFields),
+        originatees: asList(originatee[names.originatees]).map(scalarFields),
         times: scalarFields(cf.times),
       };
     });
-  const appLog = isPlainObject(value.app_log) ? value.app_log : {};
-  const applications = asList(appLog.applications)
+  const appLog = isPlainObject(tree.app_log) ? tree.app_log : {};
+  const applications = asList(appLog[names.applications])
     .filter(isPlainObject)
-    .map((a) => ({ name: scalar(a.app_name) ?? '', data: scalar(a.app_data) ?? '' }));
+    .map((a) => ({ name: scalar(a[names.appName]) ?? '', data: scalar(a[names.appData]) ?? '' }));
   const direction = scalar(channelData.direction);
   return {
     variables: variablesMap(variables, decodeValues),

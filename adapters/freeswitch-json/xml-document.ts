@@ -1,13 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import {
-  asList,
-  type FsCallflow,
-  type FsDocument,
-  profileIndex,
-  scalarFields,
-  sortNewestFirst,
-  variablesMap,
-} from './document.js';
+import { type CdrTreeNames, type FsDocument, fsDocumentOf } from './document.js';
 import { isPlainObject, lineAt, shorten } from '../shared/input.js';
 
 export type XmlResult = { ok: true; doc: FsDocument; original: unknown } | { ok: false; line: number; message: string };
@@ -106,34 +98,17 @@ function asParsedXml(value: unknown): unknown {
  */
 function fromXmlCdr(cdr: Record<string, unknown>): FsDocument | string {
   if (!isPlainObject(cdr.variables)) return 'not a mod_xml_cdr document: no <variables> element';
-  const channelData = isPlainObject(cdr.channel_data) ? cdr.channel_data : {};
-  const callflows = asList(cdr.callflow)
-    .filter(isPlainObject)
-    .map((cf): FsCallflow => {
-      const cp = isPlainObject(cf.caller_profile) ? cf.caller_profile : {};
-      const originator = isPlainObject(cp.originator) ? cp.originator : {};
-      const originatee = isPlainObject(cp.originatee) ? cp.originatee : {};
-      const index = profileIndex(typeof cf[`${ATTR}profile_index`] === 'string' ? (cf[`${ATTR}profile_index`] as string) : undefined);
-      return {
-        ...(index !== undefined ? { profileIndex: index } : {}),
-        profile: scalarFields(cp),
-        originators: asList(originator.originator_caller_profile).map(scalarFields),
-        originatees: asList(originatee.originatee_caller_profile).map(scalarFields),
-        times: scalarFields(cf.times),
-      };
-    });
-  const appLog = isPlainObject(cdr.app_log) ? cdr.app_log : {};
-  const applications = asList(appLog.application)
-    .filter(isPlainObject)
-    .map((a) => ({ name: String(a[`${ATTR}app_name`] ?? ''), data: String(a[`${ATTR}app_data`] ?? '') }));
-  const direction = typeof channelData.direction === 'string' ? channelData.direction : undefined;
-  return {
-    variables: variablesMap(cdr.variables, true),
-    ...(direction ? { channelDirection: direction } : {}),
-    callflows: sortNewestFirst(callflows),
-    applications,
-  };
+  return fsDocumentOf(cdr, cdr.variables, XML_CDR_NAMES, true);
 }
+
+const XML_CDR_NAMES: CdrTreeNames = {
+  profileIndex: `${ATTR}profile_index`,
+  originators: 'originator_caller_profile',
+  originatees: 'originatee_caller_profile',
+  applications: 'application',
+  appName: `${ATTR}app_name`,
+  appData: `${ATTR}app_data`,
+};
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 

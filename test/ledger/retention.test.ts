@@ -5,6 +5,7 @@ import { validateConfig } from '../../src/config/load.js';
 import { RetentionSweeper } from '../../src/ledger/retention.js';
 import { openSqliteLedger, type SqliteLedger } from '../../src/ledger/sqlite.js';
 import { configProblems } from '../config/support.js';
+import { waitFor } from '../sources/support.js';
 import { pendingRow } from '../support/rows.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -93,14 +94,14 @@ describe('ledger.retention', () => {
       let now = Date.now() + 2 * DAY;
       const sweeper = new RetentionSweeper(ledger, { keepDetailDays: 1, keepIdsDays: null }, { now: () => now, firstAfterMs: 10, everyMs: 40 });
       sweeper.start();
-      const until = Date.now() + 5_000;
-      while ((await ledger.get('c0'))?.compactedAt === null && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      const compacted = async (id: string) => (await ledger.get(id))?.compactedAt !== null;
+      await waitFor('the first sweep', () => compacted('c0'), 5_000, 10);
       expect((await ledger.get('c29'))?.compactedAt).not.toBeNull();
       // A call confirmed after the first sweep is compacted by a later one.
       await ledger.put([pendingRow('late')]);
       await ledger.update('late', { state: 'confirmed' });
       now += 2 * DAY;
-      while ((await ledger.get('late'))?.compactedAt === null && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      await waitFor('a later sweep', () => compacted('late'), 5_000, 10);
       expect((await ledger.get('late'))?.compactedAt).not.toBeNull();
       await sweeper.stop();
       await ledger.put([pendingRow('after-stop')]);

@@ -141,6 +141,30 @@ describe("an sql source on FusionPBX's v_xml_cdr (real PostgreSQL, the legs a re
   const config = loadConfig(path.join(FS, 'callbridge.yaml'), {}).config;
   const fsOptions = config.sources.find((s) => s.id === 'fs-json')!.options;
 
+  /** The calls a FusionPBX source gives, read to the end, beside its log. */
+  async function fusionCalls(fields: Record<string, unknown>, database = 'fusionpbx') {
+    const p = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, database), profile: 'fusionpbx', options: fsOptions, ...fields }), { normalize: config.normalize, roots: config.recordings.roots });
+    cleanups.push(p.cleanup);
+    await p.runner.pollNow();
+    await p.settle();
+    return { rows: new Map((await rowsOf(p.ledger)).map((r) => [r.externalId, r])), log: messages(p.lines), problem: p.runner.lastProblem };
+  }
+
+  /** The calls the sample's mod_xml_cdr files give through freeswitch-xml: the documents FusionPBX imports. */
+  const fromXmlFiles = () => {
+    const dir = path.join(FS, 'xml_cdr');
+    const xmlOptions = Object.fromEntries(Object.entries(fsOptions).filter(([k]) => k !== 'decodeValues')); // always decoded in XML
+    return legFileRows(readdirSync(dir).map((f) => path.join(dir, f)), 'freeswitch-xml', xmlOptions, { normalize: config.normalize, roots: config.recordings.roots });
+  };
+
+  function expectSameCalls(got: Map<string, LedgerRow>, want: Map<string, LedgerRow>): void {
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [id, wanted] of want) {
+      const row = got.get(id)!;
+      expect({ id, call: callShape(row), state: row.state, reason: row.reason, payload: withLinkId(row.payload) }).toEqual({ id, call: callShape(wanted), state: wanted.state, reason: wanted.reason, payload: withLinkId(wanted.payload) });
+    }
+  }
+
   it('reads the json column as the same calls the mod_json_cdr files give, walking insert_date', async () => {
     // groupQuietMs 0: no memory of calls assembled a moment ago stands in for the checkpoint's (see the update below).
     const table = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'fusionpbx'), profile: 'fusionpbx', options: fsOptions, groupQuietMs: 0 }), {
@@ -180,12 +204,9 @@ describe("an sql source on FusionPBX's v_xml_cdr (real PostgreSQL, the legs a re
 
   it('reads a query instead of the table: the same calls', async () => {
     const read = async (fields: Record<string, unknown>) => {
-      const p = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, 'fusionpbx'), profile: 'fusionpbx', options: fsOptions, ...fields }), { normalize: config.normalize, roots: config.recordings.roots });
-      cleanups.push(p.cleanup);
-      await p.runner.pollNow();
-      await p.settle();
-      expect(p.runner.lastProblem).toBeNull();
-      return (await rowsOf(p.ledger)).map((r) => [r.externalId, r.state, callShape(r)]);
+      const { rows, problem } = await fusionCalls(fields);
+      expect(problem).toBeNull();
+      return [...rows.values()].map((r) => [r.externalId, r.state, callShape(r)]);
     };
     const fromQuery = await read({ query: 'SELECT * FROM v_xml_cdr WHERE json IS NOT NULL' });
     expect(fromQuery).toHaveLength(13);
@@ -193,30 +214,6 @@ describe("an sql source on FusionPBX's v_xml_cdr (real PostgreSQL, the legs a re
     // Only the walk's columns and the document are needed: a table of an older FusionPBX gives the same calls.
     expect(await read({ query: 'SELECT xml_cdr_uuid, insert_date, leg, json FROM v_xml_cdr' })).toEqual(fromQuery);
   }, 60_000);
-
-  /** The calls a FusionPBX source gives, read to the end, beside its log. */
-  async function fusionCalls(fields: Record<string, unknown>, database = 'fusionpbx') {
-    const p = await sqlParts(sqlSourceOf({ url: db.url('callbridge', PASSWORD, database), profile: 'fusionpbx', options: fsOptions, ...fields }), { normalize: config.normalize, roots: config.recordings.roots });
-    cleanups.push(p.cleanup);
-    await p.runner.pollNow();
-    await p.settle();
-    return { rows: new Map((await rowsOf(p.ledger)).map((r) => [r.externalId, r])), log: messages(p.lines), problem: p.runner.lastProblem };
-  }
-
-  /** The calls the sample's mod_xml_cdr files give through freeswitch-xml: the documents FusionPBX imports. */
-  const fromXmlFiles = () => {
-    const dir = path.join(FS, 'xml_cdr');
-    const xmlOptions = Object.fromEntries(Object.entries(fsOptions).filter(([k]) => k !== 'decodeValues')); // always decoded in XML
-    return legFileRows(readdirSync(dir).map((f) => path.join(dir, f)), 'freeswitch-xml', xmlOptions, { normalize: config.normalize, roots: config.recordings.roots });
-  };
-
-  function expectSameCalls(got: Map<string, LedgerRow>, want: Map<string, LedgerRow>): void {
-    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
-    for (const [id, wanted] of want) {
-      const row = got.get(id)!;
-      expect({ id, call: callShape(row), state: row.state, reason: row.reason, payload: withLinkId(row.payload) }).toEqual({ id, call: callShape(wanted), state: wanted.state, reason: wanted.reason, payload: withLinkId(wanted.payload) });
-    }
-  }
 
   it("reads a current FusionPBX's v_xml_cdr_json (PHP's json_encode of each leg's mod_xml_cdr file): the same calls as those files", async () => {
     const now = await fusionCalls({}, 'fusionpbx_now');

@@ -20,8 +20,8 @@ export class PgCdrTable implements CdrTable {
   private readonly config: pg.ClientConfig;
   private readonly from: string;
   private readonly schema: string;
-  private readonly database: string;
-  private readonly address: string;
+  /** How messages name another table of the same database (the profile's documents table). */
+  private readonly whereOf: (table: string) => string;
   private client: pg.Client | null = null;
 
   constructor(private readonly spec: TableSpec) {
@@ -31,8 +31,7 @@ export class PgCdrTable implements CdrTable {
     this.where = `${this.name} on ${address}`;
     this.from = spec.query ? `(${spec.query}) AS ${QUERY_ALIAS}` : `${quote(schema)}.${quote(table)}`;
     this.schema = schema;
-    this.database = database;
-    this.address = address;
+    this.whereOf = (other) => `${database}.${other} on ${address}`;
     this.user = user;
     this.config = {
       host,
@@ -130,7 +129,7 @@ export class PgCdrTable implements CdrTable {
   }
 
   describe(error: unknown, table?: string): string {
-    const what = table ? `${this.database}.${table} on ${this.address}` : this.where;
+    const what = table ? this.whereOf(table) : this.where;
     const connection = describeConnectionError(error, what);
     if (connection) return connection;
     const e = error as { code?: string; message?: string };
