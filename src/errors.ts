@@ -31,6 +31,12 @@ export class ParseError extends CallbridgeError {
 /** The ledger could not take the write (disk full, locked, closed): the caller must not acknowledge. */
 export class LedgerUnavailableError extends CallbridgeError {}
 
+/**
+ * The ledger file is damaged (SQLite found a corrupt page): no write will succeed until it is restored, so the
+ * bridge stops instead of answering 503 for ever. The message names the file and the restore command.
+ */
+export class LedgerDamagedError extends LedgerUnavailableError {}
+
 /** A source cannot start (its folder or file is missing or unreadable); the message names the source and path. */
 export class SourceUnavailableError extends CallbridgeError {}
 

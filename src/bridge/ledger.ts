@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
+import type { LedgerDamagedError } from '../errors.js';
 import { HEARTBEAT_INTERVAL_MS } from '../ledger/heartbeat.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { RetentionSweeper } from '../ledger/retention.js';
@@ -62,9 +63,9 @@ export function heartbeatOf(ledger: Pick<Ledger, 'beat' | 'endHeartbeat'>, opts:
 export const ledgerPart = definePart({
   name: 'ledger',
   summary: 'The SQLite ledger: one row per call, its state, and the checkpoints and stashed legs of the sources; its retention sweep.',
-  async build({ config, logger }: { config: Config; logger?: Logger }) {
+  async build({ config, logger, onDamaged }: { config: Config; logger?: Logger; onDamaged?: (error: LedgerDamagedError) => void }) {
     const file = ledgerFile(config);
-    const ledger = await openSqliteLedger(file);
+    const ledger = await openSqliteLedger(file, { checkpointInBackground: true, ...(onDamaged ? { onDamaged } : {}) });
     const heartbeat = heartbeatOf(ledger, { httpUrl: configuredUrl(config) });
     const retention = new RetentionSweeper(ledger, config.ledger.retention, logger ? { logger } : {});
     return {

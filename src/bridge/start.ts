@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
+import type { LedgerDamagedError } from '../errors.js';
 import type { EmulatorHandle } from '../emulator/index.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
@@ -53,16 +54,22 @@ export interface Bridge {
 
 /**
  * Build and start the whole bridge. `configDir` resolves the relative CSV paths of the normalize section.
- * Without a token the built-in emulator stands in for Dstny: sandbox mode.
+ * Without a token the built-in emulator stands in for Dstny: sandbox mode. When the ledger file turns out damaged
+ * while running, the bridge stops by itself and then tells `onFatal` (`callbridge start` exits).
  */
-export async function startBridge(config: Config, opts: { configDir: string; logger: Logger }): Promise<Bridge> {
+export async function startBridge(config: Config, opts: { configDir: string; logger: Logger; onFatal?: (error: Error) => void }): Promise<Bridge> {
   const { configDir, logger } = opts;
   mkdirSync(config.dataDir, { recursive: true });
   const life = new Lifecycle(logger);
   // Counts for the bridge's life: a reload keeps them.
   const metrics = new BridgeMetrics(VERSION);
+  // Every write would fail until the file is restored: a bridge answering 503 for ever helps nobody.
+  const onDamaged = (error: LedgerDamagedError) => {
+    logger.error(`${error.message}; the bridge stops`);
+    void life.stop().then(() => opts.onFatal?.(error));
+  };
   try {
-    const { ledger, file, heartbeat } = await life.build(ledgerPart, { config, logger });
+    const { ledger, file, heartbeat } = await life.build(ledgerPart, { config, logger, onDamaged });
     const api = await life.build(apiPart, { config, logger, ledger, telemetry: metrics });
     const http = await life.build(httpPart, { config });
     heartbeat.announce(http.url);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ledgerFile } from '../bridge/ledger.js';
 import { bridgePresence, processGoneLocally } from '../ledger/heartbeat.js';
-import { LedgerBackupError, backupSqliteLedger, restoreSqliteLedger } from '../ledger/sqlite-backup.js';
+import { LedgerBackupError, backupSqliteLedger, restoreSqliteLedger, vacuumSqliteLedger } from '../ledger/sqlite-backup.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
 import { load, type Out } from './config-file.js';
 
@@ -55,6 +55,34 @@ export async function runRestore(configFile: string, out: Out, backup: string, n
   } catch (error) {
     if (!(error instanceof LedgerBackupError)) throw error;
     out.write(`${error.message}; nothing was restored\n`);
+    return 1;
+  }
+}
+
+/**
+ * `callbridge vacuum`: the ledger rewritten without free pages, with the bridge stopped; from then on the space
+ * retention frees goes back to the disk (a ledger created before retention only reuses it).
+ */
+export async function runVacuum(configFile: string, out: Out, now = Date.now()): Promise<number> {
+  const loaded = load(configFile, out);
+  if (typeof loaded === 'number') return loaded;
+  const file = ledgerFile(loaded.config);
+  const running = existsSync(file) ? await runningBridge(file, now) : null;
+  if (running) {
+    out.write(`a bridge is running on the ledger ${file} (${running}): stop it first; nothing was changed\n`);
+    return 1;
+  }
+  const started = Date.now();
+  try {
+    const result = vacuumSqliteLedger(file);
+    out.write(
+      `vacuumed the ledger ${file} (${result.calls} call(s)): ${mb(result.bytesBefore)} → ${mb(result.bytesAfter)} in ${((Date.now() - started) / 1_000).toFixed(1)} s; ` +
+        'the space retention frees now goes back to the disk\n',
+    );
+    return 0;
+  } catch (error) {
+    if (!(error instanceof LedgerBackupError)) throw error;
+    out.write(`${error.message}; the ledger is as it was\n`);
     return 1;
   }
 }

@@ -7,7 +7,7 @@ import { describeAdapters } from '../docs/schema-docs.js';
 import { CallbridgeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { VERSION } from '../version.js';
-import { runBackup, runRestore } from './backup.js';
+import { runBackup, runRestore, runVacuum } from './backup.js';
 import { runCheckConfig } from './check-config.js';
 import { runConfirm } from './confirm.js';
 import { runDetect } from './detect.js';
@@ -111,6 +111,14 @@ program
   .argument('<file>', 'a file made by callbridge backup')
   .action(async (file: string, opts: { config: string }) => {
     process.exitCode = await runRestore(opts.config, process.stdout, file);
+  });
+
+program
+  .command('vacuum')
+  .description('rewrite the ledger without its free pages (stop the bridge first; needs free space as large as the ledger): a ledger made before retention then gives the space it frees back to the disk')
+  .addOption(configOption())
+  .action(async (opts: { config: string }) => {
+    process.exitCode = await runVacuum(opts.config, process.stdout);
   });
 
 program

@@ -17,7 +17,9 @@ export async function runStart(configFile: string): Promise<void> {
   const configDir = path.dirname(path.resolve(configFile));
   const logger = createLogger({ level: config.log.level, format: config.log.format });
   await checkPathsAtStart(config, configFile, configDir, logger);
-  const bridge = await startBridge(config, { configDir, logger });
+  // The bridge has stopped itself (its message logged): a problem to fix before it runs again, as a damaged ledger at
+  // the start (exit 2: the systemd unit does not restart it).
+  const bridge = await startBridge(config, { configDir, logger, onFatal: () => process.exit(2) });
   let appliedAt = new Date();
   let signals = 0;
   const shutdown = (signal: string) => {

@@ -333,6 +333,13 @@ export interface Ledger {
   /** Every heartbeat kept, the most recent beat first. */
   heartbeats(): Promise<Heartbeat[]>;
 
+  /**
+   * Waits until the storage's own upkeep has caught up with the writes so far (SQLite: the write-ahead log copied
+   * into the file by its checkpoint thread). A long run of writes, as retention's, calls it between batches, so
+   * the upkeep never falls to a commit on the event loop. Optional: a storage without such upkeep has nothing to do.
+   */
+  settle?(): Promise<void>;
+
   /** Can the ledger take writes right now? (readiness) */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -9,6 +9,11 @@ export const RETENTION_BATCH = 50;
 /** Pages given back to the file system per step (128 KB of 4 KB pages): a few milliseconds, like a batch. */
 const RECLAIM_PAGES = 32;
 const HOUR = 3_600_000;
+/**
+ * Batches between two waits for the ledger's upkeep (settle): ten batches leave about 400 pages of log, under the
+ * 1,000 at which SQLite would checkpoint inside a commit, on the event loop.
+ */
+const SETTLE_EVERY = 10;
 
 export interface SweepResult {
   compacted: number;
@@ -30,7 +35,7 @@ export class RetentionSweeper {
   private readonly batch: number;
 
   constructor(
-    private readonly ledger: Pick<Ledger, 'compact' | 'forget' | 'reclaim'>,
+    private readonly ledger: Pick<Ledger, 'compact' | 'forget' | 'reclaim' | 'settle'>,
     private readonly retention: RetentionConfig,
     private readonly opts: { logger?: Logger; now?: () => number; everyMs?: number; firstAfterMs?: number; batch?: number } = {},
   ) {
@@ -93,15 +98,19 @@ export class RetentionSweeper {
     return result;
   }
 
-  /** Runs `step` until it does less than a full batch (or the sweeper stops), yielding to the event loop between. */
+  /**
+   * Runs `step` until it does less than a full batch (or the sweeper stops), yielding to the event loop between, and
+   * letting the ledger's upkeep catch up every SETTLE_EVERY batches.
+   */
   private async inBatches(step: (limit: number) => Promise<number>, limit = this.batch): Promise<number> {
     let total = 0;
-    while (!this.stopped) {
+    for (let batches = 1; !this.stopped; batches++) {
       const done = await step(limit);
       total += done;
       if (done < limit) break;
-      await yieldToEvents();
+      await (batches % SETTLE_EVERY === 0 && this.ledger.settle ? this.ledger.settle() : yieldToEvents());
     }
+    await this.ledger.settle?.();
     return total;
   }
 }

@@ -79,6 +79,48 @@ export function checkLedgerFile(file: string, shownAs = file): { calls: number; 
   }
 }
 
+export interface VacuumResult {
+  bytesBefore: number;
+  bytesAfter: number;
+  calls: number;
+}
+
+const bytesOf = (file: string) => ['', '-wal'].reduce((sum, suffix) => sum + (existsSync(file + suffix) ? statSync(file + suffix).size : 0), 0);
+
+/**
+ * Rewrite the ledger `file` (no bridge may be running on it: the caller checks) into a new file without free pages,
+ * created with incremental auto-vacuum: a ledger made before retention existed reuses the pages it frees but never
+ * gives them back to the disk; after this, reclaim() does. The copy is written beside it, checked, and renamed over
+ * it, so a failure (a full disk) leaves the ledger as it was. Needs free space for the copy.
+ */
+export function vacuumSqliteLedger(file: string): VacuumResult {
+  if (!existsSync(file)) throw new LedgerBackupError(`no ledger at ${file}: nothing to vacuum`);
+  const bytesBefore = bytesOf(file);
+  const partial = `${file}.vacuum-partial`;
+  rmSync(partial, { force: true });
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    // Takes effect in the copy VACUUM INTO writes (the file itself keeps its setting).
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.exec(`VACUUM INTO '${partial.replace(/'/g, "''")}'`);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw new LedgerBackupError(`cannot write the new ledger ${partial}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    db.close();
+  }
+  try {
+    const { calls } = checkLedgerFile(partial);
+    for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    renameSync(partial, file);
+    return { bytesBefore, bytesAfter: bytesOf(file), calls };
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw error;
+  }
+}
+
 export interface RestoreResult {
   /** Where the ledger that was replaced went (nothing is deleted); null when there was none. */
   replacedKeptAs: string | null;

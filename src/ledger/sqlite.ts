@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ConversationPayload } from '../dstny/payload.js';
-import { LedgerUnavailableError } from '../errors.js';
+import { LedgerDamagedError, LedgerUnavailableError } from '../errors.js';
 import type {
   Checkpoint,
   Heartbeat,
@@ -28,6 +28,7 @@ import { migrations } from './migrations/index.js';
 import { SqliteHeartbeats } from './sqlite-heartbeats.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { IN_TROUBLE, TROUBLE_STATES, TROUBLED } from './sqlite-partial-indexes.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteRetention, hashHex } from './sqlite-retention.js';
 import { DEFAULT_SEARCH_LIMIT, likeEscaped, searchTerms } from './search.js';
 
@@ -150,17 +151,29 @@ function isSqliteError(error: unknown): boolean {
   return typeof code === 'string' && code.startsWith('SQLITE_');
 }
 
-/** Every SQLite failure (disk full, locked, closed) becomes LedgerUnavailableError: callers must not acknowledge. */
-function guarded<A extends unknown[], R>(this: void, isOpen: () => boolean, fn: (...args: A) => R): (...args: A) => Promise<R> {
-  return async (...args: A) => {
-    if (!isOpen()) throw new LedgerUnavailableError('ledger is closed');
-    try {
-      return fn(...args);
-    } catch (error) {
-      if (isSqliteError(error)) throw new LedgerUnavailableError(`ledger unavailable: ${(error as Error).message}`, { cause: error });
-      throw error;
-    }
-  };
+const isDamage = (error: unknown): boolean => ['SQLITE_CORRUPT', 'SQLITE_NOTADB'].includes(String((error as { code?: unknown } | null)?.code));
+
+/** What a damaged ledger tells its user, at the start or later: never a fresh ledger in its place. */
+function damagedText(file: string, error: unknown): string {
+  return `the ledger ${file} is damaged (${(error as Error).message}): restore the last backup with "callbridge restore <backup file>", which keeps the damaged file beside it`;
+}
+
+/**
+ * Every SQLite failure (disk full, locked, closed) becomes LedgerUnavailableError: callers must not acknowledge.
+ * A damaged page becomes LedgerDamagedError, and is told to `onDamaged` once.
+ */
+function guardOf(this: void, isOpen: () => boolean, damaged: (error: unknown) => LedgerDamagedError) {
+  return <A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => Promise<R>) =>
+    async (...args: A) => {
+      if (!isOpen()) throw new LedgerUnavailableError('ledger is closed');
+      try {
+        return fn(...args);
+      } catch (error) {
+        if (isDamage(error)) throw damaged(error);
+        if (isSqliteError(error)) throw new LedgerUnavailableError(`ledger unavailable: ${(error as Error).message}`, { cause: error });
+        throw error;
+      }
+    };
 }
 
 /** The states whose oldest due row stats() reports, each found at the head of its part of calls_lane_due. */
@@ -177,6 +190,10 @@ const COMMON: readonly RowState[] = ['confirmed', 'skipped'];
 export interface SqliteLedgerOptions {
   /** Called with every statement run (its SQL with the values bound): the test that checks each uses an index. */
   trace?: (sql: string) => void;
+  /** Checkpoints in a thread of their own (the running bridge): see SqliteCheckpointer. */
+  checkpointInBackground?: boolean;
+  /** Told once when a statement finds the file damaged (the bridge stops). */
+  onDamaged?: (error: LedgerDamagedError) => void;
 }
 
 export class SqliteLedger implements Ledger {
@@ -185,11 +202,21 @@ export class SqliteLedger implements Ledger {
   private readonly heartbeatTable: SqliteHeartbeats;
   private readonly history: SqliteHistory;
   private readonly retention: SqliteRetention;
-  private readonly isOpen = () => this.db.open;
+  private readonly checkpointer: SqliteCheckpointer | null;
+  private told = false;
+  private readonly guard = guardOf(
+    () => this.db.open,
+    (error) => {
+      const damaged = new LedgerDamagedError(damagedText(this.file, error), { cause: error });
+      if (!this.told) this.options.onDamaged?.(damaged);
+      this.told = true;
+      return damaged;
+    },
+  );
 
   constructor(
     readonly file: string,
-    options: SqliteLedgerOptions = {},
+    private readonly options: SqliteLedgerOptions = {},
   ) {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const trace = options.trace;
@@ -207,6 +234,7 @@ export class SqliteLedger implements Ledger {
     this.heartbeatTable = new SqliteHeartbeats(db);
     this.history = new SqliteHistory(db);
     this.retention = new SqliteRetention(db);
+    this.checkpointer = options.checkpointInBackground && file !== ':memory:' ? new SqliteCheckpointer(file) : null;
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO calls (external_id, source_id, location, state, raw, payload, content_hash, reason, next_attempt_at, created_at, updated_at, lane)
@@ -303,21 +331,21 @@ export class SqliteLedger implements Ledger {
     return results;
   };
 
-  put = guarded(this.isOpen, (rows: NewRow[], opts?: { checkpoints?: Checkpoint[]; unstash?: Array<{ sourceId: string; groupKey: string }> }) =>
+  put = this.guard((rows: NewRow[], opts?: { checkpoints?: Checkpoint[]; unstash?: Array<{ sourceId: string; groupKey: string }> }) =>
     this.putTx(rows, opts?.checkpoints ?? [], opts?.unstash ?? []),
   );
 
-  get = guarded(this.isOpen, (externalId: string): LedgerRow | null => {
+  get = this.guard((externalId: string): LedgerRow | null => {
     const r = this.stmts.get.get(externalId);
     return r ? toRow(r) : null;
   });
 
-  findByConversationId = guarded(this.isOpen, (conversationId: string): LedgerRow | null => {
+  findByConversationId = this.guard((conversationId: string): LedgerRow | null => {
     const r = this.stmts.byConversation.get(conversationId);
     return r ? toRow(r) : null;
   });
 
-  query = guarded(this.isOpen, (filter: RowFilter): LedgerRow[] => {
+  query = this.guard((filter: RowFilter): LedgerRow[] => {
     const { where, params } = buildWhere(filter);
     const limit = filter.limit ?? -1;
     const rows = this.db
@@ -326,14 +354,14 @@ export class SqliteLedger implements Ledger {
     return rows.map(toRow);
   });
 
-  claimDue = guarded(this.isOpen, (opts: { now: number; limit: number; owner: string; leaseMs: number; lane?: Lane }): LedgerRow[] => {
+  claimDue = this.guard((opts: { now: number; limit: number; owner: string; leaseMs: number; lane?: Lane }): LedgerRow[] => {
     const [low, high] = opts.lane === 'live' ? [0, 0] : opts.lane === 'import' ? [1, 1] : [0, 1];
     const rows = this.stmts.claim.all(opts.owner, opts.now + opts.leaseMs, opts.now, low, high, opts.now, opts.limit);
     // RETURNING gives no order: put them back in the order they were chosen.
     return rows.map(toRow).sort((a, b) => laneRank(a) - laneRank(b) || a.nextAttemptAt - b.nextAttemptAt);
   });
 
-  update = guarded(this.isOpen, (externalId: string, patch: RowPatch, guard?: RowGuard): boolean => {
+  update = this.guard((externalId: string, patch: RowPatch, guard?: RowGuard): boolean => {
     const sets: string[] = ['updated_at = ?'];
     const params: unknown[] = [Date.now()];
     for (const [key, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof typeof PATCH_COLUMNS, string]>) {
@@ -370,7 +398,7 @@ export class SqliteLedger implements Ledger {
     return this.db.prepare(`UPDATE calls SET ${sets.join(', ')} WHERE ${where}`).run(...params).changes === 1;
   });
 
-  renewLeases = guarded(this.isOpen, (owner: string, externalIds: string[], leaseUntil: number): number => {
+  renewLeases = this.guard((owner: string, externalIds: string[], leaseUntil: number): number => {
     let renewed = 0;
     // Chunks keep the statement under SQLite's variable limit.
     for (let i = 0; i < externalIds.length; i += 500) {
@@ -382,14 +410,14 @@ export class SqliteLedger implements Ledger {
     return renewed;
   });
 
-  recoverExpiredLeases = guarded(this.isOpen, (now: number): number =>
+  recoverExpiredLeases = this.guard((now: number): number =>
     this.db.transaction(() => {
       this.stmts.recoverQueued.run({ now });
       return this.stmts.recoverSent.run({ now }).changes;
     }).immediate(),
   );
 
-  requeue = guarded(this.isOpen, (filter: RowFilter, now: number): string[] => {
+  requeue = this.guard((filter: RowFilter, now: number): string[] => {
     const { where, params } = buildWhere(filter);
     // Only rows with a payload can be sent; rows without one must be re-normalized first (callbridge retry does that).
     // A row waiting for its upload is in progress too: sent now, it would carry a link the bucket was to replace.
@@ -403,7 +431,7 @@ export class SqliteLedger implements Ledger {
     return rows.map((r) => r.external_id);
   });
 
-  stats = guarded(this.isOpen, (): LedgerStats => {
+  stats = this.guard((): LedgerStats => {
     const counts = Object.fromEntries(rowStates.map((s) => [s, 0])) as Record<RowState, number>;
     for (const { state, n } of this.stmts.counts.all()) counts[state] = n;
     const due = this.stmts.oldestDue.get();
@@ -414,13 +442,13 @@ export class SqliteLedger implements Ledger {
     };
   });
 
-  addEvents = guarded(this.isOpen, (events: RowEvent[]): void => this.history.add(events));
+  addEvents = this.guard((events: RowEvent[]): void => this.history.add(events));
 
-  events = guarded(this.isOpen, (externalId: string): RowEvent[] => this.history.of(externalId));
+  events = this.guard((externalId: string): RowEvent[] => this.history.of(externalId));
 
-  hourly = guarded(this.isOpen, (since: number, now: number): HourCounts[] => this.history.hourly(since, now));
+  hourly = this.guard((since: number, now: number): HourCounts[] => this.history.hourly(since, now));
 
-  search = guarded(this.isOpen, (q: RowSearch): LedgerRow[] => {
+  search = this.guard((q: RowSearch): LedgerRow[] => {
     const clauses: string[] = [];
     const params: unknown[] = [];
     const terms = searchTerms(q);
@@ -468,30 +496,30 @@ export class SqliteLedger implements Ledger {
       .map(toRow);
   });
 
-  countSubmittedSince = guarded(this.isOpen, (since: number, lane?: Lane): number => {
+  countSubmittedSince = this.guard((since: number, lane?: Lane): number => {
     const all = () => this.stmts.submittedSince.get(since)?.n ?? 0;
     const imported = () => this.stmts.importSubmittedSince.get(since)?.n ?? 0;
     if (lane === undefined) return all();
     return lane === 'import' ? imported() : this.db.transaction(() => all() - imported())();
   });
 
-  countBacklog = guarded(this.isOpen, (): number => this.stmts.backlog.get()?.n ?? 0);
+  countBacklog = this.guard((): number => this.stmts.backlog.get()?.n ?? 0);
 
-  compact = guarded(this.isOpen, (opts: { before: number; limit: number; now: number }): number => this.retention.compact(opts));
+  compact = this.guard((opts: { before: number; limit: number; now: number }): number => this.retention.compact(opts));
 
-  forget = guarded(this.isOpen, (opts: { before: number; limit: number }): number => this.retention.forget(opts));
+  forget = this.guard((opts: { before: number; limit: number }): number => this.retention.forget(opts));
 
-  reclaim = guarded(this.isOpen, (maxPages: number): number => this.retention.reclaim(maxPages));
+  reclaim = this.guard((maxPages: number): number => this.retention.reclaim(maxPages));
 
-  countConfirmedSince = guarded(this.isOpen, (since: number): number => this.stmts.confirmedSince.get(since)?.n ?? 0);
+  countConfirmedSince = this.guard((since: number): number => this.stmts.confirmedSince.get(since)?.n ?? 0);
 
-  getCheckpoint = guarded(this.isOpen, (key: string): string | null => this.stmts.getCheckpoint.get(key)?.value ?? null);
+  getCheckpoint = this.guard((key: string): string | null => this.stmts.getCheckpoint.get(key)?.value ?? null);
 
-  setCheckpoint = guarded(this.isOpen, (c: Checkpoint): void => {
+  setCheckpoint = this.guard((c: Checkpoint): void => {
     this.stmts.setCheckpoint.run({ key: c.key, value: c.value, now: Date.now() });
   });
 
-  stash = guarded(this.isOpen, (legs: StashedLeg[], opts?: { checkpoints?: Checkpoint[] }): void => {
+  stash = this.guard((legs: StashedLeg[], opts?: { checkpoints?: Checkpoint[] }): void => {
     const now = Date.now();
     this.db
       .transaction(() => {
@@ -509,7 +537,7 @@ export class SqliteLedger implements Ledger {
    * newest leg (stash_group), until `limit` quiet groups are found. A page costs the legs it passes, not the stash: a
    * GROUP BY over every stashed leg made each page of a million-leg backlog a full scan (and the flush quadratic).
    */
-  quietGroups = guarded(this.isOpen, (sourceId: string, quietBefore: number, limit?: number): Array<{ groupKey: string; legs: unknown[] }> => {
+  quietGroups = this.guard((sourceId: string, quietBefore: number, limit?: number): Array<{ groupKey: string; legs: unknown[] }> => {
     const max = limit ?? 1_000;
     const judged = new Set<string>();
     const quiet: string[] = [];
@@ -525,7 +553,7 @@ export class SqliteLedger implements Ledger {
 
   // One indexed lookup per group (stash_group): an input touches a few groups, and a prepared statement beats
   // building an IN list of varying length.
-  stashedGroups = guarded(this.isOpen, (sourceId: string, groupKeys: string[]): Array<{ groupKey: string; legs: unknown[] }> => {
+  stashedGroups = this.guard((sourceId: string, groupKeys: string[]): Array<{ groupKey: string; legs: unknown[] }> => {
     const groups: Array<{ groupKey: string; legs: unknown[] }> = [];
     for (const groupKey of new Set(groupKeys)) {
       const legs = this.stmts.groupLegs.all(sourceId, groupKey).map((l) => JSON.parse(l.leg) as unknown);
@@ -534,17 +562,22 @@ export class SqliteLedger implements Ledger {
     return groups;
   });
 
-  beat = guarded(this.isOpen, (heartbeat: Omit<Heartbeat, 'stoppedAt'>): void => this.heartbeatTable.beat(heartbeat));
+  beat = this.guard((heartbeat: Omit<Heartbeat, 'stoppedAt'>): void => this.heartbeatTable.beat(heartbeat));
 
-  endHeartbeat = guarded(this.isOpen, (id: string, stoppedAt: number): void => this.heartbeatTable.end(id, stoppedAt));
+  endHeartbeat = this.guard((id: string, stoppedAt: number): void => this.heartbeatTable.end(id, stoppedAt));
 
-  heartbeats = guarded(this.isOpen, (): Heartbeat[] => this.heartbeatTable.all());
+  heartbeats = this.guard((): Heartbeat[] => this.heartbeatTable.all());
 
-  ping = guarded(this.isOpen, (): void => {
+  ping = this.guard((): void => {
     this.stmts.ping.run(String(Date.now()));
   });
 
+  settle = async (): Promise<void> => {
+    await this.checkpointer?.checkpoint();
+  };
+
   close = async (): Promise<void> => {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   };
 }
@@ -615,14 +648,8 @@ export async function openSqliteLedger(file: string, options?: SqliteLedgerOptio
   try {
     return new SqliteLedger(file, options);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
-      // Never a fresh ledger in its place: the calls it knows would be sent again.
-      throw new LedgerUnavailableError(
-        `the ledger ${file} is damaged (${(error as Error).message}): restore the last backup with "callbridge restore <backup file>", which keeps the damaged file beside it; nothing was started`,
-        { cause: error },
-      );
-    }
+    // Never a fresh ledger in its place: the calls it knows would be sent again.
+    if (isDamage(error)) throw new LedgerDamagedError(`${damagedText(file, error)}; nothing was started`, { cause: error });
     throw new LedgerUnavailableError(`cannot open ledger ${file}: ${(error as Error).message}`, { cause: error });
   }
 }

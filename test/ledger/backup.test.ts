@@ -1,11 +1,15 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { runBackup, runRestore } from '../../src/cli/backup.js';
+import { stringify } from 'yaml';
+import { runBackup, runRestore, runVacuum } from '../../src/cli/backup.js';
+import { LedgerDamagedError, LedgerUnavailableError } from '../../src/errors.js';
 import { migrations } from '../../src/ledger/migrations/index.js';
 import { RESTORED_REASON, backupSqliteLedger, restoreSqliteLedger } from '../../src/ledger/sqlite-backup.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { CliProcess } from '../e2e/support.js';
 import { capture } from '../support/capture.js';
 import { payloadFor, pendingRow } from '../support/rows.js';
 import { tempDir } from '../support/tmp.js';
@@ -25,6 +29,24 @@ function olderLedger(file: string, version: number): void {
   insert.run('queued', 'Master.csv:2', 'pending', JSON.stringify(payloadFor('queued')), null, null, null);
   insert.run('skip', 'Master.csv:3', 'skipped', null, null, null, null);
   db.close();
+}
+
+/**
+ * A ledger of `calls` pending calls whose calls table's root page is overwritten (what a bad disk sector leaves),
+ * the schema intact so it still opens. Returns the file's bytes and the damaged page's.
+ */
+async function damagedCalls(file: string, calls: number): Promise<{ bytes: Buffer; page: Buffer }> {
+  const ledger = await openSqliteLedger(file);
+  await ledger.put(Array.from({ length: calls }, (_, i) => pendingRow(`c${i}`)));
+  await ledger.close();
+  const db = new Database(file, { readonly: true });
+  const { rootpage } = db.prepare<[], { rootpage: number }>("SELECT rootpage FROM sqlite_master WHERE name = 'calls'").get()!;
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.close();
+  const bytes = readFileSync(file);
+  bytes.fill(0x5a, (rootpage - 1) * pageSize, rootpage * pageSize);
+  writeFileSync(file, bytes);
+  return { bytes, page: bytes.subarray((rootpage - 1) * pageSize, rootpage * pageSize) };
 }
 
 describe('backup and restore of the SQLite ledger', () => {
@@ -159,6 +181,110 @@ describe('backup and restore of the SQLite ledger', () => {
     }
   });
 
+  it('a page found damaged after the start: every read of it fails as damaged, naming the file and the restore command, told once', async () => {
+    const { dir, cleanup } = tempDir('backup-');
+    const file = path.join(dir, 'callbridge.sqlite');
+    try {
+      const { bytes } = await damagedCalls(file, 200);
+      const told: Error[] = [];
+      // The start reads only the schema: the damage is met later, by the first statement that reads a call.
+      const ledger = await openSqliteLedger(file, { onDamaged: (e) => told.push(e) });
+      try {
+        const first = await ledger.get('c1').catch((e: unknown) => e as Error);
+        expect(first).toBeInstanceOf(LedgerDamagedError);
+        // Still a LedgerUnavailableError: nothing is acknowledged, a hook answers 503 until the bridge is stopped.
+        expect(first).toBeInstanceOf(LedgerUnavailableError);
+        expect((first as Error).message).toMatch(
+          new RegExp(`^the ledger ${file.replace(/[.\\/]/g, '\\$&')} is damaged \\(.+\\): restore the last backup with "callbridge restore <backup file>", which keeps the damaged file beside it$`),
+        );
+        await expect(ledger.put([pendingRow('new')])).rejects.toBeInstanceOf(LedgerDamagedError);
+        expect(told).toEqual([first]);
+      } finally {
+        await ledger.close();
+      }
+      expect(readFileSync(file).equals(bytes)).toBe(true);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('callbridge start on a ledger found damaged while running stops, says which file and how to restore it, and exits 2', async () => {
+    const { dir, cleanup } = tempDir('backup-');
+    const file = path.join(dir, 'data', 'callbridge.sqlite');
+    mkdirSync(path.dirname(file));
+    const config = path.join(dir, 'callbridge.yaml');
+    writeFileSync(config, stringify({ dataDir: path.join(dir, 'data'), http: { host: '127.0.0.1', port: 0 }, sources: [] }));
+    try {
+      const { bytes, page } = await damagedCalls(file, 200);
+      const bridge = new CliProcess('bridge', ['start', '--config', config]);
+      try {
+        // Its submitter's first look for due calls reads the damaged page.
+        await bridge.waitForLine(/is damaged .*callbridge restore <backup file>.*; the bridge stops/, 30_000);
+        expect(await bridge.exited).toEqual({ code: 2, signal: null });
+        expect(bridge.tail(50)).toContain(`the ledger ${file} is damaged`);
+      } finally {
+        await bridge.kill();
+      }
+      // Its own writes (a heartbeat) are in the file; the damaged page is as it was, not replaced by an empty one.
+      const after = readFileSync(file);
+      expect(after.length).toBeGreaterThanOrEqual(bytes.length);
+      expect(after.includes(page)).toBe(true);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('callbridge vacuum makes a ledger from before retention give freed space back to the disk, every call kept', async () => {
+    const { dir, cleanup } = tempDir('backup-');
+    const config = path.join(dir, 'callbridge.yaml');
+    writeFileSync(config, `dataDir: ${path.join(dir, 'data')}\n`);
+    const file = path.join(dir, 'data', 'callbridge.sqlite');
+    mkdirSync(path.dirname(file));
+    try {
+      // Made by a version before retention: auto_vacuum NONE.
+      olderLedger(file, 9);
+      let ledger = await openSqliteLedger(file);
+      const long = 'x'.repeat(1_500);
+      await ledger.put(Array.from({ length: 600 }, (_, i) => pendingRow(`c${i}`, { state: 'skipped', payload: null, reason: 'internal call', raw: { externalId: `c${i}`, legs: long } })));
+      expect(await ledger.compact({ before: Date.now() + 1, limit: 1_000, now: Date.now() })).toBe(602);
+      expect(await ledger.reclaim(10_000)).toBe(0);
+      await ledger.close();
+      const before = statSync(file).size;
+
+      ledger = await openSqliteLedger(file);
+      await ledger.beat({ id: 'me', host: hostname(), pid: process.pid, startedAt: Date.now(), beatAt: Date.now(), intervalMs: 5_000, version: 't', httpUrl: null });
+      const refused = await capture((out) => runVacuum(config, out));
+      expect(refused.code).toBe(1);
+      expect(refused.text).toMatch(new RegExp(`^a bridge is running on the ledger ${file.replace(/[.\\/]/g, '\\$&')} \\(pid ${process.pid} on .+\\): stop it first; nothing was changed\n$`));
+      await ledger.endHeartbeat('me', Date.now());
+      await ledger.close();
+
+      const vacuumed = await capture((out) => runVacuum(config, out));
+      expect(vacuumed.code).toBe(0);
+      expect(vacuumed.text).toMatch(new RegExp(`^vacuumed the ledger ${file.replace(/[.\\/]/g, '\\$&')} \\(603 call\\(s\\)\\): [\\d.]+ MB → [\\d.]+ MB in [\\d.]+ s; the space retention frees now goes back to the disk\n$`));
+      expect(statSync(file).size).toBeLessThan(before / 2);
+      expect(readdirSync(path.dirname(file)).filter((f) => f.includes('partial'))).toEqual([]);
+      const db = new Database(file, { readonly: true });
+      expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+      db.close();
+
+      ledger = await openSqliteLedger(file);
+      try {
+        expect(await ledger.get('sent')).toMatchObject({ state: 'confirmed', conversationId: 'conv-1' });
+        expect(await ledger.get('c7')).toMatchObject({ state: 'skipped', raw: null });
+        expect(await ledger.put([pendingRow('c7', { state: 'skipped', payload: null, reason: 'internal call', raw: { externalId: 'c7', legs: long } })])).toEqual([{ externalId: 'c7', outcome: 'duplicate' }]);
+        // Now what retention frees is given back.
+        await ledger.put(Array.from({ length: 300 }, (_, i) => pendingRow(`n${i}`, { state: 'skipped', payload: null, reason: 'internal call', raw: { externalId: `n${i}`, legs: long } })));
+        expect(await ledger.compact({ before: Date.now() + 1, limit: 1_000, now: Date.now() })).toBe(300);
+        expect(await ledger.reclaim(10_000)).toBeGreaterThan(0);
+      } finally {
+        await ledger.close();
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
   it('callbridge restore refuses while a bridge runs on the ledger; backup and restore say what they did', async () => {
     const { dir, cleanup } = tempDir('backup-');
     const config = path.join(dir, 'callbridge.yaml');
@@ -167,7 +293,7 @@ describe('backup and restore of the SQLite ledger', () => {
     const ledger = await openSqliteLedger(file);
     try {
       await ledger.put([pendingRow('a')]);
-      await ledger.beat({ id: 'me', host: (await import('node:os')).hostname(), pid: process.pid, startedAt: Date.now(), beatAt: Date.now(), intervalMs: 5_000, version: 't', httpUrl: null });
+      await ledger.beat({ id: 'me', host: hostname(), pid: process.pid, startedAt: Date.now(), beatAt: Date.now(), intervalMs: 5_000, version: 't', httpUrl: null });
       const backedUp = await capture((out) => runBackup(config, out, path.join(dir, 'b.sqlite')));
       expect(backedUp.code).toBe(0);
       expect(backedUp.text).toMatch(/^backed up 1 call\(s\) \(ledger schema \d+\) to .*b\.sqlite: [\d.]+ MB in [\d.]+ s\n$/);

@@ -1,9 +1,10 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
 import { validateConfig } from '../../src/config/load.js';
 import { RetentionSweeper } from '../../src/ledger/retention.js';
-import { openSqliteLedger, type SqliteLedger } from '../../src/ledger/sqlite.js';
+import { openSqliteLedger, type SqliteLedger, type SqliteLedgerOptions } from '../../src/ledger/sqlite.js';
 import { configProblems } from '../config/support.js';
 import { waitFor } from '../sources/support.js';
 import { pendingRow } from '../support/rows.js';
@@ -12,10 +13,10 @@ import { tempDir } from '../support/tmp.js';
 const DAY = 86_400_000;
 
 /** A real ledger file with `confirmed` confirmed calls (each with a long record and payload), 5 skipped and 3 failed. */
-async function ledgerWithAYear(confirmed: number): Promise<{ ledger: SqliteLedger; file: string; cleanup: () => void }> {
+async function ledgerWithAYear(confirmed: number, options?: SqliteLedgerOptions): Promise<{ ledger: SqliteLedger; file: string; cleanup: () => void }> {
   const { dir, cleanup } = tempDir('retention-');
   const file = path.join(dir, 'callbridge.sqlite');
-  const ledger = await openSqliteLedger(file);
+  const ledger = await openSqliteLedger(file, options);
   const long = 'x'.repeat(1_500);
   await ledger.put(Array.from({ length: confirmed }, (_, i) => pendingRow(`c${i}`, { raw: { externalId: `c${i}`, legs: long } })));
   const now = Date.now();
@@ -62,6 +63,29 @@ describe('ledger.retention', () => {
     } finally {
       cleanup();
     }
+  });
+
+  it('keeps the write-ahead log short: the checkpoint thread copies it between batches, so no commit has to', async () => {
+    /** The longest the log grew, in pages (its file keeps its largest size), during one sweep of 2,005 calls. */
+    const longestLog = async (checkpointInBackground: boolean) => {
+      const { ledger, file, cleanup } = await ledgerWithAYear(2_000, { checkpointInBackground });
+      try {
+        const truncate = new Database(file);
+        truncate.pragma('wal_checkpoint(TRUNCATE)');
+        truncate.close();
+        const sweeper = new RetentionSweeper(ledger, { keepDetailDays: 1, keepIdsDays: null }, { now: () => Date.now() + 2 * DAY });
+        expect((await sweeper.sweep()).compacted).toBe(2_005);
+        return statSync(`${file}-wal`).size / 4_096;
+      } finally {
+        await ledger.close();
+        cleanup();
+      }
+    };
+    const [thread, sqliteOwn] = [await longestLog(true), await longestLog(false)];
+    // Without the thread, the log reaches the 1,000 pages at which SQLite checkpoints inside a commit.
+    expect(sqliteOwn).toBeGreaterThan(1_000);
+    // With it, the sweep waits for a checkpoint every ten batches, and the log starts over after each.
+    expect(thread).toBeLessThan(600);
   });
 
   it('lets the event loop run between batches: a hook is answered while a sweep goes on', async () => {

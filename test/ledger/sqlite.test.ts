@@ -9,10 +9,11 @@ import { pendingRow } from '../support/rows.js';
 import { tempDir } from '../support/tmp.js';
 import { runLedgerConformance } from './conformance.js';
 
+// As the running bridge opens it: checkpoints in their own thread, beside every statement of the suite.
 runLedgerConformance('sqlite (real file)', async () => {
   const { dir, cleanup } = tempDir('ledger-');
   const file = path.join(dir, 'data', 'callbridge.sqlite');
-  return { open: () => openSqliteLedger(file), destroy: async () => cleanup() };
+  return { open: () => openSqliteLedger(file, { checkpointInBackground: true }), destroy: async () => cleanup() };
 });
 
 describe('SQLite ledger specifics', () => {
