@@ -67,7 +67,11 @@ export async function runVacuum(configFile: string, out: Out, now = Date.now()):
   const loaded = load(configFile, out);
   if (typeof loaded === 'number') return loaded;
   const file = ledgerFile(loaded.config);
-  const running = existsSync(file) ? await runningBridge(file, now) : null;
+  if (!existsSync(file)) {
+    out.write(`no ledger at ${file}: nothing to vacuum\n`);
+    return 1;
+  }
+  const running = await runningBridge(file, now);
   if (running) {
     out.write(`a bridge is running on the ledger ${file} (${running}): stop it first; nothing was changed\n`);
     return 1;

@@ -94,7 +94,6 @@ const bytesOf = (file: string) => ['', '-wal'].reduce((sum, suffix) => sum + (ex
  * it, so a failure (a full disk) leaves the ledger as it was. Needs free space for the copy.
  */
 export function vacuumSqliteLedger(file: string): VacuumResult {
-  if (!existsSync(file)) throw new LedgerBackupError(`no ledger at ${file}: nothing to vacuum`);
   const bytesBefore = bytesOf(file);
   const partial = `${file}.vacuum-partial`;
   rmSync(partial, { force: true });

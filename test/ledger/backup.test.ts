@@ -259,6 +259,9 @@ describe('backup and restore of the SQLite ledger', () => {
       await ledger.endHeartbeat('me', Date.now());
       await ledger.close();
 
+      const elsewhere = path.join(dir, 'elsewhere.yaml');
+      writeFileSync(elsewhere, `dataDir: ${path.join(dir, 'empty')}\n`);
+      expect(await capture((out) => runVacuum(elsewhere, out))).toEqual({ code: 1, text: `no ledger at ${path.join(dir, 'empty', 'callbridge.sqlite')}: nothing to vacuum\n` });
       const vacuumed = await capture((out) => runVacuum(config, out));
       expect(vacuumed.code).toBe(0);
       expect(vacuumed.text).toMatch(new RegExp(`^vacuumed the ledger ${file.replace(/[.\\/]/g, '\\$&')} \\(603 call\\(s\\)\\): [\\d.]+ MB → [\\d.]+ MB in [\\d.]+ s; the space retention frees now goes back to the disk\n$`));
