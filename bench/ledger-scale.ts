@@ -255,10 +255,10 @@ async function sweepAtMost(ledger: SqliteLedger, rows: number): Promise<number> 
   let left = rows;
   const bounded = {
     compact: async (opts: { before: number; limit: number; now: number }) => {
+      // Once `rows` are done, the next batch has room for none: a short batch, which ends the sweep.
       const n = await ledger.compact({ ...opts, limit: Math.min(opts.limit, left) });
       left -= n;
-      // A short batch ends the sweep: the last one must be short only when `rows` are done.
-      return left > 0 ? n : Math.min(n, opts.limit - 1);
+      return n;
     },
     forget: ledger.forget,
     reclaim: async () => 0,

@@ -37,13 +37,7 @@ export async function runRestore(configFile: string, out: Out, backup: string, n
     out.write(`no backup at ${from}\n`);
     return 1;
   }
-  if (existsSync(target)) {
-    const running = await runningBridge(target, now);
-    if (running) {
-      out.write(`a bridge is running on the ledger ${target} (${running}): stop it first; nothing was restored\n`);
-      return 1;
-    }
-  }
+  if (await refusedWhileRunning(target, now, out, 'nothing was restored')) return 1;
   try {
     const result = await restoreSqliteLedger(from, target, now);
     if (result.replacedKeptAs) out.write(`the ledger it replaces is kept as ${result.replacedKeptAs}\n`);
@@ -71,11 +65,7 @@ export async function runVacuum(configFile: string, out: Out, now = Date.now()):
     out.write(`no ledger at ${file}: nothing to vacuum\n`);
     return 1;
   }
-  const running = await runningBridge(file, now);
-  if (running) {
-    out.write(`a bridge is running on the ledger ${file} (${running}): stop it first; nothing was changed\n`);
-    return 1;
-  }
+  if (await refusedWhileRunning(file, now, out, 'nothing was changed')) return 1;
   const started = Date.now();
   try {
     const result = vacuumSqliteLedger(file);
@@ -89,6 +79,13 @@ export async function runVacuum(configFile: string, out: Out, now = Date.now()):
     out.write(`${error.message}; the ledger is as it was\n`);
     return 1;
   }
+}
+
+/** Says so, and is true, when a bridge runs on the ledger `file`: the command must leave it alone. */
+async function refusedWhileRunning(file: string, now: number, out: Out, nothingDone: string): Promise<boolean> {
+  const running = existsSync(file) ? await runningBridge(file, now) : null;
+  if (running) out.write(`a bridge is running on the ledger ${file} (${running}): stop it first; ${nothingDone}\n`);
+  return running !== null;
 }
 
 /** Who runs on the ledger, in words; null when no one (or when the ledger cannot be read: a damaged one has no bridge). */
