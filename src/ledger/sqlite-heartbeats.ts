@@ -1,29 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Heartbeat } from './ledger.js';
-
-interface HeartbeatDb {
-  id: string;
-  host: string;
-  pid: number;
-  started_at: number;
-  beat_at: number;
-  interval_ms: number;
-  version: string;
-  http_url: string | null;
-  stopped_at: number | null;
-}
-
-const toHeartbeat = (r: HeartbeatDb): Heartbeat => ({
-  id: r.id,
-  host: r.host,
-  pid: r.pid,
-  startedAt: r.started_at,
-  beatAt: r.beat_at,
-  intervalMs: r.interval_ms,
-  version: r.version,
-  httpUrl: r.http_url,
-  stoppedAt: r.stopped_at,
-});
+import { type HeartbeatDb, toHeartbeat } from './rows.js';
 
 /** The heartbeats table of the SQLite ledger (migration 4): the statements behind Ledger.beat/endHeartbeat/heartbeats. */
 export class SqliteHeartbeats {

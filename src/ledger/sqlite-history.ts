@@ -1,19 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { HourCounts, RowEvent } from './ledger.js';
+import { type EventDb, toEvent } from './rows.js';
 import { TROUBLED } from './sqlite-partial-indexes.js';
 
 const HOUR = 3_600_000;
-
-interface EventDb {
-  external_id: string;
-  at: number;
-  kind: RowEvent['kind'];
-  outcome: string;
-  status: number | null;
-  message: string | null;
-  conversation_id: string | null;
-  duration_ms: number | null;
-}
 
 /** Each column counted per hour, by its own index (migration 7; failed rows by calls_trouble). */
 const HOURLY: Record<Exclude<keyof HourCounts, 'hour'>, string> = {
@@ -51,16 +41,7 @@ export class SqliteHistory {
   }
 
   of(externalId: string): RowEvent[] {
-    return this.stmts.of.all(externalId).map((e) => ({
-      externalId: e.external_id,
-      at: e.at,
-      kind: e.kind,
-      outcome: e.outcome,
-      status: e.status,
-      message: e.message,
-      conversationId: e.conversation_id,
-      durationMs: e.duration_ms,
-    }));
+    return this.stmts.of.all(externalId).map(toEvent);
   }
 
   hourly(since: number, now: number): HourCounts[] {

@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
+import { hashHex } from './rows.js';
 
-/** Hex; a compacted row keeps the 32 bytes themselves (half the size, on a row kept for years). */
-export const hashHex = (hash: string | Buffer): string => (typeof hash === 'string' ? hash : hash.toString('hex'));
 
 /**
  * Retention in the SQLite ledger (migration 10): Ledger.compact/forget/reclaim. Each finds its rows by a partial
