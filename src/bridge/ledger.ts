@@ -1,18 +1,13 @@
 import os from 'node:os';
-import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { LedgerDamagedError } from '../errors.js';
 import { HEARTBEAT_INTERVAL_MS } from '../ledger/heartbeat.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { RetentionSweeper } from '../ledger/retention.js';
-import { openSqliteLedger } from '../ledger/sqlite.js';
+import { describeLedger, ledgerPlace, openLedger } from '../ledger/open.js';
 import type { Logger } from '../log/logger.js';
 import { VERSION } from '../version.js';
 import { definePart } from './lifecycle.js';
-
-export function ledgerFile(config: Pick<Config, 'ledger' | 'dataDir'>): string {
-  return path.resolve(config.ledger.path ?? path.join(config.dataDir, 'callbridge.sqlite'));
-}
 
 /** The bridge's address as configured; a port of 0 is only known once it listens (`announce` then names it). */
 function configuredUrl(config: Pick<Config, 'http'>): string | null {
@@ -62,15 +57,16 @@ export function heartbeatOf(ledger: Pick<Ledger, 'beat' | 'endHeartbeat'>, opts:
 
 export const ledgerPart = definePart({
   name: 'ledger',
-  summary: 'The SQLite ledger: one row per call, its state, and the checkpoints and stashed legs of the sources; its retention sweep.',
+  summary: 'The ledger (SQLite, or PostgreSQL shared by replicas): one row per call, its state, and the checkpoints and stashed legs of the sources; its retention sweep.',
   async build({ config, logger, onDamaged }: { config: Config; logger?: Logger; onDamaged?: (error: LedgerDamagedError) => void }) {
-    const file = ledgerFile(config);
-    const ledger = await openSqliteLedger(file, { checkpointInBackground: true, ...(onDamaged ? { onDamaged } : {}) });
+    const place = ledgerPlace(config);
+    const ledger = await openLedger(place, { checkpointInBackground: true, ...(onDamaged ? { onDamaged } : {}) });
     const heartbeat = heartbeatOf(ledger, { httpUrl: configuredUrl(config) });
     const retention = new RetentionSweeper(ledger, config.ledger.retention, logger ? { logger } : {});
     return {
       ledger,
-      file,
+      /** The file, or the database without its password. */
+      where: describeLedger(place),
       heartbeat,
       retention,
       async start() {

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { PROCESSED_DIR } from '../sources/drop/importer.js';
-import { ledgerFile } from './ledger.js';
+import { ledgerFile } from '../ledger/open.js';
 import { SANDBOX_RECORDINGS, sampleNames, samplesDir, sandboxDropFolders } from './sandbox.js';
 
 /** Is `child` inside `parent` (or `parent` itself)? */

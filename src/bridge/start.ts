@@ -69,7 +69,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
     void life.stop().then(() => opts.onFatal?.(error));
   };
   try {
-    const { ledger, file, heartbeat } = await life.build(ledgerPart, { config, logger, onDamaged });
+    const { ledger, where, heartbeat } = await life.build(ledgerPart, { config, logger, onDamaged });
     const api = await life.build(apiPart, { config, logger, ledger, telemetry: metrics });
     const http = await life.build(httpPart, { config });
     heartbeat.announce(http.url);
@@ -97,7 +97,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
     serve(config, runners);
     api.emulator?.registerWebhook({ url: `${http.localUrl}/webhooks/dstny/${api.webhookSecret}` });
     await life.start();
-    logger.info(`callbridge ${VERSION} running (pid ${process.pid}): ${config.sources.length} source(s), HTTP on ${http.url}, API ${api.baseUrl}${api.emulator ? ' (emulator)' : ''}, ledger ${file}`);
+    logger.info(`callbridge ${VERSION} running (pid ${process.pid}): ${config.sources.length} source(s), HTTP on ${http.url}, API ${api.baseUrl}${api.emulator ? ' (emulator)' : ''}, ledger ${where}`);
     return {
       mode: api.mode,
       url: http.url,

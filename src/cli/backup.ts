@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ledgerFile } from '../bridge/ledger.js';
+import type { Config } from '../config/schema.js';
+import { describeLedger, ledgerFile, ledgerPlace } from '../ledger/open.js';
 import { bridgePresence, processGoneLocally } from '../ledger/heartbeat.js';
 import { LedgerBackupError, backupSqliteLedger, restoreSqliteLedger, vacuumSqliteLedger } from '../ledger/sqlite-backup.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
@@ -12,6 +13,7 @@ const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
 export async function runBackup(configFile: string, out: Out, dest: string): Promise<number> {
   const loaded = load(configFile, out);
   if (typeof loaded === 'number') return loaded;
+  if (inPostgres(loaded.config, out, 'backup')) return 2;
   const started = Date.now();
   try {
     const result = await backupSqliteLedger(ledgerFile(loaded.config), path.resolve(dest));
@@ -31,6 +33,7 @@ export async function runBackup(configFile: string, out: Out, dest: string): Pro
 export async function runRestore(configFile: string, out: Out, backup: string, now = Date.now()): Promise<number> {
   const loaded = load(configFile, out);
   if (typeof loaded === 'number') return loaded;
+  if (inPostgres(loaded.config, out, 'restore')) return 2;
   const target = ledgerFile(loaded.config);
   const from = path.resolve(backup);
   if (!existsSync(from)) {
@@ -60,6 +63,7 @@ export async function runRestore(configFile: string, out: Out, backup: string, n
 export async function runVacuum(configFile: string, out: Out, now = Date.now()): Promise<number> {
   const loaded = load(configFile, out);
   if (typeof loaded === 'number') return loaded;
+  if (inPostgres(loaded.config, out, 'vacuum')) return 2;
   const file = ledgerFile(loaded.config);
   if (!existsSync(file)) {
     out.write(`no ledger at ${file}: nothing to vacuum\n`);
@@ -79,6 +83,15 @@ export async function runVacuum(configFile: string, out: Out, now = Date.now()):
     out.write(`${error.message}; the ledger is as it was\n`);
     return 1;
   }
+}
+
+/** backup, restore and vacuum work on the SQLite file: a ledger in PostgreSQL is kept safe by the database's own tools. */
+function inPostgres(config: Config, out: Out, command: string): boolean {
+  if (!config.ledger.url) return false;
+  out.write(
+    `the ledger is in PostgreSQL (${describeLedger(ledgerPlace(config))}): callbridge ${command} works on a SQLite ledger; back up and restore the database with pg_dump and pg_restore (or your server's backups), and leave vacuuming to its autovacuum\n`,
+  );
+  return true;
 }
 
 /** Says so, and is true, when a bridge runs on the ledger `file`: the command must leave it alone. */

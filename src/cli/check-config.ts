@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ledgerFile } from '../bridge/ledger.js';
+import { describeLedger, ledgerPlace } from '../ledger/open.js';
 import { buildNormalizer } from '../bridge/pipeline.js';
 import { recordingLinksFor } from '../bridge/recording-links.js';
 import { checkAdminExposure } from '../config/checks-http.js';
@@ -21,7 +21,7 @@ export async function runCheckConfig(file: string, out: Out): Promise<number> {
   const { config } = loaded;
   const configDir = path.dirname(path.resolve(file));
   const findings = [
-    ...(await checkPaths(config, { configDir, ledgerFile: ledgerFile(config), sandbox: !config.dstny.token })),
+    ...(await checkPaths(config, { configDir, sandbox: !config.dstny.token })),
     ...(await checkRecordings(config)),
     ...(await checkSqlSources(config)),
     ...checkAdminExposure(config),
@@ -43,7 +43,7 @@ export async function runCheckConfig(file: string, out: Out): Promise<number> {
     return 2;
   }
   const mode = config.dstny.token ? `live (${config.dstny.baseUrl})` : 'sandbox (no DSTNY_API_TOKEN: the built-in emulator)';
-  out.write(`${file}: OK\n  mode: ${mode}\n  sources: ${config.sources.map((s) => `${s.id} (${s.type}, ${s.adapter})`).join(', ') || 'none'}\n  ledger: ${ledgerFile(config)}\n`);
+  out.write(`${file}: OK\n  mode: ${mode}\n  sources: ${config.sources.map((s) => `${s.id} (${s.type}, ${s.adapter})`).join(', ') || 'none'}\n  ledger: ${describeLedger(ledgerPlace(config))}\n`);
   return 0;
 }
 

@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
-import { ledgerFile } from '../bridge/ledger.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { CallbridgeError } from '../errors.js';
+import { CallbridgeError, LedgerUnavailableError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { openSqliteLedger } from '../ledger/sqlite.js';
+import { describeLedger, ledgerMayExist, ledgerPlace, openLedger } from '../ledger/open.js';
 
 export type Out = NodeJS.WritableStream;
 
@@ -25,15 +23,30 @@ export function load(file: string, out: Out): { config: Config } | number {
 export async function withLedger(file: string, out: Out, use: (ledger: Ledger, config: Config) => Promise<number>): Promise<number> {
   const loaded = load(file, out);
   if (typeof loaded === 'number') return loaded;
-  const dbFile = ledgerFile(loaded.config);
-  if (!existsSync(dbFile)) {
-    out.write(`no ledger at ${dbFile} yet: the bridge has not run with this configuration\n`);
-    return 1;
-  }
-  const ledger = await openSqliteLedger(dbFile);
+  const ledger = await openConfiguredLedger(loaded.config, out, 'yet: the bridge has not run with this configuration');
+  if (typeof ledger === 'number') return ledger;
   try {
     return await use(ledger, loaded.config);
   } finally {
     await ledger.close();
+  }
+}
+
+/**
+ * The configuration's ledger (its SQLite file, or its PostgreSQL database), or the exit code after saying why not: no
+ * SQLite file yet (`missing` ends the line), or a database that cannot be reached.
+ */
+export async function openConfiguredLedger(config: Config, out: Out, missing: string): Promise<Ledger | number> {
+  const place = ledgerPlace(config);
+  if (!ledgerMayExist(place)) {
+    out.write(`no ledger at ${describeLedger(place)} ${missing}\n`);
+    return 1;
+  }
+  try {
+    return await openLedger(place);
+  } catch (error) {
+    if (!(error instanceof LedgerUnavailableError)) throw error;
+    out.write(`${error.message}\n`);
+    return 1;
   }
 }

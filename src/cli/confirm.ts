@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
-import { ledgerFile } from '../bridge/ledger.js';
 import type { RowState } from '../ledger/ledger.js';
-import { openSqliteLedger } from '../ledger/sqlite.js';
-import { load, type Out } from './config-file.js';
+import { load, openConfiguredLedger, type Out } from './config-file.js';
 
 /**
  * `callbridge confirm <external id> <conversation id>`: an operator says which Dstny conversation a call is (a row
@@ -11,12 +8,8 @@ import { load, type Out } from './config-file.js';
 export async function runConfirm(file: string, out: Out, opts: { externalId: string; conversationId: string }): Promise<number> {
   const loaded = load(file, out);
   if (typeof loaded === 'number') return loaded;
-  const dbFile = ledgerFile(loaded.config);
-  if (!existsSync(dbFile)) {
-    out.write(`no ledger at ${dbFile}: nothing to confirm\n`);
-    return 1;
-  }
-  const ledger = await openSqliteLedger(dbFile);
+  const ledger = await openConfiguredLedger(loaded.config, out, ': nothing to confirm');
+  if (typeof ledger === 'number') return ledger;
   try {
     const row = await ledger.get(opts.externalId);
     if (!row) {

@@ -1,10 +1,9 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import Database from 'better-sqlite3';
-import { ledgerFile } from '../bridge/ledger.js';
+import { countKnownCalls, ledgerPlace, openLedger } from '../ledger/open.js';
 import { buildNormalizer } from '../bridge/pipeline.js';
 import { recordingLinksFor } from '../bridge/recording-links.js';
 import { loadConfig } from '../config/load.js';
@@ -201,26 +200,16 @@ function startsWithin(row: NewRow, range: { since?: number; until?: number }): b
  * (when there is one) consulted for the calls it already has.
  */
 async function importLedger(config: Config, dryRun: boolean): Promise<{ ledger: Ledger; countKnown(ids: string[]): Promise<number>; close(): Promise<void> }> {
-  const file = ledgerFile(config);
+  const place = ledgerPlace(config);
   if (!dryRun) {
-    const ledger = await openSqliteLedger(file);
+    const ledger = await openLedger(place);
     return { ledger, countKnown: async () => 0, close: () => ledger.close() };
   }
   const dir = await mkdtemp(path.join(tmpdir(), 'callbridge-import-'));
   const ledger = await openSqliteLedger(path.join(dir, 'dry-run.sqlite'));
   return {
     ledger,
-    async countKnown(ids) {
-      if (!ids.length || !existsSync(file)) return 0;
-      // Read-only: opening it as a ledger could migrate it, and a dry run writes nothing.
-      const real = new Database(file, { readonly: true, fileMustExist: true });
-      try {
-        const has = real.prepare<[string], { one: number }>('SELECT 1 AS one FROM calls WHERE external_id = ?');
-        return ids.filter((id) => has.get(id)).length;
-      } finally {
-        real.close();
-      }
-    },
+    countKnown: (ids) => countKnownCalls(place, ids),
     async close() {
       await ledger.close();
       await rm(dir, { recursive: true, force: true });

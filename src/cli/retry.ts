@@ -1,14 +1,12 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ledgerFile } from '../bridge/ledger.js';
 import { buildNormalizer, sourceLookup } from '../bridge/pipeline.js';
 import { recordingLinksFor } from '../bridge/recording-links.js';
 import type { Config } from '../config/schema.js';
+import { describeLedger, ledgerPlace } from '../ledger/open.js';
 import { type Ledger, type LedgerRow, type RowState, rowStates } from '../ledger/ledger.js';
-import { openSqliteLedger } from '../ledger/sqlite.js';
 import { renormalizeRow } from '../pipeline/renormalize.js';
 import { loadOrCreateSigningSecret } from '../recordings/signing-secret.js';
-import { load, type Out } from './config-file.js';
+import { load, openConfiguredLedger, type Out } from './config-file.js';
 
 /** `verify` only by an operator's decision: the reconciler never re-sends a call it could not rule out at Dstny. */
 const RESENDABLE: readonly RowState[] = ['failed', 'missing', 'verify'];
@@ -39,12 +37,8 @@ export async function runRetry(file: string, out: Out, opts: { states: string[];
   const loaded = load(file, out);
   if (typeof loaded === 'number') return loaded;
   const { config } = loaded;
-  const dbFile = ledgerFile(config);
-  if (!existsSync(dbFile)) {
-    out.write(`no ledger at ${dbFile}: nothing to retry\n`);
-    return 1;
-  }
-  const ledger = await openSqliteLedger(dbFile);
+  const ledger = await openConfiguredLedger(config, out, ': nothing to retry');
+  if (typeof ledger === 'number') return ledger;
   try {
     const states = opts.states as RowState[];
     const tally: Tally = { resent: 0, renormalizedToPending: 0, stillStuck: 0, normalizedFrom: new Set(), unknown: [] };
@@ -67,7 +61,7 @@ export async function runRetry(file: string, out: Out, opts: { states: string[];
     if (toNormalize.length) await renormalize(toNormalize, { config, file, ledger, now, out, tally });
     out.write(summary(tally, states));
     if (tally.unknown.length) {
-      out.write(`no call with external id ${tally.unknown.map((id) => `"${id}"`).join(', ')} in the ledger ${dbFile}\n`);
+      out.write(`no call with external id ${tally.unknown.map((id) => `"${id}"`).join(', ')} in the ledger ${describeLedger(ledgerPlace(config))}\n`);
       return 1;
     }
     return 0;

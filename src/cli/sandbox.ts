@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ledgerFile } from '../bridge/ledger.js';
+import { ledgerFile } from '../ledger/open.js';
 import { earlierRunLine } from '../bridge/sandbox.js';
 import { applySandboxReset, planSandboxReset } from '../bridge/sandbox-reset.js';
 import { bridgePresence, processGoneLocally } from '../ledger/heartbeat.js';

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { ReloadPlan } from '../bridge/reload-plan.js';
-import { ledgerFile } from '../bridge/ledger.js';
 import { checkPaths } from '../config/checks-paths.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -71,7 +70,7 @@ export async function runStart(configFile: string): Promise<void> {
  * source or recording concerned reports its own problem in /status (a mount may come later).
  */
 async function checkPathsAtStart(config: Config, file: string, configDir: string, logger: Logger): Promise<void> {
-  const findings = await checkPaths(config, { configDir, ledgerFile: ledgerFile(config), sandbox: !config.dstny.token });
+  const findings = await checkPaths(config, { configDir, sandbox: !config.dstny.token });
   const fatal = findings.filter((f) => f.severity === 'error' && /^(dataDir|ledger|normalize)\b/.test(f.key));
   if (fatal.length) throw new ConfigError(file, fatal.map((f) => `${f.key}: ${f.message}`));
   for (const f of findings) if (!fatal.includes(f)) logger.warn(`${f.key}: ${f.message}`);

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { ledgerPlace } from '../ledger/open.js';
 import { creatableFrom, type Probe, probe } from './path-probe.js';
 import type { Config } from './schema.js';
 
@@ -15,8 +16,6 @@ export interface PathFinding {
 export interface PathCheckOptions {
   /** The config file's folder: the owners and contacts CSVs are relative to it. */
   configDir: string;
-  /** The ledger file the bridge would open (`ledger.path`, or `<dataDir>/callbridge.sqlite`). */
-  ledgerFile: string;
   /** No token: the sandbox makes the sample drop folder and the first recordings root itself at start. */
   sandbox: boolean;
   /** What relative source paths and recordings roots are resolved from, as the bridge does; default process.cwd(). */
@@ -75,15 +74,9 @@ export async function checkPaths(config: Config, opts: PathCheckOptions): Promis
 
   const dataProblem = await writableFolderProblem(config.dataDir, 'data folder', user);
   if (dataProblem) error('dataDir', `${dataProblem} (the ledger and generated secrets are kept there)`);
-  const ledgerKey = config.ledger.path ? 'ledger.path' : 'dataDir';
-  const ledgerFolder = path.dirname(opts.ledgerFile);
-  if (config.ledger.path && ledgerFolder !== path.resolve(config.dataDir)) {
-    const problem = await writableFolderProblem(ledgerFolder, 'ledger folder', user);
-    if (problem) error(ledgerKey, `${problem} (SQLite writes the ledger and its -wal and -shm files there)`);
-  }
-  const ledger = await probe(opts.ledgerFile);
-  if (ledger.kind !== 'missing' && ledger.kind !== 'file') error(ledgerKey, `the ledger ${opts.ledgerFile} is ${kindWords(ledger)}, not a file`);
-  if (ledger.kind === 'file' && !(ledger.readable && ledger.writable)) error(ledgerKey, `user ${user} cannot read and write the ledger ${opts.ledgerFile}`);
+  // A ledger in PostgreSQL has no file here.
+  const ledger = ledgerPlace(config);
+  if (ledger.kind === 'sqlite') await checkLedgerFile(config, ledger.file, user, error);
 
   const csvs: Array<[string, string | undefined, string]> = [
     ['normalize.owners.csv', config.normalize.owners.csv, 'owners CSV (extension,email[,name])'],
@@ -138,4 +131,16 @@ function currentUser(): string {
   } catch {
     return `uid ${process.getuid?.() ?? '?'}`;
   }
+}
+
+async function checkLedgerFile(config: Pick<Config, 'ledger' | 'dataDir'>, file: string, user: string, error: (key: string, message: string) => void): Promise<void> {
+  const ledgerKey = config.ledger.path ? 'ledger.path' : 'dataDir';
+  const ledgerFolder = path.dirname(file);
+  if (config.ledger.path && ledgerFolder !== path.resolve(config.dataDir)) {
+    const problem = await writableFolderProblem(ledgerFolder, 'ledger folder', user);
+    if (problem) error(ledgerKey, `${problem} (SQLite writes the ledger and its -wal and -shm files there)`);
+  }
+  const ledger = await probe(file);
+  if (ledger.kind !== 'missing' && ledger.kind !== 'file') error(ledgerKey, `the ledger ${file} is ${kindWords(ledger)}, not a file`);
+  if (ledger.kind === 'file' && !(ledger.readable && ledger.writable)) error(ledgerKey, `user ${user} cannot read and write the ledger ${file}`);
 }

@@ -104,10 +104,11 @@ export class PostgresPool {
 
   /** Creates the schema if needed and applies the migrations not applied yet, once across replicas. */
   async migrate(): Promise<void> {
-    const has = await this.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [LEDGER_SCHEMA]);
-    if (!has.rowCount) await this.query(`CREATE SCHEMA IF NOT EXISTS ${LEDGER_SCHEMA}`);
     await this.transaction(async (c) => {
       await c.query("SELECT pg_advisory_xact_lock(hashtext('callbridge:migrate'))");
+      // Created only where missing: a user that owns the schema but may not create one in the database still starts.
+      const has = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [LEDGER_SCHEMA]);
+      if (!has.rowCount) await c.query(`CREATE SCHEMA ${LEDGER_SCHEMA}`);
       await c.query('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
       const done = new Set((await c.query<{ version: number }>('SELECT version FROM migrations')).rows.map((r) => r.version));
       for (const m of postgresMigrations) {

@@ -8,8 +8,9 @@ import type { Migration } from './migrations/index.js';
  * The tables are those of the SQLite ledger at its migration 10, in the schema `callbridge` (every connection's
  * search_path), times as epoch ms in BIGINT. Differences, each for several writers at once:
  * - external_id sorts and compares bytewise (COLLATE "C"), as in SQLite, whatever the database's collation;
- * - the counts per state and lane are spread over 16 slots, one per backend (pg_backend_pid() % 16): a single row per
- *   state would be locked by every transaction that adds a call until it commits, so concurrent puts would queue on it;
+ * - the counts per state and lane are kept as changes appended by a trigger and folded in by whoever reads them
+ *   (PostgresLedger.counts): a counter row updated in place would be locked by every transaction that adds a call
+ *   until it commits, so concurrent puts would queue on it, and two that change two states deadlock;
  * - no restore marker: a PostgreSQL database is backed up and restored with its own tools (README).
  */
 export const postgresMigrations: Migration[] = [
@@ -61,22 +62,26 @@ export const postgresMigrations: Migration[] = [
       CREATE INDEX calls_compactable ON calls (updated_at) WHERE compacted_at IS NULL AND state IN ('confirmed', 'skipped');
       CREATE INDEX calls_compacted ON calls (updated_at) WHERE compacted_at IS NOT NULL;
 
+      -- Counts per state and lane: what was folded into state_counts, plus the changes since, which the trigger only
+      -- appends (no row is locked: every put would otherwise queue on the row of its state until it commits).
       CREATE TABLE state_counts (
         state TEXT NOT NULL,
         lane  SMALLINT NOT NULL,
-        slot  SMALLINT NOT NULL,
         n     BIGINT NOT NULL,
-        PRIMARY KEY (state, lane, slot)
+        PRIMARY KEY (state, lane)
+      );
+      CREATE TABLE state_count_changes (
+        state TEXT NOT NULL,
+        lane  SMALLINT NOT NULL,
+        n     INTEGER NOT NULL
       );
       CREATE FUNCTION calls_counted() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
-          INSERT INTO state_counts (state, lane, slot, n) VALUES (OLD.state, OLD.lane, pg_backend_pid() % 16, -1)
-            ON CONFLICT (state, lane, slot) DO UPDATE SET n = state_counts.n - 1;
+          INSERT INTO state_count_changes (state, lane, n) VALUES (OLD.state, OLD.lane, -1);
         END IF;
         IF TG_OP IN ('UPDATE', 'INSERT') THEN
-          INSERT INTO state_counts (state, lane, slot, n) VALUES (NEW.state, NEW.lane, pg_backend_pid() % 16, 1)
-            ON CONFLICT (state, lane, slot) DO UPDATE SET n = state_counts.n + 1;
+          INSERT INTO state_count_changes (state, lane, n) VALUES (NEW.state, NEW.lane, 1);
         END IF;
         RETURN NULL;
       END $$;

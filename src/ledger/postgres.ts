@@ -42,6 +42,23 @@ const HOURLY: Record<Exclude<keyof HourCounts, 'hour'>, string> = {
   failed: `SELECT (updated_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls WHERE ${TROUBLED} AND updated_at >= $1 AND updated_at < $2 AND state = 'failed' GROUP BY 1`,
 };
 
+/** Import-lane calls not sent yet. */
+const BACKLOG: readonly RowState[] = ['held', 'prepare', 'pending', 'submitting', 'verify'];
+
+/** A call of a put as its columns take it. */
+interface PutValues {
+  externalId: string;
+  sourceId: string;
+  location: string | null;
+  state: NewRow['state'];
+  raw: string;
+  payload: string | null;
+  hash: string;
+  reason: string | null;
+  nextAttemptAt: number;
+  lane: number;
+}
+
 type Unstash = Array<{ sourceId: string; groupKey: string }>;
 
 const SET_CHECKPOINT = `INSERT INTO checkpoints (key, value, updated_at) VALUES ($1, $2, $3)
@@ -91,7 +108,7 @@ export class PostgresLedger implements Ledger {
 
   put = this.guard(async (rows: NewRow[], opts?: { checkpoints?: Checkpoint[]; unstash?: Unstash }): Promise<PutResult[]> => {
     const now = Date.now();
-    const values = rows.map((row) => ({
+    const values = rows.map((row): PutValues => ({
       externalId: row.externalId,
       sourceId: row.sourceId,
       location: row.location,
@@ -103,9 +120,13 @@ export class PostgresLedger implements Ledger {
       nextAttemptAt: row.nextAttemptAt ?? now,
       lane: row.lane === 'import' ? 1 : 0,
     }));
+    // In the order of their ids (an id twice keeps its order): two replicas putting the same calls at once then lock
+    // them in the same order, and never deadlock.
+    const order = values.map((_, i) => i).sort((a, b) => (values[a]!.externalId < values[b]!.externalId ? -1 : values[a]!.externalId > values[b]!.externalId ? 1 : a - b));
     return this.db.transaction(async (c) => {
-      // One statement inserts every new call (in the order given: the first of an id twice is the one inserted);
-      // the others are judged one by one against what is there, locked.
+      // One statement inserts every new call (the first of an id given twice is the one inserted); the others are
+      // judged one by one against what is there, locked.
+      const sorted = order.map((i) => values[i]!);
       const inserted = new Set(
         (
           await c.query<{ external_id: string }>(
@@ -113,38 +134,34 @@ export class PostgresLedger implements Ledger {
              SELECT *, $11::bigint, $11::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::smallint[])
              ON CONFLICT (external_id) DO NOTHING RETURNING external_id`,
             [
-              ...(['externalId', 'sourceId', 'location', 'state', 'raw', 'payload', 'hash', 'reason', 'nextAttemptAt', 'lane'] as const).map((key) => values.map((v) => v[key])),
+              ...(['externalId', 'sourceId', 'location', 'state', 'raw', 'payload', 'hash', 'reason', 'nextAttemptAt', 'lane'] as const).map((key) => sorted.map((v) => v[key])),
               now,
             ],
           )
         ).rows.map((r) => r.external_id),
       );
       const results: PutResult[] = [];
-      for (const v of values) {
-        if (inserted.delete(v.externalId)) {
-          results.push({ externalId: v.externalId, outcome: 'inserted' });
-          continue;
-        }
-        const [existing] = (await c.query<{ state: RowState; content_hash: string }>('SELECT state, content_hash FROM calls WHERE external_id = $1 FOR UPDATE', [v.externalId])).rows;
-        if (!existing || existing.content_hash === v.hash) {
-          results.push({ externalId: v.externalId, outcome: 'duplicate' });
-        } else if (REPLACEABLE.includes(existing.state)) {
-          await c.query(
-            `UPDATE calls SET source_id = $2, location = $3, state = $4, raw = $5, payload = $6, content_hash = $7, reason = $8, next_attempt_at = $9,
-               updated_at = $10, compacted_at = NULL
-             WHERE external_id = $1`,
-            [v.externalId, v.sourceId, v.location, v.state, v.raw, v.payload, v.hash, v.reason, v.nextAttemptAt, now],
-          );
-          results.push({ externalId: v.externalId, outcome: 'updated' });
-        } else {
-          results.push({ externalId: v.externalId, outcome: 'conflict' });
-        }
-      }
+      for (const i of order) results[i] = { externalId: values[i]!.externalId, outcome: await this.putOne(c, values[i]!, inserted, now) };
       for (const cp of opts?.checkpoints ?? []) await c.query(SET_CHECKPOINT, [cp.key, cp.value, now]);
       for (const u of opts?.unstash ?? []) await c.query('DELETE FROM stash WHERE source_id = $1 AND group_key = $2', [u.sourceId, u.groupKey]);
       return results;
     });
   });
+
+  /** What became of one call of a put, judged in its transaction. */
+  private async putOne(c: pg.PoolClient, v: PutValues, inserted: Set<string>, now: number): Promise<PutResult['outcome']> {
+    if (inserted.delete(v.externalId)) return 'inserted';
+    const [existing] = (await c.query<{ state: RowState; content_hash: string }>('SELECT state, content_hash FROM calls WHERE external_id = $1 FOR UPDATE', [v.externalId])).rows;
+    if (!existing || existing.content_hash === v.hash) return 'duplicate';
+    if (!REPLACEABLE.includes(existing.state)) return 'conflict';
+    await c.query(
+      `UPDATE calls SET source_id = $2, location = $3, state = $4, raw = $5, payload = $6, content_hash = $7, reason = $8, next_attempt_at = $9,
+         updated_at = $10, compacted_at = NULL
+       WHERE external_id = $1`,
+      [v.externalId, v.sourceId, v.location, v.state, v.raw, v.payload, v.hash, v.reason, v.nextAttemptAt, now],
+    );
+    return 'updated';
+  }
 
   get = this.guard(async (externalId: string): Promise<LedgerRow | null> => (await this.rows('SELECT * FROM calls WHERE external_id = $1', [externalId]))[0] ?? null);
 
@@ -220,13 +237,13 @@ export class PostgresLedger implements Ledger {
   stats = this.guard(async (): Promise<LedgerStats> => {
     const counts = Object.fromEntries(rowStates.map((s) => [s, 0])) as Record<RowState, number>;
     const [kept, due, errors] = await Promise.all([
-      this.db.query<{ state: RowState; n: number }>('SELECT state, SUM(n)::bigint AS n FROM state_counts GROUP BY state'),
+      this.counts(),
       this.db.query<{ external_id: string; next_attempt_at: number; state: RowState }>(OLDEST_DUE),
       this.db.query<{ external_id: string; state: RowState; reason: string; updated_at: number }>(
         `SELECT external_id, state, reason, updated_at FROM calls WHERE ${TROUBLED} ORDER BY updated_at DESC LIMIT 10`,
       ),
     ]);
-    for (const { state, n } of kept.rows) counts[state] = n;
+    for (const { state, n } of kept) counts[state] += n;
     const [oldest] = due.rows;
     return {
       counts,
@@ -240,14 +257,27 @@ export class PostgresLedger implements Ledger {
     return (await this.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM calls WHERE submitted_at >= $1${lanes}`, [since])).rows[0]?.n ?? 0;
   });
 
-  countBacklog = this.guard(
-    async (): Promise<number> =>
-      (
-        await this.db.query<{ n: number }>(
-          "SELECT COALESCE(SUM(n), 0)::bigint AS n FROM state_counts WHERE state IN ('held', 'prepare', 'pending', 'submitting', 'verify') AND lane = 1",
-        )
-      ).rows[0]?.n ?? 0,
+  countBacklog = this.guard(async (): Promise<number> =>
+    (await this.counts()).filter((c) => c.lane === 1 && BACKLOG.includes(c.state)).reduce((sum, c) => sum + c.n, 0),
   );
+
+  /**
+   * The rows per state and lane. The changes appended since the last fold are folded in first, by one reader at a
+   * time (the others do not wait: they add the changes up as they are), so the table of changes stays short.
+   */
+  private async counts(): Promise<Array<{ state: RowState; lane: number; n: number }>> {
+    await this.db.query(
+      `WITH folding AS (SELECT pg_try_advisory_xact_lock(hashtext('callbridge:fold-counts')) AS mine),
+            moved AS (DELETE FROM state_count_changes WHERE (SELECT mine FROM folding) RETURNING state, lane, n)
+       INSERT INTO state_counts (state, lane, n) SELECT state, lane, SUM(n) FROM moved GROUP BY state, lane
+       ON CONFLICT (state, lane) DO UPDATE SET n = state_counts.n + excluded.n`,
+    );
+    const result = await this.db.query<{ state: RowState; lane: number; n: number }>(
+      `SELECT state, lane, SUM(n)::bigint AS n FROM (SELECT state, lane, n FROM state_counts UNION ALL SELECT state, lane, n FROM state_count_changes) AS c
+       GROUP BY state, lane`,
+    );
+    return result.rows;
+  }
 
   countConfirmedSince = this.guard(
     async (since: number): Promise<number> => (await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM calls WHERE confirmed_at >= $1', [since])).rows[0]?.n ?? 0,

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ledgerFile } from '../../src/bridge/ledger.js';
+import { ledgerFile } from '../../src/ledger/open.js';
 import { loadConfig } from '../../src/config/load.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { REPO } from '../e2e/support.js';

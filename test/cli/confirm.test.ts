@@ -6,7 +6,7 @@ import { runConfirm } from '../../src/cli/confirm.js';
 import { runRetry } from '../../src/cli/retry.js';
 import { loadConfig } from '../../src/config/load.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import { ledgerFile } from '../../src/bridge/ledger.js';
+import { ledgerFile } from '../../src/ledger/open.js';
 import { pendingRow } from '../support/rows.js';
 import { capture } from '../support/capture.js';
 import { tempDir } from '../support/tmp.js';

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { PipelineIngestor } from '../../src/pipeline/ingestor.js';
 import { createNormalizer } from '../../src/pipeline/normalizer.js';
-import { ledgerFile } from '../../src/bridge/ledger.js';
+import { ledgerFile } from '../../src/ledger/open.js';
 import { asteriskLine } from '../sources/support.js';
 import { pendingRow } from '../support/rows.js';
 import { capture } from '../support/capture.js';

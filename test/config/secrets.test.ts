@@ -7,6 +7,7 @@ describe('secret marks', () => {
   it('mark exactly the credentials of the configuration', () => {
     expect(secretPaths(configSchema).map((p) => p.join('.'))).toEqual([
       'dstny.token',
+      'ledger.url',
       'sources.*.url',
       'sources.*.auth',
       'sources.*.auth.token',

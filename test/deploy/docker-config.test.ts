@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
-import { ledgerFile } from '../../src/bridge/ledger.js';
+import { ledgerFile } from '../../src/ledger/open.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { REPO } from '../e2e/support.js';

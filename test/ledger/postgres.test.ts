@@ -1,8 +1,14 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../../src/config/load.js';
 import { LedgerUnavailableError } from '../../src/errors.js';
+import { describeLedger, ledgerPlace } from '../../src/ledger/open.js';
 import { PostgresLedger } from '../../src/ledger/postgres.js';
+import { configProblems } from '../config/support.js';
 import { PostgresServer } from '../support/postgres.js';
 import { pendingRow } from '../support/rows.js';
+import { tempDir } from '../support/tmp.js';
 import { runLedgerConformance } from './conformance.js';
 
 // One real server for the file; a fresh database for each test.
@@ -108,5 +114,32 @@ describe('PostgreSQL ledger specifics', () => {
     expect(error).toBeInstanceOf(LedgerUnavailableError);
     expect((error as Error).message).toContain(`cannot open the ledger postgres://callbridge@127.0.0.1:${server.port}/no_such_database`);
     expect((error as Error).message).not.toContain('s3cret-Pa55');
+  });
+});
+
+describe('ledger.url', () => {
+  it('puts the ledger in PostgreSQL, from ${DATABASE_URL} too; SQLite when absent; a wrong or contradictory setting is named with a valid value', () => {
+    const { dir, cleanup } = tempDir('ledger-config-');
+    try {
+      const file = path.join(dir, 'callbridge.yaml');
+      writeFileSync(file, 'ledger:\n  url: ${DATABASE_URL}\n');
+      const { config } = loadConfig(file, { DATABASE_URL: 'postgres://callbridge:pa%40ss@db.example.com:5433/calls?sslmode=require' });
+      expect(ledgerPlace(config)).toEqual({ kind: 'postgres', url: 'postgres://callbridge:pa%40ss@db.example.com:5433/calls?sslmode=require' });
+      expect(describeLedger(ledgerPlace(config))).toBe('postgres://callbridge@db.example.com:5433/calls');
+      writeFileSync(file, 'dataDir: /var/lib/callbridge\n');
+      expect(ledgerPlace(loadConfig(file, {}).config)).toEqual({ kind: 'sqlite', file: '/var/lib/callbridge/callbridge.sqlite' });
+    } finally {
+      cleanup();
+    }
+    expect(configProblems({ ledger: { url: 'mysql://u:hunter2@db/calls' } })).toEqual([
+      'ledger.url: use postgres://USER:PASSWORD@HOST:PORT/DATABASE (e.g. "postgres://callbridge:${LEDGER_DB_PASSWORD}@db.example.com:5432/callbridge", or "${DATABASE_URL}"), got "<26 characters, not shown>"',
+    ]);
+    expect(configProblems({ ledger: { url: 'postgres://u:hunter2@db/calls', path: '/data/ledger.sqlite' } })).toEqual([
+      "ledger.path: path is the SQLite ledger's file, and url puts the ledger in PostgreSQL: remove one of them",
+    ]);
+    expect(configProblems({ ledger: { driver: 'postgres' } })).toEqual(['ledger.url: the postgres ledger needs its database: url: postgres://USER:PASSWORD@HOST:PORT/DATABASE']);
+    expect(configProblems({ ledger: { driver: 'sqlite', url: 'postgres://u:hunter2@db/calls' } })).toEqual([
+      "ledger.url: url is the PostgreSQL ledger's database, and driver says sqlite: remove one of them",
+    ]);
   });
 });
