@@ -1,5 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { AuthError } from '../dstny/errors.js';
+import { LedgerUnavailableError } from '../errors.js';
 import type { Ledger, LedgerRow, RowEvent } from '../ledger/ledger.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { logStateChange } from '../log/state-change.js';
@@ -116,7 +117,8 @@ export class Reconciler {
         try {
           await this.runOnce();
         } catch (error) {
-          this.logger.error('reconcile run failed', { error });
+          if (error instanceof LedgerUnavailableError) this.logger.warn(`reconcile run skipped: ${error.message}; the next run tries again`);
+          else this.logger.error('reconcile run failed', { error });
         }
       },
       { name: 'reconcile', noOverlap: true },

@@ -7,6 +7,7 @@ import type { Ledger, LedgerRow, RowEvent } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import { logStateChange } from '../log/state-change.js';
 import { backoffDelay, startOfUtcDay } from '../backoff.js';
+import { LedgerUnavailableError } from '../errors.js';
 import type { SubmitConfig } from './config.js';
 import type { Telemetry } from '../telemetry.js';
 
@@ -77,6 +78,8 @@ export class Submitter {
   private stopped = true;
   private renewedAt = 0;
   private haltReason: string | null = null;
+  /** The ledger could not be read on the last pump (told once, until it is back). */
+  private ledgerDown = false;
   private probeDue = false;
   private quotaUntil = 0;
   private sent = 0;
@@ -143,6 +146,7 @@ export class Submitter {
     try {
       await this.heartbeat(now);
       const recovered = await this.deps.ledger.recoverExpiredLeases(now);
+      this.ledgerBack();
       if (recovered) this.log.warn(`${recovered} request(s) were in flight when their process stopped; they will be looked up before being sent again`);
       if (this.deps.api.pausedUntilMs(now)) return 0;
       let room = this.capacity() - this.queued.size - this.inFlightIds.size;
@@ -161,9 +165,18 @@ export class Submitter {
       for (const row of rows) this.enqueue(row);
       return rows.length;
     } catch (error) {
-      this.log.error('pump failed; will try again', { error });
+      if (!(error instanceof LedgerUnavailableError)) this.log.error('pump failed; will try again', { error });
+      // Once per outage, not on every pump while the database is down or the disk full.
+      else if (!this.ledgerDown) this.log.error(`${error.message}; submission waits until the ledger is back`);
+      this.ledgerDown ||= error instanceof LedgerUnavailableError;
       return 0;
     }
+  }
+
+  private ledgerBack(): void {
+    if (!this.ledgerDown) return;
+    this.ledgerDown = false;
+    this.log.info('the ledger is back: submission resumed');
   }
 
   /** Keep the leases of every row this process holds alive, so no other process (or our own recovery) takes them. */
