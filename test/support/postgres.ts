@@ -27,15 +27,16 @@ export class PostgresServer {
   port = 0;
   private running = false;
 
-  private constructor() {
+  private constructor(private readonly durable: boolean) {
     // Not inside a 0700 folder of root's: the postgres user must reach it.
     this.dir = mkdtempSync('/tmp/pg.');
     if (asRoot) chownSync(this.dir, idOf('-u'), idOf('-g'));
   }
 
-  static async create(): Promise<PostgresServer> {
+  /** `durable`: with PostgreSQL's own defaults (fsync, synchronous commit), as a production server runs; for benchmarks. */
+  static async create(opts: { durable?: boolean } = {}): Promise<PostgresServer> {
     if (!existsSync(path.join(PGBIN, 'postgres'))) throw new Error(`PostgreSQL 15 is not installed (${PGBIN}); .ci/run installs it`);
-    const server = new PostgresServer();
+    const server = new PostgresServer(opts.durable ?? false);
     await pgTool('initdb', ['-D', `${server.dir}/data`, '-A', 'trust', '-U', 'test', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
     // The administrator `test` needs no password; every other login does (a wrong password must be refused).
     writeFileSync(`${server.dir}/data/pg_hba.conf`, 'local all all trust\nhost all test 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n');
@@ -49,7 +50,7 @@ export class PostgresServer {
       try {
         await pgTool('pg_ctl', [
           '-D', `${this.dir}/data`, '-l', `${this.dir}/log`, '-w', '-t', '30', 'start',
-          '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c TimeZone=Europe/Stockholm`,
+          '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1${this.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'} -c TimeZone=Europe/Stockholm`,
         ]);
         this.running = true;
         return;
