@@ -213,7 +213,12 @@ export interface Heartbeat {
   httpUrl: string | null;
   /** Set when the bridge stopped cleanly; a crashed bridge's beat just grows old. */
   stoppedAt: number | null;
+  /** The locks it held at its last beat: its roles (deliver, retention) and sources (source:ID) among the replicas. */
+  roles: string[];
 }
+
+/** What a beat records: a heartbeat without its stop, its roles none when not given. */
+export type Beat = Omit<Heartbeat, 'stoppedAt' | 'roles'> & { roles?: string[] };
 
 /** A partly assembled call (legs waiting for their siblings), persisted so a restart loses none. */
 export interface StashedLeg {
@@ -324,7 +329,7 @@ export interface Ledger {
    * Record a beat of a running bridge (insert or refresh its heartbeat). Beats of other processes that have not
    * beaten for three of their intervals (they died without stopping) are forgotten at the same time.
    */
-  beat(heartbeat: Omit<Heartbeat, 'stoppedAt'>): Promise<void>;
+  beat(heartbeat: Beat): Promise<void>;
   /**
    * A bridge stopped cleanly: its heartbeat no longer counts as running; only when it stopped is kept (the last
    * clean stop only, so `callbridge status` can say when the bridge was last seen).

@@ -128,7 +128,8 @@ export const postgresMigrations: Migration[] = [
         interval_ms INTEGER NOT NULL,
         version     TEXT NOT NULL,
         http_url    TEXT,
-        stopped_at  BIGINT
+        stopped_at  BIGINT,
+        roles       TEXT NOT NULL DEFAULT '[]'
       );
 
       CREATE TABLE meta (

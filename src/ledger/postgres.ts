@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { LedgerUnavailableError } from '../errors.js';
 import type {
+  Beat,
   Checkpoint,
   Heartbeat,
   HourCounts,
@@ -432,13 +433,13 @@ export class PostgresLedger implements Ledger {
     return [...legs].filter(([, l]) => l.length).map(([groupKey, l]) => ({ groupKey, legs: l }));
   }
 
-  beat = this.guard(async (h: Omit<Heartbeat, 'stoppedAt'>): Promise<void> => {
+  beat = this.guard(async (h: Beat): Promise<void> => {
     await this.db.transaction(async (c) => {
       await c.query(
-        `INSERT INTO heartbeats (id, host, pid, started_at, beat_at, interval_ms, version, http_url, stopped_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)
+        `INSERT INTO heartbeats (id, host, pid, started_at, beat_at, interval_ms, version, http_url, stopped_at, roles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)
          ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at, interval_ms = excluded.interval_ms, http_url = excluded.http_url,
-           version = excluded.version, stopped_at = NULL`,
-        [h.id, h.host, h.pid, h.startedAt, h.beatAt, h.intervalMs, h.version, h.httpUrl],
+           version = excluded.version, stopped_at = NULL, roles = excluded.roles`,
+        [h.id, h.host, h.pid, h.startedAt, h.beatAt, h.intervalMs, h.version, h.httpUrl, JSON.stringify(h.roles ?? [])],
       );
       // A process that has not beaten for three of its intervals died without stopping.
       await c.query('DELETE FROM heartbeats WHERE id <> $1 AND stopped_at IS NULL AND beat_at < $2 - 3 * interval_ms', [h.id, h.beatAt]);

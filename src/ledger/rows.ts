@@ -172,6 +172,8 @@ export interface HeartbeatDb {
   version: string;
   http_url: string | null;
   stopped_at: number | null;
+  /** JSON: a list of lock names. */
+  roles: string;
 }
 
 export const toHeartbeat = (r: HeartbeatDb): Heartbeat => ({
@@ -184,6 +186,7 @@ export const toHeartbeat = (r: HeartbeatDb): Heartbeat => ({
   version: r.version,
   httpUrl: r.http_url,
   stoppedAt: r.stopped_at,
+  roles: JSON.parse(r.roles) as string[],
 });
 
 export interface EventDb {

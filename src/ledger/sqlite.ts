@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LedgerDamagedError, LedgerUnavailableError } from '../errors.js';
 import type {
+  Beat,
   Checkpoint,
   Heartbeat,
   HourCounts,
@@ -420,7 +421,7 @@ export class SqliteLedger implements Ledger {
     return groups;
   });
 
-  beat = this.guard((heartbeat: Omit<Heartbeat, 'stoppedAt'>): void => this.heartbeatTable.beat(heartbeat));
+  beat = this.guard((heartbeat: Beat): void => this.heartbeatTable.beat(heartbeat));
 
   endHeartbeat = this.guard((id: string, stoppedAt: number): void => this.heartbeatTable.end(id, stoppedAt));
 

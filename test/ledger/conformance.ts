@@ -288,9 +288,12 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       await ledger.beat({ ...a, beatAt: 6_000, httpUrl: 'http://127.0.0.1:8080' });
       await ledger.close();
       const reopened = await openLedger();
-      expect(await reopened.heartbeats()).toEqual([{ ...a, beatAt: 6_000, httpUrl: 'http://127.0.0.1:8080', stoppedAt: null }]);
+      expect(await reopened.heartbeats()).toEqual([{ ...a, beatAt: 6_000, httpUrl: 'http://127.0.0.1:8080', stoppedAt: null, roles: [] }]);
+      // Each beat says which roles and sources the replica holds now.
+      await reopened.beat({ ...a, beatAt: 6_500, httpUrl: 'http://127.0.0.1:8080', roles: ['deliver', 'source:asterisk'] });
+      expect((await reopened.heartbeats())[0]?.roles).toEqual(['deliver', 'source:asterisk']);
       await reopened.endHeartbeat(a.id, 7_000);
-      expect(await reopened.heartbeats()).toEqual([{ ...a, beatAt: 6_000, httpUrl: 'http://127.0.0.1:8080', stoppedAt: 7_000 }]);
+      expect(await reopened.heartbeats()).toEqual([{ ...a, beatAt: 6_500, httpUrl: 'http://127.0.0.1:8080', stoppedAt: 7_000, roles: ['deliver', 'source:asterisk'] }]);
     });
 
     it('forgets the beats of a bridge that died (three intervals without a beat) and keeps only the last clean stop', async () => {
@@ -304,7 +307,7 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
       await ledger.endHeartbeat('alive', 18_000);
       await ledger.beat(beat('next', 20_000));
       await ledger.endHeartbeat('next', 21_000);
-      expect(await ledger.heartbeats()).toEqual([{ ...beat('next', 20_000), stoppedAt: 21_000 }]);
+      expect(await ledger.heartbeats()).toEqual([{ ...beat('next', 20_000), stoppedAt: 21_000, roles: [] }]);
     });
 
     it("keeps each call's history in the order it was added, apart from other calls', across a restart", async () => {

@@ -12,6 +12,7 @@ const hb = (over: Partial<Heartbeat>): Heartbeat => ({
   version: '1.0.0',
   httpUrl: 'http://127.0.0.1:8080',
   stoppedAt: null,
+  roles: [],
   ...over,
 });
 

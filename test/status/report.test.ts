@@ -62,7 +62,7 @@ describe('statusReport', () => {
   });
 
   it('says whether a bridge runs on the ledger, from its heartbeat', () => {
-    const heartbeat = { id: 'x', host: 'pbx1', pid: 4242, startedAt: at, beatAt: at + 50_000, intervalMs: 5_000, version: '1.0.0', httpUrl: 'http://127.0.0.1:8080', stoppedAt: null };
+    const heartbeat = { id: 'x', host: 'pbx1', pid: 4242, startedAt: at, beatAt: at + 50_000, intervalMs: 5_000, version: '1.0.0', httpUrl: 'http://127.0.0.1:8080', stoppedAt: null, roles: [] };
     const running = statusReport({ ...facts, mode: 'running', bridge: { running: true, heartbeat } });
     expect(running.bridge).toEqual({
       running: true,

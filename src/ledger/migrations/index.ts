@@ -222,4 +222,10 @@ export const migrations: Migration[] = [
       END;
     `,
   },
+  {
+    version: 11,
+    name: 'heartbeat-roles',
+    // Replicas on a shared ledger show which of them holds which role and source; a lone bridge holds them all.
+    sql: `ALTER TABLE heartbeats ADD COLUMN roles TEXT NOT NULL DEFAULT '[]';`,
+  },
 ];
