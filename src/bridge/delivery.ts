@@ -6,8 +6,14 @@ import type { Logger } from '../log/logger.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import type { RecordingLinks } from '../recordings/links.js';
 import { Submitter } from '../submit/submitter.js';
+import { Held } from '../ledger/held.js';
+import type { Locks } from '../ledger/locks.js';
+import { ROLE_POLL_MS } from './ledger.js';
 import { definePart } from './lifecycle.js';
 import type { Telemetry } from '../telemetry.js';
+
+/** The role of the replica that submits and reconciles: the one that talks to the Dstny API. */
+export const DELIVER_ROLE = 'deliver';
 
 export const deliveryPart = definePart({
   name: 'delivery',
@@ -15,6 +21,7 @@ export const deliveryPart = definePart({
   build(deps: {
     config: Config;
     ledger: Ledger;
+    locks: Locks;
     gate: ApiGate;
     links: Pick<RecordingLinks, 'refresh' | 'isOwn'>;
     /** recordings.delivery: upload: a fresh link to an object in the bucket. */
@@ -22,20 +29,32 @@ export const deliveryPart = definePart({
     logger: Logger;
     telemetry: Telemetry;
   }) {
-    const { config, ledger, gate, links, presign, logger, telemetry } = deps;
+    const { config, ledger, locks, gate, links, presign, logger, telemetry } = deps;
     const submitter = new Submitter({ ledger, api: gate, config: config.submit, importShare: config.import.maxShareOfDailyQuota, logger, telemetry, prepare: (row) => bodyToSend(row, links, presign) });
     const reconciler = new Reconciler({ ledger, api: gate, config: config.reconcile, logger, telemetry });
+    // One replica at a time talks to the API, so the rate limit and the daily quota (per token) hold for all of them
+    // together; a new holder waits a second, while the requests of the last one still count against the rate.
+    const delivering = new Held(
+      locks,
+      DELIVER_ROLE,
+      {
+        start() {
+          submitter.start();
+          reconciler.start();
+        },
+        async stop() {
+          await reconciler.stop().catch((error: unknown) => logger.error('error while stopping the reconciler', { error }));
+          await submitter.stop();
+        },
+      },
+      { pollMs: ROLE_POLL_MS, takeoverWaitMs: 1_000, what: 'submitting and reconciling', logger },
+    );
     return {
       submitter,
       reconciler,
-      start() {
-        submitter.start();
-        reconciler.start();
-      },
-      async stop() {
-        await reconciler.stop().catch((error: unknown) => logger.error('error while stopping the reconciler', { error }));
-        await submitter.stop();
-      },
+      delivering,
+      start: () => delivering.start(),
+      stop: () => delivering.stop(),
     };
   },
 });

@@ -4,7 +4,8 @@ import type { LedgerDamagedError } from '../errors.js';
 import { HEARTBEAT_INTERVAL_MS } from '../ledger/heartbeat.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { RetentionSweeper } from '../ledger/retention.js';
-import { describeLedger, ledgerPlace, openLedger } from '../ledger/open.js';
+import { Held } from '../ledger/held.js';
+import { describeLedger, ledgerPlace, openLedger, openLocks } from '../ledger/open.js';
 import type { Logger } from '../log/logger.js';
 import { VERSION } from '../version.js';
 import { definePart } from './lifecycle.js';
@@ -21,7 +22,10 @@ function configuredUrl(config: Pick<Config, 'http'>): string | null {
  * so `callbridge status` and `callbridge sandbox --reset`, run apart from it, know. A clean stop ends the heartbeat;
  * a killed bridge's beat just grows old.
  */
-export function heartbeatOf(ledger: Pick<Ledger, 'beat' | 'endHeartbeat'>, opts: { httpUrl: string | null; intervalMs?: number; now?: () => number }) {
+export function heartbeatOf(
+  ledger: Pick<Ledger, 'beat' | 'endHeartbeat'>,
+  opts: { httpUrl: string | null; intervalMs?: number; now?: () => number; roles?: () => string[] },
+) {
   const now = opts.now ?? Date.now;
   const intervalMs = opts.intervalMs ?? HEARTBEAT_INTERVAL_MS;
   const startedAt = now();
@@ -30,7 +34,7 @@ export function heartbeatOf(ledger: Pick<Ledger, 'beat' | 'endHeartbeat'>, opts:
   let timer: NodeJS.Timeout | null = null;
   let beating = false;
   // A beat that fails (the ledger busy or gone) is not the bridge's failure: every write path reports that itself.
-  const beat = () => ledger.beat({ ...me, beatAt: now(), httpUrl }).catch(() => undefined);
+  const beat = () => ledger.beat({ ...me, beatAt: now(), httpUrl, roles: opts.roles?.() ?? [] }).catch(() => undefined);
   return {
     id: me.id,
     /** The real HTTP address, once the server listens (a configured port of 0). */
@@ -55,27 +59,35 @@ export function heartbeatOf(ledger: Pick<Ledger, 'beat' | 'endHeartbeat'>, opts:
   };
 }
 
+/** How often a replica without a role (submitting, retention) tries to take it: a dead holder's is taken over within this. */
+export const ROLE_POLL_MS = 2_000;
+
 export const ledgerPart = definePart({
   name: 'ledger',
   summary: 'The ledger (SQLite, or PostgreSQL shared by replicas): one row per call, its state, and the checkpoints and stashed legs of the sources; its retention sweep.',
   async build({ config, logger, onDamaged }: { config: Config; logger?: Logger; onDamaged?: (error: LedgerDamagedError) => void }) {
     const place = ledgerPlace(config);
     const ledger = await openLedger(place, { checkpointInBackground: true, ...(onDamaged ? { onDamaged } : {}) });
-    const heartbeat = heartbeatOf(ledger, { httpUrl: configuredUrl(config) });
-    const retention = new RetentionSweeper(ledger, config.ledger.retention, logger ? { logger } : {});
+    const locks = openLocks(place);
+    const heartbeat = heartbeatOf(ledger, { httpUrl: configuredUrl(config), roles: () => locks.held() });
+    const sweeper = new RetentionSweeper(ledger, config.ledger.retention, logger ? { logger } : {});
+    // One replica at a time sweeps a shared ledger.
+    const retention = new Held(locks, 'retention', sweeper, { pollMs: ROLE_POLL_MS, what: 'retention', ...(logger ? { logger } : {}) });
     return {
       ledger,
       /** The file, or the database without its password. */
       where: describeLedger(place),
       heartbeat,
-      retention,
+      locks,
+      sweeper,
       async start() {
         await heartbeat.start();
-        retention.start();
+        await retention.start();
       },
       async stop() {
         await retention.stop();
         await heartbeat.stop();
+        await locks.close();
         await ledger.close();
       },
     };

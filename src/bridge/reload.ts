@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { ApiGate } from '../dstny/gate.js';
 import type { Ledger } from '../ledger/ledger.js';
+import type { Locks } from '../ledger/locks.js';
 import type { Logger } from '../log/logger.js';
 import type { Ingestor } from '../pipeline/types.js';
 import type { SourceRunner } from '../sources/index.js';
@@ -13,6 +14,7 @@ export interface ReloadDeps {
   pipeline: { reconfigure(next: { config: Config; configDir: string }): void };
   gate: Pick<ApiGate, 'setRate'>;
   ledger: Ledger;
+  locks: Locks;
   ingestor: Ingestor;
   logger: Logger;
   /** Route HTTP requests (hooks, /status) over this configuration from now on, and these runners when given. */
@@ -31,7 +33,7 @@ export async function applyReload(deps: ReloadDeps, current: Config, next: Confi
   deps.pipeline.reconfigure({ config, configDir });
   if (plan.sourcesChanged) {
     const runSources = async (on: Config) => {
-      const { runners } = await deps.life.replace(sourcesPart, { config: on, ingestor: deps.ingestor, ledger: deps.ledger, logger: deps.logger });
+      const { runners } = await deps.life.replace(sourcesPart, { config: on, ingestor: deps.ingestor, ledger: deps.ledger, locks: deps.locks, logger: deps.logger });
       deps.serve(on, runners);
     };
     try {

@@ -69,7 +69,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
     void life.stop().then(() => opts.onFatal?.(error));
   };
   try {
-    const { ledger, where, heartbeat } = await life.build(ledgerPart, { config, logger, onDamaged });
+    const { ledger, where, heartbeat, locks } = await life.build(ledgerPart, { config, logger, onDamaged });
     const api = await life.build(apiPart, { config, logger, ledger, telemetry: metrics });
     const http = await life.build(httpPart, { config });
     heartbeat.announce(http.url);
@@ -79,19 +79,28 @@ export async function startBridge(config: Config, opts: { configDir: string; log
     }
     // Parts start only after all are built: by the first upload, the submitter exists.
     const { preparer, presign } = await life.build(recordingsPart, { config, ledger, logger, onReady: () => submitter.wake() });
-    const { submitter, reconciler } = await life.build(deliveryPart, { config, ledger, gate: api.gate, links, presign, logger, telemetry: metrics });
+    const { submitter, reconciler, delivering } = await life.build(deliveryPart, { config, ledger, locks, gate: api.gate, links, presign, logger, telemetry: metrics });
     const onDue = () => {
       preparer?.wake();
       submitter.wake();
     };
     const pipeline = await life.build(pipelinePart, { config, configDir, ledger, links, users: api.gate, logger, telemetry: metrics, onDue });
     const { ingestor } = pipeline;
-    let runners: readonly SourceRunner[] = (await life.build(sourcesPart, { config, ingestor, ledger, logger })).runners;
+    let runners: readonly SourceRunner[] = (await life.build(sourcesPart, { config, ingestor, ledger, locks, logger })).runners;
     let status!: () => Promise<StatusReport>;
     const serve = (config: Config, running: readonly SourceRunner[] = runners) => {
       runners = running;
       metrics.knowSources(config.sources);
-      status = statusOf({ config, api, ledger, submitter, preparer, runners, lastInput: (id) => metrics.lastInputOf(id) });
+      status = statusOf({
+        config,
+        api,
+        ledger,
+        submitter,
+        preparer,
+        runners,
+        lastInput: (id) => metrics.lastInputOf(id),
+        replica: { shared: locks.shared, delivering: () => delivering.active, id: heartbeat.id },
+      });
       http.serve(bridgeRoutes({ config, ledger, ingestor, links, submitter, runners, status, webhookSecret: api.webhookSecret, metrics, logger }));
     };
     serve(config, runners);
@@ -109,7 +118,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       emulator: api.emulator,
       parts: life.names,
       status: () => status(),
-      reload: reloader({ life, pipeline, gate: api.gate, ledger, ingestor, logger, serve }, config),
+      reload: reloader({ life, pipeline, gate: api.gate, ledger, locks, ingestor, logger, serve }, config),
       stop: () => life.stop(),
     };
   } catch (error) {

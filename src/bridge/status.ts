@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { ApiGate } from '../dstny/gate.js';
+import { liveHeartbeats } from '../ledger/heartbeat.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { SourceRunner } from '../sources/index.js';
 import { backlogPace, readBacklog } from '../status/backlog.js';
@@ -13,21 +14,25 @@ import { VERSION } from '../version.js';
 export function statusOf(parts: {
   config: Pick<Config, 'sources' | 'submit' | 'import'>;
   api: { mode: 'sandbox' | 'live'; baseUrl: string; gate: Pick<ApiGate, 'status'> };
-  ledger: Pick<Ledger, 'stats' | 'countSubmittedSince' | 'countBacklog'>;
+  ledger: Pick<Ledger, 'stats' | 'countSubmittedSince' | 'countBacklog' | 'heartbeats'>;
   submitter: Pick<Submitter, 'status'>;
+  /** Replicas on a shared ledger: whether this one submits (holds the deliver role), and its heartbeat's id. */
+  replica?: { shared: boolean; delivering: () => boolean; id: string };
   preparer: Pick<RecordingPreparer, 'status'> | null;
   runners: readonly SourceRunner[];
   /** The last input of each source (the metrics keep it). */
   lastInput?: (sourceId: string) => { name: string; at: number } | null;
 }): () => Promise<StatusReport> {
-  const { config, api, ledger, submitter, preparer, runners } = parts;
+  const { config, api, ledger, submitter, preparer, runners, replica } = parts;
+  const submitterStatus = () =>
+    replica?.shared && !replica.delivering() ? { ...submitter.status(), state: 'standby' as const, reason: 'another replica submits and reconciles; this one takes over should it stop' } : submitter.status();
   return async () =>
     statusReport({
       version: VERSION,
       mode: api.mode,
       apiBaseUrl: api.baseUrl,
       ledger: await ledger.stats(),
-      submitter: submitter.status(),
+      submitter: submitterStatus(),
       recordings: preparer?.status() ?? null,
       api: api.gate.status(),
       quota: await quotaToday(ledger, config.submit.dailyQuota, Date.now()),
@@ -42,7 +47,9 @@ export function statusOf(parts: {
           lastProblem: r.lastProblem,
           lastInput: parts.lastInput?.(r.sourceId) ?? null,
           lagBytes: r.lagBytes ?? null,
+          ...(r.standby ? { standby: true } : {}),
         };
       }),
+      ...(replica ? { replicas: liveHeartbeats(await ledger.heartbeats(), Date.now()).map((h) => ({ ...h, self: h.id === replica.id })) } : {}),
     });
 }

@@ -21,6 +21,11 @@ export function bridgePresence(heartbeats: readonly Heartbeat[], now: number, is
   return { running: false, heartbeat: last };
 }
 
+/** Every bridge running on a ledger (the replicas of a shared one), the longest running first. Pure. */
+export function liveHeartbeats(heartbeats: readonly Heartbeat[], now: number): Heartbeat[] {
+  return heartbeats.filter((h) => h.stoppedAt === null && now - h.beatAt < BEATS_MISSED * h.intervalMs).sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1));
+}
+
 /** When a bridge was last seen: its clean stop, or its last beat. */
 export function lastSeen(h: Heartbeat): number {
   return h.stoppedAt ?? h.beatAt;

@@ -9,6 +9,8 @@ export interface Locks {
   release(name: string): Promise<void>;
   /** Whether this process still holds it: false once released, or once the connection that held it was lost. */
   holds(name: string): boolean;
+  /** Every lock this process holds now, sorted. */
+  held(): string[];
   /** Whether another process can hold locks too (a shared database), so that taking one over needs care. */
   readonly shared: boolean;
   close(): Promise<void>;
@@ -17,22 +19,26 @@ export interface Locks {
 /** One process on its own ledger (SQLite): every lock is always its own. */
 export class LocalLocks implements Locks {
   readonly shared = false;
-  private readonly held = new Set<string>();
+  private readonly names = new Set<string>();
 
   async acquire(name: string): Promise<boolean> {
-    this.held.add(name);
+    this.names.add(name);
     return true;
   }
 
   async release(name: string): Promise<void> {
-    this.held.delete(name);
+    this.names.delete(name);
   }
 
   holds(name: string): boolean {
-    return this.held.has(name);
+    return this.names.has(name);
+  }
+
+  held(): string[] {
+    return [...this.names].sort();
   }
 
   async close(): Promise<void> {
-    this.held.clear();
+    this.names.clear();
   }
 }

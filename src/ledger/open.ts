@@ -3,6 +3,8 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import type { LedgerConfig, LedgerPlace } from './config.js';
 import type { Ledger } from './ledger.js';
+import { LocalLocks, type Locks } from './locks.js';
+import { PostgresLocks } from './postgres-locks.js';
 import { describePostgresUrl, LEDGER_SCHEMA, PostgresPool } from './postgres-pool.js';
 import { PostgresLedger } from './postgres.js';
 import { openSqliteLedger, type SqliteLedgerOptions } from './sqlite.js';
@@ -30,6 +32,11 @@ export function describeLedger(place: LedgerPlace): string {
  */
 export function ledgerMayExist(place: LedgerPlace): boolean {
   return place.kind === 'postgres' || existsSync(place.file);
+}
+
+/** The locks replicas of this ledger share: PostgreSQL's advisory locks; a SQLite ledger has one process. */
+export function openLocks(place: LedgerPlace): Locks {
+  return place.kind === 'postgres' ? new PostgresLocks(place.url) : new LocalLocks();
 }
 
 export function openLedger(place: LedgerPlace, sqlite?: SqliteLedgerOptions): Promise<Ledger> {

@@ -13,7 +13,7 @@ export class PostgresLocks implements Locks {
   readonly shared = true;
   private client: pg.Client | null = null;
   private connecting: Promise<pg.Client> | null = null;
-  private readonly held = new Set<string>();
+  private readonly names = new Set<string>();
   private closed = false;
 
   constructor(private readonly url: string) {}
@@ -23,27 +23,31 @@ export class PostgresLocks implements Locks {
     try {
       const client = await this.connection();
       // Held already: the connection that holds it is still alive (a query on a dead one fails, and all are lost).
-      if (this.held.has(name)) return (await client.query('SELECT 1'), this.held.has(name));
+      if (this.names.has(name)) return (await client.query('SELECT 1'), this.names.has(name));
       const result = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS got', [LOCK_SPACE, name]);
-      if (result.rows[0]?.got && this.client === client) this.held.add(name);
+      if (result.rows[0]?.got && this.client === client) this.names.add(name);
     } catch {
       // The database cannot be reached: nothing is held; the next attempt connects again.
     }
-    return this.held.has(name);
+    return this.names.has(name);
   }
 
   async release(name: string): Promise<void> {
-    if (!this.held.delete(name) || !this.client) return;
+    if (!this.names.delete(name) || !this.client) return;
     await this.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_SPACE, name]).catch(() => undefined);
   }
 
   holds(name: string): boolean {
-    return this.held.has(name);
+    return this.names.has(name);
+  }
+
+  held(): string[] {
+    return [...this.names].sort();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.held.clear();
+    this.names.clear();
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
@@ -66,7 +70,7 @@ export class PostgresLocks implements Locks {
       const lost = () => {
         if (this.client !== client) return;
         this.client = null;
-        this.held.clear();
+        this.names.clear();
       };
       client.on('error', lost);
       client.on('end', lost);

@@ -48,8 +48,10 @@ export class RetentionSweeper {
     return this.retention.keepDetailDays !== null;
   }
 
+  /** Also after a stop: a replica that takes the role over again. */
   start(): void {
-    if (!this.enabled || this.stopped) return;
+    if (!this.enabled || this.timer) return;
+    this.stopped = false;
     this.schedule(this.opts.firstAfterMs ?? 60_000);
   }
 
@@ -69,6 +71,7 @@ export class RetentionSweeper {
   }
 
   private schedule(inMs: number): void {
+    if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.sweep()

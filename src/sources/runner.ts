@@ -9,6 +9,8 @@ export interface SourceRunner {
   readonly running: boolean;
   /** The last problem this runner hit and is retrying (no secrets, no request data), or null. */
   readonly lastProblem: string | null;
+  /** Replicas on one ledger: another replica reads this source now; this one takes over should it die. */
+  readonly standby?: boolean;
   /** A tail: bytes of its file not read yet (null until it has the file); other runners have none. */
   readonly lagBytes?: number | null;
   start(): Promise<void>;

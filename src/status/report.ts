@@ -1,6 +1,6 @@
 import type { GateStatus } from '../dstny/gate.js';
 import type { Presence } from '../ledger/heartbeat.js';
-import type { LedgerStats, RowState } from '../ledger/ledger.js';
+import type { Heartbeat, LedgerStats, RowState } from '../ledger/ledger.js';
 import type { SubmitterStatus } from '../submit/submitter.js';
 import type { PreparerStatus } from '../prepare/preparer.js';
 import type { BacklogFacts } from './backlog.js';
@@ -36,8 +36,12 @@ export interface StatusFacts {
     lastInput?: { name: string; at: number } | null;
     /** A tail's bytes not read yet. */
     lagBytes?: number | null;
+    /** Another replica reads it now. */
+    standby?: boolean;
   }>;
   bridge?: BridgeFacts;
+  /** The bridges running on a shared ledger (one on its own ledger), `self` the one answering. */
+  replicas?: Array<Heartbeat & { self: boolean }>;
 }
 
 /** An ISO 8601 UTC time ("2024-05-02T07:14:03.000Z"): every time a status report shows. */
@@ -77,6 +81,22 @@ export interface StatusReport {
   sources: Array<Omit<StatusFacts['sources'][number], 'lastInput'> & { lastInput?: { name: string; at: IsoTime } | null }>;
   /** `callbridge status` only: the bridge running on this ledger, or the last one seen (null: never). */
   bridge?: BridgeView | null;
+  /** The bridges running on this ledger, each with the roles and sources it holds. */
+  replicas?: ReplicaView[];
+}
+
+export interface ReplicaView {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  httpUrl: string | null;
+  startedAt: IsoTime;
+  lastBeatAt: IsoTime;
+  /** deliver (submits and reconciles), retention, source:ID (reads that source). */
+  roles: string[];
+  /** The bridge that answered. */
+  self: boolean;
 }
 
 export const iso = (ms: number): IsoTime => new Date(ms).toISOString();
@@ -84,7 +104,7 @@ export const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? n
 
 /** The report as shown: the parts' facts with every epoch-ms time as ISO 8601 UTC. Pure. */
 export function statusReport(facts: StatusFacts): StatusReport {
-  const { ledger, submitter, recordings, api, quota, backlog, bridge, sources, ...rest } = facts;
+  const { ledger, submitter, recordings, api, quota, backlog, bridge, sources, replicas, ...rest } = facts;
   const hb = bridge?.heartbeat ?? null;
   return {
     ...rest,
@@ -99,6 +119,21 @@ export function statusReport(facts: StatusFacts): StatusReport {
     api: api ? { ...api, pausedUntil: isoOrNull(api.pausedUntil) } : null,
     quota: { ...quota, resetsAt: iso(quota.resetsAt) },
     ...(backlog ? { backlog: { ...backlog, finishAt: isoOrNull(backlog.finishAt) } } : {}),
+    ...(replicas
+      ? {
+          replicas: replicas.map((r) => ({
+            id: r.id,
+            host: r.host,
+            pid: r.pid,
+            version: r.version,
+            httpUrl: r.httpUrl,
+            startedAt: iso(r.startedAt),
+            lastBeatAt: iso(r.beatAt),
+            roles: r.roles,
+            self: r.self,
+          })),
+        }
+      : {}),
     ...(bridge
       ? {
           bridge: hb
@@ -158,8 +193,22 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     lines.push('last errors:');
     for (const e of report.ledger.lastErrors) lines.push(`  ${e.updatedAt}  ${e.externalId}  ${e.state}: ${e.reason}`);
   }
-  for (const s of report.sources) lines.push(`source ${s.id} (${s.type}, ${s.adapter}): ${s.running ? 'running' : 'stopped'}${s.lastProblem ? ` (${s.lastProblem})` : ''}`);
+  for (const s of report.sources) lines.push(`source ${s.id} (${s.type}, ${s.adapter}): ${sourceState(s)}${s.lastProblem ? ` (${s.lastProblem})` : ''}`);
+  if (report.replicas && report.replicas.length > 1) {
+    lines.push(`replicas: ${report.replicas.length}`);
+    for (const r of report.replicas) lines.push(`  ${replicaText(r, now)}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+export function sourceState(s: Pick<StatusReport['sources'][number], 'running' | 'standby'>): string {
+  return s.standby ? 'standby (another replica reads it)' : s.running ? 'running' : 'stopped';
+}
+
+/** "pid 4242 on pbx1 since …, last beat 2 s ago, holds deliver, source:asterisk (this one)". */
+export function replicaText(r: ReplicaView, now: number): string {
+  const roles = r.roles.length ? `holds ${r.roles.join(', ')}` : 'holds no role (takes hooks)';
+  return `pid ${r.pid} on ${r.host} since ${r.startedAt}, last beat ${spanText(now - Date.parse(r.lastBeatAt))} ago, ${roles}${r.self ? ' (this one)' : ''}`;
 }
 
 /** "1200 imported call(s) to send, at most 500 a day after the live calls; done by 2026-12-09T08:00:00.000Z". */

@@ -16,7 +16,8 @@ const DONE = { leaseOwner: null, leaseUntil: null, sendingAt: null };
 /** Pumps started by wakes (commits) are at least this far apart: a call waits at most this long for one. */
 const WAKE_GAP_MS = 100;
 
-export type SubmitterState = 'running' | 'paused' | 'halted' | 'quota' | 'stopped';
+/** standby: another replica of a shared ledger submits (set by the status, which knows the roles). */
+export type SubmitterState = 'running' | 'paused' | 'halted' | 'quota' | 'stopped' | 'standby';
 
 export interface SubmitterStatus {
   state: SubmitterState;

@@ -1,5 +1,5 @@
 import { rowStates } from '../../ledger/ledger.js';
-import { backlogText } from '../report.js';
+import { backlogText, sourceState } from '../report.js';
 import type { Dashboard } from './dashboard.js';
 import { ago, Html, html, page, when } from './html.js';
 
@@ -43,6 +43,7 @@ ${submitter(d)}
 ${problems(d)}
 <h2>Sources</h2>
 ${sources(d)}
+${replicas(d)}
 <h2>Rows by state</h2>
 <div class="scroll"><table><tbody>${rowStates.map((state) => html`<tr><th scope="row"><a href="/calls?state=${state}">${state}</a></th><td class="num">${counts[state]}</td></tr>`)}</tbody></table></div>
 <footer>callbridge ${report.version} · ${report.mode}${report.apiBaseUrl ? html` · API ${report.apiBaseUrl}` : ''} · updated ${when(new Date(now).toISOString())} · <a href="/status">JSON</a> · <a href="/metrics">metrics</a></footer>`;
@@ -99,7 +100,19 @@ function sources(d: Dashboard): Html {
   const { now } = d;
   return html`<div class="scroll"><table id="sources"><thead><tr><th>source</th><th>state</th><th>last input</th><th>behind</th><th>last problem</th></tr></thead><tbody>
 ${d.report.sources.map(
-  (s) => html`<tr><td>${s.id} <span class="muted">${s.type}, ${s.adapter}</span></td><td class="state">${s.running ? 'running' : 'stopped'}</td><td>${s.lastInput ? html`${s.lastInput.name} <span class="muted">${ago(s.lastInput.at, now)}</span>` : html`<span class="muted">none since start</span>`}</td><td class="num">${s.lagBytes === null || s.lagBytes === undefined ? '' : `${s.lagBytes} bytes`}</td><td>${s.lastProblem ?? ''}</td></tr>`,
+  (s) => html`<tr><td>${s.id} <span class="muted">${s.type}, ${s.adapter}</span></td><td class="state">${sourceState(s)}</td><td>${s.lastInput ? html`${s.lastInput.name} <span class="muted">${ago(s.lastInput.at, now)}</span>` : html`<span class="muted">none since start</span>`}</td><td class="num">${s.lagBytes === null || s.lagBytes === undefined ? '' : `${s.lagBytes} bytes`}</td><td>${s.lastProblem ?? ''}</td></tr>`,
+)}
+</tbody></table></div>`;
+}
+
+/** The bridges on a shared ledger, each with what it holds; nothing for a bridge on its own. */
+function replicas(d: Dashboard): Html {
+  const all = d.report.replicas ?? [];
+  if (all.length < 2) return html``;
+  return html`<h2>Replicas</h2>
+<div class="scroll"><table id="replicas"><thead><tr><th>host</th><th>pid</th><th>since</th><th>last beat</th><th>holds</th></tr></thead><tbody>
+${all.map(
+  (r) => html`<tr><td>${r.host}${r.self ? html` <span class="muted">(this one)</span>` : ''}</td><td class="num">${r.pid}</td><td>${when(r.startedAt)}</td><td>${ago(r.lastBeatAt, d.now)}</td><td>${r.roles.length ? r.roles.join(', ') : html`<span class="muted">no role (takes hooks)</span>`}</td></tr>`,
 )}
 </tbody></table></div>`;
 }
