@@ -143,6 +143,15 @@ export class ApiGate {
 
   /** One request; its answer feeds the adaptive rate, a 429 pauses the gate before it is rethrown. */
   private async send<R>(request: () => Promise<R>): Promise<R> {
+    // Counted where it leaves, after its body was made (the submitter writes to the ledger there, which a busy
+    // database may take a while to do): requests that waited there must not leave together.
+    for (;;) {
+      const now = Date.now();
+      const wait = Math.max(this.pacer.holdMs(now), this.pausedUntil - now);
+      if (wait <= 0 || this.closed) break;
+      await this.sleep(wait);
+    }
+    this.pacer.started();
     try {
       const result = await request();
       this.rate.onAnswer();

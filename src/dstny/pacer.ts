@@ -15,6 +15,11 @@ export class Pacer {
   private spacing = 0;
   private maxDebtMs = 0;
   private next = 0;
+  private perWindow = 1;
+  /** How long the grid takes for `perWindow` starts: 1,000 × RATE_MARGIN ms at a whole rate. */
+  private windowMs = 1000;
+  /** When the last departures left (within windowMs), oldest first. */
+  private readonly recent: number[] = [];
 
   constructor(perSecond: number, private readonly clock: () => number = Date.now) {
     this.setRate(perSecond);
@@ -28,6 +33,25 @@ export class Pacer {
   setRate(perSecond: number): void {
     this.spacing = (1000 / perSecond) * RATE_MARGIN;
     this.maxDebtMs = (this.spacing * perSecond - 1000) / 2;
+    this.perWindow = Math.max(1, Math.floor(perSecond));
+    this.windowMs = this.perWindow * this.spacing;
+  }
+
+  /**
+   * How long a request about to leave must still wait so that no windowMs hold more than `perSecond` departures: the
+   * grid's own pace, so a steady flow never waits here. Requests whose slots came while they waited elsewhere (their
+   * bodies being made, a busy event loop) would otherwise leave together, and a server counts that burst in one second
+   * on top of the next slots. At a whole rate the window is 30 ms longer than a second, so a server's second holds
+   * no more than `perSecond` even when some requests take up to 30 ms longer than others to reach it. 0: now.
+   */
+  holdMs(now = this.clock()): number {
+    while (this.recent.length && this.recent[0]! <= now - this.windowMs) this.recent.shift();
+    return this.recent.length >= this.perWindow ? this.recent[this.recent.length - this.perWindow]! + this.windowMs - now : 0;
+  }
+
+  /** A request left now. */
+  started(now = this.clock()): void {
+    this.recent.push(now);
   }
 
   /** How long a reservation made now would wait, without making it. */

@@ -442,7 +442,7 @@ export class PostgresLedger implements Ledger {
         [h.id, h.host, h.pid, h.startedAt, h.beatAt, h.intervalMs, h.version, h.httpUrl, JSON.stringify(h.roles ?? [])],
       );
       // A process that has not beaten for three of its intervals died without stopping.
-      await c.query('DELETE FROM heartbeats WHERE id <> $1 AND stopped_at IS NULL AND beat_at < $2 - 3 * interval_ms', [h.id, h.beatAt]);
+      await c.query('DELETE FROM heartbeats WHERE id <> $1 AND stopped_at IS NULL AND beat_at < $2::bigint - 3 * interval_ms', [h.id, h.beatAt]);
     });
   });
 

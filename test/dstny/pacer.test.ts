@@ -37,4 +37,41 @@ describe('Pacer', () => {
       expect(worst).toBeLessThanOrEqual(perSecond);
     }
   });
+
+  it('holds back requests whose slots, reserved ahead, all come at once after the event loop was held up', () => {
+    // As the gate uses it: ten requests wait at once, each with its reserved slot; between 500 and 800 ms no timer
+    // runs (a busy event loop), so every slot due meanwhile comes at 800 ms. A request held back reserves again.
+    for (const perSecond of [10, 20, 40]) {
+      let now = 0;
+      const pacer = new Pacer(perSecond, () => now);
+      const starts: number[] = [];
+      const waiting: Array<{ at: number; again: boolean }> = [];
+      let begun = 0;
+      const fill = () => {
+        for (; waiting.length < 10 && begun < perSecond * 5; begun++) waiting.push({ at: now + pacer.reserve(), again: false });
+      };
+      fill();
+      while (waiting.length) {
+        waiting.sort((a, b) => a.at - b.at);
+        const w = waiting.shift()!;
+        now = Math.max(now, w.at);
+        if (now >= 500 && now < 800) now = 800;
+        if (w.again) {
+          waiting.push({ at: now + pacer.reserve(), again: false });
+          continue;
+        }
+        const hold = pacer.holdMs();
+        if (hold > 0) {
+          waiting.push({ at: now + hold, again: true });
+          continue;
+        }
+        starts.push(now);
+        pacer.started();
+        fill();
+      }
+      let worst = 0;
+      for (const t of starts) worst = Math.max(worst, starts.filter((u) => u >= t && u < t + 1000).length);
+      expect({ perSecond, starts: starts.length, worst }).toEqual({ perSecond, starts: perSecond * 5, worst: perSecond });
+    }
+  });
 });

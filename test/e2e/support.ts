@@ -354,12 +354,16 @@ export class BridgeProcess {
     startTimeoutMs?: number;
     /** More environment for the bridge (e.g. the bucket's AWS_ACCESS_KEY_ID). */
     env?: Record<string, string>;
+    /** Start it at this niceness (root only), and at normal priority once ready: its start does not hold up the rest. */
+    niceWhileStarting?: number;
   }): Promise<BridgeProcess> {
     const env: Record<string, string> = { DSTNY_API_TOKEN: opts.emulator.token, DSTNY_BASE_URL: opts.emulator.url, ...opts.env };
     if (opts.webhookSecret) env.CALLBRIDGE_WEBHOOK_SECRET = opts.webhookSecret;
     const cli = new CliProcess(opts.name ?? 'bridge', ['start', '--config', opts.configFile], env);
     const url = `http://127.0.0.1:${opts.port}`;
+    const nice = (priority: number) => opts.niceWhileStarting !== undefined && cli.proc.pid !== undefined && os.setPriority(cli.proc.pid, priority);
     try {
+      nice(opts.niceWhileStarting ?? 0);
       const end = Date.now() + (opts.startTimeoutMs ?? 30_000);
       for (;;) {
         if (!cli.running) throw new Error(`${cli.name} exited before it was ready\n${cli.tail(30)}`);
@@ -368,6 +372,7 @@ export class BridgeProcess {
         if (Date.now() > end) throw new Error(`${cli.name} not ready on ${url} in time (last: ${res ? `HTTP ${res.status} ${await res.text()}` : 'no answer'})\n${cli.tail(30)}`);
         await sleep(100);
       }
+      nice(0);
       return new BridgeProcess(cli, url);
     } catch (error) {
       await cli.kill();

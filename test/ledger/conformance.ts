@@ -297,17 +297,19 @@ export function runLedgerConformance(name: string, makeHarness: () => Promise<Le
     });
 
     it('forgets the beats of a bridge that died (three intervals without a beat) and keeps only the last clean stop', async () => {
-      const beat = (id: string, beatAt: number) => ({ id, host: 'h', pid: 1, startedAt: 0, beatAt, intervalMs: 5_000, version: 'v', httpUrl: null });
+      // Times as a bridge writes them (epoch ms, beyond 32 bits).
+      const T = 1_796_651_748_087;
+      const beat = (id: string, beatAt: number) => ({ id, host: 'h', pid: 1, startedAt: T, beatAt: T + beatAt, intervalMs: 5_000, version: 'v', httpUrl: null });
       await ledger.beat(beat('dead', 1_000));
       await ledger.beat(beat('alive', 12_000));
       expect((await ledger.heartbeats()).map((h) => h.id)).toEqual(['alive', 'dead']);
       // 16 s after its last beat: more than three 5 s intervals.
       await ledger.beat(beat('alive', 17_000));
       expect((await ledger.heartbeats()).map((h) => h.id)).toEqual(['alive']);
-      await ledger.endHeartbeat('alive', 18_000);
+      await ledger.endHeartbeat('alive', T + 18_000);
       await ledger.beat(beat('next', 20_000));
-      await ledger.endHeartbeat('next', 21_000);
-      expect(await ledger.heartbeats()).toEqual([{ ...beat('next', 20_000), stoppedAt: 21_000, roles: [] }]);
+      await ledger.endHeartbeat('next', T + 21_000);
+      expect(await ledger.heartbeats()).toEqual([{ ...beat('next', 20_000), stoppedAt: T + 21_000, roles: [] }]);
     });
 
     it("keeps each call's history in the order it was added, apart from other calls', across a restart", async () => {
