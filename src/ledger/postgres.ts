@@ -21,8 +21,8 @@ import type {
 } from './ledger.js';
 import { rowStates } from './ledger.js';
 import { describePostgresUrl, PostgresPool, type PostgresPoolOptions, unavailable } from './postgres-pool.js';
-import { buildWhere, byClaimOrder, type CallRowDb, contentHash, type EventDb, type HeartbeatDb, numbered, REPLACEABLE, toEvent, toHeartbeat, toRow, updateSql } from './rows.js';
-import { DEFAULT_SEARCH_LIMIT, likeEscaped, searchTerms } from './search.js';
+import { buildWhere, byClaimOrder, type CallRowDb, contentHash, type EventDb, type HeartbeatDb, type JsonDialect, numbered, REPLACEABLE, searchSql, toEvent, toHeartbeat, toRow, updateSql } from './rows.js';
+import { DEFAULT_SEARCH_LIMIT } from './search.js';
 import { TROUBLED } from './sqlite-partial-indexes.js';
 
 const HOUR = 3_600_000;
@@ -59,6 +59,9 @@ interface PutValues {
   nextAttemptAt: number;
   lane: number;
 }
+
+/** ILIKE: an id's beginning matches in any case, as with SQLite's LIKE. */
+const POSTGRES_JSON: JsonDialect = { field: (column, path) => `(${column}::jsonb #>> '{${path.join(',')}}')`, like: 'ILIKE' };
 
 type Unstash = Array<{ sourceId: string; groupKey: string }>;
 
@@ -299,33 +302,7 @@ export class PostgresLedger implements Ledger {
   );
 
   search = this.guard(async (q: RowSearch): Promise<LedgerRow[]> => {
-    const clauses: string[] = [];
-    const params: unknown[] = [];
-    const terms = searchTerms(q);
-    if (terms) {
-      // ILIKE: as SQLite's LIKE, an id's beginning matches in any case.
-      const any = ['external_id = ?', "external_id ILIKE ? ESCAPE '\\'", 'conversation_id = ?'];
-      params.push(terms.text, `${likeEscaped(terms.text)}%`, terms.text);
-      if (terms.email) {
-        any.push("lower(payload::jsonb ->> 'owner_email') = ?", "lower(payload::jsonb ->> 'participant_email') = ?");
-        params.push(terms.email, terms.email);
-      }
-      if (terms.phoneDigits) {
-        for (const number of ["payload::jsonb ->> 'participant_phone_number'", "payload::jsonb ->> 'owner_phone_number'", "raw::jsonb #>> '{from,number}'", "raw::jsonb #>> '{to,number}'"]) {
-          any.push(`replace(replace(${number}, ' ', ''), '-', '') LIKE ?`);
-          params.push(`%${terms.phoneDigits}%`);
-        }
-      }
-      clauses.push(`(${any.join(' OR ')})`);
-    }
-    if (q.since !== undefined) {
-      clauses.push('created_at >= ?');
-      params.push(q.since);
-    }
-    if (q.until !== undefined) {
-      clauses.push('created_at < ?');
-      params.push(q.until);
-    }
+    const { clauses, params } = searchSql(q, POSTGRES_JSON);
     if (q.states?.length) {
       clauses.push('state = ANY(?::text[])');
       params.push([...new Set(q.states)]);

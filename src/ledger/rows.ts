@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ConversationPayload } from '../dstny/payload.js';
-import type { Heartbeat, LedgerRow, RecordingObject, RowEvent, RowFilter, RowGuard, RowPatch, RowState } from './ledger.js';
+import type { Heartbeat, LedgerRow, RecordingObject, RowEvent, RowFilter, RowGuard, RowPatch, RowSearch, RowState } from './ledger.js';
+import { likeEscaped, searchTerms } from './search.js';
 
 /*
  * What the SQLite and PostgreSQL ledgers share: their calls table has the same columns, so a row is read, filtered and
@@ -250,6 +251,51 @@ export function updateSql(externalId: string, patch: RowPatch, guard: RowGuard |
     params.push(guard.leaseOwner);
   }
   return { sets: sets.join(', '), where, params };
+}
+
+/** How a ledger's SQL reads a field of a JSON column, and matches text case-insensitively. */
+export interface JsonDialect {
+  /** `column`'s field at `path`, as text (null when absent). */
+  field(column: 'payload' | 'raw', path: string[]): string;
+  /** The operator that matches an ASCII pattern in any case. */
+  like: string;
+}
+
+/**
+ * The conditions of an operator's search but its states, with `?` for each value in order: every condition must
+ * hold. The text matches an external id (whole, or its beginning in any case), a conversation id, an owner's or
+ * participant's email in any case, or the digits of a number the call was sent with or the PBX wrote (a PBX may space
+ * them: "0031 20 555 0199").
+ */
+export function searchSql(q: RowSearch, sql: JsonDialect): { clauses: string[]; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const terms = searchTerms(q);
+  if (terms) {
+    const any = ['external_id = ?', `external_id ${sql.like} ? ESCAPE '\\'`, 'conversation_id = ?'];
+    params.push(terms.text, `${likeEscaped(terms.text)}%`, terms.text);
+    if (terms.email) {
+      any.push(`lower(${sql.field('payload', ['owner_email'])}) = ?`, `lower(${sql.field('payload', ['participant_email'])}) = ?`);
+      params.push(terms.email, terms.email);
+    }
+    if (terms.phoneDigits) {
+      const numbers = [sql.field('payload', ['participant_phone_number']), sql.field('payload', ['owner_phone_number']), sql.field('raw', ['from', 'number']), sql.field('raw', ['to', 'number'])];
+      for (const number of numbers) {
+        any.push(`replace(replace(${number}, ' ', ''), '-', '') LIKE ?`);
+        params.push(`%${terms.phoneDigits}%`);
+      }
+    }
+    clauses.push(`(${any.join(' OR ')})`);
+  }
+  if (q.since !== undefined) {
+    clauses.push('created_at >= ?');
+    params.push(q.since);
+  }
+  if (q.until !== undefined) {
+    clauses.push('created_at < ?');
+    params.push(q.until);
+  }
+  return { clauses, params };
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, ...` (the shared SQL here never holds a `?` of its own). */

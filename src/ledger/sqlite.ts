@@ -28,8 +28,8 @@ import { SqliteHistory } from './sqlite-history.js';
 import { IN_TROUBLE, TROUBLE_STATES, TROUBLED } from './sqlite-partial-indexes.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteRetention } from './sqlite-retention.js';
-import { buildWhere, byClaimOrder, type CallRowDb, contentHash, hashHex, REPLACEABLE, toRow, updateSql } from './rows.js';
-import { DEFAULT_SEARCH_LIMIT, likeEscaped, searchTerms } from './search.js';
+import { buildWhere, byClaimOrder, type CallRowDb, contentHash, hashHex, type JsonDialect, REPLACEABLE, searchSql, toRow, updateSql } from './rows.js';
+import { DEFAULT_SEARCH_LIMIT } from './search.js';
 
 /**
  * By its SQLite result code (SQLITE_BUSY, SQLITE_FULL, ...), not only by class: the addon throws the SqliteError
@@ -74,6 +74,9 @@ const oldestDueSql = DUE_STATES.flatMap((state) =>
     (lane) => `SELECT * FROM (SELECT external_id, next_attempt_at, state FROM calls WHERE state = '${state}' AND lane = ${lane} ORDER BY next_attempt_at LIMIT 1)`,
   ),
 ).join(' UNION ALL ');
+
+/** SQLite's LIKE already ignores the case of ASCII letters. */
+const SQLITE_JSON: JsonDialect = { field: (column, path) => `json_extract(${column}, '$.${path.join('.')}')`, like: 'LIKE' };
 
 /** The states most calls end in: found soonest among the newest calls. */
 const COMMON: readonly RowState[] = ['confirmed', 'skipped'];
@@ -308,33 +311,7 @@ export class SqliteLedger implements Ledger {
   hourly = this.guard((since: number, now: number): HourCounts[] => this.history.hourly(since, now));
 
   search = this.guard((q: RowSearch): LedgerRow[] => {
-    const clauses: string[] = [];
-    const params: unknown[] = [];
-    const terms = searchTerms(q);
-    if (terms) {
-      const any = ['external_id = ?', "external_id LIKE ? ESCAPE '\\'", 'conversation_id = ?'];
-      params.push(terms.text, `${likeEscaped(terms.text)}%`, terms.text);
-      if (terms.email) {
-        any.push("lower(json_extract(payload, '$.owner_email')) = ?", "lower(json_extract(payload, '$.participant_email')) = ?");
-        params.push(terms.email, terms.email);
-      }
-      if (terms.phoneDigits) {
-        // The numbers of the body sent, and those the PBX wrote (a PBX may space them: "0031 20 555 0199").
-        for (const number of ["payload, '$.participant_phone_number'", "payload, '$.owner_phone_number'", "raw, '$.from.number'", "raw, '$.to.number'"]) {
-          any.push(`replace(replace(json_extract(${number}), ' ', ''), '-', '') LIKE ?`);
-          params.push(`%${terms.phoneDigits}%`);
-        }
-      }
-      clauses.push(`(${any.join(' OR ')})`);
-    }
-    if (q.since !== undefined) {
-      clauses.push('created_at >= ?');
-      params.push(q.since);
-    }
-    if (q.until !== undefined) {
-      clauses.push('created_at < ?');
-      params.push(q.until);
-    }
+    const { clauses, params } = searchSql(q, SQLITE_JSON);
     const limit = Math.max(1, Math.trunc(q.limit ?? DEFAULT_SEARCH_LIMIT));
     const order = `ORDER BY created_at DESC, external_id LIMIT ${limit}`;
     if (!q.states?.length) {

@@ -85,19 +85,16 @@ export interface StatusReport {
   replicas?: ReplicaView[];
 }
 
-export interface ReplicaView {
+export type ReplicaView = Omit<BridgeView, 'running' | 'stoppedAt'> & {
   id: string;
-  host: string;
-  pid: number;
-  version: string;
-  httpUrl: string | null;
-  startedAt: IsoTime;
-  lastBeatAt: IsoTime;
   /** deliver (submits and reconciles), retention, source:ID (reads that source). */
   roles: string[];
   /** The bridge that answered. */
   self: boolean;
-}
+};
+
+/** What a report shows of a running bridge's heartbeat. */
+const beatView = (h: Heartbeat) => ({ host: h.host, pid: h.pid, version: h.version, httpUrl: h.httpUrl, startedAt: iso(h.startedAt), lastBeatAt: iso(h.beatAt) });
 
 export const iso = (ms: number): IsoTime => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null): IsoTime | null => (ms === null ? null : iso(ms));
@@ -121,32 +118,13 @@ export function statusReport(facts: StatusFacts): StatusReport {
     ...(backlog ? { backlog: { ...backlog, finishAt: isoOrNull(backlog.finishAt) } } : {}),
     ...(replicas
       ? {
-          replicas: replicas.map((r) => ({
-            id: r.id,
-            host: r.host,
-            pid: r.pid,
-            version: r.version,
-            httpUrl: r.httpUrl,
-            startedAt: iso(r.startedAt),
-            lastBeatAt: iso(r.beatAt),
-            roles: r.roles,
-            self: r.self,
-          })),
+          replicas: replicas.map((r) => ({ id: r.id, ...beatView(r), roles: r.roles, self: r.self })),
         }
       : {}),
     ...(bridge
       ? {
           bridge: hb
-            ? {
-                running: bridge.running,
-                host: hb.host,
-                pid: hb.pid,
-                version: hb.version,
-                httpUrl: hb.httpUrl,
-                startedAt: iso(hb.startedAt),
-                lastBeatAt: iso(hb.beatAt),
-                stoppedAt: isoOrNull(hb.stoppedAt),
-              }
+            ? { running: bridge.running, ...beatView(hb), stoppedAt: isoOrNull(hb.stoppedAt) }
             : null,
         }
       : {}),
