@@ -1,4 +1,4 @@
-import { bridgePresence, processGoneLocally } from '../ledger/heartbeat.js';
+import { bridgePresence, liveHeartbeats, processGoneLocally } from '../ledger/heartbeat.js';
 import { backlogPace, readBacklog } from '../status/backlog.js';
 import { quotaToday } from '../status/quota.js';
 import { formatStatus, statusReport } from '../status/report.js';
@@ -12,7 +12,8 @@ import { type Out, withLedger } from './config-file.js';
 export function runStatus(file: string, out: Out, opts: { json: boolean; now?: number }): Promise<number> {
   return withLedger(file, out, async (ledger, config) => {
     const now = opts.now ?? Date.now();
-    const presence = bridgePresence(await ledger.heartbeats(), now, processGoneLocally);
+    const heartbeats = await ledger.heartbeats();
+    const presence = bridgePresence(heartbeats, now, processGoneLocally);
     const report = statusReport({
       version: VERSION,
       mode: presence.running ? 'running' : 'not running',
@@ -24,6 +25,7 @@ export function runStatus(file: string, out: Out, opts: { json: boolean; now?: n
       backlog: await readBacklog(ledger, backlogPace(config), now),
       sources: [],
       bridge: presence,
+      replicas: liveHeartbeats(heartbeats, now).map((h) => ({ ...h, self: false })),
     });
     out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, now));
     return 0;

@@ -77,7 +77,10 @@ describe('e2e: the bridge on a ledger in PostgreSQL', () => {
     // `callbridge status`, run apart, reads the same database.
     const status = new CliProcess('status', ['status', '--json', '--config', scene.configFile], { DATABASE_URL });
     expect((await status.exited).code).toBe(0);
-    expect(JSON.parse(status.stdout).ledger.counts.confirmed).toBe(all.length);
+    const report = JSON.parse(status.stdout) as { ledger: { counts: { confirmed: number } }; replicas: Array<{ pid: number; roles: string[] }> };
+    expect(report.ledger.counts.confirmed).toBe(all.length);
+    // The one bridge on the database holds every role and reads its drop folder.
+    expect(report.replicas).toEqual([expect.objectContaining({ pid: bridge.cli.proc.pid, roles: ['deliver', 'retention', 'source:asterisk'] })]);
     for (const output of [bridge.cli.tail(5_000), status.tail(5_000), status.stdout, await (await fetch(`${bridge.url}/status`)).text()]) {
       expect(output).not.toContain(PASSWORD);
     }

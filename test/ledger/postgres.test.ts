@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config/load.js';
 import { LedgerUnavailableError } from '../../src/errors.js';
 import { describeLedger, ledgerPlace } from '../../src/ledger/open.js';
+import { Held } from '../../src/ledger/held.js';
 import { PostgresLedger } from '../../src/ledger/postgres.js';
+import { PostgresLocks } from '../../src/ledger/postgres-locks.js';
+import { waitFor } from '../sources/support.js';
 import { configProblems } from '../config/support.js';
 import { PostgresServer } from '../support/postgres.js';
 import { pendingRow } from '../support/rows.js';
@@ -104,6 +107,42 @@ describe('PostgreSQL ledger specifics', () => {
         await ledger.close();
       }
     } finally {
+      await own.destroy();
+    }
+  }, 60_000);
+
+  it('a lock is held by one process at a time and freed when its holder goes; a part held loses it when the server restarts and takes it up again', async () => {
+    const own = await PostgresServer.create();
+    const url = own.url('test', '', 'postgres');
+    const a = new PostgresLocks(url);
+    const b = new PostgresLocks(url);
+    const runs: string[] = [];
+    const part = { start: () => void runs.push('start'), stop: async () => void runs.push('stop') };
+    const held = new Held(b, 'retention', part, { pollMs: 100, what: 'retention' });
+    try {
+      expect(await a.acquire('deliver')).toBe(true);
+      expect(await a.acquire('deliver')).toBe(true);
+      expect(await b.acquire('deliver')).toBe(false);
+      expect(await b.acquire('source:asterisk')).toBe(true);
+      expect([a.held(), b.held()]).toEqual([['deliver'], ['source:asterisk']]);
+      // Its holder's connection ends (a replica killed): the lock is free at once.
+      await a.close();
+      expect(await b.acquire('deliver')).toBe(true);
+
+      await held.start();
+      expect({ active: held.active, runs }).toEqual({ active: true, runs: ['start'] });
+      await own.stop();
+      await waitFor('the part stopped with its lock lost', () => !held.active, 10_000);
+      expect(b.held()).toEqual([]);
+      expect(runs).toEqual(['start', 'stop']);
+      await own.start();
+      await waitFor('the part started again with its lock taken again', () => held.active, 15_000);
+      expect(runs).toEqual(['start', 'stop', 'start']);
+      expect(b.held()).toEqual(['retention']);
+    } finally {
+      await held.stop();
+      await a.close();
+      await b.close();
       await own.destroy();
     }
   }, 60_000);

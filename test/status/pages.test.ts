@@ -47,6 +47,39 @@ describe('the status page', () => {
     expect(line.text).toMatch(text);
   });
 
+  it('on replicas: lists each with what it holds, a standby submitter and a source another replica reads; nothing of it for a lone bridge', () => {
+    const replica = (n: number, roles: string[], self = false) => ({
+      id: `host-${n}:${100 + n}:1`,
+      host: `host-${n}`,
+      pid: 100 + n,
+      version: '1.0.0',
+      httpUrl: null,
+      startedAt: '2026-12-07T11:00:00.000Z',
+      lastBeatAt: '2026-12-07T11:59:58.000Z',
+      roles,
+      self,
+    });
+    const d = dashboard(
+      {},
+      {
+        submitter: { ...report.submitter!, state: 'standby', reason: 'another replica submits and reconciles; this one takes over should it stop' },
+        sources: [{ ...report.sources[0]!, standby: true }],
+        replicas: [replica(1, ['deliver', 'retention']), replica(2, ['source:pbx'], true), replica(3, [])],
+      },
+    );
+    const main = statusMain(d).text;
+    expect(headline(d).level).toBe('ok');
+    expect(main).toContain('<span class="state">standby</span> — another replica submits and reconciles');
+    expect(main).toContain('<td class="state">standby (another replica reads it)</td>');
+    const rows = [...main.matchAll(/<tr><td>(host-\d)(.*?)<\/td><td class="num">(\d+)<\/td>.*?<td>(2 s ago)<\/td><td>(.*?)<\/td><\/tr>/g)].map((m) => [m[1], m[2], m[3], m[5]]);
+    expect(rows).toEqual([
+      ['host-1', '', '101', 'deliver, retention'],
+      ['host-2', ' <span class="muted">(this one)</span>', '102', 'source:pbx'],
+      ['host-3', '', '103', '<span class="muted">no role (takes hooks)</span>'],
+    ]);
+    expect(statusMain(dashboard({}, { replicas: [replica(1, ['deliver', 'retention'], true)] })).text).not.toContain('Replicas');
+  });
+
   it('escapes whatever a reason or a source name holds, and links each call in trouble to its page', () => {
     const d = dashboard({
       problems: groupProblems([

@@ -84,3 +84,40 @@ describe('statusReport', () => {
     expect(formatStatus(statusReport(facts))).not.toMatch(/bridge running|no bridge/);
   });
 });
+
+describe('formatStatus on replicas', () => {
+  it('lists the bridges on the ledger with what each holds, and says which sources another replica reads', () => {
+    const now = Date.parse('2026-12-07T12:00:00.000Z');
+    const beat = (n: number, roles: string[]) => ({
+      id: `h${n}`,
+      host: `host-${n}`,
+      pid: 100 + n,
+      startedAt: now - 3_600_000,
+      beatAt: now - 2_000,
+      intervalMs: 5_000,
+      version: '1.0.0',
+      httpUrl: null,
+      stoppedAt: null,
+      roles,
+    });
+    const facts: StatusFacts = {
+      version: '1.0.0',
+      mode: 'live',
+      apiBaseUrl: null,
+      ledger: { counts: Object.fromEntries(rowStates.map((s) => [s, 0])) as Record<RowState, number>, oldestDue: null, lastErrors: [] },
+      submitter: null,
+      api: null,
+      quota: { used: 0, limit: 0, resetsAt: now },
+      sources: [{ id: 'asterisk', type: 'drop', adapter: 'asterisk-csv', running: true, lastProblem: null, standby: true }],
+      replicas: [
+        { ...beat(1, ['deliver', 'retention', 'source:asterisk']), self: false },
+        { ...beat(2, []), self: true },
+      ],
+    };
+    const text = formatStatus(statusReport(facts), now);
+    expect(text).toContain('source asterisk (drop, asterisk-csv): standby (another replica reads it)');
+    expect(text).toContain('replicas: 2\n  pid 101 on host-1 since 2026-12-07T11:00:00.000Z, last beat 2 s ago, holds deliver, retention, source:asterisk\n');
+    expect(text).toContain('  pid 102 on host-2 since 2026-12-07T11:00:00.000Z, last beat 2 s ago, holds no role (takes hooks) (this one)');
+    expect(formatStatus(statusReport({ ...facts, replicas: [facts.replicas![0]!] }), now)).not.toContain('replicas:');
+  });
+});
