@@ -6,6 +6,9 @@ import { RecordingPreparer } from '../prepare/preparer.js';
 import { ffmpegTool } from '../recordings/audio-tool.js';
 import { RecordingBucket } from '../recordings/bucket.js';
 import { bucketOptionsOf } from '../recordings/config.js';
+import { Held } from '../ledger/held.js';
+import type { Locks } from '../ledger/locks.js';
+import { ROLE_POLL_MS } from './ledger.js';
 import { definePart } from './lifecycle.js';
 
 /** The preparer's timings: not in the configuration file, tests shorten them. */
@@ -20,7 +23,15 @@ export const recordingsPart = definePart({
   name: 'recordings',
   summary:
     'Local recordings made ready before their calls are sent: two mono files merged into one stereo file (recordings.split), telephone encodings converted (convert), uploaded to the S3-compatible bucket (delivery: upload; presigned links, deleteAfterDays).',
-  build(deps: { config: Pick<Config, 'recordings' | 'submit' | 'dataDir'>; ledger: Ledger; logger: Logger; onReady: () => void; timings?: typeof PREPARE_TIMINGS }) {
+  build(deps: {
+    config: Pick<Config, 'recordings' | 'submit' | 'dataDir'>;
+    ledger: Ledger;
+    /** Replicas on one ledger: one at a time makes recordings ready (the role `prepare`). */
+    locks: Locks;
+    logger: Logger;
+    onReady: () => void;
+    timings?: typeof PREPARE_TIMINGS;
+  }) {
     const { config, ledger, logger } = deps;
     const rec = config.recordings;
     const upload = rec.delivery === 'upload' ? rec.upload : undefined;
@@ -48,13 +59,14 @@ export const recordingsPart = definePart({
       logger,
       onReady: deps.onReady,
     });
+    const preparing = new Held(deps.locks, 'prepare', { start: () => preparer.start(), stop: () => preparer.stop() }, { pollMs: ROLE_POLL_MS, what: 'making recordings ready', logger });
     const ttlSeconds = Math.round(rec.linkTtlHours * 3600);
     return {
       preparer,
       /** A fresh link to a call's recording in the bucket, for the body about to be sent; null: recordings are served. */
       presign: bucket ? (key: string) => bucket.presign(key, ttlSeconds) : null,
       async start() {
-        preparer.start();
+        await preparing.start();
         // Said at once, not at the first call: a missing ffmpeg or a wrong bucket is found on the day it is configured.
         const checks: Array<Promise<unknown>> = [];
         if (tool) {
@@ -76,7 +88,7 @@ export const recordingsPart = definePart({
         await Promise.all(checks);
       },
       async stop() {
-        await preparer.stop();
+        await preparing.stop();
         bucket?.close();
       },
     };

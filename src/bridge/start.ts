@@ -78,7 +78,7 @@ export async function startBridge(config: Config, opts: { configDir: string; log
       logger.warn(`http.publicBaseUrl is not set: local recordings are linked as ${http.localUrl}, which Dstny cannot reach`);
     }
     // Parts start only after all are built: by the first upload, the submitter exists.
-    const { preparer, presign } = await life.build(recordingsPart, { config, ledger, logger, onReady: () => submitter.wake() });
+    const { preparer, presign } = await life.build(recordingsPart, { config, ledger, locks, logger, onReady: () => submitter.wake() });
     const { submitter, reconciler, delivering } = await life.build(deliveryPart, { config, ledger, locks, gate: api.gate, links, presign, logger, telemetry: metrics });
     const onDue = () => {
       preparer?.wake();
