@@ -8,7 +8,6 @@ import type { RecordingLinks } from '../recordings/links.js';
 import { Submitter } from '../submit/submitter.js';
 import { Held } from '../ledger/held.js';
 import type { Locks } from '../ledger/locks.js';
-import { ROLE_POLL_MS } from './ledger.js';
 import { definePart } from './lifecycle.js';
 import type { Telemetry } from '../telemetry.js';
 
@@ -47,7 +46,7 @@ export const deliveryPart = definePart({
           await submitter.stop();
         },
       },
-      { pollMs: ROLE_POLL_MS, takeoverWaitMs: 1_000, what: 'submitting and reconciling', logger },
+      { takeoverWaitMs: 1_000, what: 'submitting and reconciling', logger },
     );
     return {
       submitter,

@@ -59,9 +59,6 @@ export function heartbeatOf(
   };
 }
 
-/** How often a replica without a role (submitting, retention) tries to take it: a dead holder's is taken over within this. */
-export const ROLE_POLL_MS = 2_000;
-
 export const ledgerPart = definePart({
   name: 'ledger',
   summary: 'The ledger (SQLite, or PostgreSQL shared by replicas): one row per call, its state, and the checkpoints and stashed legs of the sources; its retention sweep.',
@@ -70,16 +67,14 @@ export const ledgerPart = definePart({
     const ledger = await openLedger(place, { checkpointInBackground: true, ...(onDamaged ? { onDamaged } : {}) });
     const locks = openLocks(place);
     const heartbeat = heartbeatOf(ledger, { httpUrl: configuredUrl(config), roles: () => locks.held() });
-    const sweeper = new RetentionSweeper(ledger, config.ledger.retention, logger ? { logger } : {});
     // One replica at a time sweeps a shared ledger.
-    const retention = new Held(locks, 'retention', sweeper, { pollMs: ROLE_POLL_MS, what: 'retention', ...(logger ? { logger } : {}) });
+    const retention = new Held(locks, 'retention', new RetentionSweeper(ledger, config.ledger.retention, logger ? { logger } : {}), { what: 'retention', ...(logger ? { logger } : {}) });
     return {
       ledger,
       /** The file, or the database without its password. */
       where: describeLedger(place),
       heartbeat,
       locks,
-      sweeper,
       async start() {
         await heartbeat.start();
         await retention.start();

@@ -8,7 +8,6 @@ import { RecordingBucket } from '../recordings/bucket.js';
 import { bucketOptionsOf } from '../recordings/config.js';
 import { Held } from '../ledger/held.js';
 import type { Locks } from '../ledger/locks.js';
-import { ROLE_POLL_MS } from './ledger.js';
 import { definePart } from './lifecycle.js';
 
 /** The preparer's timings: not in the configuration file, tests shorten them. */
@@ -59,7 +58,7 @@ export const recordingsPart = definePart({
       logger,
       onReady: deps.onReady,
     });
-    const preparing = new Held(deps.locks, 'prepare', { start: () => preparer.start(), stop: () => preparer.stop() }, { pollMs: ROLE_POLL_MS, what: 'making recordings ready', logger });
+    const preparing = new Held(deps.locks, 'prepare', { start: () => preparer.start(), stop: () => preparer.stop() }, { what: 'making recordings ready', logger });
     const ttlSeconds = Math.round(rec.linkTtlHours * 3600);
     return {
       preparer,

@@ -7,9 +7,12 @@ export interface HeldPart {
   stop(): Promise<void>;
 }
 
+/** How often a replica without a lock tries to take it (and its holder checks it still has it): a dead holder's role or source is taken over within this. */
+export const LOCK_POLL_MS = 2_000;
+
 export interface HeldOptions {
-  /** How often a replica without the lock tries to take it, and the holder checks it still has it. */
-  pollMs: number;
+  /** Default LOCK_POLL_MS. */
+  pollMs?: number;
   /**
    * After taking over a lock another process may have held until just now, wait this long before starting: what the
    * last holder sent in its last moments still counts against the API's rate (the submitter: one second).
@@ -47,7 +50,7 @@ export class Held {
     if (!this.stopped) return;
     this.stopped = false;
     await this.check();
-    this.timer = setInterval(() => void this.check(), this.opts.pollMs);
+    this.timer = setInterval(() => void this.check(), this.opts.pollMs ?? LOCK_POLL_MS);
     this.timer.unref();
   }
 

@@ -27,7 +27,9 @@ export class PostgresLocks implements Locks {
       const result = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS got', [LOCK_SPACE, name]);
       if (result.rows[0]?.got && this.client === client) this.names.add(name);
     } catch {
-      // The database cannot be reached: nothing is held; the next attempt connects again.
+      // The database cannot be reached, or the connection failed a query: nothing counts as held any more, and ending
+      // the connection frees on the server whatever it still held. The next attempt connects again.
+      await this.drop();
     }
     return this.names.has(name);
   }
@@ -47,9 +49,13 @@ export class PostgresLocks implements Locks {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.names.clear();
+    await this.drop();
+  }
+
+  private async drop(): Promise<void> {
     const client = this.client;
     this.client = null;
+    this.names.clear();
     await client?.end().catch(() => undefined);
   }
 

@@ -33,7 +33,8 @@ export function unavailable(error: unknown): unknown {
   // By shape, not class: a socket's errors come from Node's own realm, which a test runner's modules do not share.
   const { code, message } = error as { code?: unknown; message?: unknown };
   const text = String(message);
-  const fromDriver = error instanceof pg.DatabaseError || typeof code === 'string' || /connect|terminat|timeout|Client has/i.test(text);
+  // Node's own ERR_ codes are a bug here, not an outage.
+  const fromDriver = error instanceof pg.DatabaseError || (typeof code === 'string' && !code.startsWith('ERR_')) || /connect|terminat|timeout|Client has/i.test(text);
   return fromDriver ? new LedgerUnavailableError(`ledger unavailable: ${text}`, { cause: error }) : error;
 }
 

@@ -43,6 +43,9 @@ const HOURLY: Record<Exclude<keyof HourCounts, 'hour'>, string> = {
   failed: `SELECT (updated_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls WHERE ${TROUBLED} AND updated_at >= $1 AND updated_at < $2 AND state = 'failed' GROUP BY 1`,
 };
 
+/** How often a reader of the counts folds the changes appended since into them. */
+const FOLD_EVERY_MS = 5_000;
+
 /** Import-lane calls not sent yet. */
 const BACKLOG: readonly RowState[] = ['held', 'prepare', 'pending', 'submitting', 'verify'];
 
@@ -75,6 +78,7 @@ const SET_CHECKPOINT = `INSERT INTO checkpoints (key, value, updated_at) VALUES 
  */
 export class PostgresLedger implements Ledger {
   private closed = false;
+  private foldedAt = 0;
 
   private constructor(
     private readonly db: PostgresPool,
@@ -266,21 +270,27 @@ export class PostgresLedger implements Ledger {
   );
 
   /**
-   * The rows per state and lane. The changes appended since the last fold are folded in first, by one reader at a
-   * time (the others do not wait: they add the changes up as they are), so the table of changes stays short.
+   * The rows per state and lane: what was folded plus the changes since, exact at any moment. At most every
+   * FOLD_EVERY_MS a reader folds the changes in first (one reader at a time; the others do not wait), so the table of
+   * changes stays short without a write on every /status, scrape and submitter pump.
    */
   private async counts(): Promise<Array<{ state: RowState; lane: number; n: number }>> {
+    if (Date.now() - this.foldedAt >= FOLD_EVERY_MS) await this.foldCounts();
+    const result = await this.db.query<{ state: RowState; lane: number; n: number }>(
+      `SELECT state, lane, SUM(n)::bigint AS n FROM (SELECT state, lane, n FROM state_counts UNION ALL SELECT state, lane, n FROM state_count_changes) AS c
+       GROUP BY state, lane`,
+    );
+    return result.rows;
+  }
+
+  private async foldCounts(): Promise<void> {
+    this.foldedAt = Date.now();
     await this.db.query(
       `WITH folding AS (SELECT pg_try_advisory_xact_lock(hashtext('callbridge:fold-counts')) AS mine),
             moved AS (DELETE FROM state_count_changes WHERE (SELECT mine FROM folding) RETURNING state, lane, n)
        INSERT INTO state_counts (state, lane, n) SELECT state, lane, SUM(n) FROM moved GROUP BY state, lane
        ON CONFLICT (state, lane) DO UPDATE SET n = state_counts.n + excluded.n`,
     );
-    const result = await this.db.query<{ state: RowState; lane: number; n: number }>(
-      `SELECT state, lane, SUM(n)::bigint AS n FROM (SELECT state, lane, n FROM state_counts UNION ALL SELECT state, lane, n FROM state_count_changes) AS c
-       GROUP BY state, lane`,
-    );
-    return result.rows;
   }
 
   countConfirmedSince = this.guard(

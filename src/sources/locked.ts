@@ -3,9 +3,6 @@ import type { Locks } from '../ledger/locks.js';
 import type { Logger } from '../log/logger.js';
 import type { SourceRunner } from './runner.js';
 
-/** How often a replica without a source's lock tries to take it: another takes a dead replica's source over within this. */
-export const SOURCE_LOCK_POLL_MS = 2_000;
-
 /**
  * A drop folder, tailed file or CDR table read by one replica at a time: the runner starts only while this process
  * holds the lock `source:ID`, from the source's committed checkpoint. A replica standing by counts as running (it is
@@ -20,7 +17,7 @@ export class LockedRunner implements SourceRunner {
     locks: Locks,
     logger?: Logger,
   ) {
-    this.held = new Held(locks, `source:${inner.sourceId}`, inner, { pollMs: SOURCE_LOCK_POLL_MS, what: `source ${inner.sourceId}`, ...(logger ? { logger } : {}) });
+    this.held = new Held(locks, `source:${inner.sourceId}`, inner, { what: `source ${inner.sourceId}`, ...(logger ? { logger } : {}) });
   }
 
   get sourceId(): string {

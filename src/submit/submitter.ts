@@ -167,9 +167,11 @@ export class Submitter {
       return rows.length;
     } catch (error) {
       if (!(error instanceof LedgerUnavailableError)) this.log.error('pump failed; will try again', { error });
-      // Once per outage, not on every pump while the database is down or the disk full.
-      else if (!this.ledgerDown) this.log.error(`${error.message}; submission waits until the ledger is back`);
-      this.ledgerDown ||= error instanceof LedgerUnavailableError;
+      else if (!this.ledgerDown) {
+        // Once per outage, not on every pump while the database is down or the disk full.
+        this.ledgerDown = true;
+        this.log.error(`${error.message}; submission waits until the ledger is back`);
+      }
       return 0;
     }
   }
