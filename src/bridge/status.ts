@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { ApiGate } from '../dstny/gate.js';
-import { liveHeartbeats } from '../ledger/heartbeat.js';
+import { liveHeartbeats, processGoneLocally } from '../ledger/heartbeat.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { SourceRunner } from '../sources/index.js';
 import { backlogPace, readBacklog } from '../status/backlog.js';
@@ -50,6 +50,6 @@ export function statusOf(parts: {
           ...(r.standby ? { standby: true } : {}),
         };
       }),
-      ...(replica ? { replicas: liveHeartbeats(await ledger.heartbeats(), Date.now()).map((h) => ({ ...h, self: h.id === replica.id })) } : {}),
+      ...(replica ? { replicas: liveHeartbeats(await ledger.heartbeats(), Date.now(), processGoneLocally).map((h) => ({ ...h, self: h.id === replica.id })) } : {}),
     });
 }

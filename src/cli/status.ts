@@ -25,7 +25,7 @@ export function runStatus(file: string, out: Out, opts: { json: boolean; now?: n
       backlog: await readBacklog(ledger, backlogPace(config), now),
       sources: [],
       bridge: presence,
-      replicas: liveHeartbeats(heartbeats, now).map((h) => ({ ...h, self: false })),
+      replicas: liveHeartbeats(heartbeats, now, processGoneLocally).map((h) => ({ ...h, self: false })),
     });
     out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, now));
     return 0;

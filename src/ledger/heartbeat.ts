@@ -13,17 +13,20 @@ export type Presence = { running: true; heartbeat: Heartbeat } | { running: fals
  * `isGone` (a local look at the process, when the caller can make one) does not say its process has exited.
  */
 export function bridgePresence(heartbeats: readonly Heartbeat[], now: number, isGone: (h: Heartbeat) => boolean = () => false): Presence {
-  const running = heartbeats
-    .filter((h) => h.stoppedAt === null && now - h.beatAt < BEATS_MISSED * h.intervalMs && !isGone(h))
-    .sort((a, b) => b.beatAt - a.beatAt)[0];
+  const running = liveHeartbeats(heartbeats, now, isGone).sort((a, b) => b.beatAt - a.beatAt)[0];
   if (running) return { running: true, heartbeat: running };
   const last = [...heartbeats].sort((a, b) => lastSeen(b) - lastSeen(a))[0] ?? null;
   return { running: false, heartbeat: last };
 }
 
-/** Every bridge running on a ledger (the replicas of a shared one), the longest running first. Pure. */
-export function liveHeartbeats(heartbeats: readonly Heartbeat[], now: number): Heartbeat[] {
-  return heartbeats.filter((h) => h.stoppedAt === null && now - h.beatAt < BEATS_MISSED * h.intervalMs).sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1));
+/**
+ * Every bridge running on a ledger (the replicas of a shared one), the longest running first: not stopped, beaten
+ * within three beats, and not known to be gone (`isGone`, as for bridgePresence). Pure.
+ */
+export function liveHeartbeats(heartbeats: readonly Heartbeat[], now: number, isGone: (h: Heartbeat) => boolean = () => false): Heartbeat[] {
+  return heartbeats
+    .filter((h) => h.stoppedAt === null && now - h.beatAt < BEATS_MISSED * h.intervalMs && !isGone(h))
+    .sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1));
 }
 
 /** When a bridge was last seen: its clean stop, or its last beat. */

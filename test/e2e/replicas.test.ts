@@ -27,6 +27,7 @@ import {
   sleep,
   startRecordingServer,
   tempDir,
+  waitUntil,
   writeConfig,
 } from './support.js';
 
@@ -161,8 +162,17 @@ describe('e2e: three replicas on one PostgreSQL, one killed every few seconds', 
     expect(Object.keys(created).sort()).toEqual([...all].sort());
     expect(Object.entries(created).filter(([, n]) => n !== 1)).toEqual([]);
     expect(stats.requests.peakPerSecond).toBeLessThanOrEqual(RATE);
-    // Each replica's view: one submits, the others stand by; every source is read by exactly one of them.
-    const views = await Promise.all(replicas.map((r) => r!.status()));
+    // Each replica's view: one submits, the others stand by; every source is read by exactly one of them. Read once the
+    // last restart has settled: each replica tells its roles with its next beat (every 5 s), and a killed one's beat
+    // counts for three beats unless its process is known gone.
+    const views = await waitUntil(
+      async () => {
+        const seen = await Promise.all(replicas.map((r) => r!.status()));
+        const roles = seen[0]!.replicas!.flatMap((r) => r.roles);
+        return seen[0]!.replicas!.length === 3 && roles.includes('deliver') && roles.includes('source:asterisk') ? seen : null;
+      },
+      { timeoutMs: 30_000, what: 'the replicas to settle after the last restart' },
+    );
     const holders = views[0]!.replicas!.map((r) => r.roles);
     expect(views[0]!.replicas).toHaveLength(3);
     expect(holders.flat().filter((role) => role === 'deliver')).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { bridgePresence } from '../../src/ledger/heartbeat.js';
+import { bridgePresence, liveHeartbeats } from '../../src/ledger/heartbeat.js';
 import type { Heartbeat } from '../../src/ledger/ledger.js';
 
 const hb = (over: Partial<Heartbeat>): Heartbeat => ({
@@ -28,5 +28,17 @@ describe('bridgePresence', () => {
     expect(bridgePresence([stopped], 101_500)).toEqual({ running: false, heartbeat: stopped });
     expect(bridgePresence([stopped, crashed], 103_000, (h) => h.id === 'b')).toEqual({ running: false, heartbeat: crashed });
     expect(bridgePresence([], 1)).toEqual({ running: false, heartbeat: null });
+  });
+});
+
+describe('liveHeartbeats', () => {
+  it('lists every bridge running on the ledger, the longest running first, without the stopped, the silent and the gone', () => {
+    const first = hb({ id: 'first', startedAt: 10_000, beatAt: 100_000 });
+    const second = hb({ id: 'second', startedAt: 20_000, beatAt: 101_000 });
+    const silent = hb({ id: 'silent', startedAt: 5_000, beatAt: 80_000 });
+    const stopped = hb({ id: 'stopped', startedAt: 1_000, stoppedAt: 99_000 });
+    const killed = hb({ id: 'killed', startedAt: 2_000, beatAt: 100_500 });
+    const live = liveHeartbeats([second, silent, stopped, killed, first], 100_600, (h) => h.id === 'killed');
+    expect(live.map((h) => h.id)).toEqual(['first', 'second']);
   });
 });
