@@ -61,7 +61,8 @@ describe('e2e: three replicas on one PostgreSQL, one killed every few seconds', 
     const api = await EmulatorProcess.start();
     emulator = api;
     // The emulator stands for Dstny, which has CPUs of its own: ahead of the bridges on this 2-core machine, so
-    // a replica starting (a few seconds of compiling) does not hold up its clock of arrivals. Root may do this.
+    // a replica starting (a few seconds of compiling) does not hold up its clock of arrivals; the running replicas
+    // come next, ahead of the other test files jest runs beside this one. Root may do this.
     if (process.getuid?.() === 0) os.setPriority(api.cli.proc.pid!, -10);
     await api.faults({ appearDelayMs: 300, ratePerSecond: 1_000, errorRate: 0.1, timeoutRate: 0.1 });
     const spool = path.join(tmp.dir, 'spool');
@@ -90,7 +91,7 @@ describe('e2e: three replicas on one PostgreSQL, one killed every few seconds', 
         webhookSecret,
         name: `replica-${i}.${++started}`,
         env: { ...env, CALLBRIDGE_HTTP_PORT: String(ports[i]) },
-        ...(process.getuid?.() === 0 ? { niceWhileStarting: 15 } : {}),
+        ...(process.getuid?.() === 0 ? { niceWhileStarting: 15, niceOnceReady: -5 } : {}),
       });
       everyProcess.push(bridge);
       replicas[i] = bridge;

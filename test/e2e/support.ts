@@ -354,8 +354,9 @@ export class BridgeProcess {
     startTimeoutMs?: number;
     /** More environment for the bridge (e.g. the bucket's AWS_ACCESS_KEY_ID). */
     env?: Record<string, string>;
-    /** Start it at this niceness (root only), and at normal priority once ready: its start does not hold up the rest. */
+    /** Start it at this niceness (root only), and at `niceOnceReady` (default 0) once ready: its start does not hold up the rest. */
     niceWhileStarting?: number;
+    niceOnceReady?: number;
   }): Promise<BridgeProcess> {
     const env: Record<string, string> = { DSTNY_API_TOKEN: opts.emulator.token, DSTNY_BASE_URL: opts.emulator.url, ...opts.env };
     if (opts.webhookSecret) env.CALLBRIDGE_WEBHOOK_SECRET = opts.webhookSecret;
@@ -372,7 +373,7 @@ export class BridgeProcess {
         if (Date.now() > end) throw new Error(`${cli.name} not ready on ${url} in time (last: ${res ? `HTTP ${res.status} ${await res.text()}` : 'no answer'})\n${cli.tail(30)}`);
         await sleep(100);
       }
-      nice(0);
+      nice(opts.niceOnceReady ?? 0);
       return new BridgeProcess(cli, url);
     } catch (error) {
       await cli.kill();
