@@ -164,18 +164,18 @@ describe('e2e: three replicas on one PostgreSQL, one killed every few seconds', 
     expect(Object.keys(created).length).toBe(all.length);
     expect(Object.keys(created).sort()).toEqual([...all].sort());
     expect(Object.entries(created).filter(([, n]) => n !== 1)).toEqual([]);
-    // The shared limit, over every 5 s of the emulator's last 2,000 requests. Not per second: on the loaded CI machine
+    // The shared limit, over every 10 s of the emulator's last 2,000 requests. Not per second: on the loaded CI machine
     // the emulator's clock of arrivals runs late by 150 ms and more (its count per second read 23 at 20/s there, while
-    // solo runs read at most the limit); a second sender would show in any 5 s at once.
+    // solo runs read at most the limit); a second sender would show in any 10 s at once, and 10 s leave room for 300 ms of lateness.
     const log = (await (await fetch(`${api.url}/_emulator/requests`, { headers: { authorization: `Bearer ${api.token}` } })).json()) as Array<{ at: number }>;
     const times = log.map((r) => r.at).sort((x, y) => x - y);
     let busiest = 0;
     for (let first = 0, end = 0; first < times.length; first++) {
-      while (end < times.length && times[end]! < times[first]! + 5_000) end++;
+      while (end < times.length && times[end]! < times[first]! + 10_000) end++;
       busiest = Math.max(busiest, end - first);
     }
     expect(times.length).toBe(2_000);
-    expect(busiest).toBeLessThanOrEqual(5 * RATE);
+    expect(busiest).toBeLessThanOrEqual(10 * RATE);
     // Each replica's view: one submits, the others stand by; every source is read by exactly one of them. Read once the
     // last restart has settled: each replica tells its roles with its next beat (every 5 s), and a killed one's beat
     // counts for three beats unless its process is known gone.
