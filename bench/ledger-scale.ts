@@ -30,7 +30,9 @@ import { loadConfig } from '../src/config/load.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { RetentionSweeper } from '../src/ledger/retention.js';
 import { contentHash } from '../src/ledger/rows.js';
-import { openSqliteLedger, type SqliteLedger } from '../src/ledger/sqlite.js';
+import type { Ledger } from '../src/ledger/ledger.js';
+import { openSqliteLedger } from '../src/ledger/sqlite.js';
+import { ThreadedSqliteLedger } from '../src/ledger/sqlite-threaded.js';
 import { createLogger } from '../src/log/logger.js';
 import { payloadFor } from '../test/support/rows.js';
 import { tempDir } from '../test/support/tmp.js';
@@ -45,7 +47,7 @@ const GOAL_RATIO = 2;
 const NOISE_MS = 0.1;
 const GOAL_STALL_MS = 50;
 const GOAL_COMPACTED_BYTES = 300;
-/** Calls compacted with and without the checkpoint thread, for the side-by-side stall (a tenth of smaller ledgers). */
+/** Calls compacted by the ledger on the event loop and on its own thread, for the side-by-side stall (a tenth of smaller ledgers). */
 const SIDE_BY_SIDE_ROWS = 200_000;
 
 if (SIZES.some((n) => !Number.isInteger(n) || n < 1_000)) {
@@ -174,7 +176,7 @@ async function median(fn: () => Promise<unknown>, after?: () => Promise<unknown>
 
 type Paths = Record<'stats' | 'quota' | 'claimDue' | 'put' | 'statusPage' | 'metrics', number>;
 
-async function ledgerPaths(ledger: SqliteLedger): Promise<Omit<Paths, 'statusPage' | 'metrics'>> {
+async function ledgerPaths(ledger: Ledger): Promise<Omit<Paths, 'statusPage' | 'metrics'>> {
   let hook = 0;
   const now = Date.now();
   let claimed: string[] = [];
@@ -244,15 +246,18 @@ interface Result {
   compacted: number;
   compactSec: number;
   /**
-   * The longest stalls (ms) while the sweep compacted: `before` the oldest calls, with SQLite's own checkpoints (as
-   * before this version); `thread` as many next, with the checkpoint thread; `rest` the rest and the reclaim.
+   * The longest stalls (ms) while the sweep compacted: `before` the oldest calls, the ledger on the event loop (as
+   * before this version, its checkpoints in their own thread); `thread` as many next, the ledger on its own thread
+   * (as the bridge runs it now); `rest` the rest and the reclaim, on its own thread.
    */
   stall: { before: number; thread: number; rest: number };
+  /** The longest a hook's put took while the sweep ran on the thread (it waits for the batch before it). */
+  putDuringMs: number;
   after: Omit<Paths, 'statusPage' | 'metrics'>;
 }
 
 /** The retention sweep (its batches, its waits for the ledger's upkeep), over no more than `rows` calls, no reclaim. */
-async function sweepAtMost(ledger: SqliteLedger, rows: number): Promise<number> {
+async function sweepAtMost(ledger: Ledger, rows: number): Promise<number> {
   let left = rows;
   const bounded = {
     compact: async (opts: { before: number; limit: number; now: number }) => {
@@ -269,16 +274,35 @@ async function sweepAtMost(ledger: SqliteLedger, rows: number): Promise<number> 
   return rows - left;
 }
 
-/** The longest the event loop waited while `work` ran (monitorEventLoopDelay at 1 ms), on a cold cache with --cold. */
-async function longestStall(work: () => Promise<number>): Promise<{ done: number; stallMs: number }> {
+/**
+ * The longest the event loop waited while `work` ran (monitorEventLoopDelay at 1 ms), on a cold cache with --cold;
+ * and the longest of the hook puts made every 50 ms meanwhile.
+ */
+async function longestStall(ledger: Ledger, work: () => Promise<number>): Promise<{ done: number; stallMs: number; putMs: number; puts: number }> {
   if (COLD) dropPageCache();
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   // The monitor's timer must tick once first, or a stall in the first batch goes unseen.
   await sleep(20);
+  let putMs = 0;
+  let working = true;
+  const hooks = (async () => {
+    let puts = 0;
+    for (; working; puts++) {
+      const t0 = performance.now();
+      await ledger.put([hookRow(`during-${Date.now()}-${puts}`)]);
+      putMs = Math.max(putMs, performance.now() - t0);
+      await sleep(50);
+    }
+    return puts;
+  })();
   try {
-    return { done: await work(), stallMs: delay.max / 1e6 };
+    const done = await work();
+    const stallMs = delay.max / 1e6;
+    working = false;
+    return { done, stallMs, putMs, puts: await hooks };
   } finally {
+    working = false;
     delay.disable();
   }
 }
@@ -291,28 +315,29 @@ async function measure(size: number): Promise<Result> {
     const g0 = performance.now();
     await grow(file, size, now);
     const growSec = (performance.now() - g0) / 1_000;
-    let ledger = await openSqliteLedger(file);
+    // As the running bridge opens it: on its own thread, its checkpoints on another.
+    let ledger: Ledger = await ThreadedSqliteLedger.open(file, { checkpointInBackground: true });
     const fromLedger = await ledgerPaths(ledger);
     await ledger.close();
     const paths = { ...fromLedger, ...(await bridgePaths(tmp.dir, file)) };
     const bytesBefore = fileBytes(file);
-    // Side by side, the same work: the oldest calls compacted by the sweep as before this version (SQLite
-    // checkpointing inside commits, on the event loop), the next as many with the checkpoint thread.
+    // Side by side, the same work: the oldest calls compacted by the sweep with the ledger on the event loop (as
+    // before this version), the next as many with the ledger on its own thread.
     const share = Math.min(SIDE_BY_SIDE_ROWS, Math.floor(size / 10));
-    ledger = await openSqliteLedger(file);
-    const before = await longestStall(() => sweepAtMost(ledger, share));
-    await ledger.close();
-    // As the running bridge opens it: checkpoints in their own thread, the sweeper waiting for them.
     ledger = await openSqliteLedger(file, { checkpointInBackground: true });
-    const thread = await longestStall(() => sweepAtMost(ledger, share));
+    const before = await longestStall(ledger, () => sweepAtMost(ledger, share));
+    await ledger.close();
+    ledger = await ThreadedSqliteLedger.open(file, { checkpointInBackground: true });
+    const thread = await longestStall(ledger, () => sweepAtMost(ledger, share));
     // Then the whole rest, and the space given back.
     const sweeper = new RetentionSweeper(ledger, { keepDetailDays: 1, keepIdsDays: null });
     const c0 = performance.now();
-    const rest = await longestStall(async () => (await sweeper.sweep()).compacted);
+    const rest = await longestStall(ledger, async () => (await sweeper.sweep()).compacted);
     const compactSec = (performance.now() - c0) / 1_000;
     const after = await ledgerPaths(ledger);
     await ledger.close();
-    const rows = size + 2 * RUNS;
+    // The paths' hook puts (twice) and those made while compacting (three phases).
+    const rows = size + 2 * RUNS + before.puts + thread.puts + rest.puts;
     const compacted = before.done + thread.done + rest.done;
     const bytesAfter = fileBytes(file);
     const bytesCompacted = (bytesAfter - (rows - compacted) * (bytesBefore / rows)) / compacted;
@@ -327,6 +352,7 @@ async function measure(size: number): Promise<Result> {
       compacted,
       compactSec,
       stall: { before: before.stallMs, thread: thread.stallMs, rest: rest.stallMs },
+      putDuringMs: Math.max(thread.putMs, rest.putMs),
       after,
     };
   } finally {
@@ -349,14 +375,14 @@ const ratio = (ms: number, baseMs: number, what: string) => {
   if (r > GOAL_RATIO && ms - baseMs > NOISE_MS) missed.push(what);
   return r;
 };
-console.log(`| rows | ${names.map((n) => `${n} ms`).join(' | ')} | bytes/row before | bytes/row after compaction | bytes per compacted row | longest stall ms, SQLite's checkpoints | checkpoint thread (ratio), same calls | the rest of the sweep |`);
-console.log(`|---:|${names.map(() => '---:').join('|')}|---:|---:|---:|---:|---:|---:|`);
+console.log(`| rows | ${names.map((n) => `${n} ms`).join(' | ')} | bytes/row before | bytes/row after compaction | bytes per compacted row | longest stall ms, ledger on the event loop | on its own thread (ratio), same calls | the rest of the sweep | longest hook put meanwhile ms |`);
+console.log(`|---:|${names.map(() => '---:').join('|')}|---:|---:|---:|---:|---:|---:|---:|`);
 for (const r of results) {
   const cells = names.map((n) => `${r.paths[n].toFixed(2)} (${ratio(r.paths[n], base.paths[n], `${n} at ${r.size}`).toFixed(1)}x)`);
   if (Math.max(r.stall.thread, r.stall.rest) > GOAL_STALL_MS) missed.push(`stall at ${r.size}`);
   if (r.bytesCompacted > GOAL_COMPACTED_BYTES) missed.push(`compacted row at ${r.size}`);
   console.log(
-    `| ${r.size.toLocaleString('en')} | ${cells.join(' | ')} | ${r.bytesBefore.toFixed(0)} | ${r.bytesAfter.toFixed(0)} | ${r.bytesCompacted.toFixed(0)} | ${r.stall.before.toFixed(1)} | ${r.stall.thread.toFixed(1)} (${(r.stall.thread / r.stall.before).toFixed(2)}) | ${r.stall.rest.toFixed(1)} |`,
+    `| ${r.size.toLocaleString('en')} | ${cells.join(' | ')} | ${r.bytesBefore.toFixed(0)} | ${r.bytesAfter.toFixed(0)} | ${r.bytesCompacted.toFixed(0)} | ${r.stall.before.toFixed(1)} | ${r.stall.thread.toFixed(1)} (${(r.stall.thread / r.stall.before).toFixed(2)}) | ${r.stall.rest.toFixed(1)} | ${r.putDuringMs.toFixed(1)} |`,
   );
 }
 const largest = results.at(-1)!;

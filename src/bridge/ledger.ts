@@ -61,10 +61,10 @@ export function heartbeatOf(
 
 export const ledgerPart = definePart({
   name: 'ledger',
-  summary: 'The ledger (SQLite, or PostgreSQL shared by replicas): one row per call, its state, and the checkpoints and stashed legs of the sources; its retention sweep.',
+  summary: 'The ledger (SQLite on a thread of its own, or PostgreSQL shared by replicas): one row per call, its state, and the checkpoints and stashed legs of the sources; its retention sweep.',
   async build({ config, logger, onDamaged }: { config: Config; logger?: Logger; onDamaged?: (error: LedgerDamagedError) => void }) {
     const place = ledgerPlace(config);
-    const ledger = await openLedger(place, { checkpointInBackground: true, ...(onDamaged ? { onDamaged } : {}) });
+    const ledger = await openLedger(place, { thread: true, checkpointInBackground: true, ...(onDamaged ? { onDamaged } : {}) });
     const locks = openLocks(place);
     const heartbeat = heartbeatOf(ledger, { httpUrl: configuredUrl(config), roles: () => locks.held() });
     // One replica at a time sweeps a shared ledger.

@@ -8,6 +8,7 @@ import { PostgresLocks } from './postgres-locks.js';
 import { describePostgresUrl, LEDGER_SCHEMA, PostgresPool } from './postgres-pool.js';
 import { PostgresLedger } from './postgres.js';
 import { openSqliteLedger, type SqliteLedgerOptions } from './sqlite.js';
+import { ThreadedSqliteLedger } from './sqlite-threaded.js';
 
 /** Where a configuration's ledger is: PostgreSQL when it has a url, else its SQLite file. */
 export function ledgerPlace(config: LedgerOf): LedgerPlace {
@@ -39,8 +40,13 @@ export function openLocks(place: LedgerPlace): Locks {
   return place.kind === 'postgres' ? new PostgresLocks(place.url) : new LocalLocks();
 }
 
-export function openLedger(place: LedgerPlace, sqlite?: SqliteLedgerOptions): Promise<Ledger> {
-  return place.kind === 'sqlite' ? openSqliteLedger(place.file, sqlite) : PostgresLedger.open(place.url);
+/** How to open a SQLite ledger; `thread`: on a thread of its own (the running bridge: see ThreadedSqliteLedger). */
+export type SqliteOpenOptions = SqliteLedgerOptions & { thread?: boolean };
+
+export function openLedger(place: LedgerPlace, sqlite: SqliteOpenOptions = {}): Promise<Ledger> {
+  if (place.kind === 'postgres') return PostgresLedger.open(place.url);
+  const { thread, ...options } = sqlite;
+  return thread ? ThreadedSqliteLedger.open(place.file, options) : openSqliteLedger(place.file, options);
 }
 
 /**

@@ -8,7 +8,9 @@ import { runBackup, runRestore, runVacuum } from '../../src/cli/backup.js';
 import { LedgerDamagedError, LedgerUnavailableError } from '../../src/errors.js';
 import { migrations } from '../../src/ledger/migrations/index.js';
 import { RESTORED_REASON, backupSqliteLedger, restoreSqliteLedger } from '../../src/ledger/sqlite-backup.js';
-import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { openSqliteLedger, type SqliteLedgerOptions } from '../../src/ledger/sqlite.js';
+import { ThreadedSqliteLedger } from '../../src/ledger/sqlite-threaded.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
 import { CliProcess } from '../e2e/support.js';
 import { capture } from '../support/capture.js';
 import { payloadFor, pendingRow } from '../support/rows.js';
@@ -48,6 +50,12 @@ async function damagedCalls(file: string, calls: number): Promise<{ bytes: Buffe
   writeFileSync(file, bytes);
   return { bytes, page: bytes.subarray((rootpage - 1) * pageSize, rootpage * pageSize) };
 }
+
+/** The two ways the ledger is opened: on the caller's thread (the commands), on its own (the running bridge). */
+const OPENERS: Array<[string, (file: string, options?: Omit<SqliteLedgerOptions, 'trace'>) => Promise<Ledger>]> = [
+  ["on the caller's thread", openSqliteLedger],
+  ['on its own thread', (file, options) => ThreadedSqliteLedger.open(file, options)],
+];
 
 describe('backup and restore of the SQLite ledger', () => {
   it('backs up a ledger being written, whole and checked; never over an existing file', async () => {
@@ -160,7 +168,7 @@ describe('backup and restore of the SQLite ledger', () => {
     }
   });
 
-  it('a damaged ledger stops the bridge with the file and the restore command, and is never replaced by a fresh one', async () => {
+  it.each(OPENERS)('a damaged ledger stops the bridge with the file and the restore command, and is never replaced by a fresh one (%s)', async (_, open) => {
     const { dir, cleanup } = tempDir('backup-');
     const file = path.join(dir, 'callbridge.sqlite');
     try {
@@ -171,7 +179,8 @@ describe('backup and restore of the SQLite ledger', () => {
       // The schema page overwritten: what a torn write or a bad disk leaves.
       bytes.fill(0x5a, 100, 4_096);
       writeFileSync(file, bytes);
-      const error = await openSqliteLedger(file).catch((e: unknown) => e as Error);
+      const error = await open(file).catch((e: unknown) => e as Error);
+      expect(error).toBeInstanceOf(LedgerDamagedError);
       expect(String((error as Error).message)).toMatch(
         new RegExp(`^the ledger ${file.replace(/[.\\/]/g, '\\$&')} is damaged \\(.+\\): restore the last backup with "callbridge restore <backup file>", which keeps the damaged file beside it; nothing was started$`),
       );
@@ -181,14 +190,14 @@ describe('backup and restore of the SQLite ledger', () => {
     }
   });
 
-  it('a page found damaged after the start: every read of it fails as damaged, naming the file and the restore command, told once', async () => {
+  it.each(OPENERS)('a page found damaged after the start: every read of it fails as damaged, naming the file and the restore command, told once (%s)', async (_, open) => {
     const { dir, cleanup } = tempDir('backup-');
     const file = path.join(dir, 'callbridge.sqlite');
     try {
       const { bytes } = await damagedCalls(file, 200);
       const told: Error[] = [];
       // The start reads only the schema: the damage is met later, by the first statement that reads a call.
-      const ledger = await openSqliteLedger(file, { onDamaged: (e) => told.push(e) });
+      const ledger = await open(file, { onDamaged: (e) => told.push(e) });
       try {
         const first = await ledger.get('c1').catch((e: unknown) => e as Error);
         expect(first).toBeInstanceOf(LedgerDamagedError);
