@@ -3,9 +3,11 @@
  * now, a year's mix of states, each sent call with its history) and time, side by side in one run, the paths a
  * running bridge takes on a schedule or per request: stats() (every /status, /metrics, `callbridge status`), the
  * daily quota count (every submitter pump), claimDue, a hook's put, and the status page and a /metrics scrape of
- * the real bridge on that file. Then compact it (keepDetailDays: 1, so nearly every row is compacted and the bytes
- * per row after are a compacted row's) while monitorEventLoopDelay watches for the longest stall, and print the
- * file size per row before and after.
+ * the real bridge on that file (the ledger on its own thread, as the bridge opens it). Then compact it
+ * (keepDetailDays: 1, so nearly every row is compacted and the bytes per row after are a compacted row's) while
+ * monitorEventLoopDelay watches for the longest stall and a hook's put is timed every 50 ms; the same number of
+ * calls first with the ledger on the event loop, then on its own thread, side by side. Print the file size per row
+ * before and after.
  *
  * Goals: each path within 2x of its time at the smallest size (a difference under 0.1 ms counts as met: timer
  * noise); no stall over 50 ms while compacting; a compacted row under 300 bytes.

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LedgerDamagedError, LedgerUnavailableError } from '../errors.js';
 import type { Ledger } from './ledger.js';
@@ -12,10 +10,7 @@ export type ThreadedSqliteLedgerOptions = Omit<SqliteLedgerOptions, 'trace'>;
 function threadEntry(): { file: string | URL; entry?: string } {
   const own = new URL(import.meta.url);
   if (!own.pathname.endsWith('.ts')) return { file: new URL('./sqlite-thread.js', own) };
-  const entry = new URL('./sqlite-thread.ts', own).href;
-  const boot = new URL('./sqlite-thread-boot.mjs', own);
-  if (!existsSync(fileURLToPath(boot))) throw new Error(`the ledger thread's loader ${fileURLToPath(boot)} is missing`);
-  return { file: boot, entry };
+  return { file: new URL('./sqlite-thread-boot.mjs', own), entry: new URL('./sqlite-thread.ts', own).href };
 }
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
