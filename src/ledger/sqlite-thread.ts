@@ -1,5 +1,5 @@
-// The ledger's own thread (see ThreadedSqliteLedger): opens the SQLite ledger here and runs each call it is sent, in
-// the order sent. Any file but this one may be loaded on the bridge's thread too.
+// The ledger's own thread (see ThreadedSqliteLedger), and only it, loads this file: it opens the SQLite ledger here
+// and runs each call it is sent, in the order sent.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Ledger } from './ledger.js';
 import { openSqliteLedger, type SqliteLedgerOptions } from './sqlite.js';
