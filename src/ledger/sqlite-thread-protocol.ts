@@ -57,17 +57,21 @@ export type ThreadReply =
   | { id: number; value: unknown }
   | { id: number; error: WireError };
 
+/** The error classes a ledger's callers act on, by the name each gives its errors (CallbridgeError sets it). */
+const LEDGER_ERRORS = new Map<string, new (message: string) => Error>([
+  ['LedgerDamagedError', LedgerDamagedError],
+  ['LedgerUnavailableError', LedgerUnavailableError],
+]);
+
 export function toWire(error: unknown): WireError {
-  if (error instanceof LedgerDamagedError) return { name: 'LedgerDamagedError', message: error.message };
-  if (error instanceof LedgerUnavailableError) return { name: 'LedgerUnavailableError', message: error.message };
   const e = error instanceof Error ? error : new Error(String(error));
   return { name: e.name, message: e.message };
 }
 
 /** The ledger's own errors get their classes back (callers act on them); any other is a bug, kept by its name. */
 export function fromWire(wire: WireError): Error {
-  if (wire.name === 'LedgerDamagedError') return new LedgerDamagedError(wire.message);
-  if (wire.name === 'LedgerUnavailableError') return new LedgerUnavailableError(wire.message);
+  const Known = LEDGER_ERRORS.get(wire.name);
+  if (Known) return new Known(wire.message);
   const error = new Error(wire.message);
   error.name = wire.name;
   return error;

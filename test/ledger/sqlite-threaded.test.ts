@@ -33,12 +33,22 @@ function holdWriteLock(file: string): { release: () => void } {
 
 const threadOf = (ledger: ThreadedSqliteLedger) => (ledger as unknown as { thread: Promise<Worker> }).thread;
 
+/** A threaded ledger on a new file in a temp folder, closed and removed after `use`. */
+async function withLedger(use: (ledger: ThreadedSqliteLedger, file: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = tempDir('ledger-');
+  const file = path.join(dir, 'callbridge.sqlite');
+  const ledger = await ThreadedSqliteLedger.open(file);
+  try {
+    await use(ledger, file);
+  } finally {
+    await ledger.close();
+    cleanup();
+  }
+}
+
 describe('the SQLite ledger on its own thread', () => {
-  it('a call that waits on SQLite waits on the thread: the event loop runs on, and the call completes', async () => {
-    const { dir, cleanup } = tempDir('ledger-');
-    const file = path.join(dir, 'callbridge.sqlite');
-    const ledger = await ThreadedSqliteLedger.open(file);
-    try {
+  it('a call that waits on SQLite waits on the thread: the event loop runs on, and the call completes', () =>
+    withLedger(async (ledger, file) => {
       await ledger.put([pendingRow('a')]);
       const lock = holdWriteLock(file);
       const delay = monitorEventLoopDelay({ resolution: 10 });
@@ -54,17 +64,10 @@ describe('the SQLite ledger on its own thread', () => {
       expect(waited).toBeGreaterThanOrEqual(900);
       expect(delay.max / 1e6).toBeLessThan(500);
       expect((await ledger.get('b'))?.state).toBe('pending');
-    } finally {
-      await ledger.close();
-      cleanup();
-    }
-  });
+    }));
 
-  it('a thread that dies fails the calls waiting on it as unavailable; the next call opens the ledger again, nothing lost', async () => {
-    const { dir, cleanup } = tempDir('ledger-');
-    const file = path.join(dir, 'callbridge.sqlite');
-    const ledger = await ThreadedSqliteLedger.open(file);
-    try {
+  it('a thread that dies fails the calls waiting on it as unavailable; the next call opens the ledger again, nothing lost', () =>
+    withLedger(async (ledger, file) => {
       await ledger.put([pendingRow('a')]);
       // Ended while idle (ending it inside a statement aborts the process: better-sqlite3 cannot throw into a
       // stopping thread), with a call sent to it meanwhile.
@@ -76,25 +79,16 @@ describe('the SQLite ledger on its own thread', () => {
       expect((await ledger.get('a'))?.state).toBe('pending');
       expect(await ledger.get('b')).toBeNull();
       expect(await ledger.put([pendingRow('b')])).toEqual([{ externalId: 'b', outcome: 'inserted' }]);
-    } finally {
-      await ledger.close();
-      cleanup();
-    }
-  });
+    }));
 
-  it('a closed ledger refuses calls as unavailable, and its thread is gone', async () => {
-    const { dir, cleanup } = tempDir('ledger-');
-    const ledger = await ThreadedSqliteLedger.open(path.join(dir, 'callbridge.sqlite'));
-    try {
+  it('a closed ledger refuses calls as unavailable, and its thread is gone', () =>
+    withLedger(async (ledger) => {
       const worker = await threadOf(ledger);
       const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
       await ledger.close();
       expect(await exited).toBe(0);
       await expect(ledger.stats()).rejects.toThrow(new LedgerUnavailableError('ledger is closed'));
-    } finally {
-      cleanup();
-    }
-  });
+    }));
 
   it('an idle thread does not keep a process alive: a command that never closes its ledger still ends', async () => {
     const { dir, cleanup } = tempDir('ledger-');
