@@ -141,8 +141,6 @@ async function checkRecording(url: string, timeoutMs: number): Promise<string | 
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export function createEmulatorApp(deps: EmulatorAppDeps): express.Express {
   const { state, seed, logger } = deps;
   const app = express();
@@ -192,8 +190,8 @@ export function createEmulatorApp(deps: EmulatorAppDeps): express.Express {
 
   api.use(async (req, res, next) => {
     const route = classify(req.method, req.path);
+    await state.sitOutLatency(Date.now());
     const f = state.faults;
-    if (f.latencyMs > 0) await sleep(f.latencyMs);
     if (f.timeoutRate > 0 && deps.random() < f.timeoutRate) {
       // Never answered; the connection is closed when the emulator shuts down (or the client gives up).
       state.countResponse('timeout');

@@ -27,7 +27,7 @@ export const emulatorFaultsSchema = z.object({
     .default(0)
     .describe('Share of creations that succeed but whose response is lost (connection reset): the ambiguous failure a client must verify.'),
   dropRate: rate.default(0).describe('Share of creations accepted (conversation_id answered) but never appearing.'),
-  latencyMs: z.number().int().nonnegative().default(0).describe('Added latency per request, ms.'),
+  latencyMs: z.number().int().nonnegative().default(0).describe('Added latency per request, ms. Lowering it at runtime also shortens the wait of requests already waiting.'),
   fetchRecordings: z.boolean().default(true).describe('Check that call_recording_url answers 200 with audio (WAV, MP3, AAC, Ogg, FLAC, MP4/M4A or WebM), as Dstny does.'),
   requireKnownOwner: z.boolean().default(false).describe('Refuse (422) an owner_email that is not a seeded user (undocumented; off by default).'),
   listLimit: z.number().int().nonnegative().default(0).describe('At most this many conversations per list answer, newest first (0 = all): emulates a truncating list.'),

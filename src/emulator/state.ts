@@ -77,6 +77,8 @@ export class EmulatorState {
   readonly requestLog: LoggedRequest[] = [];
   readonly limiter: RateLimiter;
   faults: EmulatorFaults;
+  /** Requests sitting out their latency: woken when the faults change, so that a new latency applies to them too. */
+  private readonly latencyWaiters = new Set<() => void>();
 
   constructor(
     faults: EmulatorFaults,
@@ -99,7 +101,28 @@ export class EmulatorState {
     this.faults = next;
     this.limiter.configure(next.ratePerSecond, next.burst ?? next.ratePerSecond, this.now());
     if (storm429Ms !== undefined) this.limiter.storm(this.now() + storm429Ms);
+    for (const wake of [...this.latencyWaiters]) wake();
     return { ...this.faults };
+  }
+
+  /**
+   * Wait until `latencyMs` has passed since the request arrived, the latency being the one in force at each moment:
+   * a test can hold requests with a long latency and let them go at the moment it chooses by lowering it.
+   */
+  async sitOutLatency(arrivedAt: number): Promise<void> {
+    for (;;) {
+      const left = arrivedAt + this.faults.latencyMs - Date.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.latencyWaiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, left);
+        this.latencyWaiters.add(wake);
+      });
+    }
   }
 
   countRequest(route: ApiRoute, method = '', url = ''): void {

@@ -1,6 +1,6 @@
 /**
- * E2E shutdown timeout: the bridge gets SIGTERM while its requests to a slow Dstny (6 s per answer) are in flight
- * and submit.shutdownTimeoutMs (300 ms) runs out. It exits 0 at once; the rows whose request had started stay
+ * E2E shutdown timeout: the bridge gets SIGTERM while its requests to a slow Dstny (answers held until the test lets
+ * them go) are in flight and submit.shutdownTimeoutMs (300 ms) runs out. It exits 0 at once; the rows whose request had started stay
  * `submitting` with sendingAt, and the next start treats them as "maybe delivered": it moves them to `verify` and
  * looks them up, never sends them again blindly. The emulator finished those requests after the bridge had gone, so a
  * second POST would create the call twice.
@@ -11,10 +11,10 @@ import { allConfirmed, BridgeScene, nonZero, waitUntil } from './support.js';
 
 const CALLS = 6;
 const CONCURRENCY = 4;
-// Long enough that the requests are still unanswered when shutdown gives up on them, also on a loaded machine where
-// seeing them in flight, sending SIGTERM and stopping the parts before the submitter take seconds (with 3 s, CI once
-// saw them all answered first; with 6 s, during a whole suite run, three of four).
-const LATENCY_MS = 10_000;
+// The emulator holds every answer until the test lowers the latency, after the bridge has gone: however slowly a
+// loaded machine sees the requests in flight, sends SIGTERM and stops the parts before the submitter, no answer comes
+// first. (A fixed latency did not hold: with 10 s, a whole suite run once saw two of four answered before shutdown.)
+const HELD_MS = 120_000;
 /** The bridge waits shutdownTimeoutMs (300 ms) for its requests, not for their answers. */
 const EXIT_WITHIN_MS = 5_500;
 
@@ -25,11 +25,11 @@ afterAll(() => scene.stop());
 describe('e2e: SIGTERM while requests are in flight, past the shutdown timeout', () => {
   it('exits 0 within the timeout; the next start looks the interrupted requests up (verify) and creates each call once', async () => {
     await scene.start({
-      faults: { latencyMs: LATENCY_MS, appearDelayMs: 200, ratePerSecond: 500 },
+      faults: { appearDelayMs: 200, ratePerSecond: 500 },
       overrides: {
-        // Each answer takes longer than shutdown waits; the client itself would wait 15 s.
+        // Each answer takes longer than shutdown waits; the client itself would wait as long as it is held.
         submit: { concurrency: CONCURRENCY, shutdownTimeoutMs: 300, leaseMs: 3_000 },
-        dstny: { timeoutMs: 15_000 },
+        dstny: { timeoutMs: HELD_MS },
         // A call in doubt is sent again only if still not listed 15 s after the restart: it will be listed long before.
         reconcile: { verifyWaitMinutes: 0.25 },
       },
@@ -39,6 +39,14 @@ describe('e2e: SIGTERM while requests are in flight, past the shutdown timeout',
     });
     const emu = scene.emulator;
     const first = scene.bridge;
+    // The reconciler's first look at the list, at start, answered before the answers are held: held, it would take
+    // one of the CONCURRENCY slots the creations need.
+    await waitUntil(async () => ((await emu.stats()).requests.byRoute.list ?? 0) >= 1 && (await first.status()).api?.running === 0, {
+      timeoutMs: 10_000,
+      what: 'the first look at the list answered',
+      pollMs: 50,
+    });
+    await emu.faults({ latencyMs: HELD_MS });
     const { ids } = scene.dropCalls('Master.csv', { count: CALLS, prefix: 'term' });
 
     // CONCURRENCY requests started (the rest wait in the queue), and have reached the emulator.
@@ -55,7 +63,7 @@ describe('e2e: SIGTERM while requests are in flight, past the shutdown timeout',
     const exit = await first.cli.stop(10_000);
     const exitMs = Date.now() - termAt;
     expect(exit).toEqual({ code: 0, signal: null });
-    // It waited shutdownTimeoutMs for its requests, not for their answers (which take LATENCY_MS).
+    // It waited shutdownTimeoutMs for its requests, not for their answers (held until after it exits).
     expect(exitMs).toBeGreaterThanOrEqual(300);
     expect(exitMs).toBeLessThan(EXIT_WITHIN_MS);
     expect({ gaveUp: first.cli.grep(/still in flight at shutdown/), log: first.cli.tail(8) }).toMatchObject({ gaveUp: [expect.stringContaining(`${CONCURRENCY} request(s) still in flight at shutdown`)] });
@@ -77,14 +85,14 @@ describe('e2e: SIGTERM while requests are in flight, past the shutdown timeout',
     }
 
     // The emulator finishes the requests the bridge gave up on: those calls exist at Dstny, unknown to the ledger.
+    await emu.faults({ latencyMs: 0 });
     await waitUntil(
       async () => {
         const created = (await emu.stats()).creationsByExternalId ?? {};
         return inDoubt.every((id) => created[id] === 1);
       },
-      { timeoutMs: LATENCY_MS + 3_000, what: 'the interrupted requests completed at the emulator', pollMs: 100 },
+      { timeoutMs: 5_000, what: 'the interrupted requests completed at the emulator', pollMs: 100 },
     );
-    await emu.faults({ latencyMs: 0 });
 
     const restartAt = Date.now();
     const second = await scene.startBridge('bridge-2');

@@ -140,6 +140,21 @@ describe('emulator: injected faults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(240);
   });
 
+  it('a long latency holds requests until it is lowered: the waiting ones are then answered (and created) at once', async () => {
+    emu.setFaults({ latencyMs: 60_000 });
+    const held = call(emu, 'POST', '/api/v2/conversations', { body: payload(recordings.url, { call_external_id: 'held-1' }) });
+    await waitFor(() => emu.state.stats().requests.byRoute.create === 1);
+    await sleep(200);
+    expect(emu.state.creations('held-1')).toBe(0);
+    const releasedAt = Date.now();
+    emu.setFaults({ latencyMs: 100 });
+    const res = await held;
+    expect(res.status).toBe(200);
+    expect(emu.state.creations('held-1')).toBe(1);
+    // Its 100 ms had passed long before: answered at once, not after the 60 s it arrived under.
+    expect(Date.now() - releasedAt).toBeLessThan(2_000);
+  });
+
   it('faults can be changed over the admin endpoint, which validates them', async () => {
     const bad = await call(emu, 'POST', '/_emulator/faults', { body: { errorRate: 2 } });
     expect(bad.status).toBe(422);
