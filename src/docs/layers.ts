@@ -3,7 +3,7 @@
  * test/architecture/layers.test.ts holds every import to this, and docs/architecture.md lists it.
  */
 export const layers: ReadonlyArray<{ floor: number; folders: string[]; holds: string }> = [
-  { floor: 0, folders: ['src/errors.ts', 'src/log', 'src/version.ts', 'src/backoff.ts', 'src/telemetry.ts'], holds: 'error classes, the logger and secret redaction, the version, retry delays, what parts report to the metrics' },
+  { floor: 0, folders: ['src/errors.ts', 'src/log', 'src/version.ts', 'src/backoff.ts', 'src/telemetry.ts', 'src/sleepers.ts'], holds: 'error classes, the logger and secret redaction, the version, retry delays, what parts report to the metrics, timed waits that can be cut short' },
   { floor: 1, folders: ['adapters', 'src/dstny', 'src/recordings'], holds: 'the adapter contract (CallRecord) and the adapters; the API body, client and gate; recording links, files and audio headers' },
   { floor: 2, folders: ['src/ledger', 'src/emulator'], holds: 'the ledger interface and SQLite; the Dstny emulator (a test double)' },
   { floor: 3, folders: ['src/pipeline', 'src/submit', 'src/prepare'], holds: 'grouping, normalizing and ingesting calls; the submitter; the recording uploader' },

@@ -6,6 +6,7 @@ import { ApiError, RateLimitedError } from './errors.js';
 import { Pacer } from './pacer.js';
 import type { ConversationPayload } from './payload.js';
 import { CallbridgeError } from '../errors.js';
+import { Sleepers } from '../sleepers.js';
 
 /** The requests the bridge makes (DstnyClient; a stand-in in tests). */
 export type DstnyApi = Pick<DstnyClient, 'createConversation' | 'listConversations' | 'getByPath' | 'listUsers'>;
@@ -55,7 +56,7 @@ export class ApiGate {
   private pauseReason: string | null = null;
   private rateLimited = 0;
   private closed = false;
-  private readonly sleepers = new Set<() => void>();
+  private readonly sleepers = new Sleepers();
 
   constructor(
     private readonly client: DstnyApi,
@@ -131,7 +132,7 @@ export class ApiGate {
   /** Start nothing more: requests waiting for their turn fail with GateClosedError (they were not sent). */
   close(): void {
     this.closed = true;
-    for (const wake of [...this.sleepers]) wake();
+    this.sleepers.wakeAll();
   }
 
   private run<T>(task: (send: <R>(request: () => Promise<R>) => Promise<R>) => Promise<T>): Promise<T> {
@@ -149,7 +150,7 @@ export class ApiGate {
       const now = Date.now();
       const wait = Math.max(this.pacer.holdMs(now), this.pausedUntil - now);
       if (wait <= 0 || this.closed) break;
-      await this.sleep(wait);
+      await this.sleepers.sleep(wait);
     }
     this.pacer.started();
     try {
@@ -184,26 +185,14 @@ export class ApiGate {
       if (this.closed) throw new GateClosedError();
       const now = Date.now();
       if (this.pausedUntil > now) {
-        await this.sleep(this.pausedUntil - now);
+        await this.sleepers.sleep(this.pausedUntil - now);
         continue;
       }
       this.pacer.setRate(this.rate.rate(now));
       const wait = this.pacer.reserve();
-      if (wait > 0) await this.sleep(wait);
+      if (wait > 0) await this.sleepers.sleep(wait);
       // A 429 answered while this request waited for its slot: wait out the pause too.
       if (!this.closed && this.pausedUntil <= Date.now()) return;
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
   }
 }

@@ -1,6 +1,7 @@
 import { type EmulatorFaults, type EmulatorFaultsPatch, emulatorFaultsSchema } from './config.js';
 import type { ConversationRecord } from './conversations.js';
 import { RateLimiter } from './limiter.js';
+import { Sleepers } from '../sleepers.js';
 
 export type ApiRoute = 'create' | 'list' | 'get' | 'users' | 'globalFilters' | 'other';
 export const apiRoutes: readonly ApiRoute[] = ['create', 'list', 'get', 'users', 'globalFilters', 'other'];
@@ -78,7 +79,7 @@ export class EmulatorState {
   readonly limiter: RateLimiter;
   faults: EmulatorFaults;
   /** Requests sitting out their latency: woken when the faults change, so that a new latency applies to them too. */
-  private readonly latencyWaiters = new Set<() => void>();
+  private readonly latencyWaits = new Sleepers();
 
   constructor(
     faults: EmulatorFaults,
@@ -101,7 +102,7 @@ export class EmulatorState {
     this.faults = next;
     this.limiter.configure(next.ratePerSecond, next.burst ?? next.ratePerSecond, this.now());
     if (storm429Ms !== undefined) this.limiter.storm(this.now() + storm429Ms);
-    for (const wake of [...this.latencyWaiters]) wake();
+    this.latencyWaits.wakeAll();
     return { ...this.faults };
   }
 
@@ -113,15 +114,7 @@ export class EmulatorState {
     for (;;) {
       const left = arrivedAt + this.faults.latencyMs - Date.now();
       if (left <= 0) return;
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.latencyWaiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, left);
-        this.latencyWaiters.add(wake);
-      });
+      await this.latencyWaits.sleep(left);
     }
   }
 

@@ -1,9 +1,9 @@
 /**
  * E2E shutdown timeout: the bridge gets SIGTERM while its requests to a slow Dstny (answers held until the test lets
- * them go) are in flight and submit.shutdownTimeoutMs (300 ms) runs out. It exits 0 at once; the rows whose request had started stay
- * `submitting` with sendingAt, and the next start treats them as "maybe delivered": it moves them to `verify` and
- * looks them up, never sends them again blindly. The emulator finished those requests after the bridge had gone, so a
- * second POST would create the call twice.
+ * them go) are in flight and submit.shutdownTimeoutMs (300 ms) runs out. It exits 0 at once; the rows whose request
+ * had started stay `submitting` with sendingAt, and the next start treats them as "maybe delivered": it moves them to
+ * `verify` and looks them up, never sends them again blindly. The emulator finished those requests after the bridge
+ * had gone, so a second POST would create the call twice.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
